@@ -1,0 +1,100 @@
+//! The inputs every solver sees: a least-squares problem, or a plain objective.
+//!
+//! # Convention
+//! The loss of a least-squares problem is `L(θ) = ½‖r(θ)‖²`, so `∇L = Jᵀr` and the
+//! Gauss–Newton matrix is `JᵀJ`. (argmin's `GaussNewton` reports `‖r‖` instead.)
+
+use faer::MatMut;
+
+/// A nonlinear least-squares problem `min_θ ½‖r(θ)‖²`, `r: R^P → R^N`.
+///
+/// Evaluation takes `&self` so that problems can be shared with argmin (whose problem
+/// traits take `&self`) and evaluated from several threads. A non-finite entry in `r`
+/// or `J` is not an error here: the solver detects it and rejects the trial step.
+pub trait LeastSquares {
+    /// `P`, the number of parameters.
+    fn n_params(&self) -> usize;
+    /// `N`, the number of residuals. Constant for the life of the problem, even when
+    /// [`LeastSquares::resample`] changes which points the residuals are taken at.
+    fn n_residuals(&self) -> usize;
+
+    /// Writes `r(θ)` into `r` (length `N`).
+    fn residuals(&self, theta: &[f64], r: &mut [f64]);
+
+    /// Writes `r(θ)` into `r` and `J(θ) = ∂r/∂θ` into `jac` (`N × P`, caller-owned).
+    fn residuals_and_jacobian(&self, theta: &[f64], r: &mut [f64], jac: MatMut<'_, f64>);
+
+    /// Writes `J(θ)·v` (length `N`) into `out`. The default assembles `J`; problems
+    /// with a matrix-free forward mode should override it.
+    fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
+        let (n, p) = (self.n_residuals(), self.n_params());
+        let mut r = vec![0.0; n];
+        let mut jac = faer::Mat::<f64>::zeros(n, p);
+        self.residuals_and_jacobian(theta, &mut r, jac.as_mut());
+        let vv = faer::ColRef::from_slice(v);
+        let mut o = faer::ColMut::from_slice_mut(out);
+        o.copy_from(&jac * vv);
+    }
+
+    /// Writes `J(θ)ᵀ·w` (length `P`) into `out`. The default assembles `J`.
+    fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
+        let (n, p) = (self.n_residuals(), self.n_params());
+        let mut r = vec![0.0; n];
+        let mut jac = faer::Mat::<f64>::zeros(n, p);
+        self.residuals_and_jacobian(theta, &mut r, jac.as_mut());
+        let ww = faer::ColRef::from_slice(w);
+        let mut o = faer::ColMut::from_slice_mut(out);
+        o.copy_from(jac.transpose() * ww);
+    }
+
+    /// Called by the solve loop at an iteration boundary (before iteration `iteration`
+    /// linearises). A problem that draws new collocation points returns `true`; the loop
+    /// then re-evaluates the loss on the new set and never compares losses across sets.
+    fn resample(&mut self, iteration: usize) -> bool {
+        let _ = iteration;
+        false
+    }
+}
+
+/// A smooth objective `f: R^P → R` with its gradient, for L-BFGS and Adam.
+pub trait Objective {
+    /// `P`, the number of parameters.
+    fn n_params(&self) -> usize;
+    /// `f(θ)`.
+    fn value(&self, theta: &[f64]) -> f64;
+    /// Returns `f(θ)` and writes `∇f(θ)` into `grad`.
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+    /// See [`LeastSquares::resample`].
+    fn resample_objective(&mut self, iteration: usize) -> bool {
+        let _ = iteration;
+        false
+    }
+}
+
+/// Every least-squares problem is an objective: `f = ½‖r‖²`, `∇f = Jᵀr`.
+impl<T: LeastSquares> Objective for T {
+    fn n_params(&self) -> usize {
+        LeastSquares::n_params(self)
+    }
+    fn value(&self, theta: &[f64]) -> f64 {
+        let mut r = vec![0.0; self.n_residuals()];
+        self.residuals(theta, &mut r);
+        half_squared_norm(&r)
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut r = vec![0.0; self.n_residuals()];
+        self.residuals(theta, &mut r);
+        self.vjp(theta, &r, grad);
+        half_squared_norm(&r)
+    }
+    fn resample_objective(&mut self, iteration: usize) -> bool {
+        self.resample(iteration)
+    }
+}
+
+/// `½‖r‖²`, summed with faer's scaled, pairwise `norm_l2` so that no cancellation or
+/// overflow creeps into the loss.
+pub fn half_squared_norm(r: &[f64]) -> f64 {
+    let n = faer::ColRef::from_slice(r).norm_l2();
+    0.5 * n * n
+}

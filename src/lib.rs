@@ -1,0 +1,9 @@
+//! `pinn`: physics-informed neural networks trained to high precision with
+//! second-order solvers, in f64.
+//!
+//! Points are stored as faer matrices `N × d` (one row per point, one column per
+//! coordinate).
+
+pub mod residual;
+
+pub use pinn_solvers as solvers;

@@ -1,0 +1,35 @@
+//! The contract between a residual formula and the engine.
+
+use super::channel::Channel;
+
+/// A pointwise residual `F(x, c_1, …, c_K)`: a formula in the coordinates `x` and the
+/// channel values `c_k = D_k u_θ(x)` (see [`Channel`]).
+///
+/// The engine needs `F` and its partials `∂F/∂c_k` at every point: the Jacobian row of
+/// the residual is `Σ_k (∂F/∂c_k) ∂c_k/∂θ`. Implementations come from the expression
+/// language (problem files) or from Rust code generic over the scalar type.
+pub trait PointResidual: Send + Sync {
+    /// The channels `F` reads, in the order of the `c` slice passed to [`Self::eval`].
+    fn channels(&self) -> &[Channel];
+
+    /// Returns `F(x, c)` and writes `∂F/∂c_k` into `dfdc` (same length as `c`).
+    fn eval(&self, x: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64;
+
+    /// Returns `F(x, c)` alone. The default calls [`Self::eval`] with scratch space.
+    fn value(&self, x: &[f64], c: &[f64]) -> f64 {
+        let mut scratch = vec![0.0; c.len()];
+        self.eval(x, c, &mut scratch)
+    }
+}
+
+/// A source or exact-solution function `g(x)` of the coordinates alone.
+pub trait PointFunction: Send + Sync {
+    /// `g(x)`.
+    fn eval(&self, x: &[f64]) -> f64;
+}
+
+impl<F: Fn(&[f64]) -> f64 + Send + Sync> PointFunction for F {
+    fn eval(&self, x: &[f64]) -> f64 {
+        self(x)
+    }
+}
