@@ -4,6 +4,9 @@
 //! Points are stored as faer matrices `N × d` (one row per point, one column per
 //! coordinate).
 
+pub mod expr;
+pub mod geometry;
+pub mod model;
 pub mod residual;
 
 pub use pinn_solvers as solvers;

@@ -5,5 +5,7 @@
 //! The loss of a least-squares problem is `L(θ) = ½‖r(θ)‖²`.
 
 pub mod problem;
+pub mod quasi_newton;
+pub mod test_problems;
 
 pub use problem::{LeastSquares, Objective, half_squared_norm};

@@ -1,0 +1,2 @@
+//! Classic nonlinear least-squares test problems with known answers: NIST StRD
+//! (certified values) and Moré–Garbow–Hillstrom (known minima).

@@ -1,0 +1,1 @@
+//! Geometry (boxes in any dimension, with named faces) and seeded point sampling.
