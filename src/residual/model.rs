@@ -368,6 +368,14 @@ mod tests {
         ResidualBlock::new("d", pts, kind, 1.0).unwrap()
     }
 
+    /// Solvers may evaluate the problem from several threads.
+    #[test]
+    fn the_model_is_send_and_sync() {
+        fn is_send_sync<T: Send + Sync>() {}
+        is_send_sync::<ResidualModel>();
+        is_send_sync::<ResidualBlock>();
+    }
+
     #[test]
     fn blocks_must_fit_the_network() {
         let mlp = Mlp::new(&[2, 4, 2], Activation::Tanh);
