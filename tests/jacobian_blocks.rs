@@ -59,10 +59,22 @@ const KOVASZNAY_BOX: Box2 = Box2 {
 
 fn sides() -> [Face; 4] {
     [
-        Face::lower(0),
-        Face::upper(0),
-        Face::lower(1),
-        Face::upper(1),
+        Face {
+            axis: 0,
+            upper: false,
+        },
+        Face {
+            axis: 0,
+            upper: true,
+        },
+        Face {
+            axis: 1,
+            upper: false,
+        },
+        Face {
+            axis: 1,
+            upper: true,
+        },
     ]
 }
 
@@ -350,7 +362,10 @@ fn kinds(bx: Box2, m: usize, rng: &mut StdRng) -> Vec<(&'static str, Vec<Residua
             .unwrap()
         })
         .collect();
-    let t0 = Face::lower(1);
+    let t0 = Face {
+        axis: 1,
+        upper: false,
+    };
     let initial_value = (0..m)
         .map(|output| {
             let kind = BlockKind::InitialValue {
@@ -381,8 +396,20 @@ fn kinds(bx: Box2, m: usize, rng: &mut StdRng) -> Vec<(&'static str, Vec<Residua
                     period: bx.width(axis),
                     derivatives,
                 };
-                ResidualBlock::new("periodic", bx.face(rng, 8, Face::lower(axis)), kind, 1.5)
-                    .unwrap()
+                ResidualBlock::new(
+                    "periodic",
+                    bx.face(
+                        rng,
+                        8,
+                        Face {
+                            axis: axis,
+                            upper: false,
+                        },
+                    ),
+                    kind,
+                    1.5,
+                )
+                .unwrap()
             })
             .collect()
     };
@@ -393,9 +420,19 @@ fn kinds(bx: Box2, m: usize, rng: &mut StdRng) -> Vec<(&'static str, Vec<Residua
     let condition = vec![
         ResidualBlock::new(
             "robin",
-            bx.face(rng, 9, Face::upper(0)),
+            bx.face(
+                rng,
+                9,
+                Face {
+                    axis: 0,
+                    upper: true,
+                },
+            ),
             BlockKind::Condition {
-                face: Some(Face::upper(0)),
+                face: Some(Face {
+                    axis: 0,
+                    upper: true,
+                }),
                 equations: vec![robin],
             },
             1.0,
@@ -500,10 +537,20 @@ fn resampling() {
     let pde = burgers_pde(&mut rng);
     let dir = ResidualBlock::new(
         "dirichlet",
-        BURGERS_BOX.face(&mut rng, 6, Face::lower(0)),
+        BURGERS_BOX.face(
+            &mut rng,
+            6,
+            Face {
+                axis: 0,
+                upper: false,
+            },
+        ),
         BlockKind::Dirichlet {
             output: 0,
-            face: Face::lower(0),
+            face: Face {
+                axis: 0,
+                upper: false,
+            },
             g: Arc::new(|_: &[f64]| 0.0),
         },
         1.0,

@@ -362,7 +362,10 @@ mod tests {
         let pts = Mat::from_fn(3, d, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
         let kind = BlockKind::Dirichlet {
             output,
-            face: Face::lower(0),
+            face: Face {
+                axis: 0,
+                upper: false,
+            },
             g: Arc::new(|_: &[f64]| 1.0),
         };
         ResidualBlock::new("d", pts, kind, 1.0).unwrap()
