@@ -398,14 +398,7 @@ fn kinds(bx: Box2, m: usize, rng: &mut StdRng) -> Vec<(&'static str, Vec<Residua
                 };
                 ResidualBlock::new(
                     "periodic",
-                    bx.face(
-                        rng,
-                        8,
-                        Face {
-                            axis: axis,
-                            upper: false,
-                        },
-                    ),
+                    bx.face(rng, 8, Face { axis, upper: false }),
                     kind,
                     1.5,
                 )
