@@ -6,3 +6,5 @@ pub mod strong_wolfe;
 pub use strong_wolfe::{LineSearchError, LineSearchResult, MoreThuente, StrongWolfeParams, Trial};
 pub mod two_loop;
 pub use two_loop::{CurvatureSafeguard, LbfgsMemory, PairOutcome};
+pub mod adam;
+pub use adam::{Adam, AdamError, AdamParams, Schedule};
