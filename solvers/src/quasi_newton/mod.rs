@@ -8,3 +8,5 @@ pub mod two_loop;
 pub use two_loop::{CurvatureSafeguard, LbfgsMemory, PairOutcome};
 pub mod adam;
 pub use adam::{Adam, AdamError, AdamParams, Schedule};
+pub mod lbfgs;
+pub use lbfgs::{LbfgsError, LbfgsOptions, LbfgsReport, LbfgsStop, minimize};
