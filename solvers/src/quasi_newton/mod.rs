@@ -3,7 +3,9 @@
 
 pub mod strong_wolfe;
 
-pub use strong_wolfe::{LineSearchError, LineSearchResult, MoreThuente, StrongWolfeParams, Trial};
+pub use strong_wolfe::{
+    LineSearchError, LineSearchResult, MoreThuente, Next, StrongWolfeParams, Trial,
+};
 pub mod two_loop;
 pub use two_loop::{CurvatureSafeguard, LbfgsMemory, PairOutcome};
 pub mod adam;

@@ -246,11 +246,31 @@ impl LineSearchError {
     }
 }
 
-/// The Moré–Thuente strong Wolfe line search. Holds only its parameters, so one value
-/// can be reused for every iteration of a solve; `search` allocates nothing.
+/// The Moré–Thuente strong Wolfe line search.
+///
+/// Two ways to drive it:
+/// - [`MoreThuente::search`] / [`MoreThuente::search_observed`] call a closure `φ`;
+/// - reverse communication, for a solve loop that evaluates trials itself (each trial
+///   one row of its iteration record, as in MINPACK-2 `dcsrch`): [`MoreThuente::start`]
+///   returns the first `α`; after evaluating `φ(α)`, `φ'(α)` the caller passes them to
+///   [`MoreThuente::advance`], which answers [`Next::Evaluate`] with the next `α` or
+///   [`Next::Done`] with the strong Wolfe point.
+///
+/// The state lives in the struct, so one value is reused for every iteration of a
+/// solve; nothing allocates.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MoreThuente {
     params: StrongWolfeParams,
+    state: Option<SearchState>,
+}
+
+/// The answer of [`MoreThuente::advance`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// Evaluate `φ` and `φ'` at this `α` and call `advance` again.
+    Evaluate(f64),
+    /// The strong Wolfe conditions hold at the last evaluated point.
+    Done(LineSearchResult),
 }
 
 /// An end point of the interval of uncertainty: step, function value, derivative.
@@ -261,6 +281,31 @@ struct Endpoint {
     d: f64,
 }
 
+/// Everything the search carries between trials.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SearchState {
+    phi0: f64,
+    /// `c₁ φ'(0)`: ψ(α) = φ(α) − φ(0) − α·gtest.
+    gtest: f64,
+    /// `c₂ |φ'(0)|`.
+    curvature_bound: f64,
+    dphi0: f64,
+    /// Best point (αₗ) and other end point (αᵤ).
+    x: Endpoint,
+    y: Endpoint,
+    bracketed: bool,
+    stage1: bool,
+    width: f64,
+    width_prev: f64,
+    /// The trial being evaluated.
+    stp: f64,
+    stmin: f64,
+    stmax: f64,
+    /// Smallest α at which φ was non-finite: later trials stay below it.
+    nonfinite_at: f64,
+    evaluations: usize,
+}
+
 impl MoreThuente {
     /// A search with validated parameters.
     ///
@@ -268,7 +313,10 @@ impl MoreThuente {
     /// [`LineSearchError::InvalidParameter`] (see [`StrongWolfeParams::validate`]).
     pub fn new(params: StrongWolfeParams) -> Result<Self, LineSearchError> {
         params.validate()?;
-        Ok(Self { params })
+        Ok(Self {
+            params,
+            state: None,
+        })
     }
 
     /// The parameters.
@@ -310,7 +358,31 @@ impl MoreThuente {
         alpha0: f64,
         observer: &mut impl FnMut(&Trial),
     ) -> Result<LineSearchResult, LineSearchError> {
+        let mut alpha = self.start(phi0, dphi0, alpha0)?;
+        loop {
+            let (f, g) = phi(alpha);
+            observer(&Trial {
+                alpha,
+                phi: f,
+                dphi: g,
+            });
+            match self.advance(f, g)? {
+                Next::Evaluate(a) => alpha = a,
+                Next::Done(r) => return Ok(r),
+            }
+        }
+    }
+
+    /// Starts a search (reverse communication) and returns the first trial step,
+    /// `alpha0` clamped into `[alpha_min, alpha_max]`. A search in progress is
+    /// abandoned.
+    ///
+    /// # Errors
+    /// `NotDescent` if `dphi0 ≥ 0` or a value at 0 is not finite, `InvalidParameter`
+    /// if `alpha0` is not positive and finite.
+    pub fn start(&mut self, phi0: f64, dphi0: f64, alpha0: f64) -> Result<f64, LineSearchError> {
         let p = self.params;
+        self.state = None;
         if !(phi0.is_finite() && dphi0.is_finite() && dphi0 < 0.0) {
             return Err(LineSearchError::NotDescent { phi0, dphi0 });
         }
@@ -321,155 +393,191 @@ impl MoreThuente {
                 constraint: "0 < alpha0 < inf",
             });
         }
-
-        // ψ(α) = φ(α) − φ(0) − α·gtest is the stage-1 auxiliary function.
-        let gtest = p.c1 * dphi0;
-        let curvature_bound = p.c2 * (-dphi0);
         let origin = Endpoint {
             a: 0.0,
             f: phi0,
             d: dphi0,
         };
-        // x: best point (αₗ); y: other end point (αᵤ).
-        let mut x = origin;
-        let mut y = origin;
-        let mut bracketed = false;
-        let mut stage1 = true;
-        let mut width = p.alpha_max - p.alpha_min;
-        let mut width_prev = 2.0 * width;
-        let mut stp = alpha0.clamp(p.alpha_min, p.alpha_max);
-        let mut stmin = 0.0;
-        let mut stmax = stp + EXTRAPOLATE_UPPER * stp;
-        // Smallest α at which φ was non-finite: later trials stay below it.
-        let mut nonfinite_at = f64::INFINITY;
-        let mut evaluations = 0usize;
+        let stp = alpha0.clamp(p.alpha_min, p.alpha_max);
+        let width = p.alpha_max - p.alpha_min;
+        self.state = Some(SearchState {
+            phi0,
+            gtest: p.c1 * dphi0,
+            curvature_bound: p.c2 * (-dphi0),
+            dphi0,
+            x: origin,
+            y: origin,
+            bracketed: false,
+            stage1: true,
+            width,
+            width_prev: 2.0 * width,
+            stp,
+            stmin: 0.0,
+            stmax: stp + EXTRAPOLATE_UPPER * stp,
+            nonfinite_at: f64::INFINITY,
+            evaluations: 0,
+        });
+        Ok(stp)
+    }
 
-        let result = |e: Endpoint, evaluations: usize| LineSearchResult {
+    /// Feeds `φ(α)`, `φ'(α)` at the step last returned by [`MoreThuente::start`] or
+    /// [`MoreThuente::advance`] and returns what to do next. After `Done` or an error
+    /// the search is over; call `start` again for the next one.
+    ///
+    /// # Errors
+    /// See [`LineSearchError`].
+    ///
+    /// # Panics
+    /// If no search is in progress.
+    #[track_caller]
+    pub fn advance(&mut self, f: f64, g: f64) -> Result<Next, LineSearchError> {
+        let mut st = self
+            .state
+            .take()
+            .expect("MoreThuente::advance called without a search in progress");
+        let out = Self::advance_state(&self.params, &mut st, f, g);
+        if let Ok(Next::Evaluate(_)) = out {
+            self.state = Some(st);
+        }
+        out
+    }
+
+    fn advance_state(
+        p: &StrongWolfeParams,
+        st: &mut SearchState,
+        f: f64,
+        g: f64,
+    ) -> Result<Next, LineSearchError> {
+        st.evaluations += 1;
+        let evaluations = st.evaluations;
+        let result = |e: Endpoint| LineSearchResult {
             alpha: e.a,
             phi: e.f,
             dphi: e.d,
             evaluations,
         };
+        let stp = st.stp;
 
-        loop {
-            if evaluations >= p.max_evaluations {
-                return Err(LineSearchError::MaxEvaluations {
-                    best: result(x, evaluations),
+        if !(f.is_finite() && g.is_finite()) {
+            // Shrink towards the best point and never come back above this α.
+            st.nonfinite_at = st.nonfinite_at.min(stp);
+            let next = st.x.a + 0.5 * (stp - st.x.a);
+            let too_small = (next - st.x.a).abs() <= p.xtol * next.abs().max(f64::MIN_POSITIVE)
+                || next < p.alpha_min
+                || next == stp;
+            if too_small || evaluations >= p.max_evaluations {
+                return Err(LineSearchError::NonFinite {
+                    alpha: stp,
+                    evaluations,
+                    best: result(st.x),
                 });
             }
-            let (f, g) = phi(stp);
-            evaluations += 1;
-            observer(&Trial {
-                alpha: stp,
-                phi: f,
-                dphi: g,
-            });
-
-            if !(f.is_finite() && g.is_finite()) {
-                // Shrink towards the best point and never come back above this α.
-                nonfinite_at = nonfinite_at.min(stp);
-                let next = x.a + 0.5 * (stp - x.a);
-                let too_small = (next - x.a).abs() <= p.xtol * next.abs().max(f64::MIN_POSITIVE)
-                    || next < p.alpha_min
-                    || next == stp;
-                if too_small || evaluations >= p.max_evaluations {
-                    return Err(LineSearchError::NonFinite {
-                        alpha: stp,
-                        evaluations,
-                        best: result(x, evaluations),
-                    });
-                }
-                stp = next;
-                if !bracketed {
-                    stmax = stmax.min(nonfinite_at);
-                }
-                continue;
+            if !st.bracketed {
+                st.stmax = st.stmax.min(st.nonfinite_at);
             }
-
-            let here = Endpoint { a: stp, f, d: g };
-            let ftest = phi0 + stp * gtest;
-            // Switch from ψ to φ once ψ(α) ≤ 0 and φ'(α) ≥ min(c₁, c₂) φ'(0)
-            // (MINPACK-2 form of Moré–Thuente's "ψ(α) ≤ 0 and φ'(α) > 0").
-            if stage1 && f <= ftest && g >= p.c1.min(p.c2) * dphi0 {
-                stage1 = false;
-            }
-
-            // Converged: both strong Wolfe conditions hold.
-            if f <= ftest && g.abs() <= curvature_bound {
-                return Ok(result(here, evaluations));
-            }
-            if bracketed && (stp <= stmin || stp >= stmax) {
-                return Err(LineSearchError::RoundingErrors {
-                    best: result(here, evaluations),
-                });
-            }
-            if bracketed && stmax - stmin <= p.xtol * stmax {
-                return Err(LineSearchError::IntervalTooSmall {
-                    best: result(here, evaluations),
-                });
-            }
-            if stp == p.alpha_max && f <= ftest && g <= gtest {
-                return Err(LineSearchError::AlphaAtMax {
-                    best: result(here, evaluations),
-                });
-            }
-            if stp == p.alpha_min && (f > ftest || g >= gtest) {
-                return Err(LineSearchError::AlphaAtMin {
-                    best: result(here, evaluations),
-                });
-            }
-
-            // Choose the next trial. In stage 1, if φ(α) ≤ φ(αₗ) but ψ(α) > 0, the step
-            // is computed from ψ (Moré–Thuente §3: ψ-values and derivatives).
-            if stage1 && f <= x.f && f > ftest {
-                let shift = |e: Endpoint| Endpoint {
-                    a: e.a,
-                    f: e.f - e.a * gtest,
-                    d: e.d - gtest,
-                };
-                let unshift = |e: Endpoint| Endpoint {
-                    a: e.a,
-                    f: e.f + e.a * gtest,
-                    d: e.d + gtest,
-                };
-                let (mut xm, mut ym) = (shift(x), shift(y));
-                stp = safeguarded_step(&mut xm, &mut ym, shift(here), &mut bracketed, stmin, stmax);
-                x = unshift(xm);
-                y = unshift(ym);
-            } else {
-                stp = safeguarded_step(&mut x, &mut y, here, &mut bracketed, stmin, stmax);
-            }
-
-            // Force sufficient shrinkage of the bracket: bisect if two trials did not
-            // reduce its length by the factor 0.66.
-            if bracketed {
-                if (y.a - x.a).abs() >= BISECTION_TRIGGER * width_prev {
-                    stp = x.a + 0.5 * (y.a - x.a);
-                }
-                width_prev = width;
-                width = (y.a - x.a).abs();
-            }
-
-            // Bounds for the next trial.
-            if bracketed {
-                stmin = x.a.min(y.a);
-                stmax = x.a.max(y.a);
-            } else {
-                stmin = stp + EXTRAPOLATE_LOWER * (stp - x.a);
-                stmax = stp + EXTRAPOLATE_UPPER * (stp - x.a);
-            }
-
-            stp = stp.clamp(p.alpha_min, p.alpha_max);
-            if stp >= nonfinite_at {
-                stp = x.a + 0.5 * (nonfinite_at - x.a);
-            }
-
-            // If no further progress is possible, evaluate the best point once more so
-            // the caller gets its values from the last call (MINPACK-2 behaviour).
-            if bracketed && (stp <= stmin || stp >= stmax || stmax - stmin <= p.xtol * stmax) {
-                stp = x.a;
-            }
+            st.stp = next;
+            return Ok(Next::Evaluate(next));
         }
+
+        let here = Endpoint { a: stp, f, d: g };
+        let ftest = st.phi0 + stp * st.gtest;
+        // Switch from ψ to φ once ψ(α) ≤ 0 and φ'(α) ≥ min(c₁, c₂) φ'(0)
+        // (MINPACK-2 form of Moré–Thuente's "ψ(α) ≤ 0 and φ'(α) > 0").
+        if st.stage1 && f <= ftest && g >= p.c1.min(p.c2) * st.dphi0 {
+            st.stage1 = false;
+        }
+
+        // Converged: both strong Wolfe conditions hold.
+        if f <= ftest && g.abs() <= st.curvature_bound {
+            return Ok(Next::Done(result(here)));
+        }
+        if st.bracketed && (stp <= st.stmin || stp >= st.stmax) {
+            return Err(LineSearchError::RoundingErrors { best: result(here) });
+        }
+        if st.bracketed && st.stmax - st.stmin <= p.xtol * st.stmax {
+            return Err(LineSearchError::IntervalTooSmall { best: result(here) });
+        }
+        if stp == p.alpha_max && f <= ftest && g <= st.gtest {
+            return Err(LineSearchError::AlphaAtMax { best: result(here) });
+        }
+        if stp == p.alpha_min && (f > ftest || g >= st.gtest) {
+            return Err(LineSearchError::AlphaAtMin { best: result(here) });
+        }
+        if evaluations >= p.max_evaluations {
+            let best = if here.f <= st.x.f { here } else { st.x };
+            return Err(LineSearchError::MaxEvaluations { best: result(best) });
+        }
+
+        // Choose the next trial. In stage 1, if φ(α) ≤ φ(αₗ) but ψ(α) > 0, the step
+        // is computed from ψ (Moré–Thuente §3: ψ-values and derivatives).
+        let mut next;
+        if st.stage1 && f <= st.x.f && f > ftest {
+            let gtest = st.gtest;
+            let shift = |e: Endpoint| Endpoint {
+                a: e.a,
+                f: e.f - e.a * gtest,
+                d: e.d - gtest,
+            };
+            let unshift = |e: Endpoint| Endpoint {
+                a: e.a,
+                f: e.f + e.a * gtest,
+                d: e.d + gtest,
+            };
+            let (mut xm, mut ym) = (shift(st.x), shift(st.y));
+            next = safeguarded_step(
+                &mut xm,
+                &mut ym,
+                shift(here),
+                &mut st.bracketed,
+                st.stmin,
+                st.stmax,
+            );
+            st.x = unshift(xm);
+            st.y = unshift(ym);
+        } else {
+            next = safeguarded_step(
+                &mut st.x,
+                &mut st.y,
+                here,
+                &mut st.bracketed,
+                st.stmin,
+                st.stmax,
+            );
+        }
+
+        // Force sufficient shrinkage of the bracket: bisect if two trials did not
+        // reduce its length by the factor 0.66.
+        if st.bracketed {
+            if (st.y.a - st.x.a).abs() >= BISECTION_TRIGGER * st.width_prev {
+                next = st.x.a + 0.5 * (st.y.a - st.x.a);
+            }
+            st.width_prev = st.width;
+            st.width = (st.y.a - st.x.a).abs();
+        }
+
+        // Bounds for the next trial.
+        if st.bracketed {
+            st.stmin = st.x.a.min(st.y.a);
+            st.stmax = st.x.a.max(st.y.a);
+        } else {
+            st.stmin = next + EXTRAPOLATE_LOWER * (next - st.x.a);
+            st.stmax = next + EXTRAPOLATE_UPPER * (next - st.x.a);
+        }
+
+        next = next.clamp(p.alpha_min, p.alpha_max);
+        if next >= st.nonfinite_at {
+            next = st.x.a + 0.5 * (st.nonfinite_at - st.x.a);
+        }
+
+        // If no further progress is possible, evaluate the best point once more so
+        // the caller gets its values from the last call (MINPACK-2 behaviour).
+        if st.bracketed
+            && (next <= st.stmin || next >= st.stmax || st.stmax - st.stmin <= p.xtol * st.stmax)
+        {
+            next = st.x.a;
+        }
+        st.stp = next;
+        Ok(Next::Evaluate(next))
     }
 }
 
@@ -975,5 +1083,41 @@ mod tests {
         let mut phi = |a: f64| (0.5 * (a - 1.0).powi(2), a - 1.0);
         let r = default_search().search(&mut phi, 0.5, -1.0, 1.0).unwrap();
         assert_eq!((r.alpha, r.evaluations), (1.0, 1));
+    }
+
+    #[test]
+    fn reverse_communication_matches_closure_driver() {
+        // Table 2, α₀ = 10⁻³ (12 evaluations): the same trials either way, and the
+        // state is reusable for a second search.
+        let mut phi = phi2(0.004);
+        let (f0, g0) = phi(0.0);
+        let params = StrongWolfeParams {
+            c1: 0.1,
+            c2: 0.1,
+            xtol: 1e-15,
+            alpha_min: 0.0,
+            alpha_max: 1e20,
+            max_evaluations: 100,
+        };
+        let mut ls = MoreThuente::new(params).unwrap();
+        let mut via_closure = Vec::new();
+        let r1 = ls
+            .search_observed(&mut phi, f0, g0, 1e-3, &mut |t: &Trial| {
+                via_closure.push(t.alpha)
+            })
+            .unwrap();
+        let mut via_rc = Vec::new();
+        let mut alpha = ls.start(f0, g0, 1e-3).unwrap();
+        let r2 = loop {
+            via_rc.push(alpha);
+            let (f, g) = phi(alpha);
+            match ls.advance(f, g).unwrap() {
+                Next::Evaluate(a) => alpha = a,
+                Next::Done(r) => break r,
+            }
+        };
+        assert_eq!(via_closure.len(), 12);
+        assert_eq!(via_closure, via_rc);
+        assert_eq!(r1, r2);
     }
 }
