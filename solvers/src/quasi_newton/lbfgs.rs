@@ -442,4 +442,50 @@ mod tests {
             Err(LbfgsError::NonFiniteStart { .. })
         ));
     }
+
+    /// `f = Σ xᵢ − ln xᵢ` (minimiser all ones, `f* = n`), NaN where some `xᵢ < 0`;
+    /// counts the evaluations that returned NaN.
+    struct LogBarrier {
+        nan_evaluations: std::cell::Cell<usize>,
+    }
+
+    impl Objective for LogBarrier {
+        fn n_params(&self) -> usize {
+            3
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            x.iter().map(|v| v - v.ln()).sum()
+        }
+        fn value_and_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            for (gi, xi) in g.iter_mut().zip(x) {
+                *gi = 1.0 - 1.0 / xi;
+            }
+            let f = self.value(x);
+            if f.is_nan() {
+                self.nan_evaluations.set(self.nan_evaluations.get() + 1);
+            }
+            f
+        }
+    }
+
+    #[test]
+    fn nan_region_is_stepped_around() {
+        for x0 in [[8.0, 0.05, 3.0], [20.0, 0.5, 0.01], [0.001, 0.002, 50.0]] {
+            let obj = LogBarrier {
+                nan_evaluations: std::cell::Cell::new(0),
+            };
+            let r = minimize(&obj, &x0, &LbfgsOptions::default()).unwrap();
+            eprintln!(
+                "{x0:?}: {} it, {} evals, {} NaN",
+                r.iterations,
+                r.evaluations,
+                obj.nan_evaluations.get()
+            );
+            // The run did meet the NaN region (a trial step with some xᵢ < 0) ...
+            assert!(obj.nan_evaluations.get() > 0);
+            // ... and still converged.
+            assert_eq!(r.stop, LbfgsStop::GradientTolerance);
+            assert!(max_abs_diff(&r.theta, &[1.0; 3]) < 1e-8, "{:?}", r.theta);
+        }
+    }
 }

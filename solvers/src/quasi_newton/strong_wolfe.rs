@@ -12,7 +12,7 @@
 //!
 //! with `0 < c₁ < c₂ < 1`. Moré & Thuente (1994) keep an interval of uncertainty with
 //! end points `αₗ` (the best point so far) and `αᵤ`, and choose each new trial by the
-//! safeguarded interpolation of [`safeguarded_step`] (their §4, Cases 1–4). While no
+//! safeguarded interpolation of `safeguarded_step` (their §4, Cases 1–4). While no
 //! point with `ψ(α) ≤ 0` and `φ'(α) ≥ 0` has been seen they work on the auxiliary
 //! function `ψ(α) = φ(α) − φ(0) − c₁ α φ'(0)` (stage 1); after that on `φ` itself
 //! (stage 2). Their Theorem 3.2 guarantees that the iterates converge to a point that
