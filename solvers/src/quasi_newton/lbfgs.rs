@@ -13,8 +13,10 @@
 //! 2. `αₖ` from the strong Wolfe search on `φ(α) = f(θₖ + α dₖ)`, first trial `α = 1`
 //!    (the quasi-Newton step, N&W §3.5), or `min(1, 1/‖g₀‖)` for a steepest-descent
 //!    step;
-//! 3. `sₖ = αₖ dₖ`, `yₖ = gₖ₊₁ − gₖ`, offered to the memory (the strong Wolfe
-//!    conditions give `sₖᵀyₖ ≥ (c₂ − 1) αₖ gₖᵀdₖ > 0`, N&W eq. 6.7 context).
+//! 3. `sₖ = αₖ dₖ`, `yₖ = gₖ₊₁ − gₖ`, offered to the memory. The curvature condition
+//!    `gₖ₊₁ᵀdₖ ≥ c₂ gₖᵀdₖ` gives `sₖᵀyₖ ≥ (c₂ − 1) αₖ gₖᵀdₖ > 0` (N&W §6.1), so the
+//!    safeguard only acts on round-off or on a search that ended without a Wolfe
+//!    point.
 //!
 //! Stops when `‖g‖₂ ≤ gradient_tol`, or on a budget, or when the line search fails
 //! without any decrease.
