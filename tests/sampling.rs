@@ -410,3 +410,25 @@ fn bad_input_gives_typed_errors_not_panics() {
         assert_eq!((q.nrows(), q.ncols()), (0, 2));
     }
 }
+
+/// In one dimension the faces are the two end points (measure 1 each).
+#[test]
+fn one_dimensional_boxes() {
+    let d = BoxDomain::new(["t"], &[-1.0], &[0.5]).unwrap();
+    let with = Sampler::Grid {
+        include_boundary: true,
+    };
+    let g = sample_interior(&d, with, 4, 0).unwrap();
+    assert_eq!(
+        (0..4).map(|i| g[(i, 0)]).collect::<Vec<_>>(),
+        [-1.0, -0.5, 0.0, 0.5]
+    );
+    let ends = sample_faces(&d, &d.faces(), with, 2, 0).unwrap();
+    assert_eq!((ends[(0, 0)], ends[(1, 0)]), (-1.0, 0.5));
+    assert!(sample_faces(&d, &d.faces(), with, 3, 0).is_err());
+    let p = sample_faces(&d, &d.faces(), Sampler::Sobol, 5, 0).unwrap();
+    assert_eq!(
+        (0..5).map(|i| p[(i, 0)]).collect::<Vec<_>>(),
+        [-1.0, -1.0, -1.0, 0.5, 0.5]
+    );
+}

@@ -66,8 +66,9 @@ impl BoxDomain {
                 return Err(GeometryError::DuplicateName { name: name.clone() });
             }
             let (a, b) = (lo[axis], hi[axis]);
-            // `!(a < b)` also rejects NaN; the width check rejects e.g. [-1e308, 1e308].
-            if !(a < b) || !a.is_finite() || !b.is_finite() || !(b - a).is_finite() {
+            // Finite bounds exclude NaN; the width check rejects e.g. [-1e308, 1e308].
+            let valid = a.is_finite() && b.is_finite() && a < b && (b - a).is_finite();
+            if !valid {
                 return Err(GeometryError::InvalidInterval {
                     name: name.clone(),
                     lo: a,

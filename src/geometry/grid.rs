@@ -35,11 +35,18 @@ pub(crate) fn axis_nodes(lo: f64, hi: f64, m: usize, include_ends: bool) -> Vec<
     } else {
         (1, m + 1)
     };
+    let width = hi - lo;
     (0..m)
         .map(|i| {
-            let t = (i + offset) as f64 / intervals as f64;
-            // Convex combination: t = 0 gives lo and t = 1 gives hi exactly.
-            ((1.0 - t) * lo + t * hi).clamp(lo, hi)
+            let j = i + offset;
+            if j == intervals {
+                // The upper end exactly (`lo + width` may round past or short of `hi`).
+                hi
+            } else {
+                // `lo + (j·w)/m'`: one product and one division, so on [0, 1] node `j`
+                // is the correctly rounded `j/m'`.
+                (lo + (j as f64 * width) / intervals as f64).clamp(lo, hi)
+            }
         })
         .collect()
 }
@@ -268,6 +275,9 @@ mod tests {
     fn axis_nodes_are_the_documented_fractions() {
         assert_eq!(axis_nodes(0.0, 1.0, 5, true), [0.0, 0.25, 0.5, 0.75, 1.0]);
         assert_eq!(axis_nodes(0.0, 1.0, 3, false), [0.25, 0.5, 0.75]);
+        assert_eq!(axis_nodes(-1.0, 0.5, 4, true), [-1.0, -0.5, 0.0, 0.5]);
+        let n = axis_nodes(0.0, 1.0, 30, true);
+        assert!((0..30).all(|i| n[i] == i as f64 / 29.0));
         let n = axis_nodes(-0.1, 0.3, 7, true);
         assert_eq!((n[0], n[6]), (-0.1, 0.3));
         assert!(n.windows(2).all(|w| w[0] < w[1]));
@@ -280,8 +290,8 @@ mod tests {
         for i in 0..28 {
             for j in 0..28 {
                 let r = 28 * i + j;
-                assert!((g[(r, 0)] - (i + 1) as f64 / 29.0).abs() < 1e-16);
-                assert!((g[(r, 1)] - (j + 1) as f64 / 29.0).abs() < 1e-16);
+                assert_eq!(g[(r, 0)], (i + 1) as f64 / 29.0);
+                assert_eq!(g[(r, 1)], (j + 1) as f64 / 29.0);
             }
         }
     }
