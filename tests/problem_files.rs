@@ -31,3 +31,27 @@ fn every_shipped_problem_file_parses() {
         "expected the benchmark set in problems/, found {n} files"
     );
 }
+
+#[test]
+fn every_shipped_problem_file_builds_into_blocks_with_points() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    for entry in std::fs::read_dir(&dir).expect("problems/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!p.blocks.is_empty(), "{}", path.display());
+        for b in &p.blocks {
+            assert!(b.n_points() > 0, "{}: block {}", path.display(), b.name());
+            assert_eq!(b.dim(), p.domain.dim());
+        }
+        assert_eq!(p.mlp.n_inputs(), p.domain.dim());
+        assert!(p.evaluation.nrows() > 0);
+        assert!(
+            p.exact.is_some(),
+            "{}: every shipped problem has an exact solution",
+            path.display()
+        );
+    }
+}
