@@ -35,32 +35,11 @@ use faer::{Mat, MatRef};
 use super::channel::Channel;
 use super::pointwise::{PointFunction, PointResidual};
 
-/// A face of an axis-aligned box: the set `x_axis = lo` (`upper = false`) or
-/// `x_axis = hi` (`upper = true`).
-///
-/// Defined here because the geometry module (branch `geometry`) had no face type when
-/// this was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Face {
-    /// The coordinate that is constant on the face.
-    pub axis: usize,
-    /// Whether this is the upper face (`x_axis = hi`) of the box.
-    pub upper: bool,
-}
+pub use crate::geometry::Face;
 
-impl Face {
-    /// The lower face `x_axis = lo`.
-    pub fn lower(axis: usize) -> Self {
-        Face { axis, upper: false }
-    }
-    /// The upper face `x_axis = hi`.
-    pub fn upper(axis: usize) -> Self {
-        Face { axis, upper: true }
-    }
-    /// The sign of the outward normal `n = ±e_axis`: `+1` on the upper face.
-    pub fn normal_sign(&self) -> f64 {
-        if self.upper { 1.0 } else { -1.0 }
-    }
+/// The sign of the outward normal `n = ±e_axis` of `face`: `+1` on the upper face.
+fn normal_sign(face: Face) -> f64 {
+    if face.upper { 1.0 } else { -1.0 }
 }
 
 /// What a block constrains. Outputs index the network outputs, variables the input
@@ -510,7 +489,7 @@ impl ResidualBlock {
                 };
                 vec![single(
                     PointSet::Own,
-                    signed(ch, face.normal_sign(), Some(g.clone())),
+                    signed(ch, normal_sign(*face), Some(g.clone())),
                 )]
             }
             BlockKind::InitialValue {
@@ -653,7 +632,10 @@ mod tests {
             pts.clone(),
             BlockKind::Dirichlet {
                 output: 1,
-                face: Face::lower(1),
+                face: Face {
+                    axis: 1,
+                    upper: false,
+                },
                 g: g(),
             },
             2.0,
@@ -820,24 +802,64 @@ mod tests {
             g: g(),
         };
         assert!(matches!(
-            ResidualBlock::new("w", pts.clone(), dir(Face::lower(1)), -1.0),
+            ResidualBlock::new(
+                "w",
+                pts.clone(),
+                dir(Face {
+                    axis: 1,
+                    upper: false
+                }),
+                -1.0
+            ),
             Err(BlockError::BadWeight { .. })
         ));
         assert!(matches!(
-            ResidualBlock::new("w", pts.clone(), dir(Face::lower(1)), f64::NAN),
+            ResidualBlock::new(
+                "w",
+                pts.clone(),
+                dir(Face {
+                    axis: 1,
+                    upper: false
+                }),
+                f64::NAN
+            ),
             Err(BlockError::BadWeight { .. })
         ));
         assert!(matches!(
-            ResidualBlock::new("e", Mat::zeros(0, 2), dir(Face::lower(1)), 1.0),
+            ResidualBlock::new(
+                "e",
+                Mat::zeros(0, 2),
+                dir(Face {
+                    axis: 1,
+                    upper: false
+                }),
+                1.0
+            ),
             Err(BlockError::NoPoints { .. })
         ));
         assert!(matches!(
-            ResidualBlock::new("axis", pts.clone(), dir(Face::lower(2)), 1.0),
+            ResidualBlock::new(
+                "axis",
+                pts.clone(),
+                dir(Face {
+                    axis: 2,
+                    upper: false
+                }),
+                1.0
+            ),
             Err(BlockError::VariableOutOfRange { var: 2, dim: 2, .. })
         ));
         // points on x1 = 0 are not on a face x0 = const
         assert!(matches!(
-            ResidualBlock::new("off", pts.clone(), dir(Face::lower(0)), 1.0),
+            ResidualBlock::new(
+                "off",
+                pts.clone(),
+                dir(Face {
+                    axis: 0,
+                    upper: false
+                }),
+                1.0
+            ),
             Err(BlockError::PointsOffFace {
                 var: 0,
                 point: 1,
@@ -888,10 +910,27 @@ mod tests {
         let mut nan = pts.clone();
         nan[(2, 0)] = f64::NAN;
         assert!(matches!(
-            ResidualBlock::new("nan", nan, dir(Face::lower(1)), 1.0),
+            ResidualBlock::new(
+                "nan",
+                nan,
+                dir(Face {
+                    axis: 1,
+                    upper: false
+                }),
+                1.0
+            ),
             Err(BlockError::NonFinitePoint { point: 2, .. })
         ));
-        let mut b = ResidualBlock::new("ok", pts.clone(), dir(Face::lower(1)), 1.0).unwrap();
+        let mut b = ResidualBlock::new(
+            "ok",
+            pts.clone(),
+            dir(Face {
+                axis: 1,
+                upper: false,
+            }),
+            1.0,
+        )
+        .unwrap();
         assert!(matches!(
             b.set_points(Mat::zeros(3, 2)),
             Err(BlockError::ShapeChanged { .. })

@@ -6,16 +6,19 @@
 //!   their adapter [`RustResidual`].
 //! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
+//! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
 
 pub mod block;
 pub mod channel;
 pub mod dual;
 pub mod equations;
 pub mod generic;
+pub mod model;
 pub mod pointwise;
 
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
 pub use channel::{Channel, VarSet};
 pub use dual::Dual;
 pub use generic::{Residual, RustResidual};
+pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};
