@@ -55,3 +55,36 @@ fn every_shipped_problem_file_builds_into_blocks_with_points() {
         );
     }
 }
+
+#[test]
+fn poisson2d_from_its_file_has_the_published_sizes_and_a_finite_loss() {
+    use pinn::solvers::LeastSquares;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d.toml");
+    let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    let model = p.residual_model();
+    assert_eq!(model.n_params(), 257);
+    assert_eq!(model.n_residuals(), 900 + 120);
+    assert_eq!(p.evaluation.nrows(), 9000);
+    let theta = p.initial_params();
+    let loss = model.loss(&theta);
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
+}
+
+#[test]
+fn poisson5d_resamples_its_collocation_points() {
+    use pinn::solvers::LeastSquares;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson5d.toml");
+    let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = p.residual_model();
+    let before = model.blocks()[0].points().to_owned();
+    assert!(
+        model.resample(1),
+        "resample_every = 1 draws new points at iteration 1"
+    );
+    let after = model.blocks()[0].points().to_owned();
+    assert_eq!(
+        (after.nrows(), after.ncols()),
+        (before.nrows(), before.ncols())
+    );
+    assert!((0..after.nrows()).any(|i| after[(i, 0)] != before[(i, 0)]));
+}

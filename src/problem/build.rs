@@ -28,7 +28,8 @@ use super::spec::{BlockSpec, PointsSpec, ProblemSpec};
 use crate::expr::{CompiledFunction, Context, ExprError, parse_function, parse_residual};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
 use crate::model::{Activation, Init, Mlp};
-use crate::residual::block::{BlockKind, Face as BlockFace, ResidualBlock};
+use crate::residual::block::{BlockKind, ResidualBlock};
+use crate::residual::model::ResidualModel;
 use crate::residual::{Channel, PointFunction, PointResidual};
 
 /// How a block's points are drawn again when the problem resamples.
@@ -184,25 +185,26 @@ impl Builder<'_> {
         let exact = self.exact(&spec, &context, &outputs)?;
         let evaluation = self.evaluation(&spec, &domain, &blocks)?;
         self.check_finite(&spec, &blocks, &sampling, exact.as_deref(), &evaluation)?;
-        let solver =
-            match &spec.solver {
-                None => toml::Table::new(),
-                Some(t) => {
-                    let table = t.get_ref().clone();
-                    match table.get("preset") {
-                        Some(toml::Value::String(_)) => {}
-                        Some(_) => {
-                            return Err(self
-                                .err(t.span(), "`preset` must be a string (a solver preset name)"));
-                        }
-                        None => {
-                            return Err(self
-                                .err(t.span(), "`[solver]` needs `preset`, a solver preset name"));
-                        }
+        let solver = match &spec.solver {
+            None => toml::Table::new(),
+            Some(t) => {
+                let table = t.get_ref().clone();
+                match table.get("preset") {
+                    Some(toml::Value::String(_)) => {}
+                    Some(_) => {
+                        return Err(
+                            self.err(t.span(), "`preset` must be a string (a solver preset name)")
+                        );
                     }
-                    table
+                    None => {
+                        return Err(
+                            self.err(t.span(), "`[solver]` needs `preset`, a solver preset name")
+                        );
+                    }
                 }
-            };
+                table
+            }
+        };
 
         Ok(Problem {
             name,
@@ -732,10 +734,7 @@ impl Builder<'_> {
                     let eqs = self.equations(b, sb.span(), ctx)?;
                     let faces = self.faces(b, domain, time)?;
                     let (pts, s) = self.points(&b.points, domain, &faces, seed)?;
-                    let face = (faces.len() == 1).then(|| BlockFace {
-                        axis: faces[0].axis,
-                        upper: faces[0].upper,
-                    });
+                    let face = (faces.len() == 1).then(|| faces[0]);
                     push(
                         ResidualBlock::new(
                             name,
@@ -760,10 +759,7 @@ impl Builder<'_> {
                         channel: [Channel::Value { output }],
                         g,
                     });
-                    let face = (faces.len() == 1).then(|| BlockFace {
-                        axis: faces[0].axis,
-                        upper: faces[0].upper,
-                    });
+                    let face = (faces.len() == 1).then(|| faces[0]);
                     push(
                         ResidualBlock::new(
                             name,
@@ -804,10 +800,7 @@ impl Builder<'_> {
                         start += n;
                         let kind = BlockKind::Neumann {
                             output,
-                            face: BlockFace {
-                                axis: face.axis,
-                                upper: face.upper,
-                            },
+                            face: *face,
                             g: g.clone(),
                         };
                         let sub_name = format!("{name}_{}", face.name(domain));
@@ -1102,4 +1095,39 @@ fn group_by_face(
     }
     let grouped = Mat::from_fn(pts.nrows(), pts.ncols(), |r, j| pts[(order[r].1, j)]);
     Ok((grouped, counts))
+}
+
+impl Problem {
+    /// The initial parameters θ₀ (seeded, from `[model] init` and `seed`).
+    pub fn initial_params(&self) -> Vec<f64> {
+        self.mlp.init(self.init, self.init_seed)
+    }
+
+    /// The least-squares problem the solvers see: the network and the residual blocks,
+    /// with a sampler per block when `[collocation] resample_every` is set (draw `k`
+    /// of a block uses its seed plus `k`; points read from files stay fixed).
+    pub fn residual_model(&self) -> ResidualModel {
+        let mut model = ResidualModel::new(self.mlp.clone(), self.blocks.clone())
+            .expect("blocks built from a validated problem fit its network");
+        if let Some(every) = self.resample_every {
+            for (b, s) in self.sampling.iter().enumerate() {
+                if s.from_file {
+                    continue;
+                }
+                let (domain, s) = (self.domain.clone(), s.clone());
+                model
+                    .set_sampler(b, every, move |iteration| {
+                        let seed = s.seed.wrapping_add(iteration as u64);
+                        if s.faces.is_empty() {
+                            geometry::sample_interior(&domain, s.sampler, s.count, seed)
+                        } else {
+                            geometry::sample_faces(&domain, &s.faces, s.sampler, s.count, seed)
+                        }
+                        .expect("the same draw succeeded when the problem was built")
+                    })
+                    .expect("block index and interval are valid");
+            }
+        }
+        model
+    }
 }
