@@ -43,7 +43,7 @@
 //! `lap(u)`/`d(u, x)` take an output *name*, not a value, so they cannot be exmex
 //! functions. The language is small (a Pratt parser of ~300 lines), and the partials
 //! need no symbolic algebra: a reverse sweep over the compiled tape gives them exactly
-//! ([`tape`]). So this module hand-writes the parser and adds no dependency.
+//! (`tape.rs`). So this module hand-writes the parser and adds no dependency.
 //!
 //! # Errors
 //! Every parse error is an [`ExprError`] with the 1-based character column and length of
