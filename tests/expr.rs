@@ -353,7 +353,8 @@ fn elementary_functions_match_rust() {
 #[test]
 fn precedence_cases() {
     let ctx = Context::new(&["a", "b", "c"], &["u"]).unwrap();
-    let cases: [(&str, fn(f64, f64, f64) -> f64); 12] = [
+    type Case = (&'static str, fn(f64, f64, f64) -> f64);
+    let cases: [Case; 12] = [
         ("-a^2", |a, _, _| -(a * a)),
         ("2^3^2 + 0*a", |_, _, _| 512.0),
         ("a^b^c", |a, b, c| a.powf(b.powf(c))),

@@ -93,6 +93,23 @@ impl ExprError {
     }
 }
 
+impl ExprError {
+    /// The error as a problem-file loader reports it, for an expression string whose
+    /// first character sits at `line:string_column` of `path` (both 1-based):
+    /// `path:line:col: message (column c of the expression)` plus the caret lines, where
+    /// `col = string_column + column - 1`. (Exact when the string has no escape sequences
+    /// before the error; otherwise the expression column is still exact.)
+    pub fn in_file(&self, path: &str, line: usize, string_column: usize) -> String {
+        format!(
+            "{path}:{line}:{}: {} (column {} of the expression)\n{}",
+            string_column + self.column - 1,
+            self.message,
+            self.column,
+            self.caret_lines()
+        )
+    }
+}
+
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -129,4 +146,32 @@ pub enum ContextError {
     /// A Laplacian variable that is not declared, or an empty Laplacian set.
     #[error("Laplacian variables: {0}")]
     BadLaplacian(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_file_location() {
+        let e = ExprError::new(
+            ErrorKind::UndefinedSymbol,
+            5,
+            1,
+            "undefined symbol `w`",
+            "u + w",
+        );
+        assert_eq!(
+            e.to_string(),
+            "column 5: undefined symbol `w`\nu + w\n    ^"
+        );
+        assert_eq!(
+            e.in_file("burgers.toml", 7, 13),
+            "burgers.toml:7:17: undefined symbol `w` (column 5 of the expression)\nu + w\n    ^"
+        );
+        // Column and length are at least 1; tabs do not shift the caret.
+        let e = ExprError::new(ErrorKind::Empty, 0, 0, "empty expression", "\t");
+        assert_eq!((e.column, e.len), (1, 1));
+        assert_eq!(e.caret_lines(), " \n^");
+    }
 }

@@ -9,7 +9,7 @@
 //!    **single-letter** variable, one per differentiation: `u_x`, `u_t`, `u_xx`, `u_xy`
 //!    (`u_yx` is the same channel as `u_xy`). Order 3 and above is an error.
 //!    Derivatives in multi-letter variables are written `d(u, theta)` or
-//!    `d(u, r, theta)` (handled by the parser with [`derivative`]);
+//!    `d(u, r, theta)` (both spellings end in the same channel);
 //! 6. anything else is undefined.
 //!
 //! `e` is *not* Euler's number: `e` is a common name for a constant or a field (energy,

@@ -187,12 +187,12 @@ impl Builder {
         // Identities that hold in IEEE arithmetic for every operand value (up to the sign
         // of a zero result).
         match (op, ca, cb) {
-            (BinOp::Add, Some(z), _) if z == 0.0 => return b,
-            (BinOp::Add | BinOp::Sub, _, Some(z)) if z == 0.0 => return a,
-            (BinOp::Mul, Some(o), _) if o == 1.0 => return b,
-            (BinOp::Mul | BinOp::Div | BinOp::Pow, _, Some(o)) if o == 1.0 => return a,
+            (BinOp::Add, Some(0.0), _) => return b,
+            (BinOp::Add | BinOp::Sub, _, Some(0.0)) => return a,
+            (BinOp::Mul, Some(1.0), _) => return b,
+            (BinOp::Mul | BinOp::Div | BinOp::Pow, _, Some(1.0)) => return a,
             // IEEE pow(a, 0) = 1 for every a, NaN included.
-            (BinOp::Pow, _, Some(z)) if z == 0.0 => return self.constant(1.0),
+            (BinOp::Pow, _, Some(0.0)) => return self.constant(1.0),
             _ => {}
         }
         match op {
@@ -295,6 +295,7 @@ pub(crate) struct Tape {
 
 /// Slots evaluated on a stack buffer; longer tapes use a per-thread buffer.
 const STACK_SLOTS: usize = 64;
+const SMALL_SLOTS: usize = 16;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
@@ -310,6 +311,11 @@ impl Tape {
     /// the first time a thread meets a long tape.
     fn with_scratch<R>(&self, f: impl FnOnce(&mut [f64]) -> R) -> R {
         let need = 2 * self.ops.len();
+        // Two stack sizes, so short formulas do not pay for zeroing the larger buffer.
+        if need <= 2 * SMALL_SLOTS {
+            let mut buf = [0.0; 2 * SMALL_SLOTS];
+            return f(&mut buf[..need]);
+        }
         if need <= 2 * STACK_SLOTS {
             let mut buf = [0.0; 2 * STACK_SLOTS];
             return f(&mut buf[..need]);
