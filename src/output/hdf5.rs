@@ -182,7 +182,7 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
 
     let config = rd.group(&file, "config")?;
     let model = rd.group(&file, "model")?;
-    let model_attrs = rd.attrs(&model, "/model")?;
+    let model_attrs = rd.attrs(&model)?;
     let layers = match model_attrs.get("layers").and_then(AttrValue::to_i64s) {
         Some(v) if v.iter().all(|&w| w >= 0) => v.into_iter().map(|w| w as usize).collect(),
         _ => {
@@ -194,11 +194,7 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
     };
 
     let collocation_group = rd.group(&file, "collocation")?;
-    let blocks = rd.attr_strings(
-        &rd.attrs(&collocation_group, "/collocation")?,
-        "/collocation",
-        "blocks",
-    )?;
+    let blocks = rd.attr_strings(&rd.attrs(&collocation_group)?, "/collocation", "blocks")?;
     let mut collocation = Vec::with_capacity(blocks.len());
     for b in blocks {
         let m = rd.matrix(&collocation_group, "/collocation", &b)?;
@@ -207,17 +203,10 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
 
     let eval = rd.group(&file, "evaluation")?;
     let points_ds = rd.dataset(&eval, "/evaluation", "points")?;
-    let variables = rd.attr_strings(
-        &rd.ds_attrs(&points_ds, "/evaluation/points")?,
-        "/evaluation/points",
-        "variables",
-    )?;
+    let variables =
+        rd.attr_strings(&rd.ds_attrs(&points_ds)?, "/evaluation/points", "variables")?;
     let u_ds = rd.dataset(&eval, "/evaluation", "u")?;
-    let outputs = rd.attr_strings(
-        &rd.ds_attrs(&u_ds, "/evaluation/u")?,
-        "/evaluation/u",
-        "outputs",
-    )?;
+    let outputs = rd.attr_strings(&rd.ds_attrs(&u_ds)?, "/evaluation/u", "outputs")?;
     let points = rd.matrix(&eval, "/evaluation", "points")?;
     let u = rd.matrix(&eval, "/evaluation", "u")?;
     let names = eval.datasets().map_err(|e| rd.h5("list /evaluation", e))?;
@@ -242,7 +231,7 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
     }
 
     let metrics_group = rd.group(&file, "metrics")?;
-    let ma = rd.attrs(&metrics_group, "/metrics")?;
+    let ma = rd.attrs(&metrics_group)?;
     let iterations = rd.attr_i64(&ma, "/metrics", "iterations")?;
     let metrics = Metrics {
         rel_l2: rd.opt_attr_f64(&ma, "/metrics", "rel_l2")?,
@@ -255,7 +244,7 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
     };
 
     let hist = rd.group(&file, "history")?;
-    let columns = rd.attr_strings(&rd.attrs(&hist, "/history")?, "/history", "columns")?;
+    let columns = rd.attr_strings(&rd.attrs(&hist)?, "/history", "columns")?;
     let mut cols = Vec::with_capacity(columns.len());
     for c in columns {
         let v = rd.vector(&hist, "/history", &c)?;
@@ -373,14 +362,11 @@ impl Reader {
         file.group(name).map_err(|e| self.h5("open group", e))
     }
 
-    fn attrs(&self, g: &Group, at: &str) -> Result<HashMap<String, AttrValue>, OutputError> {
-        g.attrs().map_err(|e| {
-            let _ = at;
-            self.h5("read group attributes", e)
-        })
+    fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
+        g.attrs().map_err(|e| self.h5("read group attributes", e))
     }
 
-    fn ds_attrs(&self, d: &Dataset, _at: &str) -> Result<HashMap<String, AttrValue>, OutputError> {
+    fn ds_attrs(&self, d: &Dataset) -> Result<HashMap<String, AttrValue>, OutputError> {
         d.attrs().map_err(|e| self.h5("read dataset attributes", e))
     }
 

@@ -501,7 +501,7 @@ mod tests {
             damping: f64::NAN,
             step_size: 1.0,
             rho: 0.9,
-            accepted: k % 2 == 0,
+            accepted: k.is_multiple_of(2),
             wall_time_s: 0.1 * k as f64,
         }
     }
