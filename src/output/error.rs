@@ -25,6 +25,10 @@ pub enum OutputError {
         #[source]
         source: hdf5_pure::Error,
     },
+    /// The HDF5 parser failed internally on this file (a bug in the parser triggered by
+    /// corrupt input); `message` is its panic message.
+    #[error("{}: corrupt file (HDF5 parser failed: {message})", path.display())]
+    Corrupt { path: PathBuf, message: String },
     /// The file is valid HDF5 but not a pinn result of a supported version, or an
     /// object in it is missing or has the wrong type or shape.
     #[error("{}: {object}: {problem}", path.display())]

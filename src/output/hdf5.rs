@@ -89,7 +89,17 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     fb.add_group(g.finish());
 
     let mut g = fb.create_group("model");
-    let layers: Vec<i64> = r.layers.iter().map(|&w| w as i64).collect();
+    let too_big = |object: &str| OutputError::Schema {
+        path: path.to_path_buf(),
+        object: object.to_string(),
+        problem: "integer exceeds i64".to_string(),
+    };
+    let layers = r
+        .layers
+        .iter()
+        .map(|&w| i64::try_from(w))
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|_| too_big("/model@layers"))?;
     g.set_attr("layers", AttrValue::I64Array(layers));
     g.set_attr("activation", vstr(&r.activation));
     g.create_dataset("params")
@@ -130,7 +140,8 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
         g.set_attr("max_abs_error", AttrValue::F64(v));
     }
     g.set_attr("final_loss", AttrValue::F64(m.final_loss));
-    g.set_attr("iterations", AttrValue::I64(m.iterations as i64));
+    let iterations = i64::try_from(m.iterations).map_err(|_| too_big("/metrics@iterations"))?;
+    g.set_attr("iterations", AttrValue::I64(iterations));
     g.set_attr("termination", vstr(&m.termination));
     g.set_attr("wall_time_s", AttrValue::F64(m.wall_time_s));
     fb.add_group(g.finish());
@@ -159,6 +170,31 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
 /// # Errors
 /// See [`read`].
 pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
+    // hdf5-pure parses untrusted bytes; no panic was found in the truncation and
+    // corruption tests, but a parser bug must still surface as an error naming the file,
+    // not abort `pinn validate`. (Unwinding is the default panic strategy.)
+    guard_panics(path, || decode(path, bytes))
+}
+
+/// Runs `f`, turning a panic into [`OutputError::Corrupt`] for `path`.
+fn guard_panics<T>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, OutputError>,
+) -> Result<T, OutputError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(OutputError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
     let rd = Reader {
         path: path.to_path_buf(),
     };
@@ -503,5 +539,45 @@ impl Reader {
         }
         let (n, d) = (shape[0] as usize, shape[1] as usize);
         Ok(Mat::from_fn(n, d, |i, j| data[i * d + j]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_panic_becomes_a_typed_error() {
+        let p = Path::new("some/run.h5");
+        let e = guard_panics::<()>(p, || panic!("index out of bounds: 7")).unwrap_err();
+        assert!(
+            matches!(&e, OutputError::Corrupt { message, .. } if message == "index out of bounds: 7"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().starts_with("some/run.h5: corrupt file"),
+            "{e}"
+        );
+        let n = 3;
+        let e = guard_panics::<()>(p, || panic!("formatted {n}")).unwrap_err();
+        assert!(e.to_string().contains("formatted 3"), "{e}");
+        assert_eq!(guard_panics(p, || Ok(5)).unwrap(), 5);
+    }
+
+    #[test]
+    fn names_that_cannot_be_links_are_refused() {
+        let p = Path::new("r.h5");
+        assert!(check_names(p, "block", ["a", "b-c", "d e", "ü"].into_iter()).is_ok());
+        for (names, reason) in [
+            (vec![""], "empty"),
+            (vec!["a/b"], "contains '/'"),
+            (vec![".."], "is '.' or '..'"),
+            (vec!["x", "x"], "appears twice"),
+        ] {
+            match check_names(p, "block", names.into_iter()) {
+                Err(OutputError::InvalidName { reason: r, .. }) => assert_eq!(r, reason),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
