@@ -361,9 +361,8 @@ fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
-/// Runs tests/py/check_result_file.py; fails (never skips) when Python or h5py is
-/// missing, saying how to install them.
-fn h5py_check(file: &Path, r: &RunResult) -> String {
+/// Fails (never skips) when Python or h5py is missing, saying how to install them.
+fn h5py_probe() {
     let probe = Command::new(python())
         .args(["-c", "import h5py, numpy"])
         .output();
@@ -381,6 +380,11 @@ fn h5py_check(file: &Path, r: &RunResult) -> String {
         ),
         Ok(_) => {}
     }
+}
+
+/// Runs tests/py/check_result_file.py (after [`h5py_probe`]).
+fn h5py_check(file: &Path, r: &RunResult) -> String {
+    h5py_probe();
     let expected = file.with_extension("expected.json");
     fs::write(&expected, expected_json(r)).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_result_file.py");
@@ -792,5 +796,55 @@ fn checkpointer_writes_a_readable_file_when_due() {
     }
     assert_eq!(written, [5, 10]);
     assert_eq!(read(&p).unwrap().metrics.iterations, 10);
+    fs::remove_dir_all(&d).unwrap();
+}
+
+// ---------------------------------------------------------------- XDMF sidecar
+
+fn xdmf_check(sidecar: &Path) -> String {
+    h5py_probe();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_xdmf.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(sidecar)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "XDMF check of {} failed:\n{stdout}\n{}",
+        sidecar.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+    stdout
+}
+
+#[test]
+fn xdmf_sidecar_describes_the_evaluation_grid() {
+    use pinn::output::write_xdmf_sidecar;
+    let d = scratch("xdmf");
+    // 2-D points, one output, with exact solution.
+    let p = d.join("run.h5");
+    let r = sample(true, 300, 0);
+    write_atomic(&p, &r).unwrap();
+    let x = write_xdmf_sidecar(&p, &r.evaluation).unwrap().unwrap();
+    assert_eq!(x, d.join("run.xmf"));
+    println!("2-D: {}", xdmf_check(&x));
+    // 3-D points, two outputs, no exact solution.
+    let p3 = d.join("run3.h5");
+    let mut r3 = sample(false, 40, 1);
+    let pts = Mat::from_fn(40, 3, |i, j| (i * 3 + j) as f64 * 0.25);
+    let u = Mat::from_fn(40, 2, |i, j| (i as f64).sqrt() + j as f64);
+    r3.evaluation = Evaluation::new(
+        vec!["x".into(), "y".into(), "z".into()],
+        vec!["u".into(), "p".into()],
+        pts,
+        u,
+        None,
+    );
+    write_atomic(&p3, &r3).unwrap();
+    let x3 = write_xdmf_sidecar(&p3, &r3.evaluation).unwrap().unwrap();
+    println!("3-D: {}", xdmf_check(&x3));
     fs::remove_dir_all(&d).unwrap();
 }

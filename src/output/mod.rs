@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod hdf5;
 pub mod result;
+pub mod xdmf;
 
 pub use atomic::remove_stale_temps;
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
@@ -19,3 +20,4 @@ pub use result::{
     Evaluation, History, HistoryError, HistoryRow, Metrics, RunResult, iso8601_utc, max_abs_error,
     pointwise_error, rel_l2,
 };
+pub use xdmf::write_xdmf_sidecar;
