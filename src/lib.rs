@@ -9,6 +9,7 @@ pub mod expr;
 pub mod geometry;
 pub mod model;
 pub mod problem;
+pub mod output;
 pub mod residual;
 
 pub use pinn_solvers as solvers;
