@@ -8,8 +8,8 @@ pub mod cli;
 pub mod expr;
 pub mod geometry;
 pub mod model;
-pub mod problem;
 pub mod output;
+pub mod problem;
 pub mod residual;
 
 pub use pinn_solvers as solvers;
