@@ -3,9 +3,29 @@
 //! [`Objective`]; this crate never mentions PDEs.
 //!
 //! The loss of a least-squares problem is `L(θ) = ½‖r(θ)‖²`.
+//!
+//! # Layout
+//! - [`driver`]: the one solve loop ([`Solver`] step-wise, [`solve`] monolithic);
+//! - [`descent`]: directions (damped Gauss–Newton, truncated CG, ENGD Gramian, Adam);
+//! - [`control`]: step controls (damping rules; line searches);
+//! - [`linalg`]: the augmented-system linear solvers (QR, normal Cholesky, sample
+//!   space), CG and the spectral pseudo-inverse;
+//! - [`config`], [`termination`], [`record`]: options, stop reasons, history and
+//!   summary.
 
+pub mod config;
+pub mod control;
+pub mod descent;
+pub mod driver;
+pub mod linalg;
 pub mod problem;
 pub mod quasi_newton;
+pub mod record;
+pub mod termination;
 pub mod test_problems;
 
+pub use config::{ConfigError, Method, SolverConfig};
+pub use driver::{Observer, Solver, solve};
 pub use problem::{LeastSquares, Objective, half_squared_norm};
+pub use record::{IterationRecord, SolveSummary};
+pub use termination::TerminationReason;

@@ -1,0 +1,705 @@
+//! Solver configuration: one plain struct with nested per-method sections, deserialised
+//! with `deny_unknown_fields` and validated as a whole (STYLE.md L9, after Ceres's
+//! `Solver::Options::IsValid`, which reports field, value and violated constraint).
+
+use serde::{Deserialize, Serialize};
+
+/// Which method the one solve loop runs (a method = a descent + a step control).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Levenberg–Marquardt: damped Gauss–Newton direction + reduction-ratio damping.
+    Lm,
+    /// Energy natural gradient: Gramian pseudo-inverse direction + log-grid line search.
+    Engd,
+    /// Gauss–Newton–CG (Hessian-free): truncated CG direction + reduction-ratio damping.
+    GnCg,
+    /// L-BFGS: two-loop direction + strong Wolfe line search.
+    Lbfgs,
+    /// Adam: first-order moment-normalised step, always taken.
+    Adam,
+}
+
+/// The linear solver behind the augmented-system contract
+/// `min_δ ‖Jδ + r‖² + λ‖D̃δ‖²` (see [`crate::linalg`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinearSolverKind {
+    /// [`LinearSolverKind::SampleSpace`] when `N < P` and the scaling is the identity,
+    /// else [`LinearSolverKind::NormalCholesky`].
+    Auto,
+    /// QR of `[J; √λ D̃]` (via the R of J): does not square `κ(J)`.
+    DenseQr,
+    /// Cholesky of `JᵀJ + λD̃²`, lower triangle only.
+    NormalCholesky,
+    /// `(J Jᵀ + λI) y = r`, `δ = −Jᵀy`: cheap when `N < P`.
+    SampleSpace,
+}
+
+/// The damping matrix `D̃` in `λ‖D̃δ‖²`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// `D̃ = I` (Levenberg).
+    Identity,
+    /// `D̃² = clamp(diag(JᵀJ), 1e-6, 1e32)` (Marquardt; the clamp is Ceres's).
+    Marquardt,
+}
+
+/// How λ follows the reduction ratio ρ (see [`crate::control::damping_rule`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DampingRuleKind {
+    /// Nielsen (1999): `λ ← λ·max(1/3, 1 − (2ρ−1)³)` on acceptance, `λ ← λν, ν ← 2ν`
+    /// on rejection.
+    Nielsen,
+    /// The classic ¼/¾ rule (Grosse, ch. 4): `ρ < ¼ ⇒ λ ← 3/2·λ`, `ρ > ¾ ⇒ λ ← 2/3·λ`.
+    Classic,
+}
+
+/// Parameters of a reduction-ratio damping control, shared by LM and GN-CG.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DampingConfig {
+    /// Which rule updates λ.
+    pub rule: DampingRuleKind,
+    /// λ at iteration 0. Ceres starts at trust radius 1e4, i.e. `λ = 1e-4`.
+    pub initial_lambda: f64,
+    /// Lower clamp on λ (Ceres: 1/max_trust_region_radius = 1e-16).
+    pub min_lambda: f64,
+    /// Upper clamp on λ; a rejection at this value stops the solve as stalled
+    /// (Ceres: 1/min_trust_region_radius = 1e32).
+    pub max_lambda: f64,
+    /// Accept a trial when `actual > acceptance · predicted` (Ceres
+    /// `min_relative_decrease` = 1e-3; ARCHITECTURE.md uses 1e-4).
+    pub acceptance: f64,
+}
+
+impl Default for DampingConfig {
+    fn default() -> Self {
+        Self {
+            rule: DampingRuleKind::Nielsen,
+            initial_lambda: 1e-4,
+            min_lambda: 1e-16,
+            max_lambda: 1e32,
+            acceptance: 1e-4,
+        }
+    }
+}
+
+/// Levenberg–Marquardt options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LmConfig {
+    /// The linear solver for the damped Gauss–Newton step.
+    pub linear_solver: LinearSolverKind,
+    /// `D̃`.
+    pub scaling: Scaling,
+    /// λ control.
+    pub damping: DampingConfig,
+}
+
+impl Default for LmConfig {
+    fn default() -> Self {
+        Self {
+            linear_solver: LinearSolverKind::Auto,
+            scaling: Scaling::Marquardt,
+            damping: DampingConfig::default(),
+        }
+    }
+}
+
+/// How ENGD applies the pseudo-inverse of the Gramian `G = JᵀJ`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum EngdSolve {
+    /// Eigendecomposition with rank cutoff: eigenvalues below
+    /// `relative_cutoff · λ_max` are dropped. `relative_cutoff = 0` means the default
+    /// `dim · ε` (dim = the size of the decomposed matrix).
+    Eigen {
+        /// Relative eigenvalue cutoff; 0 = `dim · ε`.
+        relative_cutoff: f64,
+    },
+    /// A Tikhonov shift: `d = (G + εI)⁻¹ ∇L`, Woodbury form when `N < P`.
+    Tikhonov {
+        /// `ε > 0`.
+        epsilon: f64,
+    },
+}
+
+/// ENGD options (Müller & Zeinhofer, ICML 2023).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngdConfig {
+    /// Pseudo-inverse variant.
+    pub solve: EngdSolve,
+    /// Work in sample space (`N × N` matrices) when `N < P`.
+    pub sample_space_when_wide: bool,
+    /// Line-search grid `η ∈ {base⁻ᵏ, k = 0…grid_steps}`.
+    pub grid_steps: usize,
+    /// Grid base (> 1).
+    pub grid_base: f64,
+}
+
+impl Default for EngdConfig {
+    fn default() -> Self {
+        Self {
+            solve: EngdSolve::Eigen {
+                relative_cutoff: 0.0,
+            },
+            sample_space_when_wide: true,
+            grid_steps: 30,
+            grid_base: 2.0,
+        }
+    }
+}
+
+/// How GN-CG obtains `J·v` and `Jᵀ·w`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JacobianAccess {
+    /// Assemble `J` once per accepted iterate and multiply with it (fast when the
+    /// problem's `jvp`/`vjp` are the default ones, which assemble `J` on every call).
+    Assembled,
+    /// Call the problem's `jvp`/`vjp` (never forms `J`).
+    MatrixFree,
+}
+
+/// Gauss–Newton–CG options (Martens 2010).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GnCgConfig {
+    /// Where `J·v` comes from.
+    pub jacobian: JacobianAccess,
+    /// Jacobi preconditioning from the column norms of `J`.
+    pub jacobi: bool,
+    /// CG iteration cap per trial.
+    pub max_cg_iterations: usize,
+    /// Stop CG when `‖b − Ax‖ ≤ tol · ‖b‖`.
+    pub relative_residual_tolerance: f64,
+    /// Nash–Sofer quadratic-progress stop `i·(Qᵢ − Qᵢ₋₁)/Qᵢ < tol` (Ceres default 0.1;
+    /// 0 disables it).
+    pub quadratic_progress_tolerance: f64,
+    /// Start CG from the previous direction (Martens 2010, §4.5).
+    pub warm_start: bool,
+    /// λ control.
+    pub damping: DampingConfig,
+}
+
+impl Default for GnCgConfig {
+    fn default() -> Self {
+        Self {
+            jacobian: JacobianAccess::Assembled,
+            jacobi: true,
+            max_cg_iterations: 250,
+            relative_residual_tolerance: 1e-10,
+            quadratic_progress_tolerance: 0.0,
+            warm_start: true,
+            damping: DampingConfig {
+                initial_lambda: 1e-3,
+                ..DampingConfig::default()
+            },
+        }
+    }
+}
+
+/// L-BFGS options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LbfgsConfig {
+    /// Number of stored `(s, y)` pairs.
+    pub memory: usize,
+    /// Sufficient-decrease constant `c₁` (Nocedal & Wright: 1e-4).
+    pub c1: f64,
+    /// Curvature constant `c₂` (Nocedal & Wright: 0.9 for quasi-Newton).
+    pub c2: f64,
+    /// Function evaluations allowed per line search.
+    pub max_line_search_evaluations: usize,
+}
+
+impl Default for LbfgsConfig {
+    fn default() -> Self {
+        Self {
+            memory: 10,
+            c1: 1e-4,
+            c2: 0.9,
+            max_line_search_evaluations: 30,
+        }
+    }
+}
+
+/// Adam options (Kingma & Ba 2015 defaults, except the learning rate).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdamConfig {
+    /// Step size `α`.
+    pub learning_rate: f64,
+    /// First-moment decay `β₁`.
+    pub beta1: f64,
+    /// Second-moment decay `β₂`.
+    pub beta2: f64,
+    /// `ε` in the denominator.
+    pub epsilon: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+}
+
+/// Run `method` for the first `after_iterations` iterations, then `then`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    /// Iterations of the first method.
+    pub after_iterations: usize,
+    /// The second method (its options come from the same `SolverConfig`).
+    pub then: Method,
+}
+
+/// When to stop. Every tolerance can be set to 0 to disable it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TerminationConfig {
+    /// Iterations, counting rejected and invalid trials (as Ceres does).
+    pub max_iterations: usize,
+    /// Wall-clock limit in seconds (`None`: none).
+    pub time_limit_seconds: Option<f64>,
+    /// Stop when `L ≤ loss_tolerance` (absolute).
+    pub loss_tolerance: f64,
+    /// Stop after an accepted step with `|L − L⁺| ≤ tol · L` (Ceres `function_tolerance`).
+    pub relative_loss_change_tolerance: f64,
+    /// Stop when `‖∇L‖∞ ≤ tol · ‖∇L(θ₀)‖∞` (relative to the start, so scale-free).
+    pub gradient_tolerance: f64,
+    /// Stop when a valid step has `‖δ‖ ≤ tol · (‖θ‖ + tol)` (Ceres `parameter_tolerance`).
+    pub step_tolerance: f64,
+    /// Stop after this many invalid trials in a row (Ceres: 5).
+    pub max_consecutive_invalid_steps: usize,
+}
+
+impl Default for TerminationConfig {
+    fn default() -> Self {
+        Self {
+            max_iterations: 500,
+            time_limit_seconds: None,
+            loss_tolerance: 0.0,
+            relative_loss_change_tolerance: 1e-12,
+            gradient_tolerance: 1e-12,
+            step_tolerance: 1e-12,
+            max_consecutive_invalid_steps: 5,
+        }
+    }
+}
+
+/// Everything the one solve loop needs to know.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SolverConfig {
+    /// The method run from iteration 0.
+    pub method: Method,
+    /// Optional switch to a second method.
+    pub switch: Option<SwitchConfig>,
+    /// Stopping rules.
+    pub termination: TerminationConfig,
+    /// Levenberg–Marquardt options.
+    pub lm: LmConfig,
+    /// ENGD options.
+    pub engd: EngdConfig,
+    /// GN-CG options.
+    pub gncg: GnCgConfig,
+    /// L-BFGS options.
+    pub lbfgs: LbfgsConfig,
+    /// Adam options.
+    pub adam: AdamConfig,
+    /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential.
+    pub threads: usize,
+}
+
+impl Default for SolverConfig {
+    fn default() -> Self {
+        Self::lm()
+    }
+}
+
+/// A configuration value that violates a constraint.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("invalid solver option `{field}` = {value}: must be {constraint}")]
+pub struct ConfigError {
+    /// Dotted path of the option, e.g. `lm.damping.initial_lambda`.
+    pub field: &'static str,
+    /// The offending value, printed.
+    pub value: String,
+    /// The violated constraint, in words.
+    pub constraint: &'static str,
+}
+
+fn check(
+    ok: bool,
+    field: &'static str,
+    value: impl std::fmt::Display,
+    constraint: &'static str,
+) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            field,
+            value: value.to_string(),
+            constraint,
+        })
+    }
+}
+
+fn finite_nonneg(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+impl DampingConfig {
+    fn validate(&self, prefix: [&'static str; 4]) -> Result<(), ConfigError> {
+        check(
+            self.min_lambda.is_finite() && self.min_lambda > 0.0,
+            prefix[0],
+            self.min_lambda,
+            "finite and > 0",
+        )?;
+        check(
+            self.max_lambda.is_finite() && self.max_lambda >= self.min_lambda,
+            prefix[1],
+            self.max_lambda,
+            "finite and ≥ min_lambda",
+        )?;
+        check(
+            self.initial_lambda >= self.min_lambda && self.initial_lambda <= self.max_lambda,
+            prefix[2],
+            self.initial_lambda,
+            "in [min_lambda, max_lambda]",
+        )?;
+        check(
+            self.acceptance >= 0.0 && self.acceptance < 1.0,
+            prefix[3],
+            self.acceptance,
+            "in [0, 1)",
+        )
+    }
+}
+
+impl SolverConfig {
+    fn base(method: Method) -> Self {
+        Self {
+            method,
+            switch: None,
+            termination: TerminationConfig::default(),
+            lm: LmConfig::default(),
+            engd: EngdConfig::default(),
+            gncg: GnCgConfig::default(),
+            lbfgs: LbfgsConfig::default(),
+            adam: AdamConfig::default(),
+            threads: 0,
+        }
+    }
+
+    /// Levenberg–Marquardt, Marquardt scaling, Nielsen damping, automatic linear solver.
+    pub fn lm() -> Self {
+        Self::base(Method::Lm)
+    }
+
+    /// Levenberg–Marquardt with the QR solver and tolerances at the last digits
+    /// (relative loss change, gradient and step ≤ 1e-15), for NIST StRD-style runs.
+    pub fn lm_qr() -> Self {
+        let mut c = Self::base(Method::Lm);
+        c.lm.linear_solver = LinearSolverKind::DenseQr;
+        c.termination.max_iterations = 10_000;
+        c.termination.relative_loss_change_tolerance = 1e-15;
+        c.termination.gradient_tolerance = 1e-15;
+        c.termination.step_tolerance = 1e-15;
+        c.termination.max_consecutive_invalid_steps = 10;
+        c
+    }
+
+    /// ENGD with the eigenvalue cutoff and the 31-point log grid.
+    pub fn engd() -> Self {
+        Self::base(Method::Engd)
+    }
+
+    /// Gauss–Newton–CG with Jacobi preconditioning and Nielsen damping.
+    pub fn gncg() -> Self {
+        Self::base(Method::GnCg)
+    }
+
+    /// L-BFGS with memory 10 and a strong Wolfe line search.
+    pub fn lbfgs() -> Self {
+        let mut c = Self::base(Method::Lbfgs);
+        c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// Adam with learning rate 1e-3.
+    pub fn adam() -> Self {
+        let mut c = Self::base(Method::Adam);
+        c.termination.max_iterations = 10_000;
+        c.termination.relative_loss_change_tolerance = 0.0;
+        c.termination.step_tolerance = 0.0;
+        c
+    }
+
+    /// Checks every option and the cross-field rules; the first violation is reported.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the field, its value and the constraint.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.termination;
+        check(
+            t.max_iterations > 0,
+            "termination.max_iterations",
+            t.max_iterations,
+            "> 0",
+        )?;
+        if let Some(s) = t.time_limit_seconds {
+            check(
+                s.is_finite() && s > 0.0,
+                "termination.time_limit_seconds",
+                s,
+                "finite and > 0",
+            )?;
+        }
+        check(
+            finite_nonneg(t.loss_tolerance),
+            "termination.loss_tolerance",
+            t.loss_tolerance,
+            "finite and ≥ 0",
+        )?;
+        check(
+            finite_nonneg(t.relative_loss_change_tolerance),
+            "termination.relative_loss_change_tolerance",
+            t.relative_loss_change_tolerance,
+            "finite and ≥ 0",
+        )?;
+        check(
+            finite_nonneg(t.gradient_tolerance),
+            "termination.gradient_tolerance",
+            t.gradient_tolerance,
+            "finite and ≥ 0",
+        )?;
+        check(
+            finite_nonneg(t.step_tolerance),
+            "termination.step_tolerance",
+            t.step_tolerance,
+            "finite and ≥ 0",
+        )?;
+        check(
+            t.max_consecutive_invalid_steps > 0,
+            "termination.max_consecutive_invalid_steps",
+            t.max_consecutive_invalid_steps,
+            "> 0",
+        )?;
+        self.lm.damping.validate([
+            "lm.damping.min_lambda",
+            "lm.damping.max_lambda",
+            "lm.damping.initial_lambda",
+            "lm.damping.acceptance",
+        ])?;
+        check(
+            !(self.lm.linear_solver == LinearSolverKind::SampleSpace
+                && self.lm.scaling == Scaling::Marquardt),
+            "lm.scaling",
+            "marquardt",
+            "identity when lm.linear_solver = sample_space (the sample-space form needs D̃ = I)",
+        )?;
+        match self.engd.solve {
+            EngdSolve::Eigen { relative_cutoff } => check(
+                relative_cutoff.is_finite() && (0.0..1.0).contains(&relative_cutoff),
+                "engd.solve.relative_cutoff",
+                relative_cutoff,
+                "in [0, 1)",
+            )?,
+            EngdSolve::Tikhonov { epsilon } => check(
+                epsilon.is_finite() && epsilon > 0.0,
+                "engd.solve.epsilon",
+                epsilon,
+                "finite and > 0",
+            )?,
+        }
+        check(
+            self.engd.grid_base.is_finite() && self.engd.grid_base > 1.0,
+            "engd.grid_base",
+            self.engd.grid_base,
+            "finite and > 1",
+        )?;
+        check(
+            self.engd.grid_steps <= 200,
+            "engd.grid_steps",
+            self.engd.grid_steps,
+            "≤ 200",
+        )?;
+        let g = &self.gncg;
+        check(
+            g.max_cg_iterations > 0,
+            "gncg.max_cg_iterations",
+            g.max_cg_iterations,
+            "> 0",
+        )?;
+        check(
+            g.relative_residual_tolerance.is_finite()
+                && g.relative_residual_tolerance > 0.0
+                && g.relative_residual_tolerance < 1.0,
+            "gncg.relative_residual_tolerance",
+            g.relative_residual_tolerance,
+            "in (0, 1)",
+        )?;
+        check(
+            finite_nonneg(g.quadratic_progress_tolerance),
+            "gncg.quadratic_progress_tolerance",
+            g.quadratic_progress_tolerance,
+            "finite and ≥ 0",
+        )?;
+        g.damping.validate([
+            "gncg.damping.min_lambda",
+            "gncg.damping.max_lambda",
+            "gncg.damping.initial_lambda",
+            "gncg.damping.acceptance",
+        ])?;
+        let l = &self.lbfgs;
+        check(l.memory > 0, "lbfgs.memory", l.memory, "> 0")?;
+        check(l.c1 > 0.0 && l.c1 < 0.5, "lbfgs.c1", l.c1, "in (0, 1/2)")?;
+        check(l.c2 > l.c1 && l.c2 < 1.0, "lbfgs.c2", l.c2, "in (c1, 1)")?;
+        check(
+            l.max_line_search_evaluations > 0,
+            "lbfgs.max_line_search_evaluations",
+            l.max_line_search_evaluations,
+            "> 0",
+        )?;
+        let a = &self.adam;
+        check(
+            a.learning_rate.is_finite() && a.learning_rate > 0.0,
+            "adam.learning_rate",
+            a.learning_rate,
+            "finite and > 0",
+        )?;
+        check(
+            (0.0..1.0).contains(&a.beta1),
+            "adam.beta1",
+            a.beta1,
+            "in [0, 1)",
+        )?;
+        check(
+            (0.0..1.0).contains(&a.beta2),
+            "adam.beta2",
+            a.beta2,
+            "in [0, 1)",
+        )?;
+        check(
+            a.epsilon.is_finite() && a.epsilon > 0.0,
+            "adam.epsilon",
+            a.epsilon,
+            "finite and > 0",
+        )?;
+        if let Some(s) = &self.switch {
+            check(
+                s.after_iterations > 0,
+                "switch.after_iterations",
+                s.after_iterations,
+                "> 0",
+            )?;
+            check(
+                s.then != self.method,
+                "switch.then",
+                format!("{:?}", s.then),
+                "a method different from `method`",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid() {
+        for c in [
+            SolverConfig::lm(),
+            SolverConfig::lm_qr(),
+            SolverConfig::engd(),
+            SolverConfig::gncg(),
+            SolverConfig::adam(),
+        ] {
+            assert_eq!(c.validate(), Ok(()), "{:?}", c.method);
+        }
+    }
+
+    #[test]
+    fn each_constraint_reports_field_value_and_rule() {
+        type Edit = fn(&mut SolverConfig);
+        let cases: [(Edit, &str, &str); 10] = [
+            (
+                |c| c.termination.max_iterations = 0,
+                "termination.max_iterations",
+                "0",
+            ),
+            (
+                |c| c.termination.gradient_tolerance = -1.0,
+                "termination.gradient_tolerance",
+                "-1",
+            ),
+            (
+                |c| c.termination.time_limit_seconds = Some(f64::NAN),
+                "termination.time_limit_seconds",
+                "NaN",
+            ),
+            (
+                |c| c.lm.damping.initial_lambda = 0.0,
+                "lm.damping.initial_lambda",
+                "0",
+            ),
+            (
+                |c| c.lm.damping.acceptance = 1.0,
+                "lm.damping.acceptance",
+                "1",
+            ),
+            (
+                |c| {
+                    c.lm.linear_solver = LinearSolverKind::SampleSpace;
+                    c.lm.scaling = Scaling::Marquardt
+                },
+                "lm.scaling",
+                "marquardt",
+            ),
+            (|c| c.engd.grid_base = 1.0, "engd.grid_base", "1"),
+            (
+                |c| c.engd.solve = EngdSolve::Tikhonov { epsilon: 0.0 },
+                "engd.solve.epsilon",
+                "0",
+            ),
+            (|c| c.lbfgs.c2 = 1e-5, "lbfgs.c2", "0.00001"),
+            (
+                |c| {
+                    c.switch = Some(SwitchConfig {
+                        after_iterations: 3,
+                        then: Method::Lm,
+                    })
+                },
+                "switch.then",
+                "Lm",
+            ),
+        ];
+        for (edit, field, value) in cases {
+            let mut c = SolverConfig::lm();
+            edit(&mut c);
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.field, field);
+            assert_eq!(e.value, value);
+            assert!(e.to_string().contains(field) && e.to_string().contains("must be"));
+        }
+        let mut ok = SolverConfig::lm();
+        ok.lm.linear_solver = LinearSolverKind::SampleSpace;
+        ok.lm.scaling = Scaling::Identity;
+        assert_eq!(ok.validate(), Ok(()));
+    }
+}

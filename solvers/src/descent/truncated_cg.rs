@@ -1,0 +1,172 @@
+//! The Gauss–Newton–CG (Hessian-free) direction (Martens, ICML 2010): truncated,
+//! Jacobi-preconditioned CG on `(JᵀJ + λI) δ = −Jᵀr` using only `J·v` and `Jᵀ·w`.
+//!
+//! The operator is never formed: `v ↦ Jᵀ(Jv) + λv` costs one `J·v` and one `Jᵀ·w`. The
+//! Jacobi preconditioner is `diag(JᵀJ) + λ`, whose diagonal is the squared column norms
+//! of `J`: read from the assembled `J`, or, matrix-free, computed once at the first
+//! iterate from `P` products `J eⱼ` and reused (as Ceres computes its Jacobi scaling
+//! once at iteration 0). CG starts from the previous trial's solution (Martens §4.5).
+
+use super::{Descent, Linearization, Meter};
+use crate::config::{GnCgConfig, JacobianAccess};
+use crate::linalg::LinearSolveError;
+use crate::linalg::cg::{CgError, CgParams, CgScratch, conjugate_gradient};
+use crate::problem::LeastSquares;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use std::time::Instant;
+
+/// Truncated-CG direction.
+pub struct TruncatedCg {
+    access: JacobianAccess,
+    jacobi: bool,
+    warm_start: bool,
+    params: CgParams,
+    scratch: CgScratch,
+    par: Par,
+    colnorm2: Vec<f64>,
+    have_colnorms: bool,
+    inv_diag: Vec<f64>,
+    b: Vec<f64>,
+    x: Vec<f64>,
+    jv: Vec<f64>,
+}
+
+impl TruncatedCg {
+    /// Buffers for an `n × p` problem.
+    pub fn new(n: usize, p: usize, c: &GnCgConfig, par: Par) -> Self {
+        Self {
+            access: c.jacobian,
+            jacobi: c.jacobi,
+            warm_start: c.warm_start,
+            params: CgParams {
+                max_iterations: c.max_cg_iterations,
+                relative_residual_tolerance: c.relative_residual_tolerance,
+                quadratic_progress_tolerance: c.quadratic_progress_tolerance,
+                recompute_every: 10,
+            },
+            scratch: CgScratch::new(p),
+            par,
+            colnorm2: vec![0.0; p],
+            have_colnorms: false,
+            inv_diag: vec![1.0; p],
+            b: vec![0.0; p],
+            x: vec![0.0; p],
+            jv: vec![0.0; n],
+        }
+    }
+}
+
+impl Descent for TruncatedCg {
+    fn needs_jacobian(&self) -> bool {
+        self.access == JacobianAccess::Assembled
+    }
+
+    fn prepare<P: LeastSquares>(
+        &mut self,
+        problem: &P,
+        lin: &Linearization<'_>,
+        meter: Meter<'_>,
+    ) -> Result<(), LinearSolveError> {
+        let t = Instant::now();
+        for (b, g) in self.b.iter_mut().zip(lin.gradient) {
+            *b = -g;
+        }
+        if self.jacobi {
+            match lin.jacobian {
+                Some(jac) => {
+                    for (j, c2) in self.colnorm2.iter_mut().enumerate() {
+                        let c = jac.col(j).norm_l2();
+                        *c2 = c * c;
+                    }
+                }
+                None if !self.have_colnorms => {
+                    let mut e = vec![0.0; self.colnorm2.len()];
+                    for j in 0..e.len() {
+                        e[j] = 1.0;
+                        problem.jvp(lin.theta, &e, &mut self.jv);
+                        meter.counts.jvps += 1;
+                        let c = faer::ColRef::from_slice(&self.jv).norm_l2();
+                        self.colnorm2[j] = c * c;
+                        e[j] = 0.0;
+                    }
+                    self.have_colnorms = true;
+                }
+                None => {}
+            }
+        }
+        meter.time.matrix += t.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    fn step<P: LeastSquares>(
+        &mut self,
+        problem: &P,
+        lin: &Linearization<'_>,
+        lambda: f64,
+        out: &mut [f64],
+        meter: Meter<'_>,
+    ) -> Result<usize, LinearSolveError> {
+        let t = Instant::now();
+        if !self.warm_start || !self.x.iter().all(|v| v.is_finite()) {
+            self.x.fill(0.0);
+        }
+        for (d, c2) in self.inv_diag.iter_mut().zip(&self.colnorm2) {
+            *d = 1.0 / (c2 + lambda);
+        }
+        let (par, jv, counts) = (self.par, &mut self.jv, &mut *meter.counts);
+        let p = self.b.len();
+        let apply = |v: &[f64], o: &mut [f64]| {
+            match lin.jacobian {
+                Some(jac) => {
+                    let n = jv.len();
+                    matmul(
+                        MatMut::from_column_major_slice_mut(jv, n, 1),
+                        Accum::Replace,
+                        jac,
+                        MatRef::from_column_major_slice(v, p, 1),
+                        1.0,
+                        par,
+                    );
+                    matmul(
+                        MatMut::from_column_major_slice_mut(o, p, 1),
+                        Accum::Replace,
+                        jac.transpose(),
+                        MatRef::from_column_major_slice(jv, n, 1),
+                        1.0,
+                        par,
+                    );
+                }
+                None => {
+                    problem.jvp(lin.theta, v, jv);
+                    problem.vjp(lin.theta, jv, o);
+                    counts.jvps += 1;
+                    counts.vjps += 1;
+                }
+            }
+            for (o, v) in o.iter_mut().zip(v) {
+                *o += lambda * v;
+            }
+        };
+        let inv = self.jacobi.then_some(&self.inv_diag[..]);
+        let res = conjugate_gradient(
+            apply,
+            inv,
+            &self.b,
+            &mut self.x,
+            &self.params,
+            &mut self.scratch,
+        );
+        meter.time.solve += t.elapsed().as_secs_f64();
+        match res {
+            Ok(info) => {
+                out.copy_from_slice(&self.x);
+                Ok(info.iterations)
+            }
+            Err(CgError::NonPositiveCurvature { iteration } | CgError::NonFinite { iteration }) => {
+                self.x.fill(0.0);
+                Err(LinearSolveError::CgBreakdown { iteration })
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The pseudo-inverse direction of ENGD with a rank cutoff.
+//!
+//! # Math
+//! ENGD (Müller & Zeinhofer, ICML 2023) moves along `d = G⁺∇L`, `G = JᵀJ`,
+//! `∇L = Jᵀr`; this equals `J⁺r`. Two equivalent spectral forms:
+//! - parameter space: `G = V Λ Vᵀ`, `d = V Λ⁺ Vᵀ (Jᵀr)` (`P × P` eigenproblem);
+//! - sample space (`N < P`): `K = JJᵀ = U Λ Uᵀ`, `d = Jᵀ U Λ⁺ Uᵀ r`, because
+//!   `J⁺ = Jᵀ(JJᵀ)⁺` (`N × N` eigenproblem).
+//!
+//! `Λ⁺` inverts only eigenvalues above `cutoff · λ_max` (default `dim · ε`, the usual
+//! numerical-rank threshold): without it, or a Tikhonov shift, the directions from the
+//! ill-conditioned PINN Gramian never converge (ARCHITECTURE.md, measured on poisson2d).
+
+use super::LinearSolveError;
+use super::normal_cholesky::gram_lower;
+use super::sample_space::outer_gram_lower;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par, Side};
+
+/// Which matrix is decomposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    /// `G = JᵀJ`, `P × P`.
+    Parameter,
+    /// `K = JJᵀ`, `N × N`.
+    Sample,
+}
+
+/// Buffers for the spectral pseudo-inverse (the eigensolver itself allocates).
+pub struct SpectralPinv {
+    par: Par,
+    space: Space,
+    gram: Mat<f64>,
+    rhs: Mat<f64>,
+    coef: Mat<f64>,
+    tmp: Mat<f64>,
+}
+
+impl SpectralPinv {
+    /// Buffers for an `n × p` Jacobian in the given space.
+    pub fn new(n: usize, p: usize, space: Space, par: Par) -> Self {
+        let dim = if space == Space::Parameter { p } else { n };
+        Self {
+            par,
+            space,
+            gram: Mat::zeros(dim, dim),
+            rhs: Mat::zeros(dim, 1),
+            coef: Mat::zeros(dim, 1),
+            tmp: Mat::zeros(dim, 1),
+        }
+    }
+
+    /// Writes `−J⁺r` (the ENGD step at `η = 1`) into `out` and returns the numerical
+    /// rank used. `relative_cutoff = 0` means `dim · ε`.
+    ///
+    /// # Errors
+    /// [`LinearSolveError::EigenNoConvergence`].
+    pub fn step(
+        &mut self,
+        jac: MatRef<'_, f64>,
+        r: &[f64],
+        relative_cutoff: f64,
+        out: &mut [f64],
+    ) -> Result<usize, LinearSolveError> {
+        let (n, p) = jac.shape();
+        assert!(r.len() == n && out.len() == p);
+        let rm = MatRef::from_column_major_slice(r, n, 1);
+        match self.space {
+            Space::Parameter => {
+                gram_lower(self.gram.as_mut(), jac, self.par);
+                matmul(
+                    self.rhs.as_mut(),
+                    Accum::Replace,
+                    jac.transpose(),
+                    rm,
+                    1.0,
+                    self.par,
+                );
+            }
+            Space::Sample => {
+                outer_gram_lower(self.gram.as_mut(), jac, self.par);
+                self.rhs.copy_from(rm);
+            }
+        }
+        let dim = self.gram.nrows();
+        let evd = self
+            .gram
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|_| LinearSolveError::EigenNoConvergence)?;
+        let (u, s) = (evd.U(), evd.S());
+        let lmax = (0..dim).map(|i| s[i].abs()).fold(0.0, f64::max);
+        let rel = if relative_cutoff > 0.0 {
+            relative_cutoff
+        } else {
+            dim as f64 * f64::EPSILON
+        };
+        let cut = rel * lmax;
+        matmul(
+            self.coef.as_mut(),
+            Accum::Replace,
+            u.transpose(),
+            self.rhs.as_ref(),
+            1.0,
+            self.par,
+        );
+        let mut rank = 0;
+        for i in 0..dim {
+            if s[i] > cut && lmax > 0.0 {
+                self.coef[(i, 0)] /= s[i];
+                rank += 1;
+            } else {
+                self.coef[(i, 0)] = 0.0;
+            }
+        }
+        matmul(
+            self.tmp.as_mut(),
+            Accum::Replace,
+            u,
+            self.coef.as_ref(),
+            1.0,
+            self.par,
+        );
+        match self.space {
+            Space::Parameter => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = -self.tmp[(i, 0)];
+                }
+            }
+            Space::Sample => {
+                let mut o = faer::MatMut::from_column_major_slice_mut(out, p, 1);
+                matmul(
+                    o.as_mut(),
+                    Accum::Replace,
+                    jac.transpose(),
+                    self.tmp.as_ref(),
+                    -1.0,
+                    self.par,
+                );
+            }
+        }
+        Ok(rank)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_matrices::known;
+    use super::*;
+
+    /// `−J⁺r` from faer's thin SVD with the same cutoff on σ² — an independent route.
+    fn svd_reference(j: &Mat<f64>, r: &[f64], rank: usize) -> Vec<f64> {
+        let svd = j.thin_svd().unwrap();
+        let (u, s, v) = (svd.U(), svd.S(), svd.V());
+        let mut x = vec![0.0; j.ncols()];
+        for k in 0..rank {
+            let c: f64 = (0..j.nrows()).map(|i| u[(i, k)] * r[i]).sum::<f64>() / s[k];
+            for (p, xp) in x.iter_mut().enumerate() {
+                *xp -= v[(p, k)] * c;
+            }
+        }
+        x
+    }
+
+    #[test]
+    fn rank_deficient_both_spaces_match_svd() {
+        for (m, n) in [(60, 20), (15, 40)] {
+            let rank = 7;
+            let (j, r) = known(m, n, rank, 1e2, (m + n) as u64);
+            let reference = svd_reference(&j, &r, rank);
+            let scale = reference.iter().map(|v| v * v).sum::<f64>().sqrt();
+            for space in [Space::Parameter, Space::Sample] {
+                let mut s = SpectralPinv::new(m, n, space, Par::Seq);
+                let mut out = vec![f64::NAN; n];
+                let got = s.step(j.as_ref(), &r, 0.0, &mut out).unwrap();
+                assert_eq!(got, rank, "{m}×{n} {space:?}");
+                for p in 0..n {
+                    assert!(
+                        (out[p] - reference[p]).abs() < 1e-9 * scale,
+                        "{m}×{n} {space:?} {p}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cutoff_drops_small_directions() {
+        // σ from 1 to 1e-4 → eigenvalues of G from 1 to 1e-8; a cutoff of 1e-6 keeps
+        // only the σ > 1e-3 directions.
+        let (j, r) = known(40, 10, 10, 1e4, 5);
+        let mut s = SpectralPinv::new(40, 10, Space::Parameter, Par::Seq);
+        let mut out = vec![0.0; 10];
+        let rank = s.step(j.as_ref(), &r, 1e-6, &mut out).unwrap();
+        // σᵢ = 1e-4^(i/9) > 1e-3 ⇔ i < 6.75.
+        assert_eq!(rank, 7);
+        let reference = svd_reference(&j, &r, 7);
+        for p in 0..10 {
+            assert!((out[p] - reference[p]).abs() < 1e-9);
+        }
+    }
+}
