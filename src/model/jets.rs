@@ -40,8 +40,10 @@ pub(crate) struct Workspace {
     /// Tangents `ṡ[k]`, `ż[k]` (allocated only for forward-mode products).
     pub ds: Vec<Vec<f64>>,
     pub dz: Vec<Vec<f64>>,
-    /// Activation derivatives for one neuron over the chunk.
-    pub d: [Vec<f64>; 4],
+    /// `sig[k]`: `σ, σ', σ'', σ'''` at the value rows of `z[k]` (hidden layers only), per
+    /// neuron `q` the block `[4·nb·q, 4·nb·(q+1))`, derivative `i` at offset `i·nb`.
+    /// Computed once in the forward pass, reused by the adjoint and tangent rules.
+    pub sig: Vec<Vec<f64>>,
     /// One Jacobian column segment.
     pub col: Vec<f64>,
     /// One point's coordinates, channel values and channel seeds.
@@ -75,7 +77,9 @@ impl Workspace {
             adj_z: vec![0.0; rows * wmax],
             ds,
             dz,
-            d: std::array::from_fn(|_| vec![0.0; max_nb]),
+            sig: (0..n_lin - 1)
+                .map(|l| vec![0.0; 4 * max_nb * layers[l + 1]])
+                .collect(),
             col: vec![0.0; max_nb],
             x: vec![0.0; layers[0]],
             c: vec![0.0; k],
@@ -155,19 +159,6 @@ pub(crate) fn linear(
     }
 }
 
-/// Fills `ws.d[0..=order]` with `σ^{(i)}(z_p)` for the value rows `zv` (length `nb`).
-#[inline]
-fn activation_derivs(act: Activation, zv: &[f64], d: &mut [Vec<f64>; 4]) {
-    let [d0, d1, d2, d3] = d;
-    for (p, &zp) in zv.iter().enumerate() {
-        let [a0, a1, a2, a3] = act.derivs(zp);
-        d0[p] = a0;
-        d1[p] = a1;
-        d2[p] = a2;
-        d3[p] = a3;
-    }
-}
-
 /// The jet rule of the activation: from the pre-activation jets `z` (width `n`) to the
 /// post-activation jets `s` (same shape).
 pub(crate) fn activate(
@@ -177,24 +168,26 @@ pub(crate) fn activate(
     s: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &mut [f64],
 ) {
     let rows = plan.n_slots() * nb;
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let sc = &mut s[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
+        let d = &mut sig[4 * nb * q..4 * nb * (q + 1)];
+        act.derivs_into(&zc[..nb], d);
+        let d: [&[f64]; 4] = std::array::from_fn(|i| &d[i * nb..(i + 1) * nb]);
         let blk = |c: usize| c * nb..(c + 1) * nb;
-        sc[..nb].copy_from_slice(&d[0][..nb]);
+        sc[..nb].copy_from_slice(d[0]);
         for f in 0..plan.first_vars.len() {
             let c = plan.first_slot(f);
-            for ((o, &zf), &d1) in sc[blk(c)].iter_mut().zip(&zc[blk(c)]).zip(&d[1][..nb]) {
+            for ((o, &zf), &d1) in sc[blk(c)].iter_mut().zip(&zc[blk(c)]).zip(d[1]) {
                 *o = d1 * zf;
             }
         }
         for (si, slot) in plan.seconds.iter().enumerate() {
             let c = plan.second_slot(si);
-            let (d1, d2) = (&d[1][..nb], &d[2][..nb]);
+            let (d1, d2) = (d[1], d[2]);
             match slot {
                 SecondSlot::Pair { a, b } => {
                     let za = &zc[blk(plan.first_slot(*a))];
@@ -222,7 +215,7 @@ pub(crate) fn activate(
     }
 }
 
-/// The adjoint of [`activate`]: from `ŝ` (adjoint of the post-activation jets) and the
+/// The adjoint of [`activate`] (whose `sig` it reads): from `ŝ` (adjoint of the post-activation jets) and the
 /// pre-activation jets `z`, the adjoint `z̄` (all width `n`). Differentiating the rules:
 ///
 /// ```text
@@ -231,15 +224,15 @@ pub(crate) fn activate(
 ///   z̄'_j = σ' ŝ'_j + Σ_{pairs ∋ j} σ'' z'_{other} ŝ''_ab + Σ_{laps ∋ j} 2 σ'' z'_j ŝ''_V
 ///   z̄'' = σ' ŝ''
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn activate_adjoint(
-    act: Activation,
     plan: &JetPlan,
     z: &[f64],
     adj_s: &[f64],
     adj_z: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &[f64],
 ) {
     let rows = plan.n_slots() * nb;
     let nf = plan.first_vars.len();
@@ -247,8 +240,8 @@ pub(crate) fn activate_adjoint(
         let zc = &z[q * rows..(q + 1) * rows];
         let sh = &adj_s[q * rows..(q + 1) * rows];
         let g = &mut adj_z[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
-        let (d1, d2, d3) = (&d[1][..nb], &d[2][..nb], &d[3][..nb]);
+        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         // z̄ = σ' ŝ on every slot, then the cross terms.
         for c in 0..plan.n_slots() {
             for p in 0..nb {
@@ -301,22 +294,21 @@ pub(crate) fn activate_adjoint(
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn activate_tangent(
-    act: Activation,
     plan: &JetPlan,
     z: &[f64],
     dz: &[f64],
     ds: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &[f64],
 ) {
     let rows = plan.n_slots() * nb;
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let tz = &dz[q * rows..(q + 1) * rows];
         let ts = &mut ds[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
-        let (d1, d2, d3) = (&d[1][..nb], &d[2][..nb], &d[3][..nb]);
+        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         for p in 0..nb {
             ts[p] = d1[p] * tz[p];
         }

@@ -80,13 +80,14 @@ fn forward(
                 &mut ws.s[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &mut ws.sig[k],
             );
         }
     }
 }
 
 /// The forward jets and their tangent in the direction `v` of θ (`ws.dz[L-1]`).
+#[allow(clippy::too_many_arguments)]
 fn forward_tangent(
     net: &Mlp,
     theta: &[f64],
@@ -128,17 +129,16 @@ fn forward_tangent(
                 &mut ws.s[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &mut ws.sig[k],
             );
             jets::activate_tangent(
-                act,
                 plan,
                 &ws.z[k],
                 &ws.dz[k],
                 &mut ws.ds[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &ws.sig[k],
             );
         }
     }
@@ -170,14 +170,13 @@ fn reverse(
                 Par::Seq,
             );
             jets::activate_adjoint(
-                net.activation(),
                 plan,
                 &ws.z[k - 1],
                 &ws.adj_s,
                 &mut ws.adj_z,
                 lp.n_in,
                 nb,
-                &mut ws.d,
+                &ws.sig[k - 1],
             );
         }
     }
