@@ -16,6 +16,9 @@
 //! points and slots (the bias enters the value rows only), and every elementwise rule
 //! below runs on contiguous runs of `nb` numbers.
 
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
@@ -85,6 +88,89 @@ impl Workspace {
             c: vec![0.0; k],
             a: vec![0.0; k],
         }
+    }
+}
+
+/// What a workspace was sized for; a pooled workspace is reused only for the same key.
+#[derive(Clone, PartialEq, Eq)]
+struct WorkspaceKey {
+    layers: Vec<usize>,
+    n_slots: usize,
+    k: usize,
+    max_nb: usize,
+    tangents: bool,
+}
+
+/// Workspaces kept per thread (at most [`POOL_MAX`]).
+const POOL_MAX: usize = 4;
+
+thread_local! {
+    static POOL: RefCell<Vec<(WorkspaceKey, Workspace)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A [`Workspace`] borrowed from the calling thread's pool and returned to it on drop.
+/// Rayon's worker threads live as long as the pool, so repeated calls (every solver
+/// iteration) reuse their buffers instead of allocating and zeroing megabytes each time.
+pub(crate) struct PooledWorkspace {
+    key: WorkspaceKey,
+    ws: Option<Workspace>,
+}
+
+impl Workspace {
+    /// Like [`Workspace::new`], but reuses a buffer set of this thread when one fits.
+    pub fn pooled(
+        layers: &[usize],
+        n_slots: usize,
+        k: usize,
+        max_nb: usize,
+        tangents: bool,
+    ) -> PooledWorkspace {
+        let key = WorkspaceKey {
+            layers: layers.to_vec(),
+            n_slots,
+            k,
+            max_nb,
+            tangents,
+        };
+        let found = POOL
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let i = p.iter().position(|(k, _)| *k == key)?;
+                Some(p.swap_remove(i).1)
+            })
+            .ok()
+            .flatten();
+        let ws = found.unwrap_or_else(|| Workspace::new(layers, n_slots, k, max_nb, tangents));
+        PooledWorkspace { key, ws: Some(ws) }
+    }
+}
+
+impl Drop for PooledWorkspace {
+    fn drop(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let key = self.key.clone();
+            // During thread teardown the pool may be gone: then the buffers are just freed.
+            let _ = POOL.try_with(|p| {
+                let mut p = p.borrow_mut();
+                if p.len() >= POOL_MAX {
+                    p.remove(0);
+                }
+                p.push((key, ws));
+            });
+        }
+    }
+}
+
+impl Deref for PooledWorkspace {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        self.ws.as_ref().expect("present until drop")
+    }
+}
+
+impl DerefMut for PooledWorkspace {
+    fn deref_mut(&mut self) -> &mut Workspace {
+        self.ws.as_mut().expect("present until drop")
     }
 }
 

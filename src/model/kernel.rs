@@ -201,6 +201,92 @@ fn gather_point(
     }
 }
 
+/// One linear layer's share of the chunk's Jacobian rows.
+struct EmitLayer<'a> {
+    /// `Z̄_k`, `(C·nb) × n_out` column-major.
+    adj_z: &'a [f64],
+    /// `S_k`, `(C·nb) × n_in` column-major.
+    s: &'a [f64],
+    rows: usize,
+    nb: usize,
+    n_slots: usize,
+    n_in: usize,
+    n_out: usize,
+    w_off: usize,
+    b_off: usize,
+    accumulate: bool,
+}
+
+/// Writes the Jacobian columns of layer `e` for the chunk's rows `jb`:
+/// `J[p, W(r,s)] = Σ_c Z̄[c·nb+p, r] S[c·nb+p, s]`, `J[p, b(r)] = Z̄[p, r]`.
+///
+/// The loops are plain Rust; this dispatches at run time to a copy compiled with AVX-512F
+/// or AVX2 enabled when the CPU has them (the default target is baseline x86-64, i.e.
+/// SSE2). No fused multiply-adds are introduced, so every version gives bitwise the same
+/// result.
+fn emit_jacobian_layer(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { emit_avx512(e, jb, col) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { emit_avx2(e, jb, col) };
+        }
+    }
+    emit_generic(e, jb, col)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn emit_avx512(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    emit_generic(e, jb, col)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn emit_avx2(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    emit_generic(e, jb, col)
+}
+
+#[inline(always)]
+fn emit_generic(e: &EmitLayer<'_>, mut jb: MatMut<'_, f64>, col: &mut [f64]) {
+    let (rows, nb) = (e.rows, e.nb);
+    for r in 0..e.n_out {
+        let g = &e.adj_z[r * rows..(r + 1) * rows];
+        store(jb.as_mut().col_mut(e.b_off + r), &g[..nb], e.accumulate);
+        for si in 0..e.n_in {
+            let sv = &e.s[si * rows..(si + 1) * rows];
+            let jcol = jb.as_mut().col_mut(e.w_off + r * e.n_in + si);
+            let jcol = jcol
+                .try_as_col_major_mut()
+                .expect("unit row stride")
+                .as_slice_mut();
+            // Without accumulation the sum goes straight into J; with it, into `col` first
+            // so that J gets exactly `J + (Σ_c …)`.
+            let dst: &mut [f64] = if e.accumulate { &mut col[..nb] } else { jcol };
+            for ((o, &a), &b) in dst.iter_mut().zip(&g[..nb]).zip(&sv[..nb]) {
+                *o = a * b;
+            }
+            for c in 1..e.n_slots {
+                let (gc, sc) = (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
+                for ((o, &a), &b) in dst.iter_mut().zip(gc).zip(sc) {
+                    *o += a * b;
+                }
+            }
+            if e.accumulate {
+                store(
+                    jb.as_mut().col_mut(e.w_off + r * e.n_in + si),
+                    &col[..nb],
+                    true,
+                );
+            }
+        }
+    }
+}
+
 /// Writes (or adds) `v` into the column `col`.
 #[inline]
 fn store(col: ColMut<'_, f64>, v: &[f64], accumulate: bool) {
@@ -239,7 +325,7 @@ pub(crate) fn eval_channels(
     let nb_max = chunk_size(n);
     let blocks = split_rows(out.as_mut(), nb_max);
     blocks.into_par_iter().enumerate().for_each_init(
-        || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut ob)| {
             let (i0, nb) = (ci * nb_max, ob.nrows());
             forward(net, theta, &plan, points, i0, nb, ws);
@@ -293,7 +379,7 @@ pub(crate) fn jvp_channels(
         .zip(tblocks)
         .enumerate()
         .for_each_init(
-            || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, true),
+            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, true),
             |ws, (ci, (mut vb, mut tb))| {
                 let (i0, nb) = (ci * nb_max, vb.nrows());
                 forward_tangent(net, theta, v, &plan, points, i0, nb, ws);
@@ -372,7 +458,7 @@ pub(crate) fn residuals_and_jacobian(
         .zip(r.par_chunks_mut(nb_max))
         .enumerate()
         .for_each_init(
-            || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
             |ws, (ci, (mut jb, rc))| {
                 let (i0, nb) = (ci * nb_max, rc.len());
                 forward(net, theta, &plan, points, i0, nb, ws);
@@ -382,26 +468,19 @@ pub(crate) fn residuals_and_jacobian(
                 reverse(net, theta, &plan, ws, |k, adj_z, s, col| {
                     let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
                     let w_off = net.layer_offset(k);
-                    let b_off = w_off + n_in * n_out;
-                    let col = &mut col[..nb];
-                    for r in 0..n_out {
-                        let g = &adj_z[r * rows..(r + 1) * rows];
-                        store(jb.as_mut().col_mut(b_off + r), &g[..nb], accumulate);
-                        for si in 0..n_in {
-                            let sv = &s[si * rows..(si + 1) * rows];
-                            for ((o, &a), &b) in col.iter_mut().zip(&g[..nb]).zip(&sv[..nb]) {
-                                *o = a * b;
-                            }
-                            for c in 1..n_slots {
-                                let (gc, sc) =
-                                    (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
-                                for ((o, &a), &b) in col.iter_mut().zip(gc).zip(sc) {
-                                    *o += a * b;
-                                }
-                            }
-                            store(jb.as_mut().col_mut(w_off + r * n_in + si), col, accumulate);
-                        }
-                    }
+                    let layer = EmitLayer {
+                        adj_z,
+                        s,
+                        rows,
+                        nb,
+                        n_slots,
+                        n_in,
+                        n_out,
+                        w_off,
+                        b_off: w_off + n_in * n_out,
+                        accumulate,
+                    };
+                    emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
                 });
             },
         );
@@ -425,7 +504,7 @@ pub(crate) fn residuals(
     let plan = JetPlan::new(channels, net.n_inputs(), m);
     let nb_max = chunk_size(n);
     r.par_chunks_mut(nb_max).enumerate().for_each_init(
-        || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, rc)| {
             let i0 = ci * nb_max;
             forward(net, theta, &plan, points, i0, rc.len(), ws);
@@ -462,7 +541,7 @@ pub(crate) fn vjp_channels(
         .fold(
             || {
                 let ws =
-                    Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false);
+                    Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false);
                 (ws, vec![0.0; np])
             },
             |(mut ws, mut g), ci| {
