@@ -215,6 +215,10 @@ struct EmitLayer<'a> {
     w_off: usize,
     b_off: usize,
     accumulate: bool,
+    /// For the input layer only: the first-derivative slot of each input variable (if
+    /// any). The input jets are `x` in the value slot, a unit vector in the slot of `∂/∂x_s`
+    /// and zero elsewhere, so `J[p, W_0(r, s)] = Z̄[p, r] x_s + Z̄[slot(s)·nb + p, r]`.
+    input_slots: Option<&'a [Option<usize>]>,
 }
 
 /// Writes the Jacobian columns of layer `e` for the chunk's rows `jb`:
@@ -270,10 +274,18 @@ fn emit_generic(e: &EmitLayer<'_>, mut jb: MatMut<'_, f64>, col: &mut [f64]) {
             for ((o, &a), &b) in dst.iter_mut().zip(&g[..nb]).zip(&sv[..nb]) {
                 *o = a * b;
             }
-            for c in 1..e.n_slots {
-                let (gc, sc) = (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
-                for ((o, &a), &b) in dst.iter_mut().zip(gc).zip(sc) {
-                    *o += a * b;
+            if let Some(slots) = e.input_slots {
+                if let Some(c) = slots[si] {
+                    for (o, &a) in dst.iter_mut().zip(&g[c * nb..(c + 1) * nb]) {
+                        *o += a;
+                    }
+                }
+            } else {
+                for c in 1..e.n_slots {
+                    let (gc, sc) = (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
+                    for ((o, &a), &b) in dst.iter_mut().zip(gc).zip(sc) {
+                        *o += a * b;
+                    }
                 }
             }
             if e.accumulate {
@@ -451,6 +463,14 @@ pub(crate) fn residuals_and_jacobian(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let input_slots: Vec<Option<usize>> = (0..net.n_inputs())
+        .map(|v| {
+            plan.first_vars
+                .iter()
+                .position(|&fv| fv == v)
+                .map(|f| plan.first_slot(f))
+        })
+        .collect();
     let nb_max = chunk_size(n);
     let blocks = split_rows(jac, nb_max);
     blocks
@@ -479,6 +499,7 @@ pub(crate) fn residuals_and_jacobian(
                         w_off,
                         b_off: w_off + n_in * n_out,
                         accumulate,
+                        input_slots: (k == 0).then_some(&input_slots[..]),
                     };
                     emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
                 });
