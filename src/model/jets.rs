@@ -203,6 +203,36 @@ pub(crate) fn view_mut(buf: &mut [f64], rows: usize, ncols: usize) -> MatMut<'_,
     MatMut::from_column_major_slice_mut(&mut buf[..rows * ncols], rows, ncols)
 }
 
+/// Inner dimensions up to which [`small_k_matmul`] replaces the general product (the input
+/// layer has `k = d`, the adjoint of a scalar output layer `k = m`): a GEMM packs its
+/// operands, which costs more than the product itself when `k` is tiny.
+pub(crate) const SMALL_K: usize = 8;
+
+/// `C (+)= A B` for column-major `A` (`rows × k`, `k` small) and `C` (`rows × n`), with
+/// `B[l, j] = b(l, j)`: column by column, `c_j (+)= Σ_l b(l, j) a_l`.
+pub(crate) fn small_k_matmul(
+    c: &mut [f64],
+    a: &[f64],
+    rows: usize,
+    k: usize,
+    n: usize,
+    b: impl Fn(usize, usize) -> f64,
+    accum: Accum,
+) {
+    for j in 0..n {
+        let cj = &mut c[j * rows..(j + 1) * rows];
+        if matches!(accum, Accum::Replace) {
+            cj.fill(0.0);
+        }
+        for l in 0..k {
+            let blj = b(l, j);
+            for (o, &x) in cj.iter_mut().zip(&a[l * rows..(l + 1) * rows]) {
+                *o += blj * x;
+            }
+        }
+    }
+}
+
 /// Fills the input jets `s[0]` for points `i0 .. i0 + nb`: value `x`, first slot `f` is
 /// the unit vector `e_{var(f)}`, second slots are zero.
 pub(crate) fn seed_inputs(ws: &mut Workspace, plan: &JetPlan, points: MatRef<'_, f64>, i0: usize) {
@@ -231,15 +261,14 @@ pub(crate) fn linear(
     nb: usize,
     accum: Accum,
 ) {
-    let mut zm = view_mut(z, rows, lp.n_out);
-    matmul(
-        zm.as_mut(),
-        accum,
-        view(s, rows, lp.n_in),
-        lp.wt(),
-        1.0,
-        Par::Seq,
-    );
+    if lp.n_in <= SMALL_K {
+        // z_q (+)= Σ_l W[q, l] s_l
+        let (w, n_in) = (lp.w, lp.n_in);
+        small_k_matmul(z, s, rows, n_in, lp.n_out, |l, q| w[q * n_in + l], accum);
+    } else {
+        let zm = view_mut(z, rows, lp.n_out);
+        matmul(zm, accum, view(s, rows, lp.n_in), lp.wt(), 1.0, Par::Seq);
+    }
     for (q, &bq) in lp.b.iter().enumerate() {
         z[q * rows..q * rows + nb].iter_mut().for_each(|v| *v += bq);
     }

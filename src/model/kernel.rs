@@ -160,15 +160,24 @@ fn reverse(
         let lp = net.layer(theta, k);
         emit(k, &ws.adj_z, &ws.s[k], &mut ws.col);
         if k > 0 {
-            let adj_s = view_mut(&mut ws.adj_s, rows, lp.n_in);
-            matmul(
-                adj_s,
-                Accum::Replace,
-                view(&ws.adj_z, rows, lp.n_out),
-                lp.w(),
-                1.0,
-                Par::Seq,
-            );
+            if lp.n_out <= jets::SMALL_K {
+                // Ŝ = Z̄ W: Ŝ_s = Σ_r W[r, s] Z̄_r
+                let (w, n_in) = (lp.w, lp.n_in);
+                let b = |r: usize, s: usize| w[r * n_in + s];
+                jets::small_k_matmul(
+                    &mut ws.adj_s,
+                    &ws.adj_z,
+                    rows,
+                    lp.n_out,
+                    n_in,
+                    b,
+                    Accum::Replace,
+                );
+            } else {
+                let adj_s = view_mut(&mut ws.adj_s, rows, lp.n_in);
+                let adj_z = view(&ws.adj_z, rows, lp.n_out);
+                matmul(adj_s, Accum::Replace, adj_z, lp.w(), 1.0, Par::Seq);
+            }
             jets::activate_adjoint(
                 plan,
                 &ws.z[k - 1],
