@@ -91,7 +91,9 @@ impl Workspace {
     }
 }
 
-/// What a workspace was sized for; a pooled workspace is reused only for the same key.
+/// What a workspace was sized for. A pooled workspace is reused for any request it
+/// [`fits`](WorkspaceKey::fits): same network, at least as many slots, channels and points
+/// per chunk (every user indexes with the chunk's own `nb`, `rows` and channel count).
 #[derive(Clone, PartialEq, Eq)]
 struct WorkspaceKey {
     layers: Vec<usize>,
@@ -99,6 +101,16 @@ struct WorkspaceKey {
     k: usize,
     max_nb: usize,
     tangents: bool,
+}
+
+impl WorkspaceKey {
+    fn fits(&self, need: &WorkspaceKey) -> bool {
+        self.layers == need.layers
+            && self.n_slots >= need.n_slots
+            && self.k >= need.k
+            && self.max_nb >= need.max_nb
+            && (self.tangents || !need.tangents)
+    }
 }
 
 /// Workspaces kept per thread (at most [`POOL_MAX`]).
@@ -117,7 +129,9 @@ pub(crate) struct PooledWorkspace {
 }
 
 impl Workspace {
-    /// Like [`Workspace::new`], but reuses a buffer set of this thread when one fits.
+    /// Like [`Workspace::new`], but reuses a buffer set of this thread when one fits. New
+    /// sets are sized for full chunks of [`CHUNK`](super::kernel::CHUNK) points, so blocks
+    /// of different sizes share them.
     pub fn pooled(
         layers: &[usize],
         n_slots: usize,
@@ -125,6 +139,7 @@ impl Workspace {
         max_nb: usize,
         tangents: bool,
     ) -> PooledWorkspace {
+        let max_nb = max_nb.max(super::kernel::CHUNK);
         let key = WorkspaceKey {
             layers: layers.to_vec(),
             n_slots,
@@ -135,12 +150,15 @@ impl Workspace {
         let found = POOL
             .try_with(|p| {
                 let mut p = p.borrow_mut();
-                let i = p.iter().position(|(k, _)| *k == key)?;
-                Some(p.swap_remove(i).1)
+                let i = p.iter().position(|(k, _)| k.fits(&key))?;
+                Some(p.swap_remove(i))
             })
             .ok()
             .flatten();
-        let ws = found.unwrap_or_else(|| Workspace::new(layers, n_slots, k, max_nb, tangents));
+        let (key, ws) = found.unwrap_or_else(|| {
+            let ws = Workspace::new(layers, n_slots, k, max_nb, tangents);
+            (key, ws)
+        });
         PooledWorkspace { key, ws: Some(ws) }
     }
 }

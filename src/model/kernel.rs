@@ -432,8 +432,9 @@ fn apply_seeds(
     }
     for (p, rp) in r.iter_mut().enumerate().take(nb) {
         gather_point(ws, plan, points, m, i0 + p, p);
-        ws.a.fill(0.0);
-        let ri = seed(i0 + p, &ws.x, &ws.c, &mut ws.a);
+        let k = plan.channel_slots.len();
+        ws.a[..k].fill(0.0);
+        let ri = seed(i0 + p, &ws.x, &ws.c[..k], &mut ws.a[..k]);
         if accumulate {
             *rp += ri;
         } else {
