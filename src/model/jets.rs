@@ -16,6 +16,9 @@
 //! points and slots (the bias enters the value rows only), and every elementwise rule
 //! below runs on contiguous runs of `nb` numbers.
 
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
@@ -40,8 +43,10 @@ pub(crate) struct Workspace {
     /// Tangents `ṡ[k]`, `ż[k]` (allocated only for forward-mode products).
     pub ds: Vec<Vec<f64>>,
     pub dz: Vec<Vec<f64>>,
-    /// Activation derivatives for one neuron over the chunk.
-    pub d: [Vec<f64>; 4],
+    /// `sig[k]`: `σ, σ', σ'', σ'''` at the value rows of `z[k]` (hidden layers only), per
+    /// neuron `q` the block `[4·nb·q, 4·nb·(q+1))`, derivative `i` at offset `i·nb`.
+    /// Computed once in the forward pass, reused by the adjoint and tangent rules.
+    pub sig: Vec<Vec<f64>>,
     /// One Jacobian column segment.
     pub col: Vec<f64>,
     /// One point's coordinates, channel values and channel seeds.
@@ -75,12 +80,115 @@ impl Workspace {
             adj_z: vec![0.0; rows * wmax],
             ds,
             dz,
-            d: std::array::from_fn(|_| vec![0.0; max_nb]),
+            sig: (0..n_lin - 1)
+                .map(|l| vec![0.0; 4 * max_nb * layers[l + 1]])
+                .collect(),
             col: vec![0.0; max_nb],
             x: vec![0.0; layers[0]],
             c: vec![0.0; k],
             a: vec![0.0; k],
         }
+    }
+}
+
+/// What a workspace was sized for. A pooled workspace is reused for any request it
+/// [`fits`](WorkspaceKey::fits): same network, at least as many slots, channels and points
+/// per chunk (every user indexes with the chunk's own `nb`, `rows` and channel count).
+#[derive(Clone, PartialEq, Eq)]
+struct WorkspaceKey {
+    layers: Vec<usize>,
+    n_slots: usize,
+    k: usize,
+    max_nb: usize,
+    tangents: bool,
+}
+
+impl WorkspaceKey {
+    fn fits(&self, need: &WorkspaceKey) -> bool {
+        self.layers == need.layers
+            && self.n_slots >= need.n_slots
+            && self.k >= need.k
+            && self.max_nb >= need.max_nb
+            && (self.tangents || !need.tangents)
+    }
+}
+
+/// Workspaces kept per thread (at most [`POOL_MAX`]).
+const POOL_MAX: usize = 4;
+
+thread_local! {
+    static POOL: RefCell<Vec<(WorkspaceKey, Workspace)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A [`Workspace`] borrowed from the calling thread's pool and returned to it on drop.
+/// Rayon's worker threads live as long as the pool, so repeated calls (every solver
+/// iteration) reuse their buffers instead of allocating and zeroing megabytes each time.
+pub(crate) struct PooledWorkspace {
+    key: WorkspaceKey,
+    ws: Option<Workspace>,
+}
+
+impl Workspace {
+    /// Like [`Workspace::new`], but reuses a buffer set of this thread when one fits. New
+    /// sets are sized for full chunks of [`CHUNK`](super::kernel::CHUNK) points, so blocks
+    /// of different sizes share them.
+    pub fn pooled(
+        layers: &[usize],
+        n_slots: usize,
+        k: usize,
+        max_nb: usize,
+        tangents: bool,
+    ) -> PooledWorkspace {
+        let max_nb = max_nb.max(super::kernel::CHUNK);
+        let key = WorkspaceKey {
+            layers: layers.to_vec(),
+            n_slots,
+            k,
+            max_nb,
+            tangents,
+        };
+        let found = POOL
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let i = p.iter().position(|(k, _)| k.fits(&key))?;
+                Some(p.swap_remove(i))
+            })
+            .ok()
+            .flatten();
+        let (key, ws) = found.unwrap_or_else(|| {
+            let ws = Workspace::new(layers, n_slots, k, max_nb, tangents);
+            (key, ws)
+        });
+        PooledWorkspace { key, ws: Some(ws) }
+    }
+}
+
+impl Drop for PooledWorkspace {
+    fn drop(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let key = self.key.clone();
+            // During thread teardown the pool may be gone: then the buffers are just freed.
+            let _ = POOL.try_with(|p| {
+                let mut p = p.borrow_mut();
+                if p.len() >= POOL_MAX {
+                    p.remove(0);
+                }
+                p.push((key, ws));
+            });
+        }
+    }
+}
+
+impl Deref for PooledWorkspace {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        self.ws.as_ref().expect("present until drop")
+    }
+}
+
+impl DerefMut for PooledWorkspace {
+    fn deref_mut(&mut self) -> &mut Workspace {
+        self.ws.as_mut().expect("present until drop")
     }
 }
 
@@ -113,6 +221,36 @@ pub(crate) fn view_mut(buf: &mut [f64], rows: usize, ncols: usize) -> MatMut<'_,
     MatMut::from_column_major_slice_mut(&mut buf[..rows * ncols], rows, ncols)
 }
 
+/// Inner dimensions up to which [`small_k_matmul`] replaces the general product (the input
+/// layer has `k = d`, the adjoint of a scalar output layer `k = m`): a GEMM packs its
+/// operands, which costs more than the product itself when `k` is tiny.
+pub(crate) const SMALL_K: usize = 8;
+
+/// `C (+)= A B` for column-major `A` (`rows × k`, `k` small) and `C` (`rows × n`), with
+/// `B[l, j] = b(l, j)`: column by column, `c_j (+)= Σ_l b(l, j) a_l`.
+pub(crate) fn small_k_matmul(
+    c: &mut [f64],
+    a: &[f64],
+    rows: usize,
+    k: usize,
+    n: usize,
+    b: impl Fn(usize, usize) -> f64,
+    accum: Accum,
+) {
+    for j in 0..n {
+        let cj = &mut c[j * rows..(j + 1) * rows];
+        if matches!(accum, Accum::Replace) {
+            cj.fill(0.0);
+        }
+        for l in 0..k {
+            let blj = b(l, j);
+            for (o, &x) in cj.iter_mut().zip(&a[l * rows..(l + 1) * rows]) {
+                *o += blj * x;
+            }
+        }
+    }
+}
+
 /// Fills the input jets `s[0]` for points `i0 .. i0 + nb`: value `x`, first slot `f` is
 /// the unit vector `e_{var(f)}`, second slots are zero.
 pub(crate) fn seed_inputs(ws: &mut Workspace, plan: &JetPlan, points: MatRef<'_, f64>, i0: usize) {
@@ -141,30 +279,16 @@ pub(crate) fn linear(
     nb: usize,
     accum: Accum,
 ) {
-    let mut zm = view_mut(z, rows, lp.n_out);
-    matmul(
-        zm.as_mut(),
-        accum,
-        view(s, rows, lp.n_in),
-        lp.wt(),
-        1.0,
-        Par::Seq,
-    );
+    if lp.n_in <= SMALL_K {
+        // z_q (+)= Σ_l W[q, l] s_l
+        let (w, n_in) = (lp.w, lp.n_in);
+        small_k_matmul(z, s, rows, n_in, lp.n_out, |l, q| w[q * n_in + l], accum);
+    } else {
+        let zm = view_mut(z, rows, lp.n_out);
+        matmul(zm, accum, view(s, rows, lp.n_in), lp.wt(), 1.0, Par::Seq);
+    }
     for (q, &bq) in lp.b.iter().enumerate() {
         z[q * rows..q * rows + nb].iter_mut().for_each(|v| *v += bq);
-    }
-}
-
-/// Fills `ws.d[0..=order]` with `σ^{(i)}(z_p)` for the value rows `zv` (length `nb`).
-#[inline]
-fn activation_derivs(act: Activation, zv: &[f64], d: &mut [Vec<f64>; 4]) {
-    let [d0, d1, d2, d3] = d;
-    for (p, &zp) in zv.iter().enumerate() {
-        let [a0, a1, a2, a3] = act.derivs(zp);
-        d0[p] = a0;
-        d1[p] = a1;
-        d2[p] = a2;
-        d3[p] = a3;
     }
 }
 
@@ -177,24 +301,26 @@ pub(crate) fn activate(
     s: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &mut [f64],
 ) {
     let rows = plan.n_slots() * nb;
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let sc = &mut s[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
+        let d = &mut sig[4 * nb * q..4 * nb * (q + 1)];
+        act.derivs_into(&zc[..nb], d);
+        let d: [&[f64]; 4] = std::array::from_fn(|i| &d[i * nb..(i + 1) * nb]);
         let blk = |c: usize| c * nb..(c + 1) * nb;
-        sc[..nb].copy_from_slice(&d[0][..nb]);
+        sc[..nb].copy_from_slice(d[0]);
         for f in 0..plan.first_vars.len() {
             let c = plan.first_slot(f);
-            for ((o, &zf), &d1) in sc[blk(c)].iter_mut().zip(&zc[blk(c)]).zip(&d[1][..nb]) {
+            for ((o, &zf), &d1) in sc[blk(c)].iter_mut().zip(&zc[blk(c)]).zip(d[1]) {
                 *o = d1 * zf;
             }
         }
         for (si, slot) in plan.seconds.iter().enumerate() {
             let c = plan.second_slot(si);
-            let (d1, d2) = (&d[1][..nb], &d[2][..nb]);
+            let (d1, d2) = (d[1], d[2]);
             match slot {
                 SecondSlot::Pair { a, b } => {
                     let za = &zc[blk(plan.first_slot(*a))];
@@ -222,7 +348,7 @@ pub(crate) fn activate(
     }
 }
 
-/// The adjoint of [`activate`]: from `ŝ` (adjoint of the post-activation jets) and the
+/// The adjoint of [`activate`] (whose `sig` it reads): from `ŝ` (adjoint of the post-activation jets) and the
 /// pre-activation jets `z`, the adjoint `z̄` (all width `n`). Differentiating the rules:
 ///
 /// ```text
@@ -231,15 +357,15 @@ pub(crate) fn activate(
 ///   z̄'_j = σ' ŝ'_j + Σ_{pairs ∋ j} σ'' z'_{other} ŝ''_ab + Σ_{laps ∋ j} 2 σ'' z'_j ŝ''_V
 ///   z̄'' = σ' ŝ''
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn activate_adjoint(
-    act: Activation,
     plan: &JetPlan,
     z: &[f64],
     adj_s: &[f64],
     adj_z: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &[f64],
 ) {
     let rows = plan.n_slots() * nb;
     let nf = plan.first_vars.len();
@@ -247,8 +373,8 @@ pub(crate) fn activate_adjoint(
         let zc = &z[q * rows..(q + 1) * rows];
         let sh = &adj_s[q * rows..(q + 1) * rows];
         let g = &mut adj_z[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
-        let (d1, d2, d3) = (&d[1][..nb], &d[2][..nb], &d[3][..nb]);
+        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         // z̄ = σ' ŝ on every slot, then the cross terms.
         for c in 0..plan.n_slots() {
             for p in 0..nb {
@@ -301,22 +427,21 @@ pub(crate) fn activate_adjoint(
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn activate_tangent(
-    act: Activation,
     plan: &JetPlan,
     z: &[f64],
     dz: &[f64],
     ds: &mut [f64],
     n: usize,
     nb: usize,
-    d: &mut [Vec<f64>; 4],
+    sig: &[f64],
 ) {
     let rows = plan.n_slots() * nb;
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let tz = &dz[q * rows..(q + 1) * rows];
         let ts = &mut ds[q * rows..(q + 1) * rows];
-        activation_derivs(act, &zc[..nb], d);
-        let (d1, d2, d3) = (&d[1][..nb], &d[2][..nb], &d[3][..nb]);
+        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         for p in 0..nb {
             ts[p] = d1[p] * tz[p];
         }

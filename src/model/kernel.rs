@@ -80,13 +80,14 @@ fn forward(
                 &mut ws.s[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &mut ws.sig[k],
             );
         }
     }
 }
 
 /// The forward jets and their tangent in the direction `v` of θ (`ws.dz[L-1]`).
+#[allow(clippy::too_many_arguments)]
 fn forward_tangent(
     net: &Mlp,
     theta: &[f64],
@@ -128,17 +129,16 @@ fn forward_tangent(
                 &mut ws.s[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &mut ws.sig[k],
             );
             jets::activate_tangent(
-                act,
                 plan,
                 &ws.z[k],
                 &ws.dz[k],
                 &mut ws.ds[k + 1],
                 lp.n_out,
                 nb,
-                &mut ws.d,
+                &ws.sig[k],
             );
         }
     }
@@ -160,24 +160,32 @@ fn reverse(
         let lp = net.layer(theta, k);
         emit(k, &ws.adj_z, &ws.s[k], &mut ws.col);
         if k > 0 {
-            let adj_s = view_mut(&mut ws.adj_s, rows, lp.n_in);
-            matmul(
-                adj_s,
-                Accum::Replace,
-                view(&ws.adj_z, rows, lp.n_out),
-                lp.w(),
-                1.0,
-                Par::Seq,
-            );
+            if lp.n_out <= jets::SMALL_K {
+                // Ŝ = Z̄ W: Ŝ_s = Σ_r W[r, s] Z̄_r
+                let (w, n_in) = (lp.w, lp.n_in);
+                let b = |r: usize, s: usize| w[r * n_in + s];
+                jets::small_k_matmul(
+                    &mut ws.adj_s,
+                    &ws.adj_z,
+                    rows,
+                    lp.n_out,
+                    n_in,
+                    b,
+                    Accum::Replace,
+                );
+            } else {
+                let adj_s = view_mut(&mut ws.adj_s, rows, lp.n_in);
+                let adj_z = view(&ws.adj_z, rows, lp.n_out);
+                matmul(adj_s, Accum::Replace, adj_z, lp.w(), 1.0, Par::Seq);
+            }
             jets::activate_adjoint(
-                net.activation(),
                 plan,
                 &ws.z[k - 1],
                 &ws.adj_s,
                 &mut ws.adj_z,
                 lp.n_in,
                 nb,
-                &mut ws.d,
+                &ws.sig[k - 1],
             );
         }
     }
@@ -199,6 +207,104 @@ fn gather_point(
     let out = &ws.z[ws.z.len() - 1][..rows * m];
     for (c, &(o, slot)) in ws.c.iter_mut().zip(&plan.channel_slots) {
         *c = out[o * rows + slot * nb + p];
+    }
+}
+
+/// One linear layer's share of the chunk's Jacobian rows.
+struct EmitLayer<'a> {
+    /// `Z̄_k`, `(C·nb) × n_out` column-major.
+    adj_z: &'a [f64],
+    /// `S_k`, `(C·nb) × n_in` column-major.
+    s: &'a [f64],
+    rows: usize,
+    nb: usize,
+    n_slots: usize,
+    n_in: usize,
+    n_out: usize,
+    w_off: usize,
+    b_off: usize,
+    accumulate: bool,
+    /// For the input layer only: the first-derivative slot of each input variable (if
+    /// any). The input jets are `x` in the value slot, a unit vector in the slot of `∂/∂x_s`
+    /// and zero elsewhere, so `J[p, W_0(r, s)] = Z̄[p, r] x_s + Z̄[slot(s)·nb + p, r]`.
+    input_slots: Option<&'a [Option<usize>]>,
+}
+
+/// Writes the Jacobian columns of layer `e` for the chunk's rows `jb`:
+/// `J[p, W(r,s)] = Σ_c Z̄[c·nb+p, r] S[c·nb+p, s]`, `J[p, b(r)] = Z̄[p, r]`.
+///
+/// The loops are plain Rust; this dispatches at run time to a copy compiled with AVX-512F
+/// or AVX2 enabled when the CPU has them (the default target is baseline x86-64, i.e.
+/// SSE2). No fused multiply-adds are introduced, so every version gives bitwise the same
+/// result.
+fn emit_jacobian_layer(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { emit_avx512(e, jb, col) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { emit_avx2(e, jb, col) };
+        }
+    }
+    emit_generic(e, jb, col)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn emit_avx512(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    emit_generic(e, jb, col)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn emit_avx2(e: &EmitLayer<'_>, jb: MatMut<'_, f64>, col: &mut [f64]) {
+    emit_generic(e, jb, col)
+}
+
+#[inline(always)]
+fn emit_generic(e: &EmitLayer<'_>, mut jb: MatMut<'_, f64>, col: &mut [f64]) {
+    let (rows, nb) = (e.rows, e.nb);
+    for r in 0..e.n_out {
+        let g = &e.adj_z[r * rows..(r + 1) * rows];
+        store(jb.as_mut().col_mut(e.b_off + r), &g[..nb], e.accumulate);
+        for si in 0..e.n_in {
+            let sv = &e.s[si * rows..(si + 1) * rows];
+            let jcol = jb.as_mut().col_mut(e.w_off + r * e.n_in + si);
+            let jcol = jcol
+                .try_as_col_major_mut()
+                .expect("unit row stride")
+                .as_slice_mut();
+            // Without accumulation the sum goes straight into J; with it, into `col` first
+            // so that J gets exactly `J + (Σ_c …)`.
+            let dst: &mut [f64] = if e.accumulate { &mut col[..nb] } else { jcol };
+            for ((o, &a), &b) in dst.iter_mut().zip(&g[..nb]).zip(&sv[..nb]) {
+                *o = a * b;
+            }
+            if let Some(slots) = e.input_slots {
+                if let Some(c) = slots[si] {
+                    for (o, &a) in dst.iter_mut().zip(&g[c * nb..(c + 1) * nb]) {
+                        *o += a;
+                    }
+                }
+            } else {
+                for c in 1..e.n_slots {
+                    let (gc, sc) = (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
+                    for ((o, &a), &b) in dst.iter_mut().zip(gc).zip(sc) {
+                        *o += a * b;
+                    }
+                }
+            }
+            if e.accumulate {
+                store(
+                    jb.as_mut().col_mut(e.w_off + r * e.n_in + si),
+                    &col[..nb],
+                    true,
+                );
+            }
+        }
     }
 }
 
@@ -240,7 +346,7 @@ pub(crate) fn eval_channels(
     let nb_max = chunk_size(n);
     let blocks = split_rows(out.as_mut(), nb_max);
     blocks.into_par_iter().enumerate().for_each_init(
-        || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut ob)| {
             let (i0, nb) = (ci * nb_max, ob.nrows());
             forward(net, theta, &plan, points, i0, nb, ws);
@@ -294,7 +400,7 @@ pub(crate) fn jvp_channels(
         .zip(tblocks)
         .enumerate()
         .for_each_init(
-            || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, true),
+            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, true),
             |ws, (ci, (mut vb, mut tb))| {
                 let (i0, nb) = (ci * nb_max, vb.nrows());
                 forward_tangent(net, theta, v, &plan, points, i0, nb, ws);
@@ -326,8 +432,9 @@ fn apply_seeds(
     }
     for (p, rp) in r.iter_mut().enumerate().take(nb) {
         gather_point(ws, plan, points, m, i0 + p, p);
-        ws.a.fill(0.0);
-        let ri = seed(i0 + p, &ws.x, &ws.c, &mut ws.a);
+        let k = plan.channel_slots.len();
+        ws.a[..k].fill(0.0);
+        let ri = seed(i0 + p, &ws.x, &ws.c[..k], &mut ws.a[..k]);
         if accumulate {
             *rp += ri;
         } else {
@@ -366,6 +473,14 @@ pub(crate) fn residuals_and_jacobian(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let input_slots: Vec<Option<usize>> = (0..net.n_inputs())
+        .map(|v| {
+            plan.first_vars
+                .iter()
+                .position(|&fv| fv == v)
+                .map(|f| plan.first_slot(f))
+        })
+        .collect();
     let nb_max = chunk_size(n);
     let blocks = split_rows(jac, nb_max);
     blocks
@@ -373,7 +488,7 @@ pub(crate) fn residuals_and_jacobian(
         .zip(r.par_chunks_mut(nb_max))
         .enumerate()
         .for_each_init(
-            || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
             |ws, (ci, (mut jb, rc))| {
                 let (i0, nb) = (ci * nb_max, rc.len());
                 forward(net, theta, &plan, points, i0, nb, ws);
@@ -383,26 +498,20 @@ pub(crate) fn residuals_and_jacobian(
                 reverse(net, theta, &plan, ws, |k, adj_z, s, col| {
                     let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
                     let w_off = net.layer_offset(k);
-                    let b_off = w_off + n_in * n_out;
-                    let col = &mut col[..nb];
-                    for r in 0..n_out {
-                        let g = &adj_z[r * rows..(r + 1) * rows];
-                        store(jb.as_mut().col_mut(b_off + r), &g[..nb], accumulate);
-                        for si in 0..n_in {
-                            let sv = &s[si * rows..(si + 1) * rows];
-                            for ((o, &a), &b) in col.iter_mut().zip(&g[..nb]).zip(&sv[..nb]) {
-                                *o = a * b;
-                            }
-                            for c in 1..n_slots {
-                                let (gc, sc) =
-                                    (&g[c * nb..(c + 1) * nb], &sv[c * nb..(c + 1) * nb]);
-                                for ((o, &a), &b) in col.iter_mut().zip(gc).zip(sc) {
-                                    *o += a * b;
-                                }
-                            }
-                            store(jb.as_mut().col_mut(w_off + r * n_in + si), col, accumulate);
-                        }
-                    }
+                    let layer = EmitLayer {
+                        adj_z,
+                        s,
+                        rows,
+                        nb,
+                        n_slots,
+                        n_in,
+                        n_out,
+                        w_off,
+                        b_off: w_off + n_in * n_out,
+                        accumulate,
+                        input_slots: (k == 0).then_some(&input_slots[..]),
+                    };
+                    emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
                 });
             },
         );
@@ -426,7 +535,7 @@ pub(crate) fn residuals(
     let plan = JetPlan::new(channels, net.n_inputs(), m);
     let nb_max = chunk_size(n);
     r.par_chunks_mut(nb_max).enumerate().for_each_init(
-        || Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, rc)| {
             let i0 = ci * nb_max;
             forward(net, theta, &plan, points, i0, rc.len(), ws);
@@ -463,7 +572,7 @@ pub(crate) fn vjp_channels(
         .fold(
             || {
                 let ws =
-                    Workspace::new(net.layers(), plan.n_slots(), channels.len(), nb_max, false);
+                    Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false);
                 (ws, vec![0.0; np])
             },
             |(mut ws, mut g), ci| {

@@ -189,12 +189,11 @@ fn jets_match_num_dual() {
 }
 
 /// Channels and a nonlinear seed `F = c0·c1 + c2³ + x0·c3 + c4` used by the Jacobian tests.
-fn jacobian_setup(
-    d: usize,
-) -> (
-    Vec<Channel>,
-    impl Fn(usize, &[f64], &[f64], &mut [f64]) -> f64,
-) {
+/// The seed type of the tests.
+trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
+impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
+
+fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
     let chans = vec![
         Channel::Value { output: 0 },
         Channel::Laplacian {
@@ -261,6 +260,7 @@ fn jacobian_matches_central_differences() {
             }
         }
         let rel = (&jac - &fd).norm_l2() / fd.norm_l2();
+        eprintln!("J vs central differences {layers:?} {act:?}: relative Frobenius {rel:e}");
         assert!(
             rel <= 1e-6,
             "{layers:?} {act:?}: relative Frobenius error {rel:e}"
@@ -391,6 +391,7 @@ fn jvp_and_vjp_match_assembled_jacobian() {
         let vm = Mat::from_fn(np, 1, |j, _| v[j]);
         let (vals, tans) = net.jvp_channels(&theta, &v, pts.as_ref(), &chans);
         let plain = net.eval_channels(&theta, pts.as_ref(), &chans);
+        let mut worst_jvp = 0.0f64;
         assert!(vals == plain, "jvp values are the channel values");
         for (k, jk) in jacs.iter().enumerate() {
             let want = jk * &vm;
@@ -398,6 +399,7 @@ fn jvp_and_vjp_match_assembled_jacobian() {
                 (0..pts.nrows()).map(|i| tans[(i, k)]),
                 want.col(0).iter().copied(),
             );
+            worst_jvp = worst_jvp.max(err);
             assert!(err <= 1e-12, "{layers:?} {act:?} jvp channel {k}: {err:e}");
         }
         let cot = Mat::from_fn(pts.nrows(), chans.len(), |_, _| rng.random_range(-1.0..1.0));
@@ -409,6 +411,7 @@ fn jvp_and_vjp_match_assembled_jacobian() {
             want.iter_mut().zip(wk.iter()).for_each(|(a, b)| *a += b);
         }
         let err = rel_max_err(out.iter().copied(), want.iter().copied());
+        eprintln!("{layers:?} {act:?}: worst jvp {worst_jvp:e}, vjp {err:e}");
         assert!(err <= 1e-12, "{layers:?} {act:?} vjp: {err:e}");
     }
 }
