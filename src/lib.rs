@@ -9,7 +9,9 @@ pub mod expr;
 pub mod geometry;
 pub mod model;
 pub mod output;
+pub mod presets;
 pub mod problem;
 pub mod residual;
+pub mod run;
 
 pub use pinn_solvers as solvers;

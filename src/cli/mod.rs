@@ -2,6 +2,8 @@
 //! 2 bad input).
 
 pub mod check;
+pub mod solve;
+pub mod validate;
 
 use std::path::PathBuf;
 
@@ -9,6 +11,8 @@ use clap::{Parser, Subcommand};
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
+/// Exit code for a solve that failed (no usable solution, or the result not written).
+pub const EXIT_SOLVE_FAILED: i32 = 1;
 /// Exit code for bad input (a problem file that does not parse or validate).
 pub const EXIT_BAD_INPUT: i32 = 2;
 
@@ -30,6 +34,13 @@ pub enum Command {
         /// The problem file (TOML).
         file: PathBuf,
     },
+    /// Train a problem and write the result file.
+    Solve(solve::SolveArgs),
+    /// Recompute every stored error of a result file from its parameters and points.
+    Validate {
+        /// The result file (HDF5).
+        result: PathBuf,
+    },
     /// One line per problem file in a directory (default: problems/).
     Problems {
         /// The directory to list.
@@ -43,5 +54,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check { file } => check::check(&file),
         Command::Problems { dir } => check::problems(&dir),
+        Command::Solve(args) => solve::solve(&args),
+        Command::Validate { result } => validate::validate(&result),
     }
 }

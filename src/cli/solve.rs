@@ -1,0 +1,201 @@
+//! `pinn solve`: train a problem, show progress, write the HDF5 result atomically, print
+//! the end-of-solve summary.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
+use crate::output::write_atomic;
+use crate::presets::solver_config;
+use crate::problem::load_problem;
+use crate::run::run;
+
+/// The options of `pinn solve`.
+#[derive(Debug, clap::Args)]
+pub struct SolveArgs {
+    /// The problem file (TOML).
+    pub file: PathBuf,
+    /// A solver preset (lm, lm-qr, engd, gncg, lbfgs, adam, adam-lbfgs); overrides the file's.
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// Where to write the HDF5 result (default: `<problem name>.h5`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop after this many iterations.
+    #[arg(long)]
+    pub max_iters: Option<usize>,
+    /// Stop after this many seconds of solving.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Seed of the parameter initialisation (overrides `[model] seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Threads for the Jacobian and the linear algebra (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Start from these parameters: a result file (`/model/params`) or a text file of
+    /// numbers in the documented θ layout.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print a fixed-column line per iteration.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// Parameters from a result file or a whitespace/comma separated text file.
+pub fn read_params(path: &Path) -> Result<Vec<f64>, String> {
+    if let Ok(r) = crate::output::read(path) {
+        return Ok(r.params);
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read parameters: {e}", path.display()))?;
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "{}: entry {} (`{s}`) is not a finite number",
+                        path.display(),
+                        i + 1
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Runs `pinn solve`; returns the exit code.
+pub fn solve(args: &SolveArgs) -> i32 {
+    let problem = match load_problem(&args.file) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut config = match solver_config(&problem.solver, args.solver.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: error: {e}", args.file.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Some(n) = args.max_iters {
+        config.termination.max_iterations = n;
+    }
+    if let Some(t) = args.time_limit {
+        if !(t.is_finite() && t > 0.0) {
+            eprintln!("error: --time-limit must be a positive number of seconds, found {t}");
+            return EXIT_BAD_INPUT;
+        }
+        config.termination.time_limit_seconds = Some(t);
+    }
+    if let Some(t) = args.threads {
+        config.threads = t;
+        // The Jacobian assembly runs on rayon's global pool.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global();
+    }
+    let theta0 = match &args.init {
+        Some(path) => match read_params(path) {
+            Ok(t) if t.len() == problem.mlp.n_params() => t,
+            Ok(t) => {
+                eprintln!(
+                    "{}: error: {} parameters, but the network {:?} has {}",
+                    path.display(),
+                    t.len(),
+                    problem.mlp.layers(),
+                    problem.mlp.n_params()
+                );
+                return EXIT_BAD_INPUT;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => problem
+            .mlp
+            .init(problem.init, args.seed.unwrap_or(problem.init_seed)),
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}.h5", problem.name)));
+
+    let bar = if args.quiet || args.verbose {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new_spinner();
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .expect("valid template"),
+        );
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    };
+    if args.verbose {
+        println!("{}", pinn_solvers::IterationRecord::log_header());
+    }
+    let mut last_rel = None;
+    let outcome = run(&problem, &config, &theta0, |rec, _theta, rel| {
+        if rel.is_some() {
+            last_rel = rel;
+        }
+        if args.verbose {
+            println!("{}", rec.log_line());
+        } else if rec.iteration % 10 == 0 || rel.is_some() {
+            let damping = rec
+                .lambda
+                .map(|l| format!("λ={l:.2e}"))
+                .or(rec.step_size.map(|e| format!("η={e:.2e}")))
+                .unwrap_or_default();
+            let rel = last_rel
+                .map(|r| format!("rel L2={r:.3e}"))
+                .unwrap_or_default();
+            bar.set_message(format!(
+                "iter {} loss={:.6e} {rel} {damping}",
+                rec.iteration, rec.loss
+            ));
+        }
+        ControlFlow::Continue(())
+    });
+    bar.finish_and_clear();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{}: error: {e}", args.file.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(e) = write_atomic(&out, &outcome.result) {
+        eprintln!("error: {e}");
+        return EXIT_SOLVE_FAILED;
+    }
+    if !args.quiet {
+        println!("{}", outcome.summary.full());
+        let m = &outcome.result.metrics;
+        if let (Some(rel), Some(max)) = (m.rel_l2, m.max_abs_error) {
+            println!(
+                "rel L2 error {rel:.3e}, max abs error {max:.3e} on {} evaluation points",
+                problem.evaluation.nrows()
+            );
+        }
+        println!("result written to {}", out.display());
+    }
+    if outcome.summary.is_solution_usable() {
+        EXIT_OK
+    } else {
+        EXIT_SOLVE_FAILED
+    }
+}

@@ -1,0 +1,156 @@
+//! `pinn validate RESULT.h5`: recompute every stored error from the stored parameters,
+//! points and problem text, and compare with what the file claims.
+
+use std::path::Path;
+
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
+use crate::output::{max_abs_error, read, rel_l2};
+use crate::problem::{build_problem, parse_spec};
+use crate::residual::PointFunction;
+
+/// Relative agreement required between a stored and a recomputed quantity. The
+/// recomputation runs the same f64 code on the same inputs, so anything beyond a few
+/// ulps means the file does not describe the run it claims to.
+pub const TOLERANCE: f64 = 1e-12;
+
+fn agree(stored: f64, recomputed: f64) -> bool {
+    (stored - recomputed).abs()
+        <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
+        || (stored.is_nan() && recomputed.is_nan())
+}
+
+/// Runs `pinn validate`; returns the exit code (0 every claim reproduced, 1 a claim
+/// differs, 2 the file cannot be read).
+pub fn validate(path: &Path) -> i32 {
+    let r = match read(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let label = path.join("config/problem");
+    let problem = match parse_spec(&label, &r.config_problem)
+        .and_then(|s| build_problem(&label, &r.config_problem, s))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut ok = true;
+    let mut line = |what: &str, stored: String, recomputed: String, good: bool| {
+        println!(
+            "{:<28} {:>24} {:>24}  {}",
+            what,
+            stored,
+            recomputed,
+            if good { "ok" } else { "DIFFERS" }
+        );
+        ok &= good;
+    };
+    println!("{:<28} {:>24} {:>24}", "quantity", "stored", "recomputed");
+    let layers_ok =
+        problem.mlp.layers() == r.layers.as_slice() && r.params.len() == problem.mlp.n_params();
+    line(
+        "network",
+        format!("{:?}", r.layers),
+        format!("{:?}", problem.mlp.layers()),
+        layers_ok,
+    );
+    if !layers_ok {
+        return EXIT_SOLVE_FAILED;
+    }
+    let ev = &r.evaluation;
+    let u = problem.mlp.eval(&r.params, ev.points.as_ref());
+    let du = (0..u.nrows())
+        .flat_map(|i| (0..u.ncols()).map(move |k| (i, k)))
+        .map(|(i, k)| (u[(i, k)] - ev.u[(i, k)]).abs() / ev.u[(i, k)].abs().max(1.0))
+        .fold(0.0, f64::max);
+    line(
+        "u at evaluation points",
+        "/evaluation/u".into(),
+        format!("max rel diff {du:.1e}"),
+        du <= TOLERANCE,
+    );
+    match (&problem.exact, &ev.u_exact) {
+        (Some(fs), Some(stored_exact)) => {
+            let mut x = vec![0.0; ev.points.ncols()];
+            let exact = faer::Mat::from_fn(ev.points.nrows(), fs.len(), |i, k| {
+                for (j, xj) in x.iter_mut().enumerate() {
+                    *xj = ev.points[(i, j)];
+                }
+                fs[k].eval(&x)
+            });
+            let de = (0..exact.nrows())
+                .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
+                .map(|(i, k)| {
+                    (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
+                })
+                .fold(0.0, f64::max);
+            line(
+                "exact solution",
+                "/evaluation/u_exact".into(),
+                format!("max rel diff {de:.1e}"),
+                de <= TOLERANCE,
+            );
+            let rel = rel_l2(&u, &exact);
+            let max = max_abs_error(&u, &exact);
+            let (srel, smax) = (
+                r.metrics.rel_l2.unwrap_or(f64::NAN),
+                r.metrics.max_abs_error.unwrap_or(f64::NAN),
+            );
+            line(
+                "rel_l2",
+                format!("{srel:.16e}"),
+                format!("{rel:.16e}"),
+                agree(srel, rel),
+            );
+            line(
+                "max_abs_error",
+                format!("{smax:.16e}"),
+                format!("{max:.16e}"),
+                agree(smax, max),
+            );
+        }
+        (None, None) => println!("(no exact solution: no errors to check)"),
+        _ => line(
+            "exact solution present",
+            format!("{}", ev.u_exact.is_some()),
+            format!("{}", problem.exact.is_some()),
+            false,
+        ),
+    }
+    let model = problem.residual_model();
+    // The stored collocation points are the ones trained on; the loss there must match.
+    let blocks_match = model.blocks().len() == r.collocation.len()
+        && model
+            .blocks()
+            .iter()
+            .zip(&r.collocation)
+            .all(|(b, (name, pts))| b.name() == name && b.points().nrows() == pts.nrows());
+    line(
+        "collocation blocks",
+        format!("{}", r.collocation.len()),
+        format!("{}", model.blocks().len()),
+        blocks_match,
+    );
+    if blocks_match && problem.resample_every.is_none() {
+        let loss = model.loss(&r.params);
+        line(
+            "final_loss",
+            format!("{:.16e}", r.metrics.final_loss),
+            format!("{loss:.16e}"),
+            agree(r.metrics.final_loss, loss)
+                || (r.metrics.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
+        );
+    }
+    if ok {
+        println!("{}: every stored quantity reproduced", path.display());
+        EXIT_OK
+    } else {
+        println!("{}: some stored quantities differ", path.display());
+        EXIT_SOLVE_FAILED
+    }
+}

@@ -1,0 +1,146 @@
+//! One training run of a problem: the solve loop with a per-iteration hook, then the
+//! solution on the evaluation points and the result file's contents.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use faer::Mat;
+use pinn_solvers::{IterationRecord, LeastSquares, SolveSummary, Solver, SolverConfig};
+
+use crate::output::{Evaluation, History, HistoryRow, Metrics, RunResult, iso8601_utc};
+use crate::problem::Problem;
+use crate::residual::PointFunction;
+
+/// The network's outputs and, when known, the exact solution at the evaluation points.
+pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
+    let pts = problem.evaluation.as_ref();
+    let u = problem.mlp.eval(theta, pts);
+    let exact = problem.exact.as_ref().map(|fs| {
+        let mut x = vec![0.0; pts.ncols()];
+        Mat::from_fn(pts.nrows(), fs.len(), |i, k| {
+            for (j, xj) in x.iter_mut().enumerate() {
+                *xj = pts[(i, j)];
+            }
+            fs[k].eval(&x)
+        })
+    });
+    Evaluation::new(
+        problem.domain.names().to_vec(),
+        problem.context.outputs().to_vec(),
+        problem.evaluation.clone(),
+        u,
+        exact,
+    )
+}
+
+/// `‖u − u*‖₂ / ‖u*‖₂` over the evaluation points, or `None` without an exact solution.
+pub fn rel_l2(problem: &Problem, theta: &[f64]) -> Option<f64> {
+    let e = evaluate(problem, theta);
+    e.u_exact.as_ref().map(|ex| crate::output::rel_l2(&e.u, ex))
+}
+
+/// What a run produced.
+pub struct RunOutcome {
+    /// The final parameters.
+    pub theta: Vec<f64>,
+    /// The solver's end-of-solve summary.
+    pub summary: SolveSummary,
+    /// The result file's contents.
+    pub result: RunResult,
+}
+
+/// How often the rel L2 error is measured during a run (it costs a forward pass over
+/// the evaluation points); iterations in between record NaN in `/history/rel_l2`.
+pub const REL_L2_EVERY_SECONDS: f64 = 0.25;
+
+/// Runs `config` on `problem` from `theta0`. `on_iteration(record, θ, rel_l2)` sees
+/// every iteration (rel L2 when it was measured); returning `Break` stops the solve.
+///
+/// # Errors
+/// An invalid solver configuration.
+pub fn run(
+    problem: &Problem,
+    config: &SolverConfig,
+    theta0: &[f64],
+    mut on_iteration: impl FnMut(&IterationRecord, &[f64], Option<f64>) -> ControlFlow<()>,
+) -> Result<RunOutcome, String> {
+    let start = Instant::now();
+    let mut model = problem.residual_model();
+    assert_eq!(
+        theta0.len(),
+        model.n_params(),
+        "θ₀ must have one entry per parameter"
+    );
+    let has_exact = problem.exact.is_some();
+    let mut history = History::new(has_exact, &["inner_iterations", "trial_loss"]);
+    let mut last_measure = f64::NEG_INFINITY;
+    let mut rows: Vec<(HistoryRow, [f64; 2])> = Vec::new();
+    let mut solver = Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?;
+    {
+        let history_rows = &mut rows;
+        solver.set_observer(Box::new(move |rec: &IterationRecord, theta: &[f64]| {
+            let now = start.elapsed().as_secs_f64();
+            let rel = if has_exact && now - last_measure >= REL_L2_EVERY_SECONDS {
+                last_measure = now;
+                rel_l2(problem, theta)
+            } else {
+                None
+            };
+            history_rows.push((
+                HistoryRow {
+                    iteration: rec.iteration as u64,
+                    loss: rec.loss,
+                    rel_l2: has_exact.then_some(rel.unwrap_or(f64::NAN)),
+                    grad_norm: rec.gradient_norm,
+                    step_norm: rec.step_norm,
+                    damping: rec.lambda.unwrap_or(f64::NAN),
+                    step_size: rec.step_size.unwrap_or(f64::NAN),
+                    rho: rec.rho.unwrap_or(f64::NAN),
+                    accepted: rec.accepted(),
+                    wall_time_s: rec.total_time,
+                },
+                [rec.inner_iterations as f64, rec.trial_loss],
+            ));
+            on_iteration(rec, theta, rel)
+        }));
+        while solver.step(&mut model).is_some() {}
+    }
+    let summary = solver.summary();
+    let theta = solver.theta().to_vec();
+    drop(solver);
+    for (row, extra) in &rows {
+        history.push(row, extra);
+    }
+    let evaluation = evaluate(problem, &theta);
+    let metrics = Metrics::from_evaluation(
+        &evaluation,
+        summary.final_loss,
+        summary.iterations as u64,
+        format!("{:?}", summary.termination),
+        start.elapsed().as_secs_f64(),
+    );
+    let result = RunResult {
+        problem_name: problem.name.clone(),
+        pinn_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: iso8601_utc(std::time::SystemTime::now()),
+        config_problem: problem.text.clone(),
+        config_solver: toml::to_string(config)
+            .unwrap_or_else(|e| format!("# cannot serialise: {e}")),
+        layers: problem.mlp.layers().to_vec(),
+        activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
+        params: theta.clone(),
+        collocation: model
+            .blocks()
+            .iter()
+            .map(|b| (b.name().to_string(), b.points().to_owned()))
+            .collect(),
+        evaluation,
+        metrics,
+        history,
+    };
+    Ok(RunOutcome {
+        theta,
+        summary,
+        result,
+    })
+}
