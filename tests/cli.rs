@@ -1,0 +1,163 @@
+//! The `pinn` program end to end: exit codes, a real solve, the result file checked by
+//! `pinn validate` and by an independent h5py + numpy script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn pinn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pinn"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn check_accepts_every_shipped_problem() {
+    for path in toml_files(&root().join("problems")) {
+        let out = pinn().arg("check").arg(&path).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("parameters") && text.contains("memory"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn every_broken_file_exits_with_code_2_and_a_located_message() {
+    for path in toml_files(&root().join("tests/bad_inputs")) {
+        for sub in ["check", "solve"] {
+            let out = pinn().arg(sub).arg(&path).arg("--help").output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "--help works");
+            let out = pinn().arg(sub).arg(&path).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{sub} {}: {err}",
+                path.display()
+            );
+            assert!(
+                err.contains(&path.display().to_string()) && err.contains("error"),
+                "{sub} {}: {err}",
+                path.display()
+            );
+            assert!(!err.contains("panicked"), "{}: {err}", path.display());
+        }
+    }
+}
+
+#[test]
+fn solve_writes_a_result_that_validate_and_h5py_reproduce() {
+    let dir = std::env::temp_dir().join(format!("pinn-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("r.h5");
+    let out = pinn()
+        .args(["solve", "--quiet", "--max-iters", "300", "--out"])
+        .arg(&out_file)
+        .arg(root().join("problems/poisson2d-engd.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = pinn::output::read(&out_file).unwrap();
+    assert_eq!(r.problem_name, "poisson2d-engd");
+    assert_eq!(r.params.len(), 129);
+    let rel = r.metrics.rel_l2.unwrap();
+    // ENGD on the paper's setup; measured here: 6.3e-7 after 300 iterations (the first ~50 are chaotic).
+    assert!(rel < 1e-5, "rel L2 after 300 ENGD iterations: {rel:e}");
+    assert_eq!(r.history.len(), r.metrics.iterations as usize);
+
+    let v = pinn().arg("validate").arg(&out_file).output().unwrap();
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(text.contains("every stored quantity reproduced"), "{text}");
+
+    let py = Command::new("python3").arg(root().join("validation/check_result.py")).arg(&out_file).output().expect(
+        "python3 is needed (with h5py and numpy: python3 -m pip install h5py numpy; .ci/run installs them)",
+    );
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert_eq!(
+        py.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert!(text.contains("agree"), "{text}");
+
+    // A tampered claim is caught.
+    let mut bad = r.clone();
+    bad.metrics.rel_l2 = Some(rel * 0.5);
+    let bad_file = dir.join("bad.h5");
+    pinn::output::write_atomic(&bad_file, &bad).unwrap();
+    let v = pinn().arg("validate").arg(&bad_file).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+
+    // --init continues from the stored parameters: the loss does not start over.
+    let cont = dir.join("c.h5");
+    let out = pinn()
+        .args(["solve", "--quiet", "--max-iters", "1", "--init"])
+        .arg(&out_file)
+        .arg("--out")
+        .arg(&cont)
+        .arg(root().join("problems/poisson2d-engd.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = pinn::output::read(&cont).unwrap();
+    assert!(
+        c.metrics.final_loss <= r.metrics.final_loss * (1.0 + 1e-12),
+        "{} vs {}",
+        c.metrics.final_loss,
+        r.metrics.final_loss
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_unknown_preset_is_bad_input() {
+    let out = pinn()
+        .args(["solve", "--solver", "newton"])
+        .arg(root().join("problems/poisson2d.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown solver preset `newton`"));
+}
