@@ -628,6 +628,7 @@ mod tests {
             SolverConfig::lm_qr(),
             SolverConfig::engd(),
             SolverConfig::gncg(),
+            SolverConfig::lbfgs(),
             SolverConfig::adam(),
         ] {
             assert_eq!(c.validate(), Ok(()), "{:?}", c.method);

@@ -24,11 +24,13 @@
 use crate::config::{LinearSolverKind, Method, SolverConfig};
 use crate::control::damping_rule::{AnyDampingRule, DampingRule};
 use crate::descent::adam::Adam;
+use crate::descent::two_loop::TwoLoop;
 use crate::descent::{
     DampedGaussNewton, Descent, GramianDescent, Linearization, Meter, TruncatedCg,
 };
 use crate::linalg::{self, LinearSolveError};
 use crate::problem::{LeastSquares, half_squared_norm};
+use crate::quasi_newton::{MoreThuente, Next, StrongWolfeParams};
 use crate::record::{
     EvaluationCounts, InvalidReason, IterationRecord, SolveSummary, StepOutcome, TimeSplit,
 };
@@ -46,6 +48,7 @@ enum AnyDescent {
     Cg(TruncatedCg),
     Gramian(GramianDescent),
     Adam(Adam),
+    Lbfgs(TwoLoop),
 }
 
 impl AnyDescent {
@@ -55,6 +58,7 @@ impl AnyDescent {
             Self::Cg(d) => d.needs_jacobian(),
             Self::Gramian(d) => d.needs_jacobian(),
             Self::Adam(d) => d.needs_jacobian(),
+            Self::Lbfgs(d) => d.needs_jacobian(),
         }
     }
     fn prepare<P: LeastSquares>(
@@ -68,6 +72,7 @@ impl AnyDescent {
             Self::Cg(d) => d.prepare(p, lin, m),
             Self::Gramian(d) => d.prepare(p, lin, m),
             Self::Adam(d) => d.prepare(p, lin, m),
+            Self::Lbfgs(d) => d.prepare(p, lin, m),
         }
     }
     fn step<P: LeastSquares>(
@@ -83,6 +88,7 @@ impl AnyDescent {
             Self::Cg(d) => d.step(p, lin, s, out, m),
             Self::Gramian(d) => d.step(p, lin, s, out, m),
             Self::Adam(d) => d.step(p, lin, s, out, m),
+            Self::Lbfgs(d) => d.step(p, lin, s, out, m),
         }
     }
 }
@@ -98,6 +104,9 @@ enum Control {
     Grid { steps: usize, base: f64 },
     /// Take every valid step (Adam).
     Always,
+    /// Moré–Thuente strong Wolfe line search (L-BFGS), driven by reverse communication
+    /// so that each trial is evaluated (and timed) by the loop.
+    Wolfe(MoreThuente),
 }
 
 struct Phase {
@@ -161,9 +170,23 @@ fn build_phase(
             },
             None,
         ),
-        // L-BFGS is wired in once the quasi-Newton components land; until then
-        // `SolverConfig::validate` refuses it, so this arm only ever sees Adam.
-        Method::Adam | Method::Lbfgs => (
+        Method::Lbfgs => (
+            Phase {
+                method,
+                descent: AnyDescent::Lbfgs(TwoLoop::new(p, c.lbfgs.memory)),
+                control: Control::Wolfe(
+                    MoreThuente::new(StrongWolfeParams {
+                        c1: c.lbfgs.c1,
+                        c2: c.lbfgs.c2,
+                        max_evaluations: c.lbfgs.max_line_search_evaluations,
+                        ..StrongWolfeParams::default()
+                    })
+                    .expect("validated by SolverConfig::validate"),
+                ),
+            },
+            None,
+        ),
+        Method::Adam => (
             Phase {
                 method,
                 descent: AnyDescent::Adam(Adam::new(p, &c.adam)),
@@ -189,6 +212,7 @@ struct Workspace {
     grad: Vec<f64>,
     delta: Vec<f64>,
     jdelta: Vec<f64>,
+    grad_trial: Vec<f64>,
 }
 
 /// The step-wise solver: `init`, then `step` until `terminated()`.
@@ -299,6 +323,7 @@ impl<'o> Solver<'o> {
                 grad: vec![0.0; p],
                 delta: vec![0.0; p],
                 jdelta: vec![0.0; n],
+                grad_trial: vec![0.0; p],
             },
             methods: vec![phase.method],
             phase,
@@ -487,6 +512,9 @@ impl<'o> Solver<'o> {
             time.residual_jacobian += t.elapsed().as_secs_f64();
             self.loss = half_squared_norm(&self.ws.r);
             self.needs_linearization = true;
+            if let AnyDescent::Lbfgs(d) = &mut self.phase.descent {
+                d.reset();
+            }
             if !self.loss.is_finite() {
                 self.finish(TerminationReason::NonFiniteIterate);
                 return None;
@@ -507,6 +535,7 @@ impl<'o> Solver<'o> {
             Control::Damping { .. } => self.damped_trial(problem, &mut time),
             Control::Grid { steps, base } => self.grid_trial(problem, steps, base, &mut time),
             Control::Always => self.always_trial(problem, &mut time),
+            Control::Wolfe(_) => self.wolfe_trial(problem, &mut time),
         };
         let mut record = record;
         record.time = time;
@@ -804,6 +833,125 @@ impl<'o> Solver<'o> {
         if self.step_is_tiny(rec.step_norm) {
             self.finish(TerminationReason::StepTolerance);
         }
+        rec
+    }
+
+    /// One strong Wolfe line search along the L-BFGS direction. Every trial is
+    /// evaluated here (`φ(α) = L(θ + αd)`, `φ'(α) = ∇L(θ + αd)ᵀd` via one `Jᵀ·w`). A
+    /// failed search falls back to the best decreasing point it saw; with no decrease,
+    /// the memory is reset (next iteration is steepest descent), and a failure from
+    /// steepest descent stops the solve as stalled.
+    fn wolfe_trial<P: LeastSquares>(
+        &mut self,
+        problem: &P,
+        time: &mut TimeSplit,
+    ) -> IterationRecord {
+        let mut rec = self.base_record();
+        if let Err(why) = self.compute_step(problem, 1.0, time) {
+            rec.outcome = StepOutcome::Invalid(why);
+            return rec;
+        }
+        let t0 = Instant::now();
+        let slope: f64 = self
+            .ws
+            .grad
+            .iter()
+            .zip(&self.ws.delta)
+            .map(|(g, d)| g * d)
+            .sum();
+        let empty = matches!(&self.phase.descent, AnyDescent::Lbfgs(d) if d.is_empty());
+        let alpha0 = if empty {
+            (1.0 / norm2(&self.ws.delta)).min(1.0)
+        } else {
+            1.0
+        };
+        let phi0 = self.loss;
+        let Control::Wolfe(mt) = &mut self.phase.control else {
+            unreachable!("wolfe_trial runs only under the Wolfe control")
+        };
+        let mut mt = mt.clone();
+        let mut evaluations = 0;
+        let mut last_alpha = f64::NAN;
+        let result = match mt.start(phi0, slope, alpha0) {
+            Err(e) => Err(e),
+            Ok(mut alpha) => loop {
+                evaluations += 1;
+                last_alpha = alpha;
+                let mut ts = TimeSplit::default();
+                let (phi, dphi) = if self.evaluate_trial(problem, alpha, &mut ts) {
+                    problem.vjp(
+                        &self.ws.theta_trial,
+                        &self.ws.r_trial,
+                        &mut self.ws.grad_trial,
+                    );
+                    self.counts.vjps += 1;
+                    let dphi: f64 = self
+                        .ws
+                        .grad_trial
+                        .iter()
+                        .zip(&self.ws.delta)
+                        .map(|(g, d)| g * d)
+                        .sum();
+                    (half_squared_norm(&self.ws.r_trial), dphi)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                match mt.advance(phi, dphi) {
+                    Ok(Next::Evaluate(a)) => alpha = a,
+                    Ok(Next::Done(res)) => break Ok(res),
+                    Err(e) => break Err(e),
+                }
+            },
+        };
+        time.line_search += t0.elapsed().as_secs_f64();
+        rec.inner_iterations = evaluations;
+        let chosen = match result {
+            Ok(res) => Some(res),
+            Err(e) => e.best().filter(|b| b.alpha > 0.0 && b.phi < phi0),
+        };
+        let Some(best) = chosen else {
+            rec.outcome = StepOutcome::Rejected;
+            if empty {
+                self.finish(TerminationReason::Stalled);
+            } else if let AnyDescent::Lbfgs(d) = &mut self.phase.descent {
+                d.reset();
+                self.needs_linearization = true;
+            }
+            return rec;
+        };
+        if best.alpha != last_alpha && !self.evaluate_trial(problem, best.alpha, time) {
+            rec.outcome = StepOutcome::Invalid(InvalidReason::NonFiniteResiduals);
+            return rec;
+        }
+        // θ_trial and r_trial now hold the chosen point.
+        rec.step_size = Some(best.alpha);
+        let step_norm = best.alpha * norm2(&self.ws.delta);
+        rec.step_norm = step_norm;
+        let actual = actual_reduction(&self.ws.r, &self.ws.r_trial);
+        rec.trial_loss = half_squared_norm(&self.ws.r_trial);
+        if actual > 0.0 {
+            let old = self.loss;
+            std::mem::swap(&mut self.ws.theta, &mut self.ws.theta_trial);
+            std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
+            self.loss = half_squared_norm(&self.ws.r);
+            self.needs_linearization = true;
+            rec.outcome = StepOutcome::Accepted;
+            if actual <= self.config.termination.relative_loss_change_tolerance * old {
+                self.finish(TerminationReason::RelativeLossChange);
+            }
+        } else {
+            rec.outcome = StepOutcome::Rejected;
+            if empty {
+                self.finish(TerminationReason::Stalled);
+            } else if let AnyDescent::Lbfgs(d) = &mut self.phase.descent {
+                d.reset();
+                self.needs_linearization = true;
+            }
+        }
+        if self.step_is_tiny(step_norm) {
+            self.finish(TerminationReason::StepTolerance);
+        }
+        rec.loss = self.loss;
         rec
     }
 

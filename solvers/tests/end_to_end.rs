@@ -208,6 +208,9 @@ fn all_configs() -> Vec<(&'static str, SolverConfig)> {
     v.push(("gncg", g.clone()));
     g.gncg.jacobian = JacobianAccess::MatrixFree;
     v.push(("gncg-matrix-free", g));
+    let mut l = SolverConfig::lbfgs();
+    l.threads = 1;
+    v.push(("lbfgs", l));
     v
 }
 
