@@ -1,2 +1,5 @@
 //! Classic nonlinear least-squares test problems with known answers: NIST StRD
 //! (certified values) and Moré–Garbow–Hillstrom (known minima).
+
+pub mod mgh;
+pub mod nist;
