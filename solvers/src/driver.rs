@@ -99,6 +99,8 @@ enum Control {
     Damping {
         rule: AnyDampingRule,
         acceptance: f64,
+        /// `lm.polish_threshold` (0 for GN-CG).
+        polish: f64,
     },
     /// Log-grid line search keeping the best loss (ENGD).
     Grid { steps: usize, base: f64 },
@@ -137,6 +139,7 @@ fn build_phase(
                     control: Control::Damping {
                         rule: AnyDampingRule::from_config(&c.lm.damping),
                         acceptance: c.lm.damping.acceptance,
+                        polish: c.lm.polish_threshold,
                     },
                 },
                 Some((c.lm.linear_solver, used)),
@@ -149,6 +152,7 @@ fn build_phase(
                 control: Control::Damping {
                     rule: AnyDampingRule::from_config(&c.gncg.damping),
                     acceptance: c.gncg.damping.acceptance,
+                    polish: 0.0,
                 },
             },
             None,
@@ -651,18 +655,27 @@ impl<'o> Solver<'o> {
         problem: &P,
         time: &mut TimeSplit,
     ) -> IterationRecord {
-        let (lambda, acceptance, was_at_max) = match &self.phase.control {
-            Control::Damping { rule, acceptance } => (rule.lambda(), *acceptance, rule.at_max()),
+        let (lambda, acceptance, polish, was_at_max) = match &self.phase.control {
+            Control::Damping {
+                rule,
+                acceptance,
+                polish,
+            } => (rule.lambda(), *acceptance, *polish, rule.at_max()),
             _ => unreachable!("damped_trial runs only under a damping control"),
         };
         let mut rec = self.base_record();
         rec.lambda = Some(lambda);
-        let outcome = self.damped_trial_inner(problem, lambda, acceptance, time, &mut rec);
+        let outcome = self.damped_trial_inner(problem, lambda, acceptance, polish, time, &mut rec);
         let Control::Damping { rule, .. } = &mut self.phase.control else {
             unreachable!()
         };
         match outcome {
-            StepOutcome::Accepted => rule.accepted(rec.rho.unwrap_or(1.0)),
+            // A polish acceptance (ρ at or below the threshold) leaves λ unchanged
+            // (ρ = ½ is the fixed point of both rules) instead of letting a noisy ρ
+            // inflate it.
+            StepOutcome::Accepted => {
+                rule.accepted(rec.rho.filter(|&r| r > acceptance).unwrap_or(0.5))
+            }
             StepOutcome::Rejected => rule.rejected(),
             StepOutcome::Invalid(_) => rule.invalid(),
         }
@@ -679,6 +692,7 @@ impl<'o> Solver<'o> {
         problem: &P,
         lambda: f64,
         acceptance: f64,
+        polish: f64,
         time: &mut TimeSplit,
         rec: &mut IterationRecord,
     ) -> StepOutcome {
@@ -719,13 +733,26 @@ impl<'o> Solver<'o> {
         rec.trial_loss = half_squared_norm(&self.ws.r_trial);
         rec.rho = Some(actual / predicted);
         let tiny = self.step_is_tiny(step_norm);
-        let outcome = if actual > acceptance * predicted {
+        let accepted_by_ratio = actual > acceptance * predicted;
+        let polished = !accepted_by_ratio && predicted <= polish * self.loss && {
+            // Below the loss's noise floor: judge the trial by ‖∇L‖ instead.
+            let t = Instant::now();
+            problem.vjp(
+                &self.ws.theta_trial,
+                &self.ws.r_trial,
+                &mut self.ws.grad_trial,
+            );
+            self.counts.vjps += 1;
+            time.residual_jacobian += t.elapsed().as_secs_f64();
+            norm2(&self.ws.grad_trial) < self.grad_norm
+        };
+        let outcome = if accepted_by_ratio || polished {
             let old = self.loss;
             std::mem::swap(&mut self.ws.theta, &mut self.ws.theta_trial);
             std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
             self.loss = half_squared_norm(&self.ws.r);
             self.needs_linearization = true;
-            if actual <= self.config.termination.relative_loss_change_tolerance * old {
+            if !polished && actual <= self.config.termination.relative_loss_change_tolerance * old {
                 self.finish(TerminationReason::RelativeLossChange);
             }
             StepOutcome::Accepted

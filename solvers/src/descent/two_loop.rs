@@ -62,7 +62,11 @@ impl Descent for TwoLoop {
     ) -> Result<(), LinearSolveError> {
         let g = lin.gradient;
         if self.have_prev {
-            for (s, (t, pt)) in self.s.iter_mut().zip(lin.theta.iter().zip(&self.prev_theta)) {
+            for (s, (t, pt)) in self
+                .s
+                .iter_mut()
+                .zip(lin.theta.iter().zip(&self.prev_theta))
+            {
                 *s = t - pt;
             }
             for (y, (gi, pg)) in self.y.iter_mut().zip(g.iter().zip(&self.prev_grad)) {
