@@ -1046,3 +1046,26 @@ pub fn solve<P: LeastSquares>(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reductions_match_their_definitions_and_avoid_cancellation() {
+        // Exact in binary: L = ½(9 + 16) = 12.5, L⁺ = ½(4 + 1) = 2.5.
+        let (r, r_new) = ([3.0, -4.0], [2.0, -1.0]);
+        assert_eq!(actual_reduction(&r, &r_new), 10.0);
+        // m(δ) = ½‖r + Jδ‖²: with Jδ = (−1, 3), ½‖(2, −1)‖² = 2.5, so L − m = 10.
+        assert_eq!(predicted_reduction(&r, &[-1.0, 3.0]), 10.0);
+        // A change far below ulp(L): r = 1e4 moved by 2⁻³⁰ in each entry. Both
+        // factored forms are exact here ((a − b) and (a + b) are representable), and
+        // equal to the exact value 2⁻³⁰(2·10⁴ − 2⁻³⁰).
+        let d = 2f64.powi(-30);
+        let big = [1e4, -1e4];
+        let moved = [1e4 - d, -1e4 + d];
+        let exact = d * (2e4 - d);
+        assert_eq!(actual_reduction(&big, &moved), exact);
+        assert_eq!(predicted_reduction(&big, &[-d, d]), exact);
+    }
+}
