@@ -4,9 +4,12 @@
 //! Points are stored as faer matrices `N × d` (one row per point, one column per
 //! coordinate).
 
+pub mod cli;
 pub mod expr;
 pub mod geometry;
 pub mod model;
+pub mod output;
+pub mod problem;
 pub mod residual;
 
 pub use pinn_solvers as solvers;

@@ -1,4 +1,6 @@
+use clap::Parser;
+
 fn main() {
-    eprintln!("pinn: the command-line interface is not built yet (see issue 4)");
-    std::process::exit(2);
+    let cli = pinn::cli::Cli::parse();
+    std::process::exit(pinn::cli::run(cli));
 }

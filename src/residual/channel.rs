@@ -40,7 +40,11 @@ pub enum Channel {
 impl Channel {
     /// `∂²u_o/∂x_a∂x_b` with the indices put in order.
     pub fn second(output: usize, a: usize, b: usize) -> Self {
-        Channel::Second { output, a: a.min(b), b: a.max(b) }
+        Channel::Second {
+            output,
+            a: a.min(b),
+            b: a.max(b),
+        }
     }
     /// The network output this channel differentiates.
     pub fn output(&self) -> usize {

@@ -1,7 +1,24 @@
 //! Residuals: derivative channels, the pointwise residual contract, residual blocks.
+//!
+//! - [`channel`], [`pointwise`]: the shared contracts (channels, [`PointResidual`]).
+//! - [`dual`]: dual numbers implementing `num_traits::Float`.
+//! - [`generic`]: residuals written in Rust, generic over the scalar ([`Residual`]), and
+//!   their adapter [`RustResidual`].
+//! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
+//! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
+//! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
 
+pub mod block;
 pub mod channel;
+pub mod dual;
+pub mod equations;
+pub mod generic;
+pub mod model;
 pub mod pointwise;
 
+pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
 pub use channel::{Channel, VarSet};
+pub use dual::Dual;
+pub use generic::{Residual, RustResidual};
+pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};

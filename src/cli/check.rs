@@ -1,0 +1,121 @@
+//! `pinn check` and `pinn problems`.
+
+use std::path::Path;
+
+use pinn_solvers::LeastSquares;
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::problem::{Problem, load_problem};
+
+/// Bytes in a human unit (KiB, MiB, GiB).
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// The report `pinn check` prints for a valid problem.
+pub fn check_report(p: &Problem) -> String {
+    let model = p.residual_model();
+    let (n, params) = (model.n_residuals(), model.n_params());
+    let mut s = String::new();
+    s.push_str(&format!("problem   {}\n", p.name));
+    s.push_str(&format!("variables {}\n", p.domain.names().join(", ")));
+    s.push_str(&format!("outputs   {}\n", p.context.outputs().join(", ")));
+    s.push_str(&format!(
+        "network   {:?} {:?}, P = {params} parameters\n",
+        p.mlp.layers(),
+        p.mlp.activation()
+    ));
+    s.push_str("blocks\n");
+    for (b, rows) in model.blocks().iter().zip(model.n_rows_per_block()) {
+        s.push_str(&format!(
+            "  {:<24} {:>7} points {:>7} residuals  weight {}\n",
+            b.name(),
+            b.n_points(),
+            rows,
+            b.weight()
+        ));
+    }
+    s.push_str(&format!(
+        "N = {n} residuals, {} evaluation points",
+        p.evaluation.nrows()
+    ));
+    if let Some(k) = p.resample_every {
+        s.push_str(&format!(", resampled every {k} iterations"));
+    }
+    s.push('\n');
+    let f = 8.0;
+    s.push_str(&format!(
+        "memory    J (N×P) {}, JᵀJ (P×P) {}, J Jᵀ (N×N) {}\n",
+        human_bytes(f * n as f64 * params as f64),
+        human_bytes(f * (params * params) as f64),
+        human_bytes(f * (n * n) as f64)
+    ));
+    s
+}
+
+/// `pinn check FILE`.
+pub fn check(file: &Path) -> i32 {
+    match load_problem(file) {
+        Ok(p) => {
+            print!("{}", check_report(&p));
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// `pinn problems [DIR]`: one line per problem file, `name  description`.
+pub fn problems(dir: &Path) -> i32 {
+    let mut paths: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(e) => {
+            eprintln!("{}: error: cannot list problem files: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    paths.sort();
+    let mut code = EXIT_OK;
+    for path in paths {
+        match crate::problem::load_spec(&path) {
+            Ok((_, spec)) => println!(
+                "{:<16} {}",
+                spec.name.get_ref(),
+                spec.description.as_deref().unwrap_or("")
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                code = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_binary_units() {
+        assert_eq!(human_bytes(512.0), "512 B");
+        assert_eq!(human_bytes(2048.0), "2.0 KiB");
+        assert_eq!(human_bytes(1020.0 * 257.0 * 8.0), "2.0 MiB");
+    }
+}

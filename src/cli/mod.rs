@@ -1,0 +1,47 @@
+//! The `pinn` command line: subcommands and exit codes (0 done, 1 the solve failed,
+//! 2 bad input).
+
+pub mod check;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code for bad input (a problem file that does not parse or validate).
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Physics-informed neural networks trained to high precision with second-order solvers.
+#[derive(Debug, Parser)]
+#[command(name = "pinn", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and validate a problem file; print the points per block, the parameter
+    /// count and the memory the Jacobian and the Gauss–Newton matrix will take.
+    Check {
+        /// The problem file (TOML).
+        file: PathBuf,
+    },
+    /// One line per problem file in a directory (default: problems/).
+    Problems {
+        /// The directory to list.
+        #[arg(default_value = "problems")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check { file } => check::check(&file),
+        Command::Problems { dir } => check::problems(&dir),
+    }
+}

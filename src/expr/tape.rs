@@ -1,0 +1,492 @@
+//! The compiled form of an expression: a flat SSA instruction list ("tape") over f64,
+//! and its reverse sweep for the exact partials `∂F/∂c_k`.
+//!
+//! Each instruction writes one slot and reads earlier slots only. Building folds
+//! operations on constants, removes `+0`, `*1`, `/1`, `^1`, shares identical
+//! sub-expressions (hash-consing, so `u` in `u*u_x + u^3` is read once), and drops dead
+//! slots. Evaluation is one forward pass over the slots; the partials come from one
+//! reverse pass (reverse-mode automatic differentiation; Griewank & Walther,
+//! *Evaluating Derivatives*, 2nd ed., SIAM 2008, ch. 3), which costs a small constant
+//! times the forward pass whatever the number of channels `K`, and is exact: each
+//! instruction contributes its analytic local derivative.
+//!
+//! Slots that do not depend on any channel are *passive*: the reverse pass skips them,
+//! so, for instance, the `log x` in `∂(x^c)/∂x` is never formed for `x < 0` when the
+//! exponent is a passive `c`, and `u^3` uses `powi` so negative `u` is fine.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::func::Func;
+use crate::residual::Channel;
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+}
+
+/// One instruction. Operands are earlier slot indices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    Const(f64),
+    /// The coordinate `x[i]`.
+    Var(u32),
+    /// The channel value `c[k]`.
+    Chan(u32),
+    Neg(u32),
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    /// `a^n` for a constant integer `n` (`powi`: exact sign for negative `a`).
+    PowI(u32, i32),
+    /// `a^p` for a constant non-integer `p`.
+    PowF(u32, f64),
+    /// `a^b` with a non-constant exponent.
+    Pow(u32, u32),
+    Call(Func, u32),
+}
+
+impl Op {
+    fn operands(&self) -> [Option<u32>; 2] {
+        match *self {
+            Op::Const(_) | Op::Var(_) | Op::Chan(_) => [None, None],
+            Op::Neg(a) | Op::PowI(a, _) | Op::PowF(a, _) | Op::Call(_, a) => [Some(a), None],
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Pow(a, b) => {
+                [Some(a), Some(b)]
+            }
+        }
+    }
+
+    fn remap(self, m: &[u32]) -> Op {
+        let r = |a: u32| m[a as usize];
+        match self {
+            Op::Const(_) | Op::Var(_) | Op::Chan(_) => self,
+            Op::Neg(a) => Op::Neg(r(a)),
+            Op::PowI(a, n) => Op::PowI(r(a), n),
+            Op::PowF(a, p) => Op::PowF(r(a), p),
+            Op::Call(f, a) => Op::Call(f, r(a)),
+            Op::Add(a, b) => Op::Add(r(a), r(b)),
+            Op::Sub(a, b) => Op::Sub(r(a), r(b)),
+            Op::Mul(a, b) => Op::Mul(r(a), r(b)),
+            Op::Div(a, b) => Op::Div(r(a), r(b)),
+            Op::Pow(a, b) => Op::Pow(r(a), r(b)),
+        }
+    }
+}
+
+/// The largest integer exponent compiled to `powi`.
+const MAX_POWI: f64 = 1024.0;
+
+#[inline]
+fn binary(op: BinOp, a: f64, b: f64) -> f64 {
+    match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        BinOp::Pow => power(a, b),
+    }
+}
+
+/// `a^b` as the tape computes it: `powi` for small integer `b`, else `powf`.
+fn power(a: f64, b: f64) -> f64 {
+    if b.fract() == 0.0 && b.abs() <= MAX_POWI {
+        a.powi(b as i32)
+    } else {
+        a.powf(b)
+    }
+}
+
+/// Hash-consing key of an instruction (f64 by bit pattern).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Const(u64),
+    Var(u32),
+    Chan(Channel),
+    Neg(u32),
+    Bin(BinOp, u32, u32),
+    PowI(u32, i32),
+    PowF(u32, u64),
+    Call(Func, u32),
+}
+
+/// Builds a tape instruction by instruction, as the parser reduces the source.
+#[derive(Default)]
+pub(crate) struct Builder {
+    ops: Vec<Op>,
+    /// Channels in order of first use; `Op::Chan(k)` indexes this during building.
+    chans: Vec<Channel>,
+    seen: HashMap<Key, u32>,
+}
+
+impl Builder {
+    fn push(&mut self, key: Key, op: Op) -> u32 {
+        if let Some(&slot) = self.seen.get(&key) {
+            return slot;
+        }
+        let slot = self.ops.len() as u32;
+        self.ops.push(op);
+        self.seen.insert(key, slot);
+        slot
+    }
+
+    fn as_const(&self, a: u32) -> Option<f64> {
+        match self.ops[a as usize] {
+            Op::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn constant(&mut self, v: f64) -> u32 {
+        self.push(Key::Const(v.to_bits()), Op::Const(v))
+    }
+
+    pub fn var(&mut self, i: usize) -> u32 {
+        self.push(Key::Var(i as u32), Op::Var(i as u32))
+    }
+
+    pub fn channel(&mut self, ch: Channel) -> u32 {
+        let k = match self.chans.iter().position(|&c| c == ch) {
+            Some(k) => k,
+            None => {
+                self.chans.push(ch);
+                self.chans.len() - 1
+            }
+        };
+        self.push(Key::Chan(ch), Op::Chan(k as u32))
+    }
+
+    pub fn neg(&mut self, a: u32) -> u32 {
+        if let Some(v) = self.as_const(a) {
+            return self.constant(-v);
+        }
+        if let Op::Neg(inner) = self.ops[a as usize] {
+            return inner;
+        }
+        self.push(Key::Neg(a), Op::Neg(a))
+    }
+
+    pub fn call(&mut self, f: Func, a: u32) -> u32 {
+        if let Some(v) = self.as_const(a) {
+            return self.constant(f.apply(v));
+        }
+        self.push(Key::Call(f, a), Op::Call(f, a))
+    }
+
+    pub fn binary(&mut self, op: BinOp, a: u32, b: u32) -> u32 {
+        let (ca, cb) = (self.as_const(a), self.as_const(b));
+        if let (Some(x), Some(y)) = (ca, cb) {
+            return self.constant(binary(op, x, y));
+        }
+        // Identities that hold in IEEE arithmetic for every operand value (up to the sign
+        // of a zero result).
+        match (op, ca, cb) {
+            (BinOp::Add, Some(0.0), _) => return b,
+            (BinOp::Add | BinOp::Sub, _, Some(0.0)) => return a,
+            (BinOp::Mul, Some(1.0), _) => return b,
+            (BinOp::Mul | BinOp::Div | BinOp::Pow, _, Some(1.0)) => return a,
+            // IEEE pow(a, 0) = 1 for every a, NaN included.
+            (BinOp::Pow, _, Some(0.0)) => return self.constant(1.0),
+            _ => {}
+        }
+        match op {
+            BinOp::Pow => match cb {
+                Some(p) if p.fract() == 0.0 && p.abs() <= MAX_POWI => {
+                    let n = p as i32;
+                    self.push(Key::PowI(a, n), Op::PowI(a, n))
+                }
+                Some(p) => self.push(Key::PowF(a, p.to_bits()), Op::PowF(a, p)),
+                None => self.push(Key::Bin(op, a, b), Op::Pow(a, b)),
+            },
+            // a + b and a * b are exactly commutative in IEEE arithmetic: share both orders.
+            BinOp::Add | BinOp::Mul => {
+                let (lo, hi) = (a.min(b), a.max(b));
+                let ins = if op == BinOp::Add {
+                    Op::Add(lo, hi)
+                } else {
+                    Op::Mul(lo, hi)
+                };
+                self.push(Key::Bin(op, lo, hi), ins)
+            }
+            BinOp::Sub => self.push(Key::Bin(op, a, b), Op::Sub(a, b)),
+            BinOp::Div => self.push(Key::Bin(op, a, b), Op::Div(a, b)),
+        }
+    }
+
+    /// Finishes with `root` as the result: drops dead slots, orders the channels
+    /// (sorted, so the order does not depend on how the source was written) and marks the
+    /// active slots.
+    pub fn finish(self, root: u32) -> Tape {
+        let n = root as usize + 1;
+        let mut live = vec![false; n];
+        live[root as usize] = true;
+        for i in (0..n).rev() {
+            if live[i] {
+                for a in self.ops[i].operands().into_iter().flatten() {
+                    live[a as usize] = true;
+                }
+            }
+        }
+        let mut channels: Vec<Channel> = (0..n)
+            .filter(|&i| live[i])
+            .filter_map(|i| match self.ops[i] {
+                Op::Chan(k) => Some(self.chans[k as usize]),
+                _ => None,
+            })
+            .collect();
+        channels.sort();
+        let mut map = vec![u32::MAX; n];
+        let mut ops = Vec::new();
+        let mut active = Vec::new();
+        let mut chan_slot = vec![0u32; channels.len()];
+        for i in 0..n {
+            if !live[i] {
+                continue;
+            }
+            map[i] = ops.len() as u32;
+            let op = match self.ops[i].remap(&map) {
+                Op::Chan(k) => {
+                    let sorted = channels
+                        .binary_search(&self.chans[k as usize])
+                        .expect("live channel");
+                    chan_slot[sorted] = ops.len() as u32;
+                    Op::Chan(sorted as u32)
+                }
+                op => op,
+            };
+            let is_active = match op {
+                Op::Chan(_) => true,
+                _ => op
+                    .operands()
+                    .into_iter()
+                    .flatten()
+                    .any(|a| active[a as usize]),
+            };
+            active.push(is_active);
+            ops.push(op);
+        }
+        Tape {
+            ops,
+            active,
+            channels,
+            chan_slot,
+        }
+    }
+}
+
+/// A compiled expression. Immutable after building, so it is `Sync` and evaluation takes
+/// `&self`.
+#[derive(Clone, Debug)]
+pub(crate) struct Tape {
+    ops: Vec<Op>,
+    /// `active[i]`: slot `i` depends on some channel.
+    active: Vec<bool>,
+    /// The channels, sorted; `c[k]` is `channels[k]`.
+    pub channels: Vec<Channel>,
+    /// The slot holding `c[k]`.
+    chan_slot: Vec<u32>,
+}
+
+/// Slots evaluated on a stack buffer; longer tapes use a per-thread buffer.
+const STACK_SLOTS: usize = 64;
+const SMALL_SLOTS: usize = 16;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Tape {
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Runs `f` on a zeroed scratch slice of `2 * len()` values without allocating, except
+    /// the first time a thread meets a long tape.
+    fn with_scratch<R>(&self, f: impl FnOnce(&mut [f64]) -> R) -> R {
+        let need = 2 * self.ops.len();
+        // Two stack sizes, so short formulas do not pay for zeroing the larger buffer.
+        if need <= 2 * SMALL_SLOTS {
+            let mut buf = [0.0; 2 * SMALL_SLOTS];
+            return f(&mut buf[..need]);
+        }
+        if need <= 2 * STACK_SLOTS {
+            let mut buf = [0.0; 2 * STACK_SLOTS];
+            return f(&mut buf[..need]);
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                if buf.len() < need {
+                    buf.resize(need, 0.0);
+                }
+                let s = &mut buf[..need];
+                s.fill(0.0);
+                f(s)
+            }
+            // Only reachable if `f` re-enters evaluation on this thread.
+            Err(_) => f(&mut vec![0.0; need]),
+        })
+    }
+
+    /// Forward pass: fills `vals` and returns the last slot.
+    #[inline]
+    fn forward(&self, x: &[f64], c: &[f64], vals: &mut [f64]) -> f64 {
+        for (i, op) in self.ops.iter().enumerate() {
+            let v = |a: u32| vals[a as usize];
+            vals[i] = match *op {
+                Op::Const(k) => k,
+                Op::Var(j) => x[j as usize],
+                Op::Chan(k) => c[k as usize],
+                Op::Neg(a) => -v(a),
+                Op::Add(a, b) => v(a) + v(b),
+                Op::Sub(a, b) => v(a) - v(b),
+                Op::Mul(a, b) => v(a) * v(b),
+                Op::Div(a, b) => v(a) / v(b),
+                Op::PowI(a, n) => v(a).powi(n),
+                Op::PowF(a, p) => v(a).powf(p),
+                Op::Pow(a, b) => v(a).powf(v(b)),
+                Op::Call(f, a) => f.apply(v(a)),
+            };
+        }
+        vals[self.ops.len() - 1]
+    }
+
+    /// `F(x, c)`.
+    pub fn value(&self, x: &[f64], c: &[f64]) -> f64 {
+        self.with_scratch(|s| self.forward(x, c, s))
+    }
+
+    /// `F(x, c)` and `∂F/∂c_k` into `dfdc`.
+    pub fn eval(&self, x: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        let n = self.ops.len();
+        self.with_scratch(|s| {
+            let (vals, adj) = s.split_at_mut(n);
+            let f = self.forward(x, c, vals);
+            adj[n - 1] = 1.0;
+            for i in (0..n).rev() {
+                let g = adj[i];
+                if !self.active[i] || g == 0.0 {
+                    continue;
+                }
+                let v = |a: u32| vals[a as usize];
+                match self.ops[i] {
+                    Op::Const(_) | Op::Var(_) | Op::Chan(_) => {}
+                    Op::Neg(a) => adj[a as usize] -= g,
+                    Op::Add(a, b) => {
+                        adj[a as usize] += g;
+                        adj[b as usize] += g;
+                    }
+                    Op::Sub(a, b) => {
+                        adj[a as usize] += g;
+                        adj[b as usize] -= g;
+                    }
+                    Op::Mul(a, b) => {
+                        adj[a as usize] += g * v(b);
+                        adj[b as usize] += g * v(a);
+                    }
+                    Op::Div(a, b) => {
+                        adj[a as usize] += g / v(b);
+                        adj[b as usize] -= g * vals[i] / v(b);
+                    }
+                    Op::PowI(a, k) => {
+                        adj[a as usize] += g * f64::from(k) * v(a).powi(k - 1);
+                    }
+                    Op::PowF(a, p) => adj[a as usize] += g * p * v(a).powf(p - 1.0),
+                    Op::Pow(a, b) => {
+                        if self.active[a as usize] {
+                            adj[a as usize] += g * v(b) * v(a).powf(v(b) - 1.0);
+                        }
+                        if self.active[b as usize] {
+                            adj[b as usize] += g * vals[i] * v(a).ln();
+                        }
+                    }
+                    Op::Call(func, a) => adj[a as usize] += g * func.derivative(v(a), vals[i]),
+                }
+            }
+            for (d, &slot) in dfdc.iter_mut().zip(&self.chan_slot) {
+                *d = adj[slot as usize];
+            }
+            f
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_sharing_and_dead_code() {
+        let mut b = Builder::default();
+        let two = b.constant(2.0);
+        let pi = b.constant(std::f64::consts::PI);
+        let sq = b.binary(BinOp::Pow, pi, two); // folded
+        let k = b.binary(BinOp::Mul, two, sq); // folded: 2π²
+        let x = b.var(0);
+        let u = b.channel(Channel::Value { output: 0 });
+        let u2 = b.channel(Channel::Value { output: 0 });
+        assert_eq!(u, u2);
+        let ux = b.binary(BinOp::Mul, u, x);
+        let xu = b.binary(BinOp::Mul, x, u);
+        assert_eq!(ux, xu);
+        let zero = b.constant(0.0);
+        let same = b.binary(BinOp::Add, ux, zero);
+        assert_eq!(same, ux);
+        let root = b.binary(BinOp::Add, k, ux);
+        let tape = b.finish(root);
+        // Const(2π²), x, u, u*x, sum: the folded-away constants are gone.
+        assert_eq!(tape.len(), 5);
+        assert_eq!(tape.channels, vec![Channel::Value { output: 0 }]);
+        let mut d = [0.0];
+        let f = tape.eval(&[3.0], &[0.5], &mut d);
+        let pi2 = std::f64::consts::PI.powi(2);
+        assert!((f - (2.0 * pi2 + 1.5)).abs() < 1e-14);
+        assert_eq!(d[0], 3.0);
+    }
+
+    #[test]
+    fn channels_are_sorted_and_partials_follow_them() {
+        let mut b = Builder::default();
+        let second = b.channel(Channel::second(0, 1, 0));
+        let value = b.channel(Channel::Value { output: 0 });
+        let cube = b.constant(3.0);
+        let v3 = b.binary(BinOp::Pow, value, cube);
+        let root = b.binary(BinOp::Sub, second, v3);
+        let tape = b.finish(root);
+        assert_eq!(
+            tape.channels,
+            vec![Channel::Value { output: 0 }, Channel::second(0, 0, 1)]
+        );
+        let mut d = [0.0; 2];
+        // F = c1 - c0^3 at c0 = -2 (negative base with integer power must be exact).
+        let f = tape.eval(&[], &[-2.0, 5.0], &mut d);
+        assert_eq!(f, 13.0);
+        assert_eq!(d, [-12.0, 1.0]);
+    }
+
+    #[test]
+    fn long_tapes_use_thread_scratch() {
+        let mut b = Builder::default();
+        let u = b.channel(Channel::Value { output: 0 });
+        let mut acc = b.var(0);
+        for i in 0..200 {
+            let k = b.constant(1.0 + i as f64);
+            let t = b.binary(BinOp::Mul, u, k);
+            acc = b.binary(BinOp::Add, acc, t);
+        }
+        let tape = b.finish(acc);
+        assert!(tape.len() > STACK_SLOTS);
+        let mut d = [0.0];
+        let f = tape.eval(&[1.0], &[2.0], &mut d);
+        let s: f64 = (1..=200).map(f64::from).sum();
+        assert_eq!(f, 1.0 + 2.0 * s);
+        assert_eq!(d[0], s);
+        assert_eq!(tape.value(&[1.0], &[2.0]), f);
+    }
+}

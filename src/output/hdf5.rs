@@ -1,0 +1,583 @@
+//! Encoding a [`RunResult`] as an HDF5 file and decoding it back, with hdf5-pure.
+//!
+//! hdf5-pure is a pure-Rust HDF5 reader/writer: no system `libhdf5`, so the project
+//! builds on a fresh machine, and files it writes are read by the reference C library
+//! (h5py, h5dump; the tests in `tests/result_file.rs` check this with h5py).
+//!
+//! The whole file is built in memory ([`to_bytes`]) and then handed to
+//! [`write_bytes_atomic`](super::atomic::write_bytes_atomic), so a file at the target
+//! path is always complete. Layout: `docs/result-format.md`.
+//!
+//! Conventions:
+//! - `N × d` matrices are stored row-major (HDF5's order: element (i, j) at `i·d + j`),
+//!   copied out of faer's column-major, stride-padded storage.
+//! - Strings (attributes and the `/config` datasets) are variable-length UTF-8, which
+//!   h5py returns as `str`.
+//! - Integers are i64.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use faer::Mat;
+use hdf5_pure::{AttrValue, DType, Dataset, File, FileBuilder, Group};
+
+use super::atomic::write_bytes_atomic;
+use super::error::OutputError;
+use super::result::{Evaluation, History, Metrics, RunResult};
+
+/// Root attribute `format`.
+pub const FORMAT_NAME: &str = "pinn-result";
+/// Root attribute `format_version`: bump on any incompatible change of the layout.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Writes `r` to `path` atomically: the HDF5 image is built in memory, written to a
+/// temporary file beside `path`, fsynced, renamed over `path`, and the directory
+/// fsynced (see [`super::atomic`]). On error the target is untouched.
+///
+/// # Errors
+/// [`OutputError::InvalidName`] for a block or history name that cannot be an HDF5
+/// link, [`OutputError::Hdf5`] if encoding fails, [`OutputError::Io`] otherwise.
+pub fn write_atomic(path: &Path, r: &RunResult) -> Result<(), OutputError> {
+    let bytes = to_bytes(path, r)?;
+    write_bytes_atomic(path, &bytes)
+}
+
+/// Reads a result file written by [`write_atomic`], returning every stored value.
+///
+/// Never panics on bad input: a missing, empty, truncated, corrupt or non-HDF5 file,
+/// or an HDF5 file with another layout, gives a typed error.
+///
+/// # Errors
+/// [`OutputError::Io`] if the file cannot be read, [`OutputError::Hdf5`] if it is not
+/// valid HDF5, [`OutputError::Schema`]/[`OutputError::History`] if it is not a valid
+/// pinn result of version [`FORMAT_VERSION`].
+pub fn read(path: &Path) -> Result<RunResult, OutputError> {
+    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        op: "read",
+        source,
+    })?;
+    from_bytes(path, bytes)
+}
+
+/// Encodes `r` as the bytes of an HDF5 file. `path` is only used in error messages.
+///
+/// # Errors
+/// See [`write_atomic`].
+pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
+    check_names(
+        path,
+        "collocation block",
+        r.collocation.iter().map(|(n, _)| n.as_str()),
+    )?;
+    check_names(path, "history column", r.history.columns().map(|(n, _)| n))?;
+
+    let mut fb = FileBuilder::new();
+    fb.set_attr("format", vstr(FORMAT_NAME));
+    fb.set_attr("format_version", AttrValue::I64(FORMAT_VERSION));
+    fb.set_attr("pinn_version", vstr(&r.pinn_version));
+    fb.set_attr("problem", vstr(&r.problem_name));
+    fb.set_attr("created", vstr(&r.created));
+
+    let mut g = fb.create_group("config");
+    g.create_dataset("problem")
+        .with_vlen_strings(&[&r.config_problem])
+        .with_shape(&[]);
+    g.create_dataset("solver")
+        .with_vlen_strings(&[&r.config_solver])
+        .with_shape(&[]);
+    fb.add_group(g.finish());
+
+    let mut g = fb.create_group("model");
+    let too_big = |object: &str| OutputError::Schema {
+        path: path.to_path_buf(),
+        object: object.to_string(),
+        problem: "integer exceeds i64".to_string(),
+    };
+    let layers = r
+        .layers
+        .iter()
+        .map(|&w| i64::try_from(w))
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|_| too_big("/model@layers"))?;
+    g.set_attr("layers", AttrValue::I64Array(layers));
+    g.set_attr("activation", vstr(&r.activation));
+    g.create_dataset("params")
+        .with_f64_data(&r.params)
+        .with_shape(&[r.params.len() as u64]);
+    fb.add_group(g.finish());
+
+    let mut g = fb.create_group("collocation");
+    g.set_attr(
+        "blocks",
+        AttrValue::VarLenStringArray(r.collocation.iter().map(|(n, _)| n.clone()).collect()),
+    );
+    for (name, pts) in &r.collocation {
+        put_matrix(g.create_dataset(name), pts);
+    }
+    fb.add_group(g.finish());
+
+    let e = &r.evaluation;
+    let mut g = fb.create_group("evaluation");
+    put_matrix(g.create_dataset("points"), &e.points).set_attr(
+        "variables",
+        AttrValue::VarLenStringArray(e.variables.clone()),
+    );
+    put_matrix(g.create_dataset("u"), &e.u)
+        .set_attr("outputs", AttrValue::VarLenStringArray(e.outputs.clone()));
+    if let (Some(ue), Some(err)) = (&e.u_exact, e.error()) {
+        put_matrix(g.create_dataset("u_exact"), ue);
+        put_matrix(g.create_dataset("error"), &err);
+    }
+    fb.add_group(g.finish());
+
+    let m = &r.metrics;
+    let mut g = fb.create_group("metrics");
+    if let Some(v) = m.rel_l2 {
+        g.set_attr("rel_l2", AttrValue::F64(v));
+    }
+    if let Some(v) = m.max_abs_error {
+        g.set_attr("max_abs_error", AttrValue::F64(v));
+    }
+    g.set_attr("final_loss", AttrValue::F64(m.final_loss));
+    let iterations = i64::try_from(m.iterations).map_err(|_| too_big("/metrics@iterations"))?;
+    g.set_attr("iterations", AttrValue::I64(iterations));
+    g.set_attr("termination", vstr(&m.termination));
+    g.set_attr("wall_time_s", AttrValue::F64(m.wall_time_s));
+    fb.add_group(g.finish());
+
+    let mut g = fb.create_group("history");
+    g.set_attr(
+        "columns",
+        AttrValue::VarLenStringArray(r.history.columns().map(|(n, _)| n.to_string()).collect()),
+    );
+    for (name, col) in r.history.columns() {
+        g.create_dataset(name)
+            .with_f64_data(col)
+            .with_shape(&[col.len() as u64]);
+    }
+    fb.add_group(g.finish());
+
+    fb.finish().map_err(|source| OutputError::Hdf5 {
+        path: path.to_path_buf(),
+        op: "encode",
+        source,
+    })
+}
+
+/// Decodes the bytes of a result file. `path` is only used in error messages.
+///
+/// # Errors
+/// See [`read`].
+pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
+    // hdf5-pure parses untrusted bytes; no panic was found in the truncation and
+    // corruption tests, but a parser bug must still surface as an error naming the file,
+    // not abort `pinn validate`. (Unwinding is the default panic strategy.)
+    guard_panics(path, || decode(path, bytes))
+}
+
+/// Runs `f`, turning a panic into [`OutputError::Corrupt`] for `path`.
+fn guard_panics<T>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, OutputError>,
+) -> Result<T, OutputError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(OutputError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
+    let rd = Reader {
+        path: path.to_path_buf(),
+    };
+    let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
+    let root = file.root();
+    let attrs = root.attrs().map_err(|e| rd.h5("read root attributes", e))?;
+    let format = rd.attr_str(&attrs, "/", "format")?;
+    if format != FORMAT_NAME {
+        return Err(rd.schema(
+            "/",
+            format!("attribute format is {format:?}, not {FORMAT_NAME:?}"),
+        ));
+    }
+    let version = rd.attr_i64(&attrs, "/", "format_version")?;
+    if version != FORMAT_VERSION {
+        return Err(rd.schema(
+            "/",
+            format!("format_version {version} is not supported (this reader: {FORMAT_VERSION})"),
+        ));
+    }
+
+    let config = rd.group(&file, "config")?;
+    let model = rd.group(&file, "model")?;
+    let model_attrs = rd.attrs(&model)?;
+    let layers = match model_attrs.get("layers").and_then(AttrValue::to_i64s) {
+        Some(v) if v.iter().all(|&w| w >= 0) => v.into_iter().map(|w| w as usize).collect(),
+        _ => {
+            return Err(rd.schema(
+                "/model",
+                "attribute layers missing or not non-negative integers",
+            ));
+        }
+    };
+
+    let collocation_group = rd.group(&file, "collocation")?;
+    let blocks = rd.attr_strings(&rd.attrs(&collocation_group)?, "/collocation", "blocks")?;
+    let mut collocation = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let m = rd.matrix(&collocation_group, "/collocation", &b)?;
+        collocation.push((b, m));
+    }
+
+    let eval = rd.group(&file, "evaluation")?;
+    let points_ds = rd.dataset(&eval, "/evaluation", "points")?;
+    let variables =
+        rd.attr_strings(&rd.ds_attrs(&points_ds)?, "/evaluation/points", "variables")?;
+    let u_ds = rd.dataset(&eval, "/evaluation", "u")?;
+    let outputs = rd.attr_strings(&rd.ds_attrs(&u_ds)?, "/evaluation/u", "outputs")?;
+    let points = rd.matrix(&eval, "/evaluation", "points")?;
+    let u = rd.matrix(&eval, "/evaluation", "u")?;
+    let names = eval.datasets().map_err(|e| rd.h5("list /evaluation", e))?;
+    let u_exact = if names.iter().any(|n| n == "u_exact") {
+        Some(rd.matrix(&eval, "/evaluation", "u_exact")?)
+    } else {
+        None
+    };
+    if variables.len() != points.ncols() {
+        return Err(rd.schema(
+            "/evaluation/points",
+            "attribute variables does not name every column",
+        ));
+    }
+    if outputs.len() != u.ncols() || u.nrows() != points.nrows() {
+        return Err(rd.schema("/evaluation/u", "shape does not match points and outputs"));
+    }
+    if let Some(ue) = &u_exact
+        && (ue.nrows(), ue.ncols()) != (u.nrows(), u.ncols())
+    {
+        return Err(rd.schema("/evaluation/u_exact", "shape differs from /evaluation/u"));
+    }
+
+    let metrics_group = rd.group(&file, "metrics")?;
+    let ma = rd.attrs(&metrics_group)?;
+    let iterations = rd.attr_i64(&ma, "/metrics", "iterations")?;
+    let metrics = Metrics {
+        rel_l2: rd.opt_attr_f64(&ma, "/metrics", "rel_l2")?,
+        max_abs_error: rd.opt_attr_f64(&ma, "/metrics", "max_abs_error")?,
+        final_loss: rd.attr_f64(&ma, "/metrics", "final_loss")?,
+        iterations: u64::try_from(iterations)
+            .map_err(|_| rd.schema("/metrics", "attribute iterations is negative"))?,
+        termination: rd.attr_str(&ma, "/metrics", "termination")?,
+        wall_time_s: rd.attr_f64(&ma, "/metrics", "wall_time_s")?,
+    };
+
+    let hist = rd.group(&file, "history")?;
+    let columns = rd.attr_strings(&rd.attrs(&hist)?, "/history", "columns")?;
+    let mut cols = Vec::with_capacity(columns.len());
+    for c in columns {
+        let v = rd.vector(&hist, "/history", &c)?;
+        cols.push((c, v));
+    }
+    let history = History::from_columns(cols).map_err(|source| OutputError::History {
+        path: path.to_path_buf(),
+        source,
+    })?;
+
+    Ok(RunResult {
+        problem_name: rd.attr_str(&attrs, "/", "problem")?,
+        pinn_version: rd.attr_str(&attrs, "/", "pinn_version")?,
+        created: rd.attr_str(&attrs, "/", "created")?,
+        config_problem: rd.scalar_string(&config, "/config", "problem")?,
+        config_solver: rd.scalar_string(&config, "/config", "solver")?,
+        layers,
+        activation: rd.attr_str(&model_attrs, "/model", "activation")?,
+        params: rd.vector(&model, "/model", "params")?,
+        collocation,
+        evaluation: Evaluation {
+            variables,
+            outputs,
+            points,
+            u,
+            u_exact,
+        },
+        metrics,
+        history,
+    })
+}
+
+fn vstr(s: &str) -> AttrValue {
+    AttrValue::VarLenString(s.to_string())
+}
+
+/// Stores an `N × d` faer matrix as a row-major f64 dataset of shape `[N, d]`.
+fn put_matrix<'a>(
+    ds: &'a mut hdf5_pure::DatasetBuilder,
+    m: &Mat<f64>,
+) -> &'a mut hdf5_pure::DatasetBuilder {
+    let (n, d) = (m.nrows(), m.ncols());
+    let mut flat = Vec::with_capacity(n * d);
+    for i in 0..n {
+        for j in 0..d {
+            flat.push(m[(i, j)]);
+        }
+    }
+    ds.with_f64_data(&flat).with_shape(&[n as u64, d as u64])
+}
+
+/// An HDF5 link name must be non-empty, without `/`, and not `.` or `..`; names in one
+/// group must be distinct.
+fn check_names<'a>(
+    path: &Path,
+    what: &'static str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), OutputError> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        let reason = if name.is_empty() {
+            Some("empty")
+        } else if name.contains('/') {
+            Some("contains '/'")
+        } else if name == "." || name == ".." {
+            Some("is '.' or '..'")
+        } else if !seen.insert(name) {
+            Some("appears twice")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(OutputError::InvalidName {
+                path: path.to_path_buf(),
+                what,
+                name: name.to_string(),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decoding helpers: each turns a missing or ill-typed object into a typed error
+/// naming the object.
+struct Reader {
+    path: PathBuf,
+}
+
+impl Reader {
+    fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
+        OutputError::Hdf5 {
+            path: self.path.clone(),
+            op,
+            source,
+        }
+    }
+
+    fn schema(&self, object: &str, problem: impl Into<String>) -> OutputError {
+        OutputError::Schema {
+            path: self.path.clone(),
+            object: object.to_string(),
+            problem: problem.into(),
+        }
+    }
+
+    fn group(&self, file: &File, name: &str) -> Result<Group, OutputError> {
+        let groups = file
+            .root()
+            .groups()
+            .map_err(|e| self.h5("list root groups", e))?;
+        if !groups.iter().any(|g| g == name) {
+            return Err(self.schema(&format!("/{name}"), "group missing"));
+        }
+        file.group(name).map_err(|e| self.h5("open group", e))
+    }
+
+    fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
+        g.attrs().map_err(|e| self.h5("read group attributes", e))
+    }
+
+    fn ds_attrs(&self, d: &Dataset) -> Result<HashMap<String, AttrValue>, OutputError> {
+        d.attrs().map_err(|e| self.h5("read dataset attributes", e))
+    }
+
+    fn dataset(&self, g: &Group, at: &str, name: &str) -> Result<Dataset, OutputError> {
+        let names = g.datasets().map_err(|e| self.h5("list datasets", e))?;
+        if !names.iter().any(|n| n == name) {
+            return Err(self.schema(&format!("{at}/{name}"), "dataset missing"));
+        }
+        g.dataset(name).map_err(|e| self.h5("open dataset", e))
+    }
+
+    fn get<'a>(
+        &self,
+        attrs: &'a HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<&'a AttrValue, OutputError> {
+        attrs
+            .get(name)
+            .ok_or_else(|| self.schema(at, format!("attribute {name} missing")))
+    }
+
+    fn attr_str(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<String, OutputError> {
+        self.get(a, at, name)?
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| self.schema(at, format!("attribute {name} is not a string")))
+    }
+
+    fn attr_strings(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<Vec<String>, OutputError> {
+        self.get(a, at, name)?
+            .as_strings()
+            .map(<[String]>::to_vec)
+            .ok_or_else(|| self.schema(at, format!("attribute {name} is not a string array")))
+    }
+
+    fn attr_i64(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<i64, OutputError> {
+        self.get(a, at, name)?
+            .as_i64()
+            .ok_or_else(|| self.schema(at, format!("attribute {name} is not an integer")))
+    }
+
+    fn attr_f64(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<f64, OutputError> {
+        match self.get(a, at, name)? {
+            AttrValue::F64(v) => Ok(*v),
+            _ => Err(self.schema(at, format!("attribute {name} is not an f64 scalar"))),
+        }
+    }
+
+    fn opt_attr_f64(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+    ) -> Result<Option<f64>, OutputError> {
+        if a.contains_key(name) {
+            self.attr_f64(a, at, name).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn scalar_string(&self, g: &Group, at: &str, name: &str) -> Result<String, OutputError> {
+        let ds = self.dataset(g, at, name)?;
+        let mut v = ds
+            .read_string()
+            .map_err(|e| self.h5("read string dataset", e))?;
+        if v.len() != 1 {
+            return Err(self.schema(&format!("{at}/{name}"), "not a single string"));
+        }
+        Ok(v.remove(0))
+    }
+
+    /// An f64 dataset (checked type) and its shape.
+    fn f64_data(
+        &self,
+        g: &Group,
+        at: &str,
+        name: &str,
+    ) -> Result<(Vec<u64>, Vec<f64>), OutputError> {
+        let ds = self.dataset(g, at, name)?;
+        let obj = format!("{at}/{name}");
+        match ds.dtype().map_err(|e| self.h5("read datatype", e))? {
+            DType::F64 => {}
+            other => return Err(self.schema(&obj, format!("datatype {other}, expected f64"))),
+        }
+        let shape = ds.shape().map_err(|e| self.h5("read shape", e))?;
+        let data = ds.read_f64().map_err(|e| self.h5("read data", e))?;
+        let expected = shape.iter().try_fold(1u64, |a, &s| a.checked_mul(s));
+        if expected != Some(data.len() as u64) {
+            return Err(self.schema(&obj, "element count does not match shape"));
+        }
+        Ok((shape, data))
+    }
+
+    fn vector(&self, g: &Group, at: &str, name: &str) -> Result<Vec<f64>, OutputError> {
+        let (shape, data) = self.f64_data(g, at, name)?;
+        if shape.len() != 1 {
+            return Err(self.schema(
+                &format!("{at}/{name}"),
+                format!("rank {}, expected 1", shape.len()),
+            ));
+        }
+        Ok(data)
+    }
+
+    fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {
+        let (shape, data) = self.f64_data(g, at, name)?;
+        if shape.len() != 2 {
+            return Err(self.schema(
+                &format!("{at}/{name}"),
+                format!("rank {}, expected 2", shape.len()),
+            ));
+        }
+        let (n, d) = (shape[0] as usize, shape[1] as usize);
+        Ok(Mat::from_fn(n, d, |i, j| data[i * d + j]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_panic_becomes_a_typed_error() {
+        let p = Path::new("some/run.h5");
+        let e = guard_panics::<()>(p, || panic!("index out of bounds: 7")).unwrap_err();
+        assert!(
+            matches!(&e, OutputError::Corrupt { message, .. } if message == "index out of bounds: 7"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().starts_with("some/run.h5: corrupt file"),
+            "{e}"
+        );
+        let n = 3;
+        let e = guard_panics::<()>(p, || panic!("formatted {n}")).unwrap_err();
+        assert!(e.to_string().contains("formatted 3"), "{e}");
+        assert_eq!(guard_panics(p, || Ok(5)).unwrap(), 5);
+    }
+
+    #[test]
+    fn names_that_cannot_be_links_are_refused() {
+        let p = Path::new("r.h5");
+        assert!(check_names(p, "block", ["a", "b-c", "d e", "ü"].into_iter()).is_ok());
+        for (names, reason) in [
+            (vec![""], "empty"),
+            (vec!["a/b"], "contains '/'"),
+            (vec![".."], "is '.' or '..'"),
+            (vec!["x", "x"], "appears twice"),
+        ] {
+            match check_names(p, "block", names.into_iter()) {
+                Err(OutputError::InvalidName { reason: r, .. }) => assert_eq!(r, reason),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The HDF5 result file of a run: its in-memory form ([`RunResult`]), the atomic
+//! writer and the reader ([`write_atomic`], [`read`]), and the checkpoint schedule
+//! ([`Checkpointer`]). The layout is documented in `docs/result-format.md`.
+//!
+//! This module takes plain data (strings, `Vec<f64>`, faer `Mat<f64>`) and depends on
+//! no solver or engine type, so any part of the program can fill a [`RunResult`].
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod error;
+pub mod hdf5;
+pub mod result;
+pub mod xdmf;
+
+pub use atomic::remove_stale_temps;
+pub use checkpoint::{CheckpointConfigError, Checkpointer};
+pub use error::OutputError;
+pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, read, write_atomic};
+pub use result::{
+    Evaluation, History, HistoryError, HistoryRow, Metrics, RunResult, iso8601_utc, max_abs_error,
+    pointwise_error, rel_l2,
+};
+pub use xdmf::write_xdmf_sidecar;

@@ -1,0 +1,14 @@
+//! Problem files (`problems/*.toml`): the format, reading it, building a runnable
+//! problem from it, and errors that name the file, line and column.
+
+pub mod build;
+pub mod error;
+pub mod load;
+pub mod location;
+pub mod points_file;
+pub mod spec;
+
+pub use build::{BlockSampling, Problem, build_problem, load_problem};
+pub use error::InputError;
+pub use load::{load_spec, parse_spec};
+pub use spec::ProblemSpec;

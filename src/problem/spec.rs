@@ -1,0 +1,153 @@
+//! The problem file as written: a TOML document deserialised with serde.
+//!
+//! Every field that a later check may reject is kept [`Spanned`], so that the error names
+//! the file, line and column of the value at fault. Unknown keys are rejected
+//! (`deny_unknown_fields`), with the toml crate's list of the expected ones.
+//!
+//! Residual blocks are one flat table kind (`[[blocks]]` with a `kind` key) rather than
+//! a serde-tagged enum: serde buffers tagged enums, which would lose the spans.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole problem file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemSpec {
+    /// Short name, used for result files and `pinn problems`.
+    pub name: Spanned<String>,
+    /// One paragraph on the problem.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where the setup comes from (paper, table, repository).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Names of the network outputs, in column order (default `["u"]`).
+    #[serde(default)]
+    pub outputs: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The domain: variable names and bounds.
+    pub domain: Spanned<DomainSpec>,
+    /// Named constants usable in every expression.
+    #[serde(default)]
+    pub constants: BTreeMap<Spanned<String>, Spanned<f64>>,
+    /// The residual blocks: PDE, boundary and initial conditions, periodic pairs.
+    #[serde(default)]
+    pub blocks: Vec<Spanned<BlockSpec>>,
+    /// Exact solution per output (expressions in the variables), when known.
+    #[serde(default)]
+    pub exact: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// The network.
+    pub model: Spanned<ModelSpec>,
+    /// Collocation settings shared by the blocks.
+    #[serde(default)]
+    pub collocation: Option<Spanned<CollocationSpec>>,
+    /// Where errors are measured (never at training points).
+    #[serde(default)]
+    pub evaluation: Option<Spanned<PointsSpec>>,
+    /// A solver preset by name plus overrides of its settings.
+    #[serde(default)]
+    pub solver: Option<Spanned<toml::Table>>,
+}
+
+/// `[domain]`: a box `∏ [lo_i, hi_i]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// Variable names in coordinate order, e.g. `["x", "y"]` or `["t", "x"]`.
+    pub variables: Spanned<Vec<Spanned<String>>>,
+    /// `[lo, hi]` per variable.
+    pub bounds: Spanned<Vec<Spanned<Vec<Spanned<f64>>>>>,
+    /// The variable that is time, if any: `lap()` leaves it out, initial conditions sit
+    /// on its lower face.
+    #[serde(default)]
+    pub time: Option<Spanned<String>>,
+}
+
+/// One `[[blocks]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockSpec {
+    /// Unique block name (an HDF5 group name in the result file).
+    pub name: Spanned<String>,
+    /// `pde`, `dirichlet`, `neumann`, `boundary`, `initial`, `initial_velocity`, `periodic`.
+    pub kind: Spanned<String>,
+    /// The residual `F(x, u, ∂u, ∂²u)` of a `pde` or `boundary` block.
+    #[serde(default)]
+    pub equation: Option<Spanned<String>>,
+    /// Several residuals at the same points (systems, e.g. Navier–Stokes).
+    #[serde(default)]
+    pub equations: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The output a condition constrains (default: the first output).
+    #[serde(default)]
+    pub output: Option<Spanned<String>>,
+    /// The prescribed value `g(x)` of a Dirichlet, Neumann or initial condition.
+    #[serde(default)]
+    pub value: Option<Spanned<String>>,
+    /// Faces of the box (`x_min`, `x_max`, ...) for boundary blocks (default: all faces
+    /// not in the time variable).
+    #[serde(default)]
+    pub faces: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The periodic axis (a variable name) of a `periodic` block.
+    #[serde(default)]
+    pub axis: Option<Spanned<String>>,
+    /// Whether a periodic pair also matches first derivatives.
+    #[serde(default)]
+    pub derivatives: Option<bool>,
+    /// Weight `w_b` in `L = ½ Σ_b w_b mean_i F_b²` (default 1).
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
+    /// Where the block's points come from.
+    pub points: Spanned<PointsSpec>,
+}
+
+/// How a set of points is made: sampled, or read from a file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointsSpec {
+    /// Number of points (ignored when `file` is given).
+    #[serde(default)]
+    pub count: Option<Spanned<i64>>,
+    /// `grid`, `grid_interior`, `uniform`, `lhs`, `sobol` (default `uniform`).
+    #[serde(default)]
+    pub sampler: Option<Spanned<String>>,
+    /// Seed of the sampler (default: the collocation seed plus the block index).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// A CSV or HDF5 file with the points, one row per point, relative to the problem file.
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+}
+
+/// `[model]`: the MLP.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Layer widths from inputs to outputs, e.g. `[2, 64, 1]`.
+    pub layers: Spanned<Vec<Spanned<i64>>>,
+    /// `tanh`, `sin`, `softplus` or `sigmoid`.
+    #[serde(default)]
+    pub activation: Option<Spanned<String>>,
+    /// `xavier_normal`, `xavier_uniform` or `normal` (with `init_std`).
+    #[serde(default)]
+    pub init: Option<Spanned<String>>,
+    /// Standard deviation of the `normal` initialisation.
+    #[serde(default)]
+    pub init_std: Option<Spanned<f64>>,
+    /// Seed of the initialisation.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// `[collocation]`: settings shared by every block's points.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollocationSpec {
+    /// Base seed of the blocks' samplers.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Draw new points every `k` iterations (0 or absent: fixed points).
+    #[serde(default)]
+    pub resample_every: Option<Spanned<i64>>,
+}

@@ -1,0 +1,422 @@
+//! The PINN least-squares problem: a network and its residual blocks.
+//!
+//! `r(θ)` stacks the blocks' rows (block by block; inside a block equation-major, see
+//! [`super::block`]), each scaled by `sqrt(w_b / N_b)`, so that
+//! `L(θ) = ½‖r‖² = ½ Σ_b w_b Σ_e mean_i F_b,e(x_i)²` (ARCHITECTURE.md, "Residual blocks").
+//!
+//! The Jacobian row of `r_i = s F(x_i, c_i(θ))` is `s Σ_k (∂F/∂c_k) ∂c_ik/∂θ`: the
+//! engine's kernel gets `∂F/∂c` from a seed closure and writes the row. `J·v` contracts
+//! the same partials with the channel tangents `Σ_k a_ik ċ_ik`, and `Jᵀ·w` pulls the
+//! cotangents `w_i s a_ik` back through the channels. A periodic equation is the sum of
+//! two terms at two point sets: the second term accumulates into the same rows.
+
+use std::ops::Range;
+
+use faer::{Mat, MatMut, MatRef};
+use pinn_solvers::{LeastSquares, half_squared_norm};
+
+use super::block::{BlockError, ResidualBlock, Term};
+use super::channel::Channel;
+use crate::model::Mlp;
+
+/// A point sampler for one block: called with the iteration number, returns the new
+/// `N_b × d` points.
+pub type SampleFn = Box<dyn FnMut(usize) -> Mat<f64> + Send + Sync>;
+
+struct Sampler {
+    every: usize,
+    draw: SampleFn,
+}
+
+/// Invalid models.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResidualModelError {
+    /// A model needs at least one block.
+    #[error("a residual model needs at least one block")]
+    NoBlocks,
+    /// A block's point dimension differs from the network's input dimension.
+    #[error("block `{block}` has {found}-dimensional points, the network takes {expected} inputs")]
+    DimensionMismatch {
+        /// The block name.
+        block: String,
+        /// The network's `n_inputs`.
+        expected: usize,
+        /// The block's point dimension.
+        found: usize,
+    },
+    /// A block reads an output the network does not have.
+    #[error("block `{block}` reads channel {channel:?}, the network has {n_outputs} outputs")]
+    OutputOutOfRange {
+        /// The block name.
+        block: String,
+        /// The offending channel.
+        channel: Channel,
+        /// The network's `n_outputs`.
+        n_outputs: usize,
+    },
+    /// No block has this index.
+    #[error("no block {index} (the model has {n_blocks})")]
+    NoSuchBlock {
+        /// The index given.
+        index: usize,
+        /// The number of blocks.
+        n_blocks: usize,
+    },
+    /// A resampling interval of zero.
+    #[error("a resampling interval must be at least 1")]
+    ZeroInterval,
+    /// Resampled points were rejected by the block.
+    #[error(transparent)]
+    Block(#[from] BlockError),
+}
+
+/// A network `u_θ` and the residual blocks that constrain it, as a
+/// [`LeastSquares`] problem in the network parameters θ.
+pub struct ResidualModel {
+    mlp: Mlp,
+    blocks: Vec<ResidualBlock>,
+    offsets: Vec<usize>,
+    n_rows: usize,
+    samplers: Vec<Option<Sampler>>,
+}
+
+impl ResidualModel {
+    /// Checks that every block fits the network (input dimension, outputs read).
+    pub fn new(mlp: Mlp, blocks: Vec<ResidualBlock>) -> Result<Self, ResidualModelError> {
+        if blocks.is_empty() {
+            return Err(ResidualModelError::NoBlocks);
+        }
+        for b in &blocks {
+            if b.dim() != mlp.n_inputs() {
+                return Err(ResidualModelError::DimensionMismatch {
+                    block: b.name().to_string(),
+                    expected: mlp.n_inputs(),
+                    found: b.dim(),
+                });
+            }
+            if let Some(channel) = b.channels().find(|c| c.output() >= mlp.n_outputs()) {
+                return Err(ResidualModelError::OutputOutOfRange {
+                    block: b.name().to_string(),
+                    channel: *channel,
+                    n_outputs: mlp.n_outputs(),
+                });
+            }
+        }
+        let mut offsets = Vec::with_capacity(blocks.len());
+        let mut n_rows = 0;
+        for b in &blocks {
+            offsets.push(n_rows);
+            n_rows += b.n_rows();
+        }
+        let samplers = blocks.iter().map(|_| None).collect();
+        Ok(ResidualModel {
+            mlp,
+            blocks,
+            offsets,
+            n_rows,
+            samplers,
+        })
+    }
+
+    /// The network.
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+    /// The blocks, in row order.
+    pub fn blocks(&self) -> &[ResidualBlock] {
+        &self.blocks
+    }
+    /// The number of rows of each block.
+    pub fn n_rows_per_block(&self) -> Vec<usize> {
+        self.blocks.iter().map(ResidualBlock::n_rows).collect()
+    }
+    /// The rows of `r` (and `J`) that block `b` owns.
+    pub fn block_rows(&self, b: usize) -> Range<usize> {
+        self.offsets[b]..self.offsets[b] + self.blocks[b].n_rows()
+    }
+
+    /// `L(θ) = ½‖r(θ)‖²`, summed with faer's `norm_l2` (scaled, no cancellation).
+    pub fn loss(&self, theta: &[f64]) -> f64 {
+        let mut r = vec![0.0; self.n_rows];
+        self.residuals(theta, &mut r);
+        half_squared_norm(&r)
+    }
+
+    /// The loss of each block, `½ w_b Σ_e mean_i F_b,e²`; they sum to [`Self::loss`].
+    pub fn block_losses(&self, theta: &[f64]) -> Vec<f64> {
+        let mut r = vec![0.0; self.n_rows];
+        self.residuals(theta, &mut r);
+        (0..self.blocks.len())
+            .map(|b| half_squared_norm(&r[self.block_rows(b)]))
+            .collect()
+    }
+
+    /// Draws new points for block `block` every `every` iterations (at iterations
+    /// `every, 2·every, …`) with `draw(iteration)`. The sampler must return as many
+    /// points as the block has, of the same dimension.
+    pub fn set_sampler(
+        &mut self,
+        block: usize,
+        every: usize,
+        draw: impl FnMut(usize) -> Mat<f64> + Send + Sync + 'static,
+    ) -> Result<(), ResidualModelError> {
+        if block >= self.blocks.len() {
+            return Err(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks: self.blocks.len(),
+            });
+        }
+        if every == 0 {
+            return Err(ResidualModelError::ZeroInterval);
+        }
+        self.samplers[block] = Some(Sampler {
+            every,
+            draw: Box::new(draw),
+        });
+        Ok(())
+    }
+
+    /// Runs the samplers due at `iteration`; returns whether any points changed. A block
+    /// that rejects its new points keeps its old ones and the error is returned.
+    pub fn try_resample(&mut self, iteration: usize) -> Result<bool, ResidualModelError> {
+        let mut changed = false;
+        for (block, sampler) in self.blocks.iter_mut().zip(&mut self.samplers) {
+            if let Some(s) = sampler
+                && iteration > 0
+                && iteration.is_multiple_of(s.every)
+            {
+                block.set_points((s.draw)(iteration))?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Calls `f(term, points, rows, first)` for every term of every equation, with the
+    /// rows of `r` the equation owns and whether the term is the equation's first.
+    fn for_each_term(
+        &self,
+        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool),
+    ) {
+        for (b, block) in self.blocks.iter().enumerate() {
+            let n = block.n_points();
+            for (e, group) in block.row_groups().iter().enumerate() {
+                let start = self.offsets[b] + e * n;
+                for (t, term) in group.terms.iter().enumerate() {
+                    f(
+                        block,
+                        term,
+                        block.points_of(term.set),
+                        start..start + n,
+                        t == 0,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Copies row `i` of `points` into `x`.
+fn row_into(points: MatRef<'_, f64>, i: usize, x: &mut Vec<f64>) {
+    x.clear();
+    x.extend((0..points.ncols()).map(|j| points[(i, j)]));
+}
+
+impl LeastSquares for ResidualModel {
+    fn n_params(&self) -> usize {
+        self.mlp.n_params()
+    }
+
+    fn n_residuals(&self) -> usize {
+        self.n_rows
+    }
+
+    fn residuals(&self, theta: &[f64], r: &mut [f64]) {
+        assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
+        self.for_each_term(|block, term, points, rows, first| {
+            let s = block.scale();
+            let residual = &*term.residual;
+            let seed =
+                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            self.mlp.residuals(
+                theta,
+                points,
+                residual.channels(),
+                &seed,
+                &mut r[rows],
+                !first,
+            );
+        });
+    }
+
+    fn residuals_and_jacobian(&self, theta: &[f64], r: &mut [f64], mut jac: MatMut<'_, f64>) {
+        assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
+        assert_eq!(
+            (jac.nrows(), jac.ncols()),
+            (self.n_rows, self.n_params()),
+            "J is N × P"
+        );
+        self.for_each_term(|block, term, points, rows, first| {
+            let s = block.scale();
+            let residual = &*term.residual;
+            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let f = residual.eval(x, c, a);
+                a.iter_mut().for_each(|ak| *ak *= s);
+                s * f
+            };
+            let j = jac.as_mut().subrows_mut(rows.start, rows.len());
+            self.mlp.residuals_and_jacobian(
+                theta,
+                points,
+                residual.channels(),
+                &seed,
+                &mut r[rows],
+                j,
+                !first,
+            );
+        });
+    }
+
+    /// `(J v)_i = s Σ_k a_ik ċ_ik`, with the channel tangents `ċ` from one forward pass.
+    fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
+        assert_eq!(v.len(), self.n_params(), "v has one entry per parameter");
+        assert_eq!(out.len(), self.n_rows, "J·v has one entry per residual");
+        out.fill(0.0);
+        let (mut x, mut a) = (Vec::new(), Vec::new());
+        self.for_each_term(|block, term, points, rows, _| {
+            let s = block.scale();
+            let channels = term.residual.channels();
+            let (values, tangents) = self.mlp.jvp_channels(theta, v, points, channels);
+            let mut c = vec![0.0; channels.len()];
+            a.resize(channels.len(), 0.0);
+            for (i, o) in out[rows].iter_mut().enumerate() {
+                row_into(points, i, &mut x);
+                c.iter_mut()
+                    .enumerate()
+                    .for_each(|(k, ck)| *ck = values[(i, k)]);
+                term.residual.eval(&x, &c, &mut a);
+                let dot: f64 = a
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ak)| ak * tangents[(i, k)])
+                    .sum();
+                *o += s * dot;
+            }
+        });
+    }
+
+    /// `Jᵀ w = Σ_i w_i s Σ_k a_ik ∂c_ik/∂θ`: cotangents `w_i s a_ik` pulled back through
+    /// the channels.
+    fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
+        assert_eq!(w.len(), self.n_rows, "w has one entry per residual");
+        assert_eq!(
+            out.len(),
+            self.n_params(),
+            "Jᵀ·w has one entry per parameter"
+        );
+        out.fill(0.0);
+        let (mut x, mut a) = (Vec::new(), Vec::new());
+        self.for_each_term(|block, term, points, rows, _| {
+            let s = block.scale();
+            let channels = term.residual.channels();
+            let values = self.mlp.eval_channels(theta, points, channels);
+            let mut c = vec![0.0; channels.len()];
+            a.resize(channels.len(), 0.0);
+            let mut cot = Mat::<f64>::zeros(points.nrows(), channels.len());
+            for (i, wi) in w[rows].iter().enumerate() {
+                row_into(points, i, &mut x);
+                c.iter_mut()
+                    .enumerate()
+                    .for_each(|(k, ck)| *ck = values[(i, k)]);
+                term.residual.eval(&x, &c, &mut a);
+                for (k, ak) in a.iter().enumerate() {
+                    cot[(i, k)] = wi * s * ak;
+                }
+            }
+            self.mlp
+                .vjp_channels(theta, points, channels, cot.as_ref(), out);
+        });
+    }
+
+    /// Runs the block samplers due at `iteration` (see [`ResidualModel::set_sampler`]).
+    ///
+    /// # Panics
+    /// If a sampler returns points its block rejects (wrong shape, off the face): a
+    /// broken sampler is a programming error. Use [`ResidualModel::try_resample`] to get
+    /// the error instead.
+    fn resample(&mut self, iteration: usize) -> bool {
+        self.try_resample(iteration)
+            .unwrap_or_else(|e| panic!("resampling failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::Activation;
+    use crate::residual::block::{BlockKind, Face};
+
+    fn dirichlet(output: usize, d: usize) -> ResidualBlock {
+        let pts = Mat::from_fn(3, d, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
+        let kind = BlockKind::Dirichlet {
+            output,
+            face: Face {
+                axis: 0,
+                upper: false,
+            },
+            g: Arc::new(|_: &[f64]| 1.0),
+        };
+        ResidualBlock::new("d", pts, kind, 1.0).unwrap()
+    }
+
+    /// Solvers may evaluate the problem from several threads.
+    #[test]
+    fn the_model_is_send_and_sync() {
+        fn is_send_sync<T: Send + Sync>() {}
+        is_send_sync::<ResidualModel>();
+        is_send_sync::<ResidualBlock>();
+    }
+
+    #[test]
+    fn blocks_must_fit_the_network() {
+        let mlp = Mlp::new(&[2, 4, 2], Activation::Tanh);
+        assert!(matches!(
+            ResidualModel::new(mlp.clone(), vec![]),
+            Err(ResidualModelError::NoBlocks)
+        ));
+        assert!(matches!(
+            ResidualModel::new(mlp.clone(), vec![dirichlet(0, 3)]),
+            Err(ResidualModelError::DimensionMismatch {
+                expected: 2,
+                found: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ResidualModel::new(mlp.clone(), vec![dirichlet(2, 2)]),
+            Err(ResidualModelError::OutputOutOfRange { n_outputs: 2, .. })
+        ));
+        let model = ResidualModel::new(mlp, vec![dirichlet(1, 2), dirichlet(0, 2)]).unwrap();
+        assert_eq!(model.n_rows_per_block(), vec![3, 3]);
+        assert_eq!(model.block_rows(1), 3..6);
+        assert_eq!(model.n_residuals(), 6);
+    }
+
+    /// With θ = 0 the network is identically 0, so a Dirichlet residual is `−g` and the
+    /// loss is `½ w g²` exactly.
+    #[test]
+    fn loss_of_the_zero_network() {
+        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
+        let mut b = dirichlet(0, 2);
+        b = ResidualBlock::new("d", b.points().to_owned(), b.kind().clone(), 4.0).unwrap();
+        let model = ResidualModel::new(mlp.clone(), vec![b]).unwrap();
+        let theta = vec![0.0; mlp.n_params()];
+        assert_eq!(model.loss(&theta), 0.5 * 4.0);
+        let mut r = vec![0.0; 3];
+        model.residuals(&theta, &mut r);
+        let s = (4.0f64 / 3.0).sqrt();
+        assert_eq!(r, vec![-s; 3]);
+    }
+}
