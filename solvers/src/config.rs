@@ -97,6 +97,12 @@ pub struct LmConfig {
     pub scaling: Scaling,
     /// λ control.
     pub damping: DampingConfig,
+    /// Gauss–Newton polish below the loss's noise floor: a trial whose predicted
+    /// reduction is at most `polish_threshold · L` (too small for `L − L⁺` to be
+    /// resolved in floating point) is accepted when it decreases `‖∇L‖₂` instead,
+    /// which is linear, not quadratic, in the parameter error and so still resolves it.
+    /// Costs one `Jᵀ·w` per such trial. 0 disables it.
+    pub polish_threshold: f64,
 }
 
 impl Default for LmConfig {
@@ -105,6 +111,7 @@ impl Default for LmConfig {
             linear_solver: LinearSolverKind::Auto,
             scaling: Scaling::Marquardt,
             damping: DampingConfig::default(),
+            polish_threshold: 0.0,
         }
     }
 }
@@ -409,16 +416,26 @@ impl SolverConfig {
         Self::base(Method::Lm)
     }
 
-    /// Levenberg–Marquardt with the QR solver and tolerances at the last digits
-    /// (relative loss change, gradient and step ≤ 1e-15), for NIST StRD-style runs.
+    /// Levenberg–Marquardt with the QR solver, tuned for the last digits (NIST StRD):
+    /// only the step test (`‖δ‖ ≤ 1e-15·(‖θ‖ + 1e-15)`) and the λ cap end the solve.
+    ///
+    /// The relative-loss-change and gradient tests are off: the loss is quadratic in
+    /// the parameter error, so `|ΔL|/L ≤ 1e-15` already holds at a relative parameter
+    /// error of ~3e-8, and a gradient test relative to `‖∇L(θ₀)‖` fires early from
+    /// poor starts. The Gauss–Newton polish (`lm.polish_threshold = 1e-10`) accepts
+    /// trials below the loss's noise floor when they decrease `‖∇L‖`. Measured on the 34
+    /// NIST StRD runs (`tests/nist.rs`): average LRE 9.30 with both tests at 1e-15,
+    /// 9.60 without them, 10.38 with the polish (identical at 1e-8); 33/34 solved
+    /// (BoxBOD start 1 converges to a genuine stationary plateau, as MINPACK does).
     pub fn lm_qr() -> Self {
         let mut c = Self::base(Method::Lm);
         c.lm.linear_solver = LinearSolverKind::DenseQr;
         c.termination.max_iterations = 10_000;
-        c.termination.relative_loss_change_tolerance = 1e-15;
-        c.termination.gradient_tolerance = 1e-15;
+        c.termination.relative_loss_change_tolerance = 0.0;
+        c.termination.gradient_tolerance = 0.0;
         c.termination.step_tolerance = 1e-15;
         c.termination.max_consecutive_invalid_steps = 10;
+        c.lm.polish_threshold = 1e-10;
         c
     }
 
@@ -504,6 +521,12 @@ impl SolverConfig {
             "lm.damping.initial_lambda",
             "lm.damping.acceptance",
         ])?;
+        check(
+            self.lm.polish_threshold.is_finite() && (0.0..1e-6).contains(&self.lm.polish_threshold),
+            "lm.polish_threshold",
+            self.lm.polish_threshold,
+            "in [0, 1e-6) (it must stay below the resolvable loss changes)",
+        )?;
         check(
             !(self.lm.linear_solver == LinearSolverKind::SampleSpace
                 && self.lm.scaling == Scaling::Marquardt),
@@ -628,6 +651,7 @@ mod tests {
             SolverConfig::lm_qr(),
             SolverConfig::engd(),
             SolverConfig::gncg(),
+            SolverConfig::lbfgs(),
             SolverConfig::adam(),
         ] {
             assert_eq!(c.validate(), Ok(()), "{:?}", c.method);

@@ -6,8 +6,10 @@
 //!
 //! # Layout
 //! - [`driver`]: the one solve loop ([`Solver`] step-wise, [`solve`] monolithic);
-//! - [`descent`]: directions (damped Gauss–Newton, truncated CG, ENGD Gramian, Adam);
-//! - [`control`]: step controls (damping rules; line searches);
+//! - [`descent`]: directions (damped Gauss–Newton, truncated CG, ENGD Gramian,
+//!   L-BFGS two-loop, Adam);
+//! - [`control`]: damping rules (the line searches are the ENGD grid in [`driver`] and
+//!   the Moré–Thuente search in [`quasi_newton`]);
 //! - [`linalg`]: the augmented-system linear solvers (QR, normal Cholesky, sample
 //!   space), CG and the spectral pseudo-inverse;
 //! - [`config`], [`termination`], [`record`]: options, stop reasons, history and

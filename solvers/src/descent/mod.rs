@@ -6,6 +6,7 @@ pub mod adam;
 pub mod damped_gauss_newton;
 pub mod gramian;
 pub mod truncated_cg;
+pub mod two_loop;
 
 use crate::linalg::LinearSolveError;
 use crate::problem::LeastSquares;
