@@ -7,7 +7,9 @@ use std::time::Instant;
 use faer::Mat;
 use pinn_solvers::{IterationRecord, LeastSquares, SolveSummary, Solver, SolverConfig};
 
-use crate::output::{Evaluation, History, HistoryRow, Metrics, RunResult, iso8601_utc};
+use crate::output::{
+    Checkpointer, Evaluation, History, HistoryRow, Metrics, RunResult, iso8601_utc, write_atomic,
+};
 use crate::problem::Problem;
 use crate::residual::PointFunction;
 
@@ -53,8 +55,19 @@ pub struct RunOutcome {
 /// the evaluation points); iterations in between record NaN in `/history/rel_l2`.
 pub const REL_L2_EVERY_SECONDS: f64 = 0.25;
 
+/// Where and how often a run writes checkpoints: complete result files of the iterate
+/// so far, written atomically to `path` (the final result later replaces the last one).
+pub struct CheckpointPlan<'a> {
+    /// The result file's path.
+    pub path: &'a std::path::Path,
+    /// When a checkpoint is due.
+    pub schedule: Checkpointer,
+}
+
 /// Runs `config` on `problem` from `theta0`. `on_iteration(record, θ, rel_l2)` sees
 /// every iteration (rel L2 when it was measured); returning `Break` stops the solve.
+/// With `checkpoint`, a complete result file of the current iterate is written whenever
+/// one is due (a failure to write one is reported on stderr and the run goes on).
 ///
 /// # Errors
 /// An invalid solver configuration.
@@ -62,6 +75,7 @@ pub fn run(
     problem: &Problem,
     config: &SolverConfig,
     theta0: &[f64],
+    mut checkpoint: Option<CheckpointPlan<'_>>,
     mut on_iteration: impl FnMut(&IterationRecord, &[f64], Option<f64>) -> ControlFlow<()>,
 ) -> Result<RunOutcome, String> {
     let start = Instant::now();
@@ -75,9 +89,17 @@ pub fn run(
     let mut history = History::new(has_exact, &["inner_iterations", "trial_loss"]);
     let mut last_measure = f64::NEG_INFINITY;
     let mut rows: Vec<(HistoryRow, [f64; 2])> = Vec::new();
+    let collocation0: Vec<(String, Mat<f64>)> = model
+        .blocks()
+        .iter()
+        .map(|b| (b.name().to_string(), b.points().to_owned()))
+        .collect();
+    let config_text =
+        toml::to_string(config).unwrap_or_else(|e| format!("# cannot serialise: {e}"));
     let mut solver = Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?;
     {
         let history_rows = &mut rows;
+        let (config_ref, collocation_ref) = (&config_text, &collocation0);
         solver.set_observer(Box::new(move |rec: &IterationRecord, theta: &[f64]| {
             let now = start.elapsed().as_secs_f64();
             let rel = if has_exact && now - last_measure >= REL_L2_EVERY_SECONDS {
@@ -101,6 +123,31 @@ pub fn run(
                 },
                 [rec.inner_iterations as f64, rec.trial_loss],
             ));
+            if let Some(plan) = checkpoint.as_mut() {
+                let now = Instant::now();
+                let it = rec.iteration as u64 + 1;
+                if plan.schedule.is_due(it, now) {
+                    let mut history = History::new(has_exact, &["inner_iterations", "trial_loss"]);
+                    for (row, extra) in history_rows.iter() {
+                        history.push(row, extra);
+                    }
+                    let partial = result_file(
+                        problem,
+                        config_ref,
+                        theta,
+                        collocation_ref.clone(),
+                        history,
+                        rec.loss,
+                        it,
+                        "Checkpoint",
+                        start.elapsed().as_secs_f64(),
+                    );
+                    match write_atomic(plan.path, &partial) {
+                        Ok(()) => plan.schedule.mark_written(it, now),
+                        Err(e) => eprintln!("warning: checkpoint not written: {e}"),
+                    }
+                }
+            }
             on_iteration(rec, theta, rel)
         }));
         while solver.step(&mut model).is_some() {}
@@ -111,36 +158,56 @@ pub fn run(
     for (row, extra) in &rows {
         history.push(row, extra);
     }
-    let evaluation = evaluate(problem, &theta);
-    let metrics = Metrics::from_evaluation(
-        &evaluation,
+    let collocation = model
+        .blocks()
+        .iter()
+        .map(|b| (b.name().to_string(), b.points().to_owned()))
+        .collect();
+    let result = result_file(
+        problem,
+        &config_text,
+        &theta,
+        collocation,
+        history,
         summary.final_loss,
         summary.iterations as u64,
-        format!("{:?}", summary.termination),
+        &format!("{:?}", summary.termination),
         start.elapsed().as_secs_f64(),
     );
-    let result = RunResult {
-        problem_name: problem.name.clone(),
-        pinn_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: iso8601_utc(std::time::SystemTime::now()),
-        config_problem: problem.text.clone(),
-        config_solver: toml::to_string(config)
-            .unwrap_or_else(|e| format!("# cannot serialise: {e}")),
-        layers: problem.mlp.layers().to_vec(),
-        activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
-        params: theta.clone(),
-        collocation: model
-            .blocks()
-            .iter()
-            .map(|b| (b.name().to_string(), b.points().to_owned()))
-            .collect(),
-        evaluation,
-        metrics,
-        history,
-    };
     Ok(RunOutcome {
         theta,
         summary,
         result,
     })
+}
+
+/// The result file of `theta`: evaluation, metrics and everything else.
+#[allow(clippy::too_many_arguments)]
+fn result_file(
+    problem: &Problem,
+    config_text: &str,
+    theta: &[f64],
+    collocation: Vec<(String, Mat<f64>)>,
+    history: History,
+    loss: f64,
+    iterations: u64,
+    termination: &str,
+    wall_time_s: f64,
+) -> RunResult {
+    let evaluation = evaluate(problem, theta);
+    let metrics = Metrics::from_evaluation(&evaluation, loss, iterations, termination, wall_time_s);
+    RunResult {
+        problem_name: problem.name.clone(),
+        pinn_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: iso8601_utc(std::time::SystemTime::now()),
+        config_problem: problem.text.clone(),
+        config_solver: config_text.to_string(),
+        layers: problem.mlp.layers().to_vec(),
+        activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
+        params: theta.to_vec(),
+        collocation,
+        evaluation,
+        metrics,
+        history,
+    }
 }

@@ -88,3 +88,25 @@ fn poisson5d_resamples_its_collocation_points() {
     );
     assert!((0..after.nrows()).any(|i| after[(i, 0)] != before[(i, 0)]));
 }
+
+#[test]
+fn the_documented_example_is_a_valid_problem() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/problem-files.md"),
+    )
+    .unwrap();
+    let start = doc
+        .find("```toml\n")
+        .expect("docs/problem-files.md has a toml example")
+        + 8;
+    let len = doc[start..].find("```").unwrap();
+    let dir = std::env::temp_dir().join(format!("pinn-doc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("heat1d.toml");
+    std::fs::write(&path, &doc[start..start + len]).unwrap();
+    let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    let c = pinn::presets::solver_config(&p.solver, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.termination.time_limit_seconds, Some(60.0));
+    assert_eq!(p.blocks.len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}

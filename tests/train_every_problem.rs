@@ -20,7 +20,7 @@ fn a_few_iterations_lower_the_loss_of_every_problem() {
         config.termination.max_iterations = 15;
         config.termination.time_limit_seconds = None;
         let theta0 = problem.initial_params();
-        let outcome = pinn::run::run(&problem, &config, &theta0, |_, _, _| {
+        let outcome = pinn::run::run(&problem, &config, &theta0, None, |_, _, _| {
             std::ops::ControlFlow::Continue(())
         })
         .unwrap();

@@ -527,5 +527,8 @@ fn summary_reports_are_complete() {
     // One Jacobian at θ₀ and one per accepted iterate, except when the solve stops
     // right at an accepted iterate (loss 0 here) before linearising it.
     let last_accepted = s.history.last().is_some_and(|r| r.accepted());
-    assert_eq!(s.evaluations.jacobians, s.accepted_steps + 1 - usize::from(last_accepted));
+    assert_eq!(
+        s.evaluations.jacobians,
+        s.accepted_steps + 1 - usize::from(last_accepted)
+    );
 }

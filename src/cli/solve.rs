@@ -8,10 +8,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
-use crate::output::write_atomic;
+use crate::output::{Checkpointer, write_atomic};
 use crate::presets::solver_config;
 use crate::problem::load_problem;
-use crate::run::run;
+use crate::run::{CheckpointPlan, run};
 
 /// The options of `pinn solve`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +40,13 @@ pub struct SolveArgs {
     /// numbers in the documented θ layout.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Write a checkpoint (a complete result file of the iterate so far) every N
+    /// iterations.
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
+    /// Write a checkpoint every T seconds (default 30; 0 turns time-based checkpoints off).
+    #[arg(long, default_value_t = 30.0)]
+    pub checkpoint_seconds: f64,
     /// Print only errors.
     #[arg(long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -147,8 +154,20 @@ pub fn solve(args: &SolveArgs) -> i32 {
     if args.verbose {
         println!("{}", pinn_solvers::IterationRecord::log_header());
     }
+    let secs = (args.checkpoint_seconds > 0.0).then_some(args.checkpoint_seconds);
+    let schedule = match Checkpointer::new(args.checkpoint_every, secs, std::time::Instant::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = (args.checkpoint_every.is_some() || secs.is_some()).then_some(CheckpointPlan {
+        path: &out,
+        schedule,
+    });
     let mut last_rel = None;
-    let outcome = run(&problem, &config, &theta0, |rec, _theta, rel| {
+    let outcome = run(&problem, &config, &theta0, plan, |rec, _theta, rel| {
         if rel.is_some() {
             last_rel = rel;
         }

@@ -1,0 +1,74 @@
+//! A real `pinn solve` killed with SIGKILL, SIGTERM or SIGINT never leaves a truncated
+//! result file: what is on disk is the last complete checkpoint (or nothing yet).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[test]
+fn killed_runs_leave_only_complete_result_files() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pinn-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("k.h5");
+    let signals = ["KILL", "TERM", "INT"];
+    let mut complete = 0;
+    for round in 0..6 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pinn"))
+            .args([
+                "solve",
+                "--quiet",
+                "--checkpoint-every",
+                "5",
+                "--checkpoint-seconds",
+                "0",
+                "--time-limit",
+                "60",
+                "--out",
+            ])
+            .arg(&out)
+            .arg(root.join("problems/poisson2d.toml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill at different moments: before the first checkpoint, and mid-run.
+        std::thread::sleep(Duration::from_millis(300 + 400 * round));
+        let sig = signals[round as usize % 3];
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{sig} failed");
+        let exit = child.wait().unwrap();
+        assert!(
+            !exit.success(),
+            "round {round}: the run ended before the signal; lengthen it"
+        );
+        if out.exists() {
+            let r = pinn::output::read(&out)
+                .unwrap_or_else(|e| panic!("round {round} (SIG{sig}): unreadable result: {e}"));
+            assert_eq!(r.metrics.termination, "Checkpoint");
+            assert_eq!(r.history.len() as u64, r.metrics.iterations);
+            let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
+                .arg("validate")
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert_eq!(
+                v.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&v.stdout)
+            );
+            complete += 1;
+            std::fs::remove_file(&out).unwrap();
+        }
+    }
+    assert!(
+        complete >= 3,
+        "only {complete} of 6 killed runs had written a checkpoint"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
