@@ -9,7 +9,7 @@
 //! |---|---|---|---|
 //! | LM (QR, Cholesky) | 1e-9 | 1e-20 | second order: converges to the last digits |
 //! | GN-CG | 1e-9 | 1e-20 | inexact Gauss–Newton, same fixed points |
-//! | L-BFGS (`quasi_newton::minimize`) | 1e-9 | 1e-20 | runs until ‖∇f‖ ≤ 1e-12 or the line search finds no decrease |
+//! | L-BFGS (`quasi_newton::minimize`, and the solve loop's) | 1e-9 | 1e-20 | runs until ‖∇f‖ ≤ 1e-12 or the line search finds no decrease |
 //! | ENGD (zero-residual only) | — | 1e-16 | |
 //!
 //! Exception: Powell singular and extended Powell (singular Jacobian at x* = 0, linear
@@ -206,9 +206,8 @@ fn gncg_reaches_known_minima() {
 
 /// L-BFGS: the reference driver `quasi_newton::minimize` (memory 10, Moré–Thuente
 /// strong Wolfe line search) on `½‖r‖²` through the crate's `Objective` impl for
-/// least-squares problems, run until `‖∇f‖₂ ≤ 1e-12` or no trial decreases `f`.
-/// (In this revision `solve` with `Method::Lbfgs` still runs the Adam descent, so the
-/// shared loop's L-BFGS preset is not what is tested here.)
+/// least-squares problems, run until `‖∇f‖₂ ≤ 1e-12` or no trial decreases `f`; the
+/// loop's own L-BFGS is checked by `loop_lbfgs_reaches_known_minima`.
 fn lbfgs_runner(p: &MghProblem) -> (f64, usize, String) {
     let opts = LbfgsOptions {
         gradient_tol: 1e-12,
@@ -248,3 +247,22 @@ fn engd_solves_zero_residual_functions() {
         12,
     );
 }
+
+/// L-BFGS through the shared solve loop (`SolverConfig::lbfgs()`: two-loop direction,
+/// Moré–Thuente strong Wolfe search run step by step inside the loop).
+#[test]
+fn loop_lbfgs_reaches_known_minima() {
+    let mut c = tight(SolverConfig::lbfgs());
+    c.termination.max_iterations = 20_000;
+    run_set(
+        "loop-lbfgs",
+        &solve_with(&c),
+        1e-9,
+        1e-20,
+        |_| true,
+        EXCLUDED_LOOP_LBFGS,
+        20,
+    );
+}
+
+const EXCLUDED_LOOP_LBFGS: &[MghFunction] = &[];
