@@ -9,6 +9,7 @@ pub mod expr;
 pub mod geometry;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod presets;
 pub mod problem;
 pub mod residual;

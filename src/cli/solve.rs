@@ -47,6 +47,10 @@ pub struct SolveArgs {
     /// Write a checkpoint every T seconds (default 30; 0 turns time-based checkpoints off).
     #[arg(long, default_value_t = 30.0)]
     pub checkpoint_seconds: f64,
+    /// Do not write the PNG plots (solution, exact solution, error, history) next to
+    /// the result file.
+    #[arg(long)]
+    pub no_plots: bool,
     /// Print only errors.
     #[arg(long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -201,6 +205,18 @@ pub fn solve(args: &SolveArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_SOLVE_FAILED;
     }
+    // Plots are a by-product: the result file is written, so a failed plot only warns.
+    let plots = if args.no_plots {
+        Vec::new()
+    } else {
+        match crate::plot::plot_result(&out, &outcome.result) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("warning: plots not written: {e}");
+                Vec::new()
+            }
+        }
+    };
     if !args.quiet {
         println!("{}", outcome.summary.full());
         let m = &outcome.result.metrics;
@@ -211,6 +227,9 @@ pub fn solve(args: &SolveArgs) -> i32 {
             );
         }
         println!("result written to {}", out.display());
+        for p in &plots {
+            println!("plot written to {}", p.display());
+        }
     }
     if outcome.summary.is_solution_usable() {
         EXIT_OK

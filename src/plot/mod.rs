@@ -1,0 +1,176 @@
+//! PNG plots of a run's result, written next to the result file: per output the
+//! network solution, the exact solution and the error `u − u*` (heat maps of 2-D
+//! fields, a slice through the centre of the box in the first two variables for
+//! `d > 2`, line plots for `d = 1`), and the convergence history.
+//!
+//! Rendering uses plotters' pure-Rust bitmap backend; text is drawn by ab_glyph from
+//! an embedded DejaVu Sans (assets/DejaVuSans.ttf, Bitstream Vera licence in
+//! assets/DejaVuSans.LICENSE), so no fontconfig/freetype system library is needed.
+
+pub mod field;
+pub mod history;
+pub mod sample;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::style::FontStyle;
+
+use crate::output::RunResult;
+use sample::{Layout, Samples};
+
+pub use field::FIELD_SIZE;
+pub use history::HISTORY_SIZE;
+
+/// Why the plots could not be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlotError {
+    /// The embedded font could not be parsed (a corrupt build).
+    #[error("the embedded font cannot be loaded")]
+    Font,
+    /// plotters failed to draw or to write the PNG.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// A field has no finite value (a diverged network), so it has no colour range.
+    #[error("{0}: no finite value to plot")]
+    NoFiniteValue(String),
+    /// The history has no positive finite loss or error to show on a log axis.
+    #[error("the history has no positive finite loss or error to plot")]
+    EmptyHistory,
+}
+
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>>
+    for PlotError
+{
+    fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
+        PlotError::Draw(e.to_string())
+    }
+}
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Registers the embedded font as plotters' "sans-serif" family, once per process.
+fn register_font() -> Result<(), PlotError> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    });
+    ok.then_some(()).ok_or(PlotError::Font)
+}
+
+/// `dir/<stem>_<suffix>.png`, where `stem` is the result file's name without extension.
+fn sibling(result_path: &Path, suffix: &str) -> PathBuf {
+    let stem = result_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "result".into());
+    result_path.with_file_name(format!("{stem}_{suffix}.png"))
+}
+
+/// Where the plotted field lives, for the titles: a slice, the stored points, or nothing.
+fn where_note(layout: &Layout) -> String {
+    match layout {
+        Layout::Map {
+            scattered: true, ..
+        } => " (stored points, projected)".into(),
+        Layout::Map { slice, .. } if !slice.is_empty() => {
+            let s: Vec<String> = slice.iter().map(|(n, v)| format!("{n} = {v:.3}")).collect();
+            format!(" (slice {})", s.join(", "))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Writes the plots of `result` next to `result_path` and returns their paths:
+/// `<stem>_<output>_solution.png`, and with an exact solution `<stem>_<output>_exact.png`
+/// and `<stem>_<output>_error.png`, for every output; then `<stem>_history.png` when the
+/// history has a loss to show.
+///
+/// Fields are sampled on a regular grid when the problem in `/config/problem` can be
+/// rebuilt (see [`sample`] for why), on the stored evaluation points otherwise.
+///
+/// # Errors
+/// The embedded font does not load, a field has no finite value, or a file cannot
+/// be written.
+pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    let Samples {
+        layout,
+        points,
+        u,
+        u_exact,
+        outputs,
+    } = sample::sample(result);
+    let note = where_note(&layout);
+    let mut written = Vec::new();
+    for (k, name) in outputs.iter().enumerate() {
+        let col = |m: &faer::Mat<f64>| (0..m.nrows()).map(|i| m[(i, k)]).collect::<Vec<f64>>();
+        let uk = col(&u);
+        let path = sibling(result_path, &format!("{name}_solution"));
+        field::draw_field(
+            &path,
+            &format!("{name}: network{note}"),
+            &layout,
+            points.as_ref(),
+            &uk,
+        )?;
+        written.push(path);
+        if let Some(ex) = &u_exact {
+            let ek = col(ex);
+            let path = sibling(result_path, &format!("{name}_exact"));
+            field::draw_field(
+                &path,
+                &format!("{name}: exact{note}"),
+                &layout,
+                points.as_ref(),
+                &ek,
+            )?;
+            written.push(path);
+            let err: Vec<f64> = uk.iter().zip(&ek).map(|(a, b)| a - b).collect();
+            let path = sibling(result_path, &format!("{name}_error"));
+            field::draw_field(
+                &path,
+                &format!("{name}: error {name} − exact{note}"),
+                &layout,
+                points.as_ref(),
+                &err,
+            )?;
+            written.push(path);
+        }
+    }
+    let path = sibling(result_path, "history");
+    match history::draw_history(
+        &path,
+        &format!("{}: convergence", result.problem_name),
+        &result.history,
+    ) {
+        Ok(()) => written.push(path),
+        // A run stopped before its first iteration has nothing to plot; not an error.
+        Err(PlotError::EmptyHistory) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plot_files_sit_next_to_the_result_with_its_stem() {
+        assert_eq!(
+            sibling(Path::new("/a/b/run.h5"), "u_error"),
+            PathBuf::from("/a/b/run_u_error.png")
+        );
+        assert_eq!(
+            sibling(Path::new("run.v2.h5"), "history"),
+            PathBuf::from("run.v2_history.png")
+        );
+    }
+
+    #[test]
+    fn embedded_font_registers() {
+        assert_eq!(register_font(), Ok(()));
+        assert_eq!(register_font(), Ok(()));
+    }
+}

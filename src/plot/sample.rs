@@ -1,0 +1,267 @@
+//! Where the plotted fields are evaluated: a regular grid through the problem's box
+//! (the network and the exact solution rebuilt from the result file), or, when the
+//! problem cannot be rebuilt, the stored scattered evaluation points.
+//!
+//! Why a regular grid: the stored evaluation points are random, so a heat map drawn
+//! from them is a cloud of overlapping squares with gaps, and for `d > 2` no stored
+//! point lies on a 2-D slice at all. The network is cheap to evaluate (a forward pass
+//! over `n²` points), and the exact solution is a compiled expression in the problem
+//! text, so both can be sampled on a pixel-aligned grid that shows the field exactly as
+//! it is, including the fine structure of the error.
+
+use faer::Mat;
+
+use crate::output::RunResult;
+use crate::problem::{Problem, build_problem, parse_spec};
+use crate::residual::PointFunction;
+
+/// Cells per axis of the regular grid of a 2-D field (the heat map is about 600 px
+/// wide, so a cell is 3 px).
+pub const GRID_2D: usize = 200;
+/// Points of the regular grid of a 1-D field.
+pub const GRID_1D: usize = 801;
+
+/// How the sample points are laid out, which decides how they are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layout {
+    /// `d = 1`: points along axis 0, sorted ascending; drawn as a line.
+    Line {
+        /// Name of the variable.
+        name: String,
+    },
+    /// A 2-D field in the variables `axes`: an `nx × ny` cell-centred grid over
+    /// `lo..hi` (row `i + nx·j` is cell `(i, j)`), or scattered points drawn as squares
+    /// of half-width `half`.
+    Map {
+        /// Indices of the plotted variables (x axis, y axis).
+        axes: [usize; 2],
+        /// Their names.
+        names: [String; 2],
+        /// Lower corner of the plotted rectangle.
+        lo: [f64; 2],
+        /// Upper corner of the plotted rectangle.
+        hi: [f64; 2],
+        /// Half-widths of the square drawn around each point.
+        half: [f64; 2],
+        /// For `d > 2`: the fixed values of the other variables, as `name = value`.
+        slice: Vec<(String, f64)>,
+        /// `true` when the points are the stored scattered evaluation points.
+        scattered: bool,
+    },
+}
+
+/// The fields to plot: sample points, the network output, the exact solution.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// How `points` are laid out.
+    pub layout: Layout,
+    /// `n × d` sample points.
+    pub points: Mat<f64>,
+    /// `n × m` network output.
+    pub u: Mat<f64>,
+    /// `n × m` exact solution, when the problem has one.
+    pub u_exact: Option<Mat<f64>>,
+    /// Output names, one per column of `u`.
+    pub outputs: Vec<String>,
+}
+
+/// Samples the result's fields on a regular grid when its problem can be rebuilt from
+/// `/config/problem` (with a network of the stored shape), and on the stored
+/// evaluation points otherwise.
+pub fn sample(result: &RunResult) -> Samples {
+    match rebuild(result) {
+        Some(problem) => on_grid(result, &problem),
+        None => scattered(result),
+    }
+}
+
+/// The problem of `result`, when its text still builds and describes the stored
+/// network. Points files referenced by the text may have moved: then `None`.
+fn rebuild(result: &RunResult) -> Option<Problem> {
+    let label = std::path::Path::new("config/problem");
+    let spec = parse_spec(label, &result.config_problem).ok()?;
+    let problem = build_problem(label, &result.config_problem, spec).ok()?;
+    (problem.mlp.layers() == result.layers.as_slice()
+        && problem.mlp.n_params() == result.params.len())
+    .then_some(problem)
+}
+
+/// The grid points of a box `lo..hi` (per axis) for plotting: `d = 1` gives `GRID_1D`
+/// points from `lo` to `hi` inclusive; `d ≥ 2` gives the centres of a
+/// `GRID_2D × GRID_2D` grid of cells in the first two variables, every other variable
+/// fixed at the centre of its interval.
+pub fn grid_layout(names: &[String], lo: &[f64], hi: &[f64]) -> (Layout, Mat<f64>) {
+    let d = names.len();
+    assert!(
+        d >= 1 && lo.len() == d && hi.len() == d,
+        "one bound per variable"
+    );
+    if d == 1 {
+        let n = GRID_1D;
+        let pts = Mat::from_fn(n, 1, |i, _| {
+            lo[0] + (hi[0] - lo[0]) * i as f64 / (n - 1) as f64
+        });
+        return (
+            Layout::Line {
+                name: names[0].clone(),
+            },
+            pts,
+        );
+    }
+    let n = GRID_2D;
+    let centre: Vec<f64> = lo.iter().zip(hi).map(|(a, b)| 0.5 * (a + b)).collect();
+    let h = [(hi[0] - lo[0]) / n as f64, (hi[1] - lo[1]) / n as f64];
+    let pts = Mat::from_fn(n * n, d, |r, j| match j {
+        0 => lo[0] + h[0] * ((r % n) as f64 + 0.5),
+        1 => lo[1] + h[1] * ((r / n) as f64 + 0.5),
+        _ => centre[j],
+    });
+    let layout = Layout::Map {
+        axes: [0, 1],
+        names: [names[0].clone(), names[1].clone()],
+        lo: [lo[0], lo[1]],
+        hi: [hi[0], hi[1]],
+        half: [0.5 * h[0], 0.5 * h[1]],
+        slice: (2..d).map(|j| (names[j].clone(), centre[j])).collect(),
+        scattered: false,
+    };
+    (layout, pts)
+}
+
+fn on_grid(result: &RunResult, problem: &Problem) -> Samples {
+    let dom = &problem.domain;
+    let (layout, points) = grid_layout(dom.names(), dom.lo(), dom.hi());
+    let u = problem.mlp.eval(&result.params, points.as_ref());
+    let u_exact = problem.exact.as_ref().map(|fs| {
+        let mut x = vec![0.0; points.ncols()];
+        Mat::from_fn(points.nrows(), fs.len(), |i, k| {
+            for (j, xj) in x.iter_mut().enumerate() {
+                *xj = points[(i, j)];
+            }
+            fs[k].eval(&x)
+        })
+    });
+    Samples {
+        layout,
+        points,
+        u,
+        u_exact,
+        outputs: result.evaluation.outputs.clone(),
+    }
+}
+
+/// The stored evaluation points. For `d = 1` they are sorted along the axis; for
+/// `d ≥ 2` every point is projected onto the first two variables (no stored point
+/// lies on a slice), which the plot title says.
+fn scattered(result: &RunResult) -> Samples {
+    let ev = &result.evaluation;
+    let (m, d) = (ev.points.nrows(), ev.points.ncols());
+    if d == 1 {
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| ev.points[(a, 0)].total_cmp(&ev.points[(b, 0)]));
+        let pick = |a: &Mat<f64>| Mat::from_fn(m, a.ncols(), |i, k| a[(order[i], k)]);
+        return Samples {
+            layout: Layout::Line {
+                name: ev.variables[0].clone(),
+            },
+            points: pick(&ev.points),
+            u: pick(&ev.u),
+            u_exact: ev.u_exact.as_ref().map(pick),
+            outputs: ev.outputs.clone(),
+        };
+    }
+    let range = |j: usize| {
+        let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+        for i in 0..m {
+            let v = ev.points[(i, j)];
+            if v.is_finite() {
+                a = a.min(v);
+                b = b.max(v);
+            }
+        }
+        if a > b {
+            (0.0, 1.0)
+        } else if a == b {
+            (a - 0.5, b + 0.5)
+        } else {
+            (a, b)
+        }
+    };
+    let (rx, ry) = (range(0), range(1));
+    // Squares about as large as the mean spacing of m points spread over the rectangle.
+    let per_axis = (m.max(1) as f64).sqrt();
+    let half = [
+        0.5 * (rx.1 - rx.0) / per_axis,
+        0.5 * (ry.1 - ry.0) / per_axis,
+    ];
+    Samples {
+        layout: Layout::Map {
+            axes: [0, 1],
+            names: [ev.variables[0].clone(), ev.variables[1].clone()],
+            lo: [rx.0, ry.0],
+            hi: [rx.1, ry.1],
+            half,
+            slice: Vec::new(),
+            scattered: true,
+        },
+        points: ev.points.clone(),
+        u: ev.u.clone(),
+        u_exact: ev.u_exact.clone(),
+        outputs: ev.outputs.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn line_grid_spans_the_interval_inclusive() {
+        let (layout, p) = grid_layout(&names(&["x"]), &[-1.0], &[3.0]);
+        assert_eq!(layout, Layout::Line { name: "x".into() });
+        assert_eq!(p.nrows(), GRID_1D);
+        assert_eq!(p[(0, 0)], -1.0);
+        assert_eq!(p[(GRID_1D - 1, 0)], 3.0);
+        assert!((p[(GRID_1D / 2, 0)] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn map_grid_is_cell_centred_and_slices_through_the_centre() {
+        let (layout, p) = grid_layout(
+            &names(&["x", "y", "z", "t"]),
+            &[0.0, -2.0, 1.0, 0.0],
+            &[1.0, 2.0, 3.0, 10.0],
+        );
+        let n = GRID_2D;
+        assert_eq!((p.nrows(), p.ncols()), (n * n, 4));
+        // Cell (i, j) is row i + n j; its centre is lo + h (i + 1/2).
+        let (i, j) = (7, 123);
+        let r = i + n * j;
+        assert!((p[(r, 0)] - (i as f64 + 0.5) / n as f64).abs() < 1e-15);
+        assert!((p[(r, 1)] - (-2.0 + 4.0 * (j as f64 + 0.5) / n as f64)).abs() < 1e-15);
+        for r in 0..p.nrows() {
+            assert_eq!(p[(r, 2)], 2.0);
+            assert_eq!(p[(r, 3)], 5.0);
+            assert!(p[(r, 0)] > 0.0 && p[(r, 0)] < 1.0);
+            assert!(p[(r, 1)] > -2.0 && p[(r, 1)] < 2.0);
+        }
+        match layout {
+            Layout::Map {
+                slice,
+                half,
+                scattered,
+                ..
+            } => {
+                assert_eq!(slice, vec![("z".to_string(), 2.0), ("t".to_string(), 5.0)]);
+                assert!((half[0] - 0.5 / n as f64).abs() < 1e-15);
+                assert!((half[1] - 2.0 / n as f64).abs() < 1e-15);
+                assert!(!scattered);
+            }
+            other => panic!("expected a map, got {other:?}"),
+        }
+    }
+}
