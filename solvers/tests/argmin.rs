@@ -140,3 +140,27 @@ fn lm_convergence_maps_to_solver_converged_or_our_exit() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// A stop our loop finds before a trial (here the gradient test at a new iterate)
+/// reaches argmin through the `next_iter` that would have run the trial: same reason,
+/// same θ, and argmin counts exactly one more (no-op) iteration.
+#[test]
+fn a_pre_trial_stop_maps_with_one_extra_argmin_iteration() {
+    let mut config = SolverConfig::lm();
+    config.threads = 1;
+    config.termination.gradient_tolerance = 1e-3;
+    config.termination.relative_loss_change_tolerance = 0.0;
+    config.termination.step_tolerance = 0.0;
+    let (mut p, b0) = nist("Misra1a", Start::One);
+    let (ours, steps, reason) = own_loop(&mut p, &b0, &config, usize::MAX);
+    assert_eq!(reason, Some(TerminationReason::GradientTolerance));
+    let (p2, _) = nist("Misra1a", Start::One);
+    let (theirs, iters, status, inner) = via_argmin(p2, &b0, &config, u64::MAX);
+    assert_eq!(inner, Some(TerminationReason::GradientTolerance));
+    assert_eq!(
+        status,
+        TerminationStatus::Terminated(ArgminReason::SolverConverged)
+    );
+    assert_eq!(iters as usize, steps + 1);
+    assert!(rel_diff(&theirs, &ours) <= 1e-12);
+}
