@@ -4,6 +4,7 @@
 //! Points are stored as faer matrices `N × d` (one row per point, one column per
 //! coordinate).
 
+pub mod argmin;
 pub mod cli;
 pub mod expr;
 pub mod geometry;

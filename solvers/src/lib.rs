@@ -15,6 +15,7 @@
 //! - [`config`], [`termination`], [`record`]: options, stop reasons, history and
 //!   summary.
 
+pub mod argmin;
 pub mod config;
 pub mod control;
 pub mod descent;
