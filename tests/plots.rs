@@ -26,7 +26,7 @@ fn solve(path: &Path, iters: usize) -> RunResult {
     config.termination.max_iterations = iters;
     config.termination.time_limit_seconds = None;
     let theta0 = problem.initial_params();
-    pinn::run::run(&problem, &config, &theta0, |_, _, _| {
+    pinn::run::run(&problem, &config, &theta0, None, |_, _, _| {
         std::ops::ControlFlow::Continue(())
     })
     .unwrap()
