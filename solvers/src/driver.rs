@@ -394,6 +394,20 @@ impl<'o> Solver<'o> {
         &self.history
     }
 
+    /// Makes the trial (`theta_trial`, `r_trial`) the iterate by swapping buffers, and,
+    /// with `check_change`, stops when the actual reduction is below the relative
+    /// loss-change tolerance. Shared by every method's accept path.
+    fn accept_trial(&mut self, actual: f64, check_change: bool) {
+        let old = self.loss;
+        std::mem::swap(&mut self.ws.theta, &mut self.ws.theta_trial);
+        std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
+        self.loss = half_squared_norm(&self.ws.r);
+        self.needs_linearization = true;
+        if check_change && actual <= self.config.termination.relative_loss_change_tolerance * old {
+            self.finish(TerminationReason::RelativeLossChange);
+        }
+    }
+
     fn finish(&mut self, reason: TerminationReason) {
         if self.termination.is_none() {
             self.termination = Some(reason);
@@ -747,14 +761,7 @@ impl<'o> Solver<'o> {
             norm2(&self.ws.grad_trial) < self.grad_norm
         };
         let outcome = if accepted_by_ratio || polished {
-            let old = self.loss;
-            std::mem::swap(&mut self.ws.theta, &mut self.ws.theta_trial);
-            std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
-            self.loss = half_squared_norm(&self.ws.r);
-            self.needs_linearization = true;
-            if !polished && actual <= self.config.termination.relative_loss_change_tolerance * old {
-                self.finish(TerminationReason::RelativeLossChange);
-            }
+            self.accept_trial(actual, !polished);
             StepOutcome::Accepted
         } else {
             StepOutcome::Rejected
@@ -808,17 +815,18 @@ impl<'o> Solver<'o> {
         rec.step_norm = step_norm;
         let actual = actual_reduction(&self.ws.r, &self.ws.r_best);
         if actual > 0.0 {
-            let old = self.loss;
-            for (th, d) in self.ws.theta.iter_mut().zip(&self.ws.delta) {
-                *th += best_eta * d;
+            for ((tt, th), d) in self
+                .ws
+                .theta_trial
+                .iter_mut()
+                .zip(&self.ws.theta)
+                .zip(&self.ws.delta)
+            {
+                *tt = th + best_eta * d;
             }
-            std::mem::swap(&mut self.ws.r, &mut self.ws.r_best);
-            self.loss = half_squared_norm(&self.ws.r);
-            self.needs_linearization = true;
+            std::mem::swap(&mut self.ws.r_trial, &mut self.ws.r_best);
+            self.accept_trial(actual, true);
             rec.outcome = StepOutcome::Accepted;
-            if actual <= self.config.termination.relative_loss_change_tolerance * old {
-                self.finish(TerminationReason::RelativeLossChange);
-            }
         } else {
             // No grid point decreases the loss: on a fixed residual set the next
             // iteration would repeat this one exactly.
@@ -957,15 +965,8 @@ impl<'o> Solver<'o> {
         let actual = actual_reduction(&self.ws.r, &self.ws.r_trial);
         rec.trial_loss = half_squared_norm(&self.ws.r_trial);
         if actual > 0.0 {
-            let old = self.loss;
-            std::mem::swap(&mut self.ws.theta, &mut self.ws.theta_trial);
-            std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
-            self.loss = half_squared_norm(&self.ws.r);
-            self.needs_linearization = true;
+            self.accept_trial(actual, true);
             rec.outcome = StepOutcome::Accepted;
-            if actual <= self.config.termination.relative_loss_change_tolerance * old {
-                self.finish(TerminationReason::RelativeLossChange);
-            }
         } else {
             rec.outcome = StepOutcome::Rejected;
             if empty {

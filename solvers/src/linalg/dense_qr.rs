@@ -178,7 +178,7 @@ impl AugmentedSolver for DenseQr {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_matrices::{known, normal_residual};
+    use super::super::test_matrices::{known, solve_known};
     use super::*;
 
     fn run(
@@ -189,12 +189,18 @@ mod tests {
         lambda: f64,
         d2: &[f64],
     ) -> Result<f64, LinearSolveError> {
-        let (j, r) = known(m, n, rank, cond, (m * 31 + n) as u64);
-        let mut s = DenseQr::new(m, n, Par::Seq);
-        s.factor(j.as_ref(), &r, d2)?;
-        let mut x = vec![f64::NAN; n];
-        s.solve(j.as_ref(), lambda, &mut x)?;
-        Ok(normal_residual(&j, &r, d2, lambda, &x))
+        let seed = (m * 31 + n) as u64;
+        solve_known(
+            LinearSolverKind::DenseQr,
+            m,
+            n,
+            rank,
+            cond,
+            seed,
+            lambda,
+            d2,
+        )
+        .map(|(res, _)| res)
     }
 
     #[test]

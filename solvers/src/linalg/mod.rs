@@ -164,6 +164,28 @@ pub(crate) mod test_matrices {
         (j, r)
     }
 
+    /// Factors and solves the seeded [`known`] system `(m, n, rank, cond, seed)` with the
+    /// solver of `kind` (one thread); returns the normal-equations residual
+    /// ([`normal_residual`]) and the solution. Shared by every solver's tests.
+    #[allow(clippy::too_many_arguments)]
+    pub fn solve_known(
+        kind: super::LinearSolverKind,
+        m: usize,
+        n: usize,
+        rank: usize,
+        cond: f64,
+        seed: u64,
+        lambda: f64,
+        d2: &[f64],
+    ) -> Result<(f64, Vec<f64>), super::LinearSolveError> {
+        let (j, r) = known(m, n, rank, cond, seed);
+        let mut s = super::build(kind, m, n, faer::Par::Seq);
+        s.factor(j.as_ref(), &r, d2)?;
+        let mut x = vec![f64::NAN; n];
+        s.solve(j.as_ref(), lambda, &mut x)?;
+        Ok((normal_residual(&j, &r, d2, lambda, &x), x))
+    }
+
     /// `‖(JᵀJ + λD̃²)x + Jᵀr‖ / ‖Jᵀr‖`, formed in a way independent of the solvers.
     pub fn normal_residual(j: &Mat<f64>, r: &[f64], d2: &[f64], lambda: f64, x: &[f64]) -> f64 {
         let xm = Mat::from_fn(x.len(), 1, |i, _| x[i]);

@@ -148,7 +148,7 @@ impl AugmentedSolver for NormalCholesky {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_matrices::{known, normal_residual};
+    use super::super::test_matrices::{known, solve_known};
     use super::*;
 
     fn run(
@@ -159,12 +159,18 @@ mod tests {
         lambda: f64,
         d2: &[f64],
     ) -> Result<f64, LinearSolveError> {
-        let (j, r) = known(m, n, rank, cond, (m * 17 + n) as u64);
-        let mut s = NormalCholesky::new(m, n, Par::Seq);
-        s.factor(j.as_ref(), &r, d2)?;
-        let mut x = vec![f64::NAN; n];
-        s.solve(j.as_ref(), lambda, &mut x)?;
-        Ok(normal_residual(&j, &r, d2, lambda, &x))
+        let seed = (m * 17 + n) as u64;
+        solve_known(
+            LinearSolverKind::NormalCholesky,
+            m,
+            n,
+            rank,
+            cond,
+            seed,
+            lambda,
+            d2,
+        )
+        .map(|(res, _)| res)
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl AugmentedSolver for SampleSpace {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_matrices::{known, normal_residual};
+    use super::super::test_matrices::{known, solve_known};
     use super::*;
 
     fn run(
@@ -129,13 +129,17 @@ mod tests {
         cond: f64,
         lambda: f64,
     ) -> Result<(f64, Vec<f64>), LinearSolveError> {
-        let (j, r) = known(m, n, rank, cond, (m * 13 + n) as u64);
-        let d2 = vec![1.0; n];
-        let mut s = SampleSpace::new(m, n, Par::Seq);
-        s.factor(j.as_ref(), &r, &d2)?;
-        let mut x = vec![f64::NAN; n];
-        s.solve(j.as_ref(), lambda, &mut x)?;
-        Ok((normal_residual(&j, &r, &d2, lambda, &x), x))
+        let seed = (m * 13 + n) as u64;
+        solve_known(
+            LinearSolverKind::SampleSpace,
+            m,
+            n,
+            rank,
+            cond,
+            seed,
+            lambda,
+            &vec![1.0; n],
+        )
     }
 
     #[test]
