@@ -183,6 +183,50 @@ mod tests {
         }
     }
 
+    /// The default cutoff is the one of `numpy.linalg.lstsq(G, ∇L)` / `jax.numpy.linalg.lstsq`
+    /// with `rcond = None` that the ENGD authors call: singular values of `G` (here its
+    /// eigenvalues) below `dim · ε · λ_max` are dropped — a cutoff on `σ(J)²`, i.e.
+    /// `σ(J) ≥ √(dim ε) σ_max(J)`, not `σ(J) ≥ dim ε σ_max(J)`. With `σᵢ(J) = 10⁻ⁱ`,
+    /// `i = 0…9`, and `dim = 10`: `λ = 10⁻¹⁴ > 10ε ≈ 2.2·10⁻¹⁵` is kept, `10⁻¹⁶` is not, so
+    /// the rank is 8 (the same relative cutoff applied to `σ(J)` would keep all 10).
+    /// The reference is an
+    /// SVD of `G` with lstsq's rule `s ≥ rcond · s₀` (an independent decomposition), and
+    /// the step must agree with the thin-SVD pseudo-inverse of `J` at that rank.
+    #[test]
+    fn default_cutoff_is_lstsq_rcond_on_the_gramian() {
+        let (j, r) = known(40, 10, 10, 1e9, 11);
+        let g = j.transpose() * &j;
+        let sg = g.singular_values().unwrap();
+        let rcond = 10.0 * f64::EPSILON;
+        let smax = sg.iter().copied().fold(0.0, f64::max);
+        let lstsq_rank = sg.iter().filter(|&&s| s >= rcond * smax).count();
+        assert_eq!(lstsq_rank, 8);
+        let mut s = SpectralPinv::new(40, 10, Space::Parameter, Par::Seq);
+        let mut out = vec![f64::NAN; 10];
+        let rank = s.step(j.as_ref(), &r, 0.0, &mut out).unwrap();
+        assert_eq!(rank, lstsq_rank);
+        // The kept σ = 1e-7 direction carries a coefficient ~1e7 whose eigenvalue
+        // 1e-14 is known only to ~ε/1e-14 ≈ 2 %: compare the whole step at 10 %.
+        let reference = svd_reference(&j, &r, 8);
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let diff: Vec<f64> = out.iter().zip(&reference).map(|(a, b)| a - b).collect();
+        assert!(
+            norm(&diff) < 0.1 * norm(&reference),
+            "{} vs {}",
+            norm(&diff),
+            norm(&reference)
+        );
+        // Rank 7 or 9 would change the step by orders of magnitude.
+        for wrong in [7, 9] {
+            let other = svd_reference(&j, &r, wrong);
+            let d: Vec<f64> = out.iter().zip(&other).map(|(a, b)| a - b).collect();
+            assert!(
+                norm(&d) > 0.5 * norm(&other).max(norm(&out)),
+                "rank {wrong}"
+            );
+        }
+    }
+
     #[test]
     fn cutoff_drops_small_directions() {
         // σ from 1 to 1e-4 → eigenvalues of G from 1 to 1e-8; a cutoff of 1e-6 keeps
