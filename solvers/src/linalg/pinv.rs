@@ -10,6 +10,14 @@
 //! `Λ⁺` inverts only eigenvalues above `cutoff · λ_max` (default `dim · ε`, the usual
 //! numerical-rank threshold): without it, or a Tikhonov shift, the directions from the
 //! ill-conditioned PINN Gramian never converge (ARCHITECTURE.md, measured on poisson2d).
+//!
+//! The default is the authors' own solve, `numpy`/`jax.numpy.linalg.lstsq(G, ∇L)` with
+//! `rcond = None` (`eps · max(M, N)` relative to the largest singular value of `G`, which
+//! for the symmetric PSD `G` are its eigenvalues): a cutoff on `σ(J)²`, so `σ(J)` is kept
+//! down to `√(dim ε) · σ_max(J)` (≈ 1.7e-7 for `P = 129`). One deliberate difference:
+//! eigenvalues that rounding makes negative are dropped, where lstsq's SVD would invert
+//! `|λ|` with a sign flip (a non-descent component). validation/engd-study.md compares
+//! the resulting ENGD with an independent implementation of the authors' algorithm.
 
 use super::LinearSolveError;
 use super::normal_cholesky::gram_lower;
