@@ -11,21 +11,12 @@ use crate::output::{
     Checkpointer, Evaluation, History, HistoryRow, Metrics, RunResult, iso8601_utc, write_atomic,
 };
 use crate::problem::Problem;
-use crate::residual::PointFunction;
 
 /// The network's outputs and, when known, the exact solution at the evaluation points.
 pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
     let pts = problem.evaluation.as_ref();
     let u = problem.mlp.eval(theta, pts);
-    let exact = problem.exact.as_ref().map(|fs| {
-        let mut x = vec![0.0; pts.ncols()];
-        Mat::from_fn(pts.nrows(), fs.len(), |i, k| {
-            for (j, xj) in x.iter_mut().enumerate() {
-                *xj = pts[(i, j)];
-            }
-            fs[k].eval(&x)
-        })
-    });
+    let exact = problem.exact.as_ref().and_then(|e| e.at(pts));
     Evaluation::new(
         problem.domain.names().to_vec(),
         problem.context.outputs().to_vec(),
@@ -201,6 +192,9 @@ fn result_file(
         pinn_version: env!("CARGO_PKG_VERSION").to_string(),
         created: iso8601_utc(std::time::SystemTime::now()),
         config_problem: problem.text.clone(),
+        problem_file: std::path::absolute(&problem.path)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned()),
         config_solver: config_text.to_string(),
         layers: problem.mlp.layers().to_vec(),
         activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),

@@ -85,6 +85,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
     }
     RunResult {
         problem_name: "burgers-1d".into(),
+        problem_file: (generation % 2 == 0).then(|| "/data/problems/burgers.toml".into()),
         pinn_version: format!("0.1.0-gen{generation}"),
         created: iso8601_utc(std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
         config_problem: "[problem]\nname = \"burgers-1d\"\npde = \"u_t + u*u_x - (0.01/π)*u_xx\"\n# ünïcödé, \"quotes\", \\backslash\n".into(),
@@ -119,6 +120,7 @@ fn vec_bits(v: &[f64]) -> Vec<u64> {
 /// equals NaN and -0.0 differs from 0.0).
 fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
     assert_eq!(a.problem_name, b.problem_name);
+    assert_eq!(a.problem_file, b.problem_file);
     assert_eq!(a.pinn_version, b.pinn_version);
     assert_eq!(a.created, b.created);
     assert_eq!(a.config_problem, b.config_problem);
@@ -312,6 +314,9 @@ fn expected_json(r: &RunResult) -> String {
     put("/", "pinn_version", js(&r.pinn_version));
     put("/", "problem", js(&r.problem_name));
     put("/", "created", js(&r.created));
+    if let Some(f) = &r.problem_file {
+        put("/", "problem_file", js(f));
+    }
     put(
         "/model",
         "layers",

@@ -5,7 +5,7 @@ use std::path::Path;
 use pinn_solvers::LeastSquares;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
-use crate::problem::{Problem, load_problem};
+use crate::problem::{ExactSolution, Problem, load_problem};
 
 /// Bytes in a human unit (KiB, MiB, GiB).
 pub fn human_bytes(bytes: f64) -> String {
@@ -54,6 +54,19 @@ pub fn check_report(p: &Problem) -> String {
         s.push_str(&format!(", resampled every {k} iterations"));
     }
     s.push('\n');
+    match &p.exact {
+        None => s.push_str("exact     none (no errors measured)\n"),
+        Some(ExactSolution::Formula(_)) => s.push_str("exact     closed form ([exact])\n"),
+        Some(ExactSolution::Reference { file, method, .. }) => {
+            s.push_str(&format!(
+                "exact     reference `{file}` at the evaluation points\n"
+            ));
+            if !method.is_empty() {
+                let first = method.split(". ").next().unwrap_or(method);
+                s.push_str(&format!("          {first}\n"));
+            }
+        }
+    }
     let f = 8.0;
     s.push_str(&format!(
         "memory    J (N×P) {}, JᵀJ (P×P) {}, J Jᵀ (N×N) {}\n",

@@ -6,7 +6,6 @@ use std::path::Path;
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
 use crate::output::{max_abs_error, read, rel_l2};
 use crate::problem::{build_problem, parse_spec};
-use crate::residual::PointFunction;
 
 /// Relative agreement required between a stored and a recomputed quantity. The
 /// recomputation runs the same f64 code on the same inputs, so anything beyond a few
@@ -29,7 +28,12 @@ pub fn validate(path: &Path) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let label = path.join("config/problem");
+    // Files the problem names (points, reference) are relative to the problem file:
+    // resolve them from where it was when the run started, if recorded.
+    let label = r
+        .problem_file
+        .as_ref()
+        .map_or_else(|| path.join("config/problem"), std::path::PathBuf::from);
     let problem = match parse_spec(&label, &r.config_problem)
         .and_then(|s| build_problem(&label, &r.config_problem, s))
     {
@@ -75,14 +79,16 @@ pub fn validate(path: &Path) -> i32 {
         du <= TOLERANCE,
     );
     match (&problem.exact, &ev.u_exact) {
-        (Some(fs), Some(stored_exact)) => {
-            let mut x = vec![0.0; ev.points.ncols()];
-            let exact = faer::Mat::from_fn(ev.points.nrows(), fs.len(), |i, k| {
-                for (j, xj) in x.iter_mut().enumerate() {
-                    *xj = ev.points[(i, j)];
-                }
-                fs[k].eval(&x)
-            });
+        (Some(known), Some(stored_exact)) => {
+            let Some(exact) = known.at(ev.points.as_ref()) else {
+                line(
+                    "evaluation points",
+                    "/evaluation/points".into(),
+                    "not the reference points".into(),
+                    false,
+                );
+                return EXIT_SOLVE_FAILED;
+            };
             let de = (0..exact.nrows())
                 .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
                 .map(|(i, k)| {

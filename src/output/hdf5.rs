@@ -77,6 +77,9 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     fb.set_attr("format_version", AttrValue::I64(FORMAT_VERSION));
     fb.set_attr("pinn_version", vstr(&r.pinn_version));
     fb.set_attr("problem", vstr(&r.problem_name));
+    if let Some(f) = &r.problem_file {
+        fb.set_attr("problem_file", vstr(f));
+    }
     fb.set_attr("created", vstr(&r.created));
 
     let mut g = fb.create_group("config");
@@ -293,6 +296,11 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
 
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
+        problem_file: if attrs.contains_key("problem_file") {
+            Some(rd.attr_str(&attrs, "/", "problem_file")?)
+        } else {
+            None
+        },
         pinn_version: rd.attr_str(&attrs, "/", "pinn_version")?,
         created: rd.attr_str(&attrs, "/", "created")?,
         config_problem: rd.scalar_string(&config, "/config", "problem")?,

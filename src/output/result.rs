@@ -21,6 +21,10 @@ pub struct RunResult {
     pub created: String,
     /// `/config/problem`: the full problem file text as used.
     pub config_problem: String,
+    /// Root attribute `problem_file` (optional): the absolute path the problem was read
+    /// from, so that `pinn validate` and the plots can find the points and reference
+    /// files the text names relative to it.
+    pub problem_file: Option<String>,
     /// `/config/solver`: the solver settings as used.
     pub config_solver: String,
     /// `/model` attribute `layers`: widths from input to output, e.g. `[2, 20, 20, 1]`.

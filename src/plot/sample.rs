@@ -12,8 +12,7 @@
 use faer::Mat;
 
 use crate::output::RunResult;
-use crate::problem::{Problem, build_problem, parse_spec};
-use crate::residual::PointFunction;
+use crate::problem::{ExactSolution, Problem, build_problem, parse_spec};
 
 /// Cells per axis of the regular grid of a 2-D field (the heat map is about 600 px
 /// wide, so a cell is 3 px).
@@ -70,17 +69,23 @@ pub struct Samples {
 /// evaluation points otherwise.
 pub fn sample(result: &RunResult) -> Samples {
     match rebuild(result) {
-        Some(problem) => on_grid(result, &problem),
-        None => scattered(result),
+        // A tabulated reference is known only at the stored evaluation points.
+        Some(problem) if problem.exact.as_ref().is_none_or(ExactSolution::is_formula) => {
+            on_grid(result, &problem)
+        }
+        _ => scattered(result),
     }
 }
 
 /// The problem of `result`, when its text still builds and describes the stored
 /// network. Points files referenced by the text may have moved: then `None`.
 fn rebuild(result: &RunResult) -> Option<Problem> {
-    let label = std::path::Path::new("config/problem");
-    let spec = parse_spec(label, &result.config_problem).ok()?;
-    let problem = build_problem(label, &result.config_problem, spec).ok()?;
+    let label = result.problem_file.as_ref().map_or_else(
+        || std::path::PathBuf::from("config/problem"),
+        std::path::PathBuf::from,
+    );
+    let spec = parse_spec(&label, &result.config_problem).ok()?;
+    let problem = build_problem(&label, &result.config_problem, spec).ok()?;
     (problem.mlp.layers() == result.layers.as_slice()
         && problem.mlp.n_params() == result.params.len())
     .then_some(problem)
@@ -132,15 +137,7 @@ fn on_grid(result: &RunResult, problem: &Problem) -> Samples {
     let dom = &problem.domain;
     let (layout, points) = grid_layout(dom.names(), dom.lo(), dom.hi());
     let u = problem.mlp.eval(&result.params, points.as_ref());
-    let u_exact = problem.exact.as_ref().map(|fs| {
-        let mut x = vec![0.0; points.ncols()];
-        Mat::from_fn(points.nrows(), fs.len(), |i, k| {
-            for (j, xj) in x.iter_mut().enumerate() {
-                *xj = points[(i, j)];
-            }
-            fs[k].eval(&x)
-        })
-    });
+    let u_exact = problem.exact.as_ref().and_then(|e| e.at(points.as_ref()));
     Samples {
         layout,
         points,
@@ -188,12 +185,28 @@ fn scattered(result: &RunResult) -> Samples {
         }
     };
     let (rx, ry) = (range(0), range(1));
-    // Squares about as large as the mean spacing of m points spread over the rectangle.
-    let per_axis = (m.max(1) as f64).sqrt();
-    let half = [
-        0.5 * (rx.1 - rx.0) / per_axis,
-        0.5 * (ry.1 - ry.0) / per_axis,
-    ];
+    // A tensor grid in 2-D (a reference tabulated on a grid): squares of half the grid
+    // spacing tile the rectangle. Otherwise squares about as large as the mean spacing
+    // of m points spread over the rectangle.
+    let distinct = |j: usize| {
+        let mut v: Vec<u64> = (0..m).map(|i| ev.points[(i, j)].to_bits()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let (nx, ny) = (distinct(0), distinct(1));
+    let half = if d == 2 && nx > 1 && ny > 1 && nx * ny == m {
+        [
+            0.5 * (rx.1 - rx.0) / (nx - 1) as f64,
+            0.5 * (ry.1 - ry.0) / (ny - 1) as f64,
+        ]
+    } else {
+        let per_axis = (m.max(1) as f64).sqrt();
+        [
+            0.5 * (rx.1 - rx.0) / per_axis,
+            0.5 * (ry.1 - ry.0) / per_axis,
+        ]
+    };
     Samples {
         layout: Layout::Map {
             axes: [0, 1],

@@ -23,7 +23,8 @@ use faer::Mat;
 use toml::Spanned;
 
 use super::error::InputError;
-use super::points_file::read_points_csv;
+use super::exact::ExactSolution;
+use super::points_file::{read_points, read_reference};
 use super::spec::{BlockSpec, PointsSpec, ProblemSpec};
 use crate::expr::{CompiledFunction, Context, ExprError, parse_function, parse_residual};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
@@ -54,6 +55,8 @@ pub struct Problem {
     pub name: String,
     /// The problem file's full text (stored in result files).
     pub text: String,
+    /// The path the problem was read from (files it names are relative to it).
+    pub path: std::path::PathBuf,
     /// The domain.
     pub domain: BoxDomain,
     /// Variables, outputs and constants, as the expressions see them.
@@ -71,8 +74,9 @@ pub struct Problem {
     pub sampling: Vec<BlockSampling>,
     /// Resample the collocation points every this many iterations.
     pub resample_every: Option<usize>,
-    /// The exact solution, one function per output, when known.
-    pub exact: Option<Vec<CompiledFunction>>,
+    /// The exact solution (a formula, or a reference at the evaluation points), when
+    /// known.
+    pub exact: Option<ExactSolution>,
     /// Points where errors are measured (never training points).
     pub evaluation: Mat<f64>,
     /// The `[solver]` table: `preset` plus overrides.
@@ -182,9 +186,28 @@ impl Builder<'_> {
 
         let (blocks, sampling) =
             self.blocks(&spec, &domain, &context, &outputs, time, base_seed)?;
-        let exact = self.exact(&spec, &context, &outputs)?;
-        let evaluation = self.evaluation(&spec, &domain, &blocks)?;
-        self.check_finite(&spec, &blocks, &sampling, exact.as_deref(), &evaluation)?;
+        let formula = self.exact(&spec, &context, &outputs)?;
+        let (exact, evaluation) = match &spec.reference {
+            Some(r) => {
+                let (points, values, method) = self.reference(&spec, r, &domain, &outputs)?;
+                let evaluation = self.away_from_training(points, r.span(), &blocks)?;
+                let exact = ExactSolution::Reference {
+                    points: evaluation.clone(),
+                    values,
+                    file: r.get_ref().file.get_ref().clone(),
+                    method,
+                };
+                (Some(exact), evaluation)
+            }
+            None => {
+                let evaluation = self.evaluation(&spec, &domain, &blocks)?;
+                self.check_finite(&spec, &blocks, &sampling, formula.as_deref(), &evaluation)?;
+                (formula.map(ExactSolution::Formula), evaluation)
+            }
+        };
+        if spec.reference.is_some() {
+            self.check_finite(&spec, &blocks, &sampling, None, &evaluation)?;
+        }
         let solver = match &spec.solver {
             None => toml::Table::new(),
             Some(t) => {
@@ -209,6 +232,7 @@ impl Builder<'_> {
         Ok(Problem {
             name,
             text: self.text.to_string(),
+            path: self.path.to_path_buf(),
             domain,
             context,
             mlp,
@@ -476,7 +500,9 @@ impl Builder<'_> {
                 .parent()
                 .unwrap_or(Path::new("."))
                 .join(f.get_ref());
-            let pts = read_points_csv(&file, domain.dim()).map_err(|e| self.err(f.span(), e))?;
+            let dataset = spec.dataset.as_ref().map(|d| d.get_ref().as_str());
+            let pts =
+                read_points(&file, dataset, domain.dim()).map_err(|e| self.err(f.span(), e))?;
             for i in 0..pts.nrows() {
                 let x: Vec<f64> = (0..pts.ncols()).map(|j| pts[(i, j)]).collect();
                 if !domain.contains(&x) {
@@ -1027,8 +1053,66 @@ impl Builder<'_> {
             );
         };
         let (pts, _) = self.points(e, domain, &[], 0x5eed_e7a1)?;
-        // Errors are measured away from the training points (DeepXDE's advice): refuse
-        // an evaluation set that shares a point with any block.
+        self.away_from_training(pts, e.span(), blocks)
+    }
+
+    /// `[reference]`: the tabulated solution, read and checked (points inside the
+    /// domain; no `[exact]` or `[evaluation]` beside it, since its points are where the
+    /// error is measured).
+    fn reference(
+        &self,
+        spec: &ProblemSpec,
+        r: &Spanned<super::spec::ReferenceSpec>,
+        domain: &BoxDomain,
+        outputs: &[String],
+    ) -> Result<(Mat<f64>, Mat<f64>, String), InputError> {
+        if let Some((k, _)) = spec.exact.iter().next() {
+            return Err(self.err(k.span(), "give either `[exact]` or `[reference]`, not both"));
+        }
+        if let Some(e) = &spec.evaluation {
+            return Err(self.err(
+                e.span(),
+                "`[evaluation]` cannot be given with `[reference]`: errors are measured at the reference points",
+            ));
+        }
+        let f = &r.get_ref().file;
+        let file = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(f.get_ref());
+        let table =
+            read_reference(&file, domain.names(), outputs).map_err(|e| self.err(f.span(), e))?;
+        for i in 0..table.points.nrows() {
+            let x: Vec<f64> = (0..table.points.ncols())
+                .map(|j| table.points[(i, j)])
+                .collect();
+            if !domain.contains(&x) {
+                return Err(self.err(
+                    f.span(),
+                    format!("reference point {} = {x:?} lies outside the domain", i + 1),
+                ));
+            }
+        }
+        if let Some(i) = (0..table.values.nrows())
+            .find(|&i| (0..table.values.ncols()).any(|k| !table.values[(i, k)].is_finite()))
+        {
+            return Err(self.err(
+                f.span(),
+                format!("reference value at point {} is not finite", i + 1),
+            ));
+        }
+        Ok((table.points, table.values, table.method))
+    }
+
+    /// Errors are measured away from the training points (DeepXDE's advice): refuse an
+    /// evaluation set that shares a point with any block.
+    fn away_from_training(
+        &self,
+        pts: Mat<f64>,
+        span: Range<usize>,
+        blocks: &[ResidualBlock],
+    ) -> Result<Mat<f64>, InputError> {
         let key = |m: faer::MatRef<'_, f64>, i: usize| -> Vec<u64> {
             (0..m.ncols()).map(|j| m[(i, j)].to_bits()).collect()
         };
@@ -1040,7 +1124,7 @@ impl Builder<'_> {
         }
         if let Some(i) = (0..pts.nrows()).find(|&i| train.contains(&key(pts.as_ref(), i))) {
             return Err(self.err(
-                e.span(),
+                span,
                 format!(
                     "evaluation point {} is also a training point: choose another sampler or seed",
                     i + 1

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod error;
+pub mod exact;
 pub mod load;
 pub mod location;
 pub mod points_file;
@@ -10,5 +11,6 @@ pub mod spec;
 
 pub use build::{BlockSampling, Problem, build_problem, load_problem};
 pub use error::InputError;
+pub use exact::ExactSolution;
 pub use load::{load_spec, parse_spec};
 pub use spec::ProblemSpec;

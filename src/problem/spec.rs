@@ -38,6 +38,10 @@ pub struct ProblemSpec {
     /// Exact solution per output (expressions in the variables), when known.
     #[serde(default)]
     pub exact: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// A reference solution tabulated at points, read from a file (for problems with no
+    /// closed form); its points are the evaluation points.
+    #[serde(default)]
+    pub reference: Option<Spanned<ReferenceSpec>>,
     /// The network.
     pub model: Spanned<ModelSpec>,
     /// Collocation settings shared by the blocks.
@@ -118,6 +122,19 @@ pub struct PointsSpec {
     /// A CSV or HDF5 file with the points, one row per point, relative to the problem file.
     #[serde(default)]
     pub file: Option<Spanned<String>>,
+    /// The dataset of an HDF5 `file` (default `points`), e.g. `evaluation/points` of a
+    /// pinn result file.
+    #[serde(default)]
+    pub dataset: Option<Spanned<String>>,
+}
+
+/// `[reference]`: the exact solution tabulated at points.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSpec {
+    /// An HDF5 file with datasets `points` `[N, d]` and `values` `[N, m]`, or a CSV file
+    /// with `d + m` columns (variables, then outputs); relative to the problem file.
+    pub file: Spanned<String>,
 }
 
 /// `[model]`: the MLP.

@@ -10,4 +10,5 @@
 //! `src/bin/` regenerate the shipped files in `problems/data/`.
 
 pub mod allen_cahn;
+pub mod burgers;
 pub mod reference_file;
