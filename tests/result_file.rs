@@ -85,7 +85,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
     }
     RunResult {
         problem_name: "burgers-1d".into(),
-        problem_file: (generation % 2 == 0).then(|| "/data/problems/burgers.toml".into()),
+        problem_file: generation.is_multiple_of(2).then(|| "/data/problems/burgers.toml".into()),
         pinn_version: format!("0.1.0-gen{generation}"),
         created: iso8601_utc(std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
         config_problem: "[problem]\nname = \"burgers-1d\"\npde = \"u_t + u*u_x - (0.01/π)*u_xx\"\n# ünïcödé, \"quotes\", \\backslash\n".into(),

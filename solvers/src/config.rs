@@ -146,6 +146,14 @@ pub struct EngdConfig {
     pub grid_steps: usize,
     /// Grid base (> 1).
     pub grid_base: f64,
+    /// When no grid point lowers the loss, move to the grid's argmin anyway (`true`,
+    /// Müller & Zeinhofer's `grid_line_search_update`, which never stops on its own) or
+    /// stop the solve as stalled (`false`). The published rule matters early: a seed
+    /// study (validation/engd-study.md) found 8 of 40 initialisations on poisson2d-engd
+    /// whose first or second step raises the loss for every η; stopping there leaves
+    /// rel L2 ≈ 1, moving on reaches the published 1e-7 range by 1000 iterations.
+    /// A non-finite trial is never taken.
+    pub take_argmin_without_decrease: bool,
 }
 
 impl Default for EngdConfig {
@@ -157,6 +165,7 @@ impl Default for EngdConfig {
             sample_space_when_wide: true,
             grid_steps: 30,
             grid_base: 2.0,
+            take_argmin_without_decrease: true,
         }
     }
 }

@@ -103,7 +103,11 @@ enum Control {
         polish: f64,
     },
     /// Log-grid line search keeping the best loss (ENGD).
-    Grid { steps: usize, base: f64 },
+    Grid {
+        steps: usize,
+        base: f64,
+        take_argmin_without_decrease: bool,
+    },
     /// Take every valid step (Adam).
     Always,
     /// Moré–Thuente strong Wolfe line search (L-BFGS), driven by reverse communication
@@ -170,6 +174,7 @@ fn build_phase(
                 control: Control::Grid {
                     steps: c.engd.grid_steps,
                     base: c.engd.grid_base,
+                    take_argmin_without_decrease: c.engd.take_argmin_without_decrease,
                 },
             },
             None,
@@ -551,7 +556,17 @@ impl<'o> Solver<'o> {
         }
         let record = match self.phase.control {
             Control::Damping { .. } => self.damped_trial(problem, &mut time),
-            Control::Grid { steps, base } => self.grid_trial(problem, steps, base, &mut time),
+            Control::Grid {
+                steps,
+                base,
+                take_argmin_without_decrease,
+            } => self.grid_trial(
+                problem,
+                steps,
+                base,
+                take_argmin_without_decrease,
+                &mut time,
+            ),
             Control::Always => self.always_trial(problem, &mut time),
             Control::Wolfe(_) => self.wolfe_trial(problem, &mut time),
         };
@@ -777,6 +792,7 @@ impl<'o> Solver<'o> {
         problem: &P,
         steps: usize,
         base: f64,
+        take_argmin_without_decrease: bool,
         time: &mut TimeSplit,
     ) -> IterationRecord {
         let mut rec = self.base_record();
@@ -814,7 +830,7 @@ impl<'o> Solver<'o> {
         let step_norm = best_eta * norm2(&self.ws.delta);
         rec.step_norm = step_norm;
         let actual = actual_reduction(&self.ws.r, &self.ws.r_best);
-        if actual > 0.0 {
+        if actual > 0.0 || take_argmin_without_decrease {
             for ((tt, th), d) in self
                 .ws
                 .theta_trial
@@ -825,7 +841,9 @@ impl<'o> Solver<'o> {
                 *tt = th + best_eta * d;
             }
             std::mem::swap(&mut self.ws.r_trial, &mut self.ws.r_best);
-            self.accept_trial(actual, true);
+            // A loss increase is not convergence: the relative-change test only applies
+            // to decreases.
+            self.accept_trial(actual, actual > 0.0);
             rec.outcome = StepOutcome::Accepted;
         } else {
             // No grid point decreases the loss: on a fixed residual set the next

@@ -532,3 +532,55 @@ fn summary_reports_are_complete() {
         s.accepted_steps + 1 - usize::from(last_accepted)
     );
 }
+
+/// `r(θ) = atan θ`: Newton overshoots for |θ| > 1.39 (the step −atan θ·(1 + θ²) lands
+/// where |atan| is larger), so from θ₀ = 1.5 a one-point grid (η = 1 only) has no
+/// decrease.
+struct Arctan;
+impl LeastSquares for Arctan {
+    fn n_params(&self) -> usize {
+        1
+    }
+    fn n_residuals(&self) -> usize {
+        1
+    }
+    fn residuals(&self, t: &[f64], r: &mut [f64]) {
+        r[0] = t[0].atan();
+    }
+    fn residuals_and_jacobian(&self, t: &[f64], r: &mut [f64], mut j: MatMut<'_, f64>) {
+        self.residuals(t, r);
+        j[(0, 0)] = 1.0 / (1.0 + t[0] * t[0]);
+    }
+}
+
+#[test]
+fn engd_without_a_decreasing_grid_point_moves_to_the_argmin_or_stalls_as_configured() {
+    let mut c = SolverConfig::engd();
+    c.engd.grid_steps = 0;
+    c.termination.max_iterations = 1;
+    let theta0 = 1.5_f64;
+    let newton = theta0 - theta0.atan() * (1.0 + theta0 * theta0);
+    assert!(
+        newton.atan().abs() > theta0.atan().abs(),
+        "the step raises the loss"
+    );
+
+    // The published rule (Müller & Zeinhofer's grid_line_search_update): move anyway.
+    let mut theta = [theta0];
+    let s = solve(&mut Arctan, &mut theta, &c);
+    assert_eq!(s.termination, TerminationReason::MaxIterations);
+    assert!(
+        (theta[0] - newton).abs() <= 1e-12,
+        "{} vs {newton}",
+        theta[0]
+    );
+    assert!(s.final_loss > s.initial_loss);
+
+    // The conservative rule: stop where we are.
+    c.engd.take_argmin_without_decrease = false;
+    c.termination.max_iterations = 10;
+    let mut theta = [theta0];
+    let s = solve(&mut Arctan, &mut theta, &c);
+    assert_eq!(s.termination, TerminationReason::Stalled);
+    assert_eq!((theta[0], s.accepted_steps), (theta0, 0));
+}

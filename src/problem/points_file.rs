@@ -88,13 +88,13 @@ pub fn read_reference(
         (&pattrs, "points", "variables", variables),
         (&vattrs, "values", "outputs", outputs),
     ] {
-        if let Some(found) = attrs.get(key).and_then(AttrValue::as_strings) {
-            if found != want {
-                return Err(format!(
-                    "`{}`: dataset `{ds}` has {key} {found:?}, but the problem has {want:?}",
-                    path.display()
-                ));
-            }
+        if let Some(found) = attrs.get(key).and_then(AttrValue::as_strings)
+            && found != want
+        {
+            return Err(format!(
+                "`{}`: dataset `{ds}` has {key} {found:?}, but the problem has {want:?}",
+                path.display()
+            ));
         }
     }
     let method = guarded(path, || {

@@ -9,5 +9,6 @@
 //! Each method comes with its own convergence evidence in its tests; the binaries in
 //! `src/bin/` regenerate the shipped files in `problems/data/`.
 
+pub mod allen_cahn;
 pub mod burgers;
 pub mod reference_file;

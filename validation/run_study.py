@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Runs the accuracy study of validation/RESULTS.md: every problem with a preset and a
+time budget, one after another (never in parallel: the machine has 2 cores), then
+prints one Markdown table row per run from the result files alone (h5py).
+
+Usage:
+    python3 validation/run_study.py OUT_DIR [SECONDS] [NAME[:PRESET[:MAX_ITERS]] ...]
+
+Without names, runs the study's default list (below). Each run is
+`target/release/pinn solve problems/NAME.toml --solver PRESET --time-limit SECONDS
+--out OUT_DIR/NAME-PRESET.h5 --quiet`, plus `--max-iters` when given, and then
+`pinn validate` on the file. The table's "to 1e-k" columns are the wall-clock times at
+which /history/rel_l2 first fell below 1e-k (rel L2 is measured every 0.25 s).
+"""
+import os
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+DEFAULT = [
+    "poisson2d:lm",
+    "poisson2d-engd:engd:51",
+    "poisson2d-engd:lm",
+    "heat1d:lm",
+    "poisson5d:engd",
+    "helmholtz2d:lm",
+    "kovasznay:lm",
+    "burgers:lm",
+    "allen-cahn:lm",
+    "convection:lm",
+    "reaction:lm",
+    "wave:lm",
+]
+
+
+def first_below(history, threshold):
+    rel, wall = history["rel_l2"][()], history["wall_time_s"][()]
+    hit = np.nonzero(np.nan_to_num(rel, nan=np.inf) <= threshold)[0]
+    return f"{wall[hit[0]]:.1f} s" if hit.size else "—"
+
+
+def row(path, name, preset, validated):
+    with h5py.File(path, "r") as f:
+        m = f["metrics"].attrs
+        layers = "→".join(str(int(w)) for w in f["model"].attrs["layers"])
+        p = f["model/params"].shape[0]
+        h = f["history"]
+        cols = [
+            name,
+            preset,
+            f"{layers} ({p})",
+            str(int(m["iterations"])),
+            f"{m['wall_time_s']:.0f} s",
+            f"{m['rel_l2']:.2e}",
+            f"{m['max_abs_error']:.2e}",
+            f"{m['final_loss']:.2e}",
+            first_below(h, 1e-3),
+            first_below(h, 1e-5),
+            first_below(h, 1e-7),
+            str(m["termination"]),
+            "yes" if validated else "NO",
+        ]
+    return "| " + " | ".join(cols) + " |"
+
+
+def main():
+    out = sys.argv[1]
+    seconds = sys.argv[2] if len(sys.argv) > 2 else "300"
+    runs = sys.argv[3:] or DEFAULT
+    os.makedirs(out, exist_ok=True)
+    print("| problem | preset | network (P) | iterations | wall | rel L2 | max abs error | "
+          "final loss | to 1e-3 | to 1e-5 | to 1e-7 | termination | validate |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for spec in runs:
+        parts = spec.split(":")
+        name, preset = parts[0], parts[1] if len(parts) > 1 else "lm"
+        path = os.path.join(out, f"{name}-{preset}{'-' + parts[2] if len(parts) > 2 else ''}.h5")
+        cmd = ["target/release/pinn", "solve", f"problems/{name}.toml", "--solver", preset,
+               "--time-limit", seconds, "--out", path, "--quiet"]
+        cmd += ["--max-iters", parts[2]] if len(parts) > 2 else ["--max-iters", "100000000"]
+        started = time.strftime("%H:%M:%S", time.gmtime())
+        load = os.getloadavg()[0]
+        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+        ok = subprocess.run(["target/release/pinn", "validate", path],
+                            stdout=subprocess.DEVNULL).returncode == 0
+        print(row(path, name, preset, ok) + f" <!-- {started} UTC, load {load:.2f} -->",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
