@@ -23,6 +23,7 @@ import numpy as np
 DEFAULT = [
     "poisson2d:lm",
     "poisson2d-engd:engd:51",
+    "poisson2d-engd:engd",
     "poisson2d-engd:lm",
     "heat1d:lm",
     "poisson5d:engd",
