@@ -355,3 +355,24 @@ fn the_binary_needs_no_font_libraries() {
         assert!(!text.contains(lib), "{lib} linked:\n{text}");
     }
 }
+
+#[test]
+fn a_tabulated_reference_is_drawn_on_its_own_grid_as_tiles() {
+    // burgers' reference lives on Raissi's 100 (t) × 256 (x) grid: the field is drawn at
+    // those points, squares of half the grid spacing, no gaps and no interpolation.
+    let result = solve(&root().join("problems/burgers.toml"), 1);
+    let s = sample(&result);
+    let Layout::Map {
+        scattered: true,
+        half,
+        lo,
+        hi,
+        ..
+    } = s.layout
+    else {
+        panic!("a reference is drawn at its stored points: {:?}", s.layout);
+    };
+    assert_eq!((lo, hi), ([0.0, -1.0], [0.99, 1.0]));
+    assert!((half[0] - 0.005).abs() < 1e-15 && (half[1] - 1.0 / 255.0).abs() < 1e-15);
+    assert_eq!(s.u_exact.as_ref().map(|e| e.nrows()), Some(25_600));
+}

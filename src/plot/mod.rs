@@ -67,12 +67,16 @@ fn sibling(result_path: &Path, suffix: &str) -> PathBuf {
     result_path.with_file_name(format!("{stem}_{suffix}.png"))
 }
 
-/// Where the plotted field lives, for the titles: a slice, the stored points, or nothing.
-fn where_note(layout: &Layout) -> String {
+/// Where the plotted field lives, for the titles: a slice, the stored points (projected
+/// onto the first two variables when `d > 2`), or nothing.
+fn where_note(layout: &Layout, d: usize) -> String {
     match layout {
         Layout::Map {
             scattered: true, ..
-        } => " (stored points, projected)".into(),
+        } if d > 2 => " (stored points, projected)".into(),
+        Layout::Map {
+            scattered: true, ..
+        } => " (stored points)".into(),
         Layout::Map { slice, .. } if !slice.is_empty() => {
             let s: Vec<String> = slice.iter().map(|(n, v)| format!("{n} = {v:.3}")).collect();
             format!(" (slice {})", s.join(", "))
@@ -101,7 +105,7 @@ pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf
         u_exact,
         outputs,
     } = sample::sample(result);
-    let note = where_note(&layout);
+    let note = where_note(&layout, result.evaluation.points.ncols());
     let mut written = Vec::new();
     for (k, name) in outputs.iter().enumerate() {
         let col = |m: &faer::Mat<f64>| (0..m.nrows()).map(|i| m[(i, k)]).collect::<Vec<f64>>();
