@@ -184,16 +184,26 @@ fn guard_panics<T>(
     path: &Path,
     f: impl FnOnce() -> Result<T, OutputError>,
 ) -> Result<T, OutputError> {
+    catch_parser_panic(f, |message| OutputError::Corrupt {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// Runs `f`, which parses untrusted HDF5 bytes, and turns a panic of the parser into the
+/// error `on_panic(message)`. Every reader of HDF5 input (result files, points and
+/// reference files) goes through here.
+pub(crate) fn catch_parser_panic<T, E>(
+    f: impl FnOnce() -> Result<T, E>,
+    on_panic: impl FnOnce(String) -> E,
+) -> Result<T, E> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        Err(OutputError::Corrupt {
-            path: path.to_path_buf(),
-            message,
-        })
+        Err(on_panic(message))
     })
 }
 

@@ -115,15 +115,16 @@ pub fn read_reference(
 
 /// Runs `f`, turning a panic of the HDF5 parser on a malformed file into an error.
 fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err("the HDF5 reader failed on a malformed file".to_string()))
-        .map_err(|e| {
-            if e.starts_with('`') {
-                e
-            } else {
-                format!("`{}`: {e}", path.display())
-            }
-        })
+    crate::output::hdf5::catch_parser_panic(f, |m| {
+        format!("the HDF5 reader failed on a malformed file ({m})")
+    })
+    .map_err(|e| {
+        if e.starts_with('`') {
+            e
+        } else {
+            format!("`{}`: {e}", path.display())
+        }
+    })
 }
 
 /// Reads the f64 dataset `name` of the HDF5 file at `path` as an `N × cols` matrix
