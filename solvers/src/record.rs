@@ -4,11 +4,11 @@
 
 use crate::config::{LinearSolverKind, Method};
 use crate::termination::TerminationReason;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// Wall time in seconds, split by phase.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSplit {
     /// Evaluating residuals, Jacobians, `J·v`, `Jᵀ·w`.
     pub residual_jacobian: f64,
@@ -31,7 +31,7 @@ impl TimeSplit {
 }
 
 /// What happened to the trial of one iteration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepOutcome {
     /// The trial decreased the loss enough and became the iterate.
     Accepted,
@@ -42,7 +42,7 @@ pub enum StepOutcome {
 }
 
 /// Why a trial was invalid (Ceres `StepIsInvalid`, STYLE.md L5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InvalidReason {
     /// The linear solver failed (non-positive pivot, singular triangular factor, …).
     LinearSolverFailed,
@@ -55,7 +55,7 @@ pub enum InvalidReason {
 }
 
 /// One row of the history: one trial of the one loop.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IterationRecord {
     /// 0-based iteration index (trials count as iterations).
     pub iteration: usize,
@@ -127,7 +127,7 @@ impl IterationRecord {
 }
 
 /// Evaluation counts over a solve.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvaluationCounts {
     /// Calls to `residuals`.
     pub residuals: usize,
@@ -140,7 +140,7 @@ pub struct EvaluationCounts {
 }
 
 /// The end-of-solve summary.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SolveSummary {
     /// Why the loop stopped.
     pub termination: TerminationReason,

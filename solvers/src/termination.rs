@@ -1,9 +1,9 @@
 //! Why a solve stopped, and whether its result can be used (Ceres `TerminationType`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The reason the solve loop stopped.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TerminationReason {
     /// `‖∇L‖∞ ≤ gradient_tolerance · ‖∇L(θ₀)‖∞`.
     GradientTolerance,

@@ -5,6 +5,8 @@
 //! tested as exact scripted sequences. λ is clamped to `[min, max]`; a rejection or
 //! invalid step at `max` is how the loop detects that it has stalled.
 
+use crate::state::{PartState, StateError};
+
 /// A λ update rule driven by accept/reject events.
 pub trait DampingRule {
     /// The λ for the next trial.
@@ -20,6 +22,13 @@ pub trait DampingRule {
     }
     /// Whether λ sits at its upper clamp.
     fn at_max(&self) -> bool;
+    /// Writes the rule's state (λ and any growth factor) into `s`.
+    fn save_into(&self, s: PartState) -> PartState;
+    /// Reads what [`DampingRule::save_into`] wrote.
+    ///
+    /// # Errors
+    /// A missing entry.
+    fn load_from(&mut self, s: &PartState) -> Result<(), StateError>;
 }
 
 /// Nielsen's rule (H. B. Nielsen, "Damping parameter in Marquardt's method", IMM
@@ -69,6 +78,15 @@ impl DampingRule for Nielsen {
     fn at_max(&self) -> bool {
         self.lambda >= self.max
     }
+    fn save_into(&self, s: PartState) -> PartState {
+        s.with_scalar("lambda", self.lambda)
+            .with_scalar("nu", self.nu)
+    }
+    fn load_from(&mut self, s: &PartState) -> Result<(), StateError> {
+        self.lambda = s.scalar("lambda")?;
+        self.nu = s.scalar("nu")?;
+        Ok(())
+    }
 }
 
 /// The classic ¼/¾ rule (R. Grosse, "Second-order optimization", ch. 4; Moré 1978):
@@ -107,6 +125,13 @@ impl DampingRule for Classic {
     }
     fn at_max(&self) -> bool {
         self.lambda >= self.max
+    }
+    fn save_into(&self, s: PartState) -> PartState {
+        s.with_scalar("lambda", self.lambda)
+    }
+    fn load_from(&mut self, s: &PartState) -> Result<(), StateError> {
+        self.lambda = s.scalar("lambda")?;
+        Ok(())
     }
 }
 
@@ -160,6 +185,15 @@ impl DampingRule for AnyDampingRule {
             Self::Nielsen(n) => n.at_max(),
             Self::Classic(c) => c.at_max(),
         }
+    }
+    fn save_into(&self, s: PartState) -> PartState {
+        match self {
+            Self::Nielsen(n) => n.save_into(s),
+            Self::Classic(c) => c.save_into(s),
+        }
+    }
+    fn load_from(&mut self, s: &PartState) -> Result<(), StateError> {
+        self.inner().load_from(s)
     }
 }
 
@@ -260,5 +294,20 @@ mod tests {
         d.rejected();
         assert_eq!(d.lambda(), 3.0);
         assert!(d.at_max());
+    }
+
+    #[test]
+    fn saved_rule_continues_identically() {
+        let mut a = Nielsen::new(1.0, 1e-3, 128.0);
+        a.rejected();
+        a.rejected();
+        let mut b = Nielsen::new(1.0, 1e-3, 128.0);
+        b.load_from(&a.save_into(PartState::new("r"))).unwrap();
+        assert_eq!((b.lambda(), b.nu()), (a.lambda(), a.nu()));
+        a.rejected();
+        b.rejected();
+        assert_eq!((b.lambda(), b.nu()), (64.0, 16.0));
+        assert_eq!((b.lambda(), b.nu()), (a.lambda(), a.nu()));
+        assert!(b.load_from(&PartState::new("r")).is_err());
     }
 }

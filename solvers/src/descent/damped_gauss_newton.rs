@@ -8,6 +8,7 @@
 
 use super::{Descent, Linearization, Meter};
 use crate::config::{LinearSolverKind, Scaling};
+use crate::control::Boldness;
 use crate::linalg::{AugmentedSolver, LinearSolveError};
 use crate::problem::LeastSquares;
 use std::time::Instant;
@@ -40,13 +41,17 @@ impl DampedGaussNewton {
 }
 
 impl Descent for DampedGaussNewton {
+    fn name(&self) -> &'static str {
+        "damped_gauss_newton"
+    }
+
     fn needs_jacobian(&self) -> bool {
         true
     }
 
-    fn prepare<P: LeastSquares>(
+    fn prepare(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
         meter: Meter<'_>,
     ) -> Result<(), LinearSolveError> {
@@ -65,11 +70,11 @@ impl Descent for DampedGaussNewton {
         res
     }
 
-    fn step<P: LeastSquares>(
+    fn step(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
-        lambda: f64,
+        boldness: Boldness,
         out: &mut [f64],
         meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
@@ -77,7 +82,7 @@ impl Descent for DampedGaussNewton {
         let jac = lin
             .jacobian
             .expect("damped Gauss–Newton needs the assembled Jacobian");
-        let res = self.solver.solve(jac, lambda, out);
+        let res = self.solver.solve(jac, boldness.damping(), out);
         meter.time.solve += t.elapsed().as_secs_f64();
         res.map(|()| 0)
     }

@@ -7,6 +7,7 @@
 //! Woodbury form `Jᵀ(JJᵀ + εI)⁻¹r` (Guzmán-Cordero et al. 2025).
 
 use super::{Descent, Linearization, Meter};
+use crate::control::Boldness;
 use crate::linalg::pinv::{Space, SpectralPinv};
 use crate::linalg::{AugmentedSolver, LinearSolveError, NormalCholesky, SampleSpace};
 use crate::problem::LeastSquares;
@@ -76,13 +77,17 @@ impl GramianDescent {
 }
 
 impl Descent for GramianDescent {
+    fn name(&self) -> &'static str {
+        "gramian"
+    }
+
     fn needs_jacobian(&self) -> bool {
         true
     }
 
-    fn prepare<P: LeastSquares>(
+    fn prepare(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
         meter: Meter<'_>,
     ) -> Result<(), LinearSolveError> {
@@ -107,14 +112,15 @@ impl Descent for GramianDescent {
         res
     }
 
-    fn step<P: LeastSquares>(
+    fn step(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         _lin: &Linearization<'_>,
-        eta: f64,
+        boldness: Boldness,
         out: &mut [f64],
         _meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
+        let eta = boldness.length();
         for (o, d) in out.iter_mut().zip(&self.direction) {
             *o = eta * d;
         }

@@ -1,21 +1,34 @@
-//! Descents: "how to move, given a scalar" (STYLE.md L1). Each descent does its
-//! λ-independent work once per accepted iterate in `prepare`, and produces a trial step
-//! for one scalar in `step` (λ for damped methods, η for line-search methods).
+//! Descents: how to move, given a [`Boldness`]. Each descent does its
+//! boldness-independent work once per accepted iterate in [`Descent::prepare`] and
+//! produces a trial step for one boldness in [`Descent::step`]: a damped direction
+//! reads it as `λ`, a direction with a step length as `η`, and a step control decides
+//! which boldness to ask for (see [`crate::control`]).
+//!
+//! - [`damped_gauss_newton`]: `argmin ‖Jδ + r‖² + λ‖D̃δ‖²` through a dense linear solver;
+//! - [`truncated_cg`]: the same system by preconditioned CG on `J·v`, `Jᵀ·w`;
+//! - [`gramian`]: ENGD's `−η G⁺∇L`;
+//! - [`two_loop`]: L-BFGS's `−α H∇L`, from the pairs in [`lbfgs_memory`];
+//! - [`adam`]: Adam's moment-normalised step.
 
 pub mod adam;
 pub mod damped_gauss_newton;
 pub mod gramian;
+pub mod lbfgs_memory;
 pub mod truncated_cg;
 pub mod two_loop;
 
+use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
 use crate::problem::LeastSquares;
 use crate::record::{EvaluationCounts, TimeSplit};
+use crate::state::{PartState, StateError};
 use faer::MatRef;
 
+pub use adam::Adam;
 pub use damped_gauss_newton::DampedGaussNewton;
 pub use gramian::GramianDescent;
 pub use truncated_cg::TruncatedCg;
+pub use two_loop::TwoLoop;
 
 /// The state at an accepted iterate that descents read.
 pub struct Linearization<'a> {
@@ -41,29 +54,75 @@ pub struct Meter<'a> {
 
 /// A direction generator for the one loop.
 pub trait Descent {
+    /// The descent's name, for saved state.
+    fn name(&self) -> &'static str;
     /// Whether the loop must assemble `J` at each accepted iterate.
     fn needs_jacobian(&self) -> bool;
     /// Once per accepted iterate.
     ///
     /// # Errors
     /// A failed factorisation or eigendecomposition.
-    fn prepare<P: LeastSquares>(
+    fn prepare(
         &mut self,
-        problem: &P,
+        problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
         meter: Meter<'_>,
     ) -> Result<(), LinearSolveError>;
-    /// Per trial: writes the step for `scale` into `out` and returns the number of inner
-    /// iterations (CG iterations; 0 for direct solvers).
+    /// Per trial: writes the step for `boldness` into `out` and returns the number of
+    /// inner iterations (CG iterations; 0 for direct solvers).
     ///
     /// # Errors
-    /// A failed solve for this scale; the loop counts the trial as invalid.
-    fn step<P: LeastSquares>(
+    /// A failed solve for this boldness; the loop counts the trial as invalid.
+    fn step(
         &mut self,
-        problem: &P,
+        problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
-        scale: f64,
+        boldness: Boldness,
         out: &mut [f64],
         meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError>;
+
+    /// Whether the descent must see a fresh gradient at every iteration, even when the
+    /// iterate did not move (Adam folds each gradient into its moments).
+    fn linearize_every_iteration(&self) -> bool {
+        false
+    }
+    /// The length a line search should try first along a step of norm `step_norm`.
+    fn first_step_length(&self, step_norm: f64) -> f64 {
+        let _ = step_norm;
+        1.0
+    }
+    /// No decrease exists along the last direction: start afresh (forget memory) and
+    /// return `true`, or return `false` when a fresh start would give the same
+    /// direction (the solve then stalls).
+    fn restart(&mut self) -> bool {
+        false
+    }
+    /// The problem drew a new residual set: forget what mixes two sets.
+    fn residual_set_changed(&mut self) {}
+    /// After a resume at an iterate whose preparation was still valid: re-derive what
+    /// `prepare` computed without its once-per-iterate side effects (e.g. without
+    /// offering the L-BFGS memory a pair twice). The default prepares again.
+    ///
+    /// # Errors
+    /// As [`Descent::prepare`].
+    fn reprepare(
+        &mut self,
+        problem: &dyn LeastSquares,
+        lin: &Linearization<'_>,
+        meter: Meter<'_>,
+    ) -> Result<(), LinearSolveError> {
+        self.prepare(problem, lin, meter)
+    }
+    /// The state the descent carries between iterates.
+    fn save(&self) -> PartState {
+        PartState::new(self.name())
+    }
+    /// Restores what [`Descent::save`] wrote.
+    ///
+    /// # Errors
+    /// A state of another descent, or a missing or misshapen entry.
+    fn load(&mut self, state: &PartState) -> Result<(), StateError> {
+        state.expect_part(self.name())
+    }
 }

@@ -9,9 +9,11 @@
 
 use super::{Descent, Linearization, Meter};
 use crate::config::{GnCgConfig, JacobianAccess};
+use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
 use crate::linalg::cg::{CgError, CgParams, CgScratch, conjugate_gradient};
 use crate::problem::LeastSquares;
+use crate::state::{PartState, StateError};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use std::time::Instant;
@@ -58,13 +60,17 @@ impl TruncatedCg {
 }
 
 impl Descent for TruncatedCg {
+    fn name(&self) -> &'static str {
+        "truncated_cg"
+    }
+
     fn needs_jacobian(&self) -> bool {
         self.access == JacobianAccess::Assembled
     }
 
-    fn prepare<P: LeastSquares>(
+    fn prepare(
         &mut self,
-        problem: &P,
+        problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
         meter: Meter<'_>,
     ) -> Result<(), LinearSolveError> {
@@ -99,15 +105,16 @@ impl Descent for TruncatedCg {
         Ok(())
     }
 
-    fn step<P: LeastSquares>(
+    fn step(
         &mut self,
-        problem: &P,
+        problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
-        lambda: f64,
+        boldness: Boldness,
         out: &mut [f64],
         meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
         let t = Instant::now();
+        let lambda = boldness.damping();
         if !self.warm_start || !self.x.iter().all(|v| v.is_finite()) {
             self.x.fill(0.0);
         }
@@ -168,5 +175,22 @@ impl Descent for TruncatedCg {
                 Err(LinearSolveError::CgBreakdown { iteration })
             }
         }
+    }
+
+    /// The warm start (the last CG solution) and, matrix-free, the squared column norms
+    /// computed once at the first iterate.
+    fn save(&self) -> PartState {
+        PartState::new(self.name())
+            .with_vector("warm_start", &self.x)
+            .with_vector("column_norms_squared", &self.colnorm2)
+            .with_flag("have_column_norms", self.have_colnorms)
+    }
+
+    fn load(&mut self, state: &PartState) -> Result<(), StateError> {
+        state.expect_part(self.name())?;
+        state.vector_into("warm_start", &mut self.x)?;
+        state.vector_into("column_norms_squared", &mut self.colnorm2)?;
+        self.have_colnorms = state.flag("have_column_norms")?;
+        Ok(())
     }
 }

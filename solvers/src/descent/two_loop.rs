@@ -1,16 +1,21 @@
-//! The L-BFGS direction `d = −H∇L` (Nocedal & Wright 2006, Alg. 7.4), from the
-//! loop-independent [`LbfgsMemory`] of the quasi-Newton components. `prepare` offers
-//! the pair `s = θ − θ_prev`, `y = ∇L − ∇L_prev` from the last accepted step (skipped
-//! or damped by the memory's safeguard) and forms `d`; if `d` is not a descent direction
-//! (`∇Lᵀd ≥ 0`) the memory is reset and `d = −∇L`. `step(α) = α d`.
+//! The L-BFGS direction `d = −H∇L` (Nocedal & Wright 2006, Alg. 7.4), from the pairs
+//! in [`LbfgsMemory`]. `prepare` offers the pair `s = θ − θ_prev`, `y = ∇L − ∇L_prev`
+//! from the last accepted step (skipped or damped by the memory's safeguard) and forms
+//! `d`; if `d` is not a descent direction (`∇Lᵀd ≥ 0`) the memory is reset and
+//! `d = −∇L`. `step(α) = α d`. While the memory is empty the direction is steepest
+//! descent and the first trial length is `min(1, 1/‖d‖)` (Nocedal & Wright 2006, §3.5).
 //!
-//! After a resample the pair mixes two residual sets; the memory is reset then, so
-//! curvature is only ever estimated on one set.
+//! When a line search finds no decrease, [`Descent::restart`] forgets the pairs (the
+//! next direction is steepest descent); from steepest descent there is nothing to
+//! forget, and the solve stalls. After a resample the pair would mix two residual
+//! sets, so the memory is reset then too: curvature is only ever estimated on one set.
 
+use super::lbfgs_memory::{CurvatureSafeguard, LbfgsMemory};
 use super::{Descent, Linearization, Meter};
+use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
 use crate::problem::LeastSquares;
-use crate::quasi_newton::{CurvatureSafeguard, LbfgsMemory};
+use crate::state::{PartState, StateError};
 
 /// L-BFGS direction state.
 pub struct TwoLoop {
@@ -37,7 +42,7 @@ impl TwoLoop {
         }
     }
 
-    /// Forgets all pairs (after a failed line search or a resample).
+    /// Forgets all pairs.
     pub fn reset(&mut self) {
         self.memory.reset();
         self.have_prev = false;
@@ -50,13 +55,17 @@ impl TwoLoop {
 }
 
 impl Descent for TwoLoop {
+    fn name(&self) -> &'static str {
+        "lbfgs_two_loop"
+    }
+
     fn needs_jacobian(&self) -> bool {
         false
     }
 
-    fn prepare<P: LeastSquares>(
+    fn prepare(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
         _meter: Meter<'_>,
     ) -> Result<(), LinearSolveError> {
@@ -92,17 +101,68 @@ impl Descent for TwoLoop {
         Ok(())
     }
 
-    fn step<P: LeastSquares>(
+    fn step(
         &mut self,
-        _problem: &P,
+        _problem: &dyn LeastSquares,
         _lin: &Linearization<'_>,
-        alpha: f64,
+        boldness: Boldness,
         out: &mut [f64],
         _meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
+        let alpha = boldness.length();
         for (o, d) in out.iter_mut().zip(&self.direction) {
             *o = alpha * d;
         }
         Ok(0)
+    }
+
+    fn first_step_length(&self, step_norm: f64) -> f64 {
+        if self.is_empty() {
+            (1.0 / step_norm).min(1.0)
+        } else {
+            1.0
+        }
+    }
+
+    fn restart(&mut self) -> bool {
+        if self.is_empty() {
+            false
+        } else {
+            self.reset();
+            true
+        }
+    }
+
+    fn residual_set_changed(&mut self) {
+        self.reset();
+    }
+
+    /// The direction is part of the saved state, so nothing is re-derived (preparing
+    /// again would offer the memory the last pair a second time).
+    fn reprepare(
+        &mut self,
+        _problem: &dyn LeastSquares,
+        _lin: &Linearization<'_>,
+        _meter: Meter<'_>,
+    ) -> Result<(), LinearSolveError> {
+        Ok(())
+    }
+
+    fn save(&self) -> PartState {
+        self.memory
+            .save_into(PartState::new(self.name()))
+            .with_vector("previous_theta", &self.prev_theta)
+            .with_vector("previous_gradient", &self.prev_grad)
+            .with_flag("have_previous", self.have_prev)
+            .with_vector("direction", &self.direction)
+    }
+
+    fn load(&mut self, state: &PartState) -> Result<(), StateError> {
+        state.expect_part(self.name())?;
+        self.memory.load_from(state)?;
+        state.vector_into("previous_theta", &mut self.prev_theta)?;
+        state.vector_into("previous_gradient", &mut self.prev_grad)?;
+        self.have_prev = state.flag("have_previous")?;
+        state.vector_into("direction", &mut self.direction)
     }
 }

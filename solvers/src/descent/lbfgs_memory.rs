@@ -44,6 +44,8 @@
 //! - M. J. D. Powell, "Algorithms for nonlinear constraints that use Lagrangian
 //!   functions", Math. Programming 14, 1978 (damped BFGS, μ₁ = 0.2).
 
+use crate::state::{PartState, StateError};
+
 /// What to do with a pair whose curvature `sᵀy` is too small.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CurvatureSafeguard {
@@ -207,6 +209,39 @@ impl LbfgsMemory {
         self.len = 0;
         self.newest = self.m - 1;
         self.gamma = 1.0;
+    }
+
+    /// Writes the pairs, `ρ`, `γ` and the ring position into `state` (scratch space
+    /// is not state).
+    pub fn save_into(&self, state: PartState) -> PartState {
+        state
+            .with_vector("s", &self.s)
+            .with_vector("y", &self.y)
+            .with_vector("rho", &self.rho)
+            .with_count("newest", self.newest as u64)
+            .with_count("len", self.len as u64)
+            .with_scalar("gamma", self.gamma)
+    }
+
+    /// Reads what [`LbfgsMemory::save_into`] wrote, for the same `n` and `m`.
+    ///
+    /// # Errors
+    /// A missing entry, or pairs of another size.
+    pub fn load_from(&mut self, state: &PartState) -> Result<(), StateError> {
+        state.vector_into("s", &mut self.s)?;
+        state.vector_into("y", &mut self.y)?;
+        state.vector_into("rho", &mut self.rho)?;
+        let (newest, len) = (state.count("newest")?, state.count("len")?);
+        if newest >= self.m as u64 || len > self.m as u64 {
+            return Err(StateError::Mismatch(format!(
+                "L-BFGS ring position {newest}, length {len} for memory {}",
+                self.m
+            )));
+        }
+        self.newest = newest as usize;
+        self.len = len as usize;
+        self.gamma = state.scalar("gamma")?;
+        Ok(())
     }
 
     /// Offers the pair `(s, y)`; returns what was done with it.

@@ -1,0 +1,144 @@
+//! Methods as pairings: a [`Method`] is a descent × a step control × (for damped
+//! Gauss–Newton) a linear solver, declared here and nowhere else. The loop in
+//! [`crate::driver`] knows only the [`Descent`] and [`StepControl`] traits.
+//!
+//! | method | descent | step control | linear solver |
+//! |---|---|---|---|
+//! | `lm` | damped Gauss–Newton | reduction ratio (with polish) | `lm.linear_solver` |
+//! | `gn_cg` | truncated CG | reduction ratio | CG on `J·v`, `Jᵀ·w` |
+//! | `engd` | Gramian pseudo-inverse | log grid | eigen or Tikhonov |
+//! | `lbfgs` | L-BFGS two-loop | strong Wolfe | — |
+//! | `adam` | Adam | always accept | — |
+
+use crate::config::{JacobianAccess, LinearSolverKind, Method, SolverConfig};
+use crate::control::StepControl;
+use crate::control::always_accept::AlwaysAccept;
+use crate::control::damping_rule::AnyDampingRule;
+use crate::control::log_grid::LogGrid;
+use crate::control::more_thuente::StrongWolfeParams;
+use crate::control::reduction_ratio::ReductionRatio;
+use crate::control::strong_wolfe::StrongWolfe;
+use crate::descent::{Adam, DampedGaussNewton, Descent, GramianDescent, TruncatedCg, TwoLoop};
+use crate::linalg;
+use faer::Par;
+
+/// A method's parts, built for an `n × p` problem.
+pub struct Pairing {
+    /// The direction.
+    pub descent: Box<dyn Descent + Send>,
+    /// How far to trust it.
+    pub control: Box<dyn StepControl + Send>,
+    /// The linear solver requested and the one used after `auto` selection (damped
+    /// Gauss–Newton only).
+    pub linear_solver: Option<(LinearSolverKind, LinearSolverKind)>,
+}
+
+/// The parts of `method` under configuration `c`.
+pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -> Pairing {
+    match method {
+        Method::Lm => {
+            let used = linalg::select(c.lm.linear_solver, n, p, c.lm.scaling);
+            Pairing {
+                descent: Box::new(DampedGaussNewton::new(
+                    linalg::build(used, n, p, par),
+                    c.lm.scaling,
+                    p,
+                )),
+                control: Box::new(ReductionRatio::new(
+                    AnyDampingRule::from_config(&c.lm.damping),
+                    c.lm.damping.acceptance,
+                    c.lm.polish_threshold,
+                )),
+                linear_solver: Some((c.lm.linear_solver, used)),
+            }
+        }
+        Method::GnCg => Pairing {
+            descent: Box::new(TruncatedCg::new(n, p, &c.gncg, par)),
+            control: Box::new(ReductionRatio::new(
+                AnyDampingRule::from_config(&c.gncg.damping),
+                c.gncg.damping.acceptance,
+                0.0,
+            )),
+            linear_solver: None,
+        },
+        Method::Engd => Pairing {
+            descent: Box::new(GramianDescent::new(
+                n,
+                p,
+                c.engd.solve,
+                c.engd.sample_space_when_wide,
+                par,
+            )),
+            control: Box::new(LogGrid::new(
+                c.engd.grid_steps,
+                c.engd.grid_base,
+                c.engd.take_argmin_without_decrease,
+            )),
+            linear_solver: None,
+        },
+        Method::Lbfgs => Pairing {
+            descent: Box::new(TwoLoop::new(p, c.lbfgs.memory)),
+            control: Box::new(
+                StrongWolfe::new(StrongWolfeParams {
+                    c1: c.lbfgs.c1,
+                    c2: c.lbfgs.c2,
+                    max_evaluations: c.lbfgs.max_line_search_evaluations,
+                    ..StrongWolfeParams::default()
+                })
+                .expect("validated by SolverConfig::validate"),
+            ),
+            linear_solver: None,
+        },
+        Method::Adam => Pairing {
+            descent: Box::new(Adam::from_config(p, &c.adam)),
+            control: Box::new(AlwaysAccept),
+            linear_solver: None,
+        },
+    }
+}
+
+/// Whether `method`'s descent needs the assembled Jacobian (so that the loop can
+/// allocate it once for every method a configuration may switch to).
+pub fn needs_jacobian(method: Method, c: &SolverConfig) -> bool {
+    match method {
+        Method::Lm | Method::Engd => true,
+        Method::GnCg => c.gncg.jacobian == JacobianAccess::Assembled,
+        Method::Lbfgs | Method::Adam => false,
+    }
+}
+
+/// The method running after `switched` (the configured switch has happened or not).
+pub fn method_in_phase(c: &SolverConfig, switched: bool) -> Method {
+    match (&c.switch, switched) {
+        (Some(s), true) => s.then,
+        _ => c.method,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_pairs_a_descent_that_agrees_on_the_jacobian() {
+        for method in [
+            Method::Lm,
+            Method::GnCg,
+            Method::Engd,
+            Method::Lbfgs,
+            Method::Adam,
+        ] {
+            for access in [JacobianAccess::Assembled, JacobianAccess::MatrixFree] {
+                let mut c = SolverConfig::lm();
+                c.gncg.jacobian = access;
+                let pair = pairing(method, 5, 3, &c, Par::Seq);
+                assert_eq!(
+                    pair.descent.needs_jacobian(),
+                    needs_jacobian(method, &c),
+                    "{method:?}"
+                );
+                assert_eq!(pair.linear_solver.is_some(), method == Method::Lm);
+            }
+        }
+    }
+}
