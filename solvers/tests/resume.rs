@@ -1,0 +1,154 @@
+//! Save and resume: `k` iterations, [`Solver::save`], a round trip of the
+//! [`SolverState`] through TOML text, [`Solver::resume`] into a fresh solver and
+//! `n − k` more iterations give θ, the history (times excepted) and the stop reason of
+//! `n` uninterrupted iterations, bit for bit — for every method, at every `k` (after
+//! acceptances, after rejections whose factorisation is reused, across a method
+//! switch).
+
+use pinn_solvers::config::{JacobianAccess, SwitchConfig};
+use pinn_solvers::test_problems::mgh::{MghFunction, MghProblem};
+use pinn_solvers::test_problems::snapshot::{hash_floats, hash_history};
+use pinn_solvers::{LeastSquares, Method, SolveSummary, Solver, SolverConfig, SolverState};
+
+/// θ hash, history hash, stop reason and iterations of a summary.
+fn fingerprint(s: &SolveSummary, theta: &[f64]) -> (u64, u64, String, usize) {
+    (
+        hash_floats(theta),
+        hash_history(s),
+        format!("{:?}", s.termination),
+        s.iterations,
+    )
+}
+
+fn straight<P: LeastSquares>(
+    problem: &mut P,
+    x0: &[f64],
+    c: &SolverConfig,
+) -> (u64, u64, String, usize) {
+    let mut s = Solver::init(problem, x0, c).expect("valid");
+    while s.step(problem).is_some() {}
+    fingerprint(&s.summary(), s.theta())
+}
+
+fn split<P: LeastSquares>(
+    problem: &mut P,
+    x0: &[f64],
+    c: &SolverConfig,
+    k: usize,
+) -> (u64, u64, String, usize) {
+    let mut s = Solver::init(problem, x0, c).expect("valid");
+    while s.history().len() < k && s.step(problem).is_some() {}
+    let text = toml::to_string(&s.save()).expect("state serialises");
+    drop(s);
+    let state: SolverState = toml::from_str(&text).expect("state deserialises");
+    let mut s = Solver::resume(problem, &state, c).expect("state loads");
+    while s.step(problem).is_some() {}
+    fingerprint(&s.summary(), s.theta())
+}
+
+fn configs() -> Vec<(&'static str, SolverConfig)> {
+    let mut lm = SolverConfig::lm();
+    lm.termination.max_iterations = 60;
+    let mut lm_qr = SolverConfig::lm_qr();
+    lm_qr.termination.max_iterations = 60;
+    let mut engd = SolverConfig::engd();
+    engd.termination.max_iterations = 40;
+    let mut gncg = SolverConfig::gncg();
+    gncg.gncg.jacobian = JacobianAccess::MatrixFree;
+    gncg.termination.max_iterations = 60;
+    let mut lbfgs = SolverConfig::lbfgs();
+    lbfgs.termination.max_iterations = 60;
+    let mut adam_lbfgs = SolverConfig::adam();
+    adam_lbfgs.adam.learning_rate = 1e-2;
+    adam_lbfgs.switch = Some(SwitchConfig {
+        after_iterations: 20,
+        then: Method::Lbfgs,
+    });
+    adam_lbfgs.termination.max_iterations = 60;
+    let mut out = vec![
+        ("lm", lm),
+        ("lm-qr", lm_qr),
+        ("engd", engd),
+        ("gncg-matrix-free", gncg),
+        ("lbfgs", lbfgs),
+        ("adam-lbfgs", adam_lbfgs),
+    ];
+    for (_, c) in &mut out {
+        c.threads = 1;
+        // Run the whole budget: no tolerance ends these solves early.
+        c.termination.relative_loss_change_tolerance = 0.0;
+        c.termination.gradient_tolerance = 0.0;
+        c.termination.step_tolerance = 0.0;
+    }
+    out
+}
+
+#[test]
+fn resumed_solves_are_bitwise_uninterrupted_ones() {
+    let problems = [
+        MghProblem::new(MghFunction::Rosenbrock, 2, 2),
+        MghProblem::new(MghFunction::Osborne1, 5, 33),
+        MghProblem::new(MghFunction::BrownDennis, 4, 20),
+    ];
+    let mut checked = 0;
+    for p in problems {
+        for (name, c) in configs() {
+            let mut problem = p;
+            let x0 = p.standard_start();
+            let reference = straight(&mut problem, &x0, &c);
+            for k in [1, 2, 3, 5, 8, 13, 19, 20, 21, 34] {
+                if k >= reference.3 {
+                    continue;
+                }
+                let got = split(&mut problem, &x0, &c, k);
+                assert_eq!(got, reference, "{} {name}: split at {k}", p.name());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} splits checked");
+}
+
+#[test]
+fn a_split_after_a_rejection_reuses_the_prepared_iterate() {
+    // LM from Rosenbrock's standard start rejects trials early on: find a k right after
+    // a rejection (the saved iterate's factorisation is still valid) and check it.
+    let mut problem = MghProblem::new(MghFunction::Rosenbrock, 2, 2);
+    let x0 = problem.standard_start();
+    let mut c = configs().remove(0).1;
+    c.lm.damping.initial_lambda = 1e-8;
+    let mut s = Solver::init(&mut problem, &x0, &c).unwrap();
+    while s.step(&mut problem).is_some() {}
+    let k = s
+        .history()
+        .iter()
+        .position(|r| !r.accepted())
+        .expect("some trial is rejected")
+        + 1;
+    let reference = straight(&mut problem, &x0, &c);
+    assert_eq!(split(&mut problem, &x0, &c, k), reference);
+    let mut s = Solver::init(&mut problem, &x0, &c).unwrap();
+    while s.history().len() < k && s.step(&mut problem).is_some() {}
+    assert!(!s.save().iterate.needs_linearization);
+}
+
+#[test]
+fn a_state_for_another_problem_or_method_is_refused() {
+    let mut rosen = MghProblem::new(MghFunction::Rosenbrock, 2, 2);
+    let x0 = rosen.standard_start();
+    let mut s = Solver::init(&mut rosen, &x0, &SolverConfig::lm()).unwrap();
+    s.step(&mut rosen);
+    let state = s.save();
+    let mut other = MghProblem::new(MghFunction::HelicalValley, 3, 3);
+    assert!(Solver::resume(&mut other, &state, &SolverConfig::lm()).is_err());
+    let e = Solver::resume(&mut rosen, &state, &SolverConfig::engd())
+        .err()
+        .expect("method mismatch");
+    assert!(e.to_string().contains("Lm"), "{e}");
+    let mut bad = SolverConfig::lm();
+    bad.termination.max_iterations = 0;
+    assert!(Solver::resume(&mut rosen, &state, &bad).is_err());
+    let mut wrong = state.clone();
+    wrong.phase.control.part = "log_grid".into();
+    assert!(Solver::resume(&mut rosen, &wrong, &SolverConfig::lm()).is_err());
+}

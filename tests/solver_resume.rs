@@ -1,0 +1,62 @@
+//! Save and resume on poisson2d: `k` iterations, [`Solver::save`], a round trip of the
+//! state through TOML text, [`Solver::resume`] into a fresh solver, and the rest of the
+//! budget give θ, the history (times excepted) and the stop reason of the
+//! uninterrupted run, bit for bit, for lm, lm-qr, engd, lbfgs and adam→lbfgs.
+//!
+//! Single-thread rayon pool and `threads = 1`: the engine's `Jᵀw` reduces in a
+//! thread-dependent order.
+
+use pinn::presets::preset;
+use pinn_solvers::config::SwitchConfig;
+use pinn_solvers::test_problems::snapshot::{hash_floats, hash_history};
+use pinn_solvers::{Method, Solver, SolverState};
+use std::path::Path;
+
+#[test]
+fn poisson2d_resumes_bitwise() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let problem = pinn::problem::load_problem(&root.join("problems/poisson2d.toml"))
+        .expect("poisson2d loads");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool")
+        .install(|| {
+            for name in ["lm", "lm-qr", "engd", "lbfgs", "adam-lbfgs"] {
+                let mut config = preset(name).expect("preset");
+                config.threads = 1;
+                config.termination.max_iterations = 30;
+                if name == "adam-lbfgs" {
+                    config.switch = Some(SwitchConfig {
+                        after_iterations: 10,
+                        then: Method::Lbfgs,
+                    });
+                }
+                let theta0 = problem.initial_params();
+                let mut model = problem.residual_model();
+                let mut s = Solver::init(&mut model, &theta0, &config).expect("valid");
+                while s.step(&mut model).is_some() {}
+                let want = (
+                    hash_floats(s.theta()),
+                    hash_history(&s.summary()),
+                    format!("{:?}", s.summary().termination),
+                );
+                for k in [7, 13] {
+                    let mut model = problem.residual_model();
+                    let mut s = Solver::init(&mut model, &theta0, &config).expect("valid");
+                    while s.history().len() < k && s.step(&mut model).is_some() {}
+                    let text = toml::to_string(&s.save()).expect("serialises");
+                    let state: SolverState = toml::from_str(&text).expect("deserialises");
+                    let mut model = problem.residual_model();
+                    let mut s = Solver::resume(&mut model, &state, &config).expect("loads");
+                    while s.step(&mut model).is_some() {}
+                    let got = (
+                        hash_floats(s.theta()),
+                        hash_history(&s.summary()),
+                        format!("{:?}", s.summary().termination),
+                    );
+                    assert_eq!(got, want, "{name}: split at {k}");
+                }
+            }
+        });
+}
