@@ -27,10 +27,10 @@ use crate::descent::{Descent, Linearization, Meter};
 use crate::linalg::{self, LinearSolveError};
 use crate::presets::{self, Pairing};
 use crate::problem::{LeastSquares, half_squared_norm};
-use crate::record::{EvaluationCounts, IterationRecord, SolveSummary, StepOutcome, TimeSplit};
+use crate::record::{IterationRecord, SolveSummary, StepOutcome, TimeSplit};
 use crate::state::{Budget, Iterate, Ledger, PhaseState, SolverState, StateError};
 use crate::termination::TerminationReason;
-use crate::trial::{LoopTrials, Workspace, move_along, norm2};
+use crate::trial::{LoopTrials, Workspace, move_along, norm_inf, norm2};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use std::ops::ControlFlow;
@@ -62,13 +62,6 @@ pub struct Solver<'o> {
     start: Instant,
     stop: Arc<AtomicBool>,
     observer: Option<Observer<'o>>,
-}
-
-fn norm_inf(x: &[f64]) -> f64 {
-    x.iter().fold(
-        0.0,
-        |m: f64, v| if v.is_nan() { f64::NAN } else { m.max(v.abs()) },
-    )
 }
 
 impl<'o> Solver<'o> {
@@ -424,24 +417,10 @@ impl<'o> Solver<'o> {
         record.total_time = self.ledger.earlier_seconds + self.start.elapsed().as_secs_f64();
         self.ledger.time.add(&time);
         self.ledger.iteration += 1;
-        match record.outcome {
-            StepOutcome::Accepted => {
-                self.ledger.accepted += 1;
-                self.ledger.consecutive_invalid = 0;
-            }
-            StepOutcome::Rejected => {
-                self.ledger.rejected += 1;
-                self.ledger.consecutive_invalid = 0;
-            }
-            StepOutcome::Invalid(_) => {
-                self.ledger.invalid += 1;
-                self.ledger.consecutive_invalid += 1;
-                if self.ledger.consecutive_invalid
-                    >= self.config.termination.max_consecutive_invalid_steps
-                {
-                    self.finish(TerminationReason::TooManyInvalidSteps);
-                }
-            }
+        self.ledger.tally(record.outcome);
+        if self.ledger.consecutive_invalid >= self.config.termination.max_consecutive_invalid_steps
+        {
+            self.finish(TerminationReason::TooManyInvalidSteps);
         }
         if let Some(obs) = self.observer.as_mut()
             && obs(&record, &self.iterate.theta).is_break()
@@ -602,24 +581,11 @@ pub fn solve<P: LeastSquares>(
             theta.copy_from_slice(s.theta());
             s.summary()
         }
-        Err(e) => SolveSummary {
-            termination: TerminationReason::InvalidConfig(e.to_string()),
-            initial_loss: f64::NAN,
-            final_loss: f64::NAN,
-            iterations: 0,
-            history: Vec::new(),
-            methods: vec![config.method],
-            linear_solver_given: None,
-            linear_solver_used: None,
-            n_params: problem.n_params(),
-            n_residuals: problem.n_residuals(),
-            threads: config.threads,
-            accepted_steps: 0,
-            rejected_steps: 0,
-            invalid_steps: 0,
-            evaluations: EvaluationCounts::default(),
-            time: TimeSplit::default(),
-            total_time: 0.0,
-        },
+        Err(e) => SolveSummary::not_started(
+            TerminationReason::InvalidConfig(e.to_string()),
+            config,
+            problem.n_residuals(),
+            problem.n_params(),
+        ),
     }
 }

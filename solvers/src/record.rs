@@ -1,5 +1,5 @@
 //! The per-iteration record and the end-of-solve summary (Ceres `Summary` /
-//! `FullReport`, STYLE.md L11). The same [`IterationRecord`] feeds the live log, the
+//! `FullReport`). The same [`IterationRecord`] feeds the live log, the
 //! history written to disk and an argmin adapter.
 
 use crate::config::{LinearSolverKind, Method};
@@ -41,7 +41,8 @@ pub enum StepOutcome {
     Invalid(InvalidReason),
 }
 
-/// Why a trial was invalid (Ceres `StepIsInvalid`, STYLE.md L5).
+/// Why a trial was invalid (Ceres `StepIsInvalid`): a trial that cannot be judged is
+/// never taken, and the reason is logged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InvalidReason {
     /// The linear solver failed (non-positive pivot, singular triangular factor, …).
@@ -179,6 +180,35 @@ pub struct SolveSummary {
 }
 
 impl SolveSummary {
+    /// The summary of a solve that stopped before its first evaluation (e.g. an
+    /// invalid configuration).
+    pub fn not_started(
+        termination: TerminationReason,
+        config: &crate::config::SolverConfig,
+        n_residuals: usize,
+        n_params: usize,
+    ) -> Self {
+        Self {
+            termination,
+            initial_loss: f64::NAN,
+            final_loss: f64::NAN,
+            iterations: 0,
+            history: Vec::new(),
+            methods: vec![config.method],
+            linear_solver_given: None,
+            linear_solver_used: None,
+            n_params,
+            n_residuals,
+            threads: config.threads,
+            accepted_steps: 0,
+            rejected_steps: 0,
+            invalid_steps: 0,
+            evaluations: EvaluationCounts::default(),
+            time: TimeSplit::default(),
+            total_time: 0.0,
+        }
+    }
+
     /// Whether the returned θ can be used (see [`TerminationReason::is_solution_usable`]).
     pub fn is_solution_usable(&self) -> bool {
         self.termination.is_solution_usable()

@@ -15,7 +15,7 @@
 //! generator) stays with the problem.
 
 use crate::config::Method;
-use crate::record::{EvaluationCounts, IterationRecord, TimeSplit};
+use crate::record::{EvaluationCounts, IterationRecord, StepOutcome, TimeSplit};
 use crate::termination::TerminationReason;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -222,6 +222,22 @@ pub struct Ledger {
     pub methods: Vec<Method>,
     /// One record per iteration.
     pub history: Vec<IterationRecord>,
+}
+
+impl Ledger {
+    /// Counts one iteration's outcome.
+    pub fn tally(&mut self, outcome: StepOutcome) {
+        match outcome {
+            StepOutcome::Accepted => self.accepted += 1,
+            StepOutcome::Rejected => self.rejected += 1,
+            StepOutcome::Invalid(_) => self.invalid += 1,
+        }
+        if matches!(outcome, StepOutcome::Invalid(_)) {
+            self.consecutive_invalid += 1;
+        } else {
+            self.consecutive_invalid = 0;
+        }
+    }
 }
 
 /// What the stop tests measure against.

@@ -55,6 +55,14 @@ pub fn norm2(x: &[f64]) -> f64 {
     faer::ColRef::from_slice(x).norm_l2()
 }
 
+/// `‖x‖∞`, NaN if any entry is NaN.
+pub fn norm_inf(x: &[f64]) -> f64 {
+    x.iter().fold(
+        0.0,
+        |m: f64, v| if v.is_nan() { f64::NAN } else { m.max(v.abs()) },
+    )
+}
+
 /// `½ Σ (rᵢ − rᵢ⁺)(rᵢ + rᵢ⁺) = L − L⁺` without subtracting two large sums.
 pub fn actual_reduction(r: &[f64], r_new: &[f64]) -> f64 {
     0.5 * r

@@ -36,10 +36,10 @@
 //! ```
 //!
 //! # Why a hand-written parser rather than exmex
-//! ECOSYSTEM.md §4 recommends exmex 0.21 (symbolic partials, 43 ns/eval). Its error type
+//! The exmex crate (0.21: symbolic partials, 43 ns/eval) was the candidate. Its error type
 //! `ExError` carries only a message string, no position, so it cannot give the column
-//! the problem-file errors must show (issue 4: file:line:column and the column inside
-//! the string). Its symbol model also does not fit: lowercase `pi` is a variable, and
+//! the problem-file errors must show (file:line:column, and the column inside the
+//! string). Its symbol model also does not fit: lowercase `pi` is a variable, and
 //! `lap(u)`/`d(u, x)` take an output *name*, not a value, so they cannot be exmex
 //! functions. The language is small (a Pratt parser of ~300 lines), and the partials
 //! need no symbolic algebra: a reverse sweep over the compiled tape gives them exactly

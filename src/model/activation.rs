@@ -1,7 +1,7 @@
 //! Smooth activation functions with their first three derivatives.
 //!
-//! The Taylor jets in `x` need `σ`, `σ'` and `σ''` (ARCHITECTURE.md, "Derivatives in x":
-//! `h'' = σ'(z) z'' + σ''(z) z' z'`); a tangent in `θ` through the second-order jets
+//! The Taylor jets in `x` need `σ`, `σ'` and `σ''` (by the chain
+//! rule `h'' = σ'(z) z'' + σ''(z) z' z'`); a tangent in `θ` through the second-order jets
 //! (the forward-mode `J·v`) differentiates `σ''` once more, hence `σ'''`. All four are
 //! closed forms, evaluated in a numerically stable way.
 

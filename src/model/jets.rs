@@ -1,7 +1,7 @@
 //! Forward-mode Taylor jets in `x` for one chunk of points, and the elementwise
 //! activation rules of the jets, their adjoint and their tangent.
 //!
-//! For a hidden layer `z = W h + b`, `h⁺ = σ(z)` (ARCHITECTURE.md, "Derivatives in x"):
+//! For a hidden layer `z = W h + b`, `h⁺ = σ(z)`, the derivatives in `x` propagate as
 //!
 //! ```text
 //!     z'_j = W h'_j                 h⁺'_j  = σ'(z) z'_j

@@ -1,7 +1,7 @@
 //! The parallel drivers: channel values, residuals, the exact Jacobian, `J·v` and `Jᵀ·w`,
 //! over chunks of points.
 //!
-//! # The Jacobian without a tape (ARCHITECTURE.md, "Derivatives in θ")
+//! # The Jacobian without a tape
 //! A residual `F(x, c_1(θ), …, c_K(θ))` has the Jacobian row `Σ_k a_k ∂c_k/∂θ` with
 //! `a_k = ∂F/∂c_k`, i.e. the gradient of `s = Σ_k a_k c_k` at fixed `a`. The jets are a
 //! fixed computation (per layer one product `Z = S Wᵀ + b`, then the elementwise jet rule

@@ -8,8 +8,7 @@
 //!
 //! How: forward-mode Taylor jets batched over points (one matrix product per layer over
 //! all points and derivative slots, [`jets`]), and a tape-free reverse sweep over that
-//! fixed computation for the Jacobian rows ([`kernel`]). ARCHITECTURE.md, "Derivatives in
-//! x" and "Derivatives in θ".
+//! fixed computation for the Jacobian rows ([`kernel`]).
 
 pub mod activation;
 pub mod init;

@@ -1,6 +1,6 @@
 //! Residual blocks: a set of points, a residual kind and a weight.
 //!
-//! With `N_b` points in block `b` and weight `w_b` (ARCHITECTURE.md, "Residual blocks"),
+//! With `N_b` points in block `b` and weight `w_b`,
 //!
 //! ```text
 //! r_b,e,i = sqrt(w_b / N_b) · F_b,e(x_i, u, ∂u, ∂²u)(θ),     L(θ) = ½ Σ_b Σ_e Σ_i r_b,e,i²

@@ -1,8 +1,8 @@
 //! Derivative channels: the quantities `D_k u_θ(x)` a residual reads.
 //!
 //! A residual `F(x, c_1(θ), …, c_K(θ))` depends on the network only through its
-//! channels, so the engine computes exactly the channels the residual blocks ask for
-//! (ARCHITECTURE.md, "Derivatives in θ").
+//! channels, so the engine computes exactly the channels the residual blocks ask for, and
+//! the Jacobian row is `Σ_k (∂F/∂c_k) ∂c_k/∂θ`.
 
 /// A set of input variables, as a bit mask over variable indices (bit `i` = variable `i`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,7 +2,7 @@
 //! [`num_traits::Float`].
 //!
 //! Why our own type: a residual written in Rust is generic over `S: Float`, and the
-//! engine needs `∂F/∂c_k` (ARCHITECTURE.md, "Derivatives in θ"). Evaluating `F` with
+//! engine needs `∂F/∂c_k` for the Jacobian rows `Σ_k (∂F/∂c_k) ∂c_k/∂θ`. Evaluating `F` with
 //! `c_k = c_k + 1·ε` and every other channel constant gives `F + (∂F/∂c_k) ε`
 //! (forward-mode automatic differentiation; Griewank & Walther, *Evaluating
 //! Derivatives*, 2nd ed., ch. 3). The dual types of the `num-dual` crate do not implement

@@ -5,7 +5,7 @@
 //! on `f64` it gives `F`; evaluated on [`Dual`] with channel `k` seeded (`c_k + 1·ε`,
 //! the others constant) it gives `F + (∂F/∂c_k) ε`. [`RustResidual`] does `K` such passes
 //! per point (one tangent per pass), which is exact to rounding and needs no symbolic
-//! work (ARCHITECTURE.md, "Derivatives in θ": `∂r/∂θ = Σ_k (∂F/∂c_k) ∂c_k/∂θ`).
+//! work (the chain rule `∂r/∂θ = Σ_k (∂F/∂c_k) ∂c_k/∂θ`).
 
 use num_traits::Float;
 

@@ -2,7 +2,7 @@
 //!
 //! `r(θ)` stacks the blocks' rows (block by block; inside a block equation-major, see
 //! [`super::block`]), each scaled by `sqrt(w_b / N_b)`, so that
-//! `L(θ) = ½‖r‖² = ½ Σ_b w_b Σ_e mean_i F_b,e(x_i)²` (ARCHITECTURE.md, "Residual blocks").
+//! `L(θ) = ½‖r‖² = ½ Σ_b w_b Σ_e mean_i F_b,e(x_i)²`.
 //!
 //! The Jacobian row of `r_i = s F(x_i, c_i(θ))` is `s Σ_k (∂F/∂c_k) ∂c_ik/∂θ`: the
 //! engine's kernel gets `∂F/∂c` from a seed closure and writes the row. `J·v` contracts

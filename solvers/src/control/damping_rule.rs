@@ -1,6 +1,6 @@
 //! Damping rules: how λ in `min ‖Jδ + r‖² + λ‖D̃δ‖²` follows the reduction ratio ρ.
 //!
-//! Pure state machines with no linear algebra (STYLE.md L3, after Ceres's
+//! Pure state machines with no linear algebra (after Ceres's
 //! `TrustRegionStrategy::StepAccepted/StepRejected/StepIsInvalid`), so that they can be
 //! tested as exact scripted sequences. λ is clamped to `[min, max]`; a rejection or
 //! invalid step at `max` is how the loop detects that it has stalled.

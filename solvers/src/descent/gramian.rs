@@ -1,7 +1,7 @@
 //! The ENGD direction `−G⁺∇L`, `G = JᵀJ` (Müller & Zeinhofer, ICML 2023), scaled by
 //! the line-search step η: `step(η) = −η G⁺∇L`.
 //!
-//! Two variants (ARCHITECTURE.md): the spectral pseudo-inverse with a rank cutoff
+//! Two variants: the spectral pseudo-inverse with a rank cutoff
 //! ([`crate::linalg::pinv`]), in parameter space or — when `N < P` — sample space; or a
 //! small Tikhonov shift `(G + εI)⁻¹∇L`, solved by Cholesky of `G + εI` or by the
 //! Woodbury form `Jᵀ(JJᵀ + εI)⁻¹r` (Guzmán-Cordero et al. 2025).

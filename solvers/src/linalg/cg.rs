@@ -1,4 +1,5 @@
-//! Preconditioned conjugate gradients, matrix-free, allocation-free (STYLE.md L7).
+//! Preconditioned conjugate gradients, matrix-free, allocation-free (the
+//! scratch vectors are allocated once by the caller and reused for every solve).
 //!
 //! # Math
 //! Solves `Ax = b` for SPD `A` given only `v ↦ Av` (Hestenes & Stiefel 1952), with a
