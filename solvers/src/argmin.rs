@@ -208,7 +208,8 @@ impl<P: LeastSquares> Jacobian for ArgminProblem<P> {
 /// Budgets and the user map onto argmin's own (`MaxIterations → MaxItersReached`,
 /// `TimeLimit → Timeout`, `UserStop → Interrupt`, `LossTolerance →
 /// TargetCostReached`); the convergence tests map to `SolverConverged`; the rest
-/// (stalled, invalid steps, non-finite iterate, bad configuration) to
+/// (stalled, invalid steps, failed preparation, non-finite iterate, bad
+/// configuration) to
 /// `SolverExit(message)`, which keeps our explanation.
 pub fn termination_to_argmin(reason: &TerminationReason) -> ArgminReason {
     match reason {
@@ -221,6 +222,7 @@ pub fn termination_to_argmin(reason: &TerminationReason) -> ArgminReason {
         | TerminationReason::StepTolerance => ArgminReason::SolverConverged,
         TerminationReason::Stalled
         | TerminationReason::TooManyInvalidSteps
+        | TerminationReason::PreparationFailed
         | TerminationReason::NonFiniteIterate
         | TerminationReason::InvalidConfig(_) => ArgminReason::SolverExit(reason.message()),
     }

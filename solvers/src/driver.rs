@@ -324,7 +324,7 @@ impl<'o> Solver<'o> {
         match prepared {
             Ok(()) => {}
             Err(LinearSolveError::NonFinite) => return Err(TerminationReason::NonFiniteIterate),
-            Err(_) => return Err(TerminationReason::TooManyInvalidSteps),
+            Err(_) => return Err(TerminationReason::PreparationFailed),
         }
         it.needs_linearization = false;
         if fresh && ginf <= self.config.termination.gradient_tolerance * it.initial_gradient_inf {

@@ -20,6 +20,11 @@ pub enum TerminationReason {
     /// No further progress is possible in floating point: λ reached its cap while
     /// trials kept failing, or a line search found no decrease.
     Stalled,
+    /// The descent could not be prepared at the iterate: a factorisation or
+    /// eigendecomposition of the linear model failed (not for a non-finite input,
+    /// which is [`TerminationReason::NonFiniteIterate`]). θ is the last accepted
+    /// iterate.
+    PreparationFailed,
     /// Too many invalid trials in a row (non-finite residuals, failed factorisation,
     /// non-positive predicted reduction).
     TooManyInvalidSteps,
@@ -66,6 +71,11 @@ impl TerminationReason {
             Self::TooManyInvalidSteps => {
                 "too many consecutive invalid steps (non-finite residuals, failed factorisation or non-positive predicted \
                  reduction); check the problem for NaN regions or try a larger initial λ"
+                    .into()
+            }
+            Self::PreparationFailed => {
+                "the descent could not be prepared at the iterate (a factorisation or eigendecomposition failed); \
+                 try another linear solver or a regularised variant"
                     .into()
             }
             Self::UserStop => "stopped by the user".into(),
