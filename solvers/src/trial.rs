@@ -149,6 +149,7 @@ impl Trials for LoopTrials<'_> {
         let norm = norm2(&ws.delta);
         Ok(StepInfo {
             norm,
+            scaled_norm: self.descent.scaled_norm(&ws.delta),
             inner_iterations: inner,
             first_length: self.descent.first_step_length(norm),
         })
@@ -161,6 +162,10 @@ impl Trials for LoopTrials<'_> {
             .zip(&self.ws.delta)
             .map(|(g, d)| g * d)
             .sum()
+    }
+
+    fn iterate_scaled_norm(&self) -> f64 {
+        self.descent.scaled_norm(self.theta)
     }
 
     fn predicted_reduction(&mut self) -> f64 {

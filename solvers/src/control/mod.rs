@@ -97,6 +97,8 @@ pub enum Purpose {
 pub struct StepInfo {
     /// `‖δ‖₂`.
     pub norm: f64,
+    /// `‖D̃δ‖₂` in the metric the descent damps (see [`crate::descent::Descent::scaled_norm`]).
+    pub scaled_norm: f64,
     /// Inner iterations of the solve (CG iterations; 0 for direct solvers).
     pub inner_iterations: usize,
     /// The length a line search should try first along this step (1, or the
@@ -137,6 +139,8 @@ pub trait Trials {
     fn compute_step(&mut self, boldness: Boldness) -> Result<StepInfo, InvalidReason>;
     /// `∇L(θ)ᵀδ` for the current step.
     fn slope(&self) -> f64;
+    /// `‖D̃θ‖₂` of the iterate, in the descent's damping metric.
+    fn iterate_scaled_norm(&self) -> f64;
     /// The Gauss–Newton model decrease `−(Jδ)ᵀ(r + Jδ/2)` of the current step (one
     /// `J·δ`).
     fn predicted_reduction(&mut self) -> f64;
@@ -308,6 +312,7 @@ pub(crate) mod fake {
                 gradient_norm: 1.0,
                 step: Ok(StepInfo {
                     norm: 1.0,
+                    scaled_norm: 1.0,
                     inner_iterations: 0,
                     first_length: 1.0,
                 }),
@@ -338,6 +343,9 @@ pub(crate) mod fake {
         }
         fn slope(&self) -> f64 {
             self.slope
+        }
+        fn iterate_scaled_norm(&self) -> f64 {
+            self.theta_norm
         }
         fn predicted_reduction(&mut self) -> f64 {
             self.predicted

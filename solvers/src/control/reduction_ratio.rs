@@ -230,6 +230,7 @@ mod tests {
         let mut t = FakeTrials::new(4.0, |_| Some((5.0, 0.0)));
         t.step = Ok(StepInfo {
             norm: 1e-20,
+            scaled_norm: 1e-20,
             inner_iterations: 3,
             first_length: 1.0,
         });

@@ -147,6 +147,7 @@ mod tests {
         t.slope = -0.5;
         t.step = Ok(StepInfo {
             norm: 4.0,
+            scaled_norm: 4.0,
             inner_iterations: 0,
             first_length: 0.25,
         });

@@ -92,6 +92,11 @@ pub trait Descent {
         let _ = step_norm;
         1.0
     }
+    /// `‖D̃x‖₂` in the metric the descent damps (for a trust-region bound on the
+    /// step); the Euclidean norm unless the descent scales its damping.
+    fn scaled_norm(&self, x: &[f64]) -> f64 {
+        faer::ColRef::from_slice(x).norm_l2()
+    }
     /// No decrease exists along the last direction: start afresh (forget memory) and
     /// return `true`, or return `false` when a fresh start would give the same
     /// direction (the solve then stalls).
