@@ -29,6 +29,10 @@ pub mod test_problems;
 
 pub use config::{ConfigError, Method, SolverConfig};
 pub use driver::{Observer, Solver, solve};
+/// The faer version this crate is built on: [`LeastSquares::residuals_and_jacobian`]
+/// writes into a [`faer::MatMut`], so implement it with `pinn_solvers::faer` and no
+/// separate (possibly mismatched) faer dependency is needed.
+pub use faer;
 pub use problem::{LeastSquares, Objective, half_squared_norm};
 pub use record::{IterationRecord, SolveSummary};
 pub use termination::TerminationReason;
