@@ -14,7 +14,14 @@
 //!   space), CG and the spectral pseudo-inverse;
 //! - [`config`], [`termination`], [`record`]: options, stop reasons, history and
 //!   summary.
+//!
+//! # Cargo features
+//! - `argmin` (on by default): the `pinn_solvers::argmin` module and the
+//!   `impl_argmin_problem!` macro, which run our solvers inside argmin's `Executor` and
+//!   make any [`LeastSquares`] problem an argmin problem. Without it
+//!   (`default-features = false`) the crate does not depend on argmin.
 
+#[cfg(feature = "argmin")]
 pub mod argmin;
 pub mod config;
 pub mod control;
