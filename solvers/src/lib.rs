@@ -1,10 +1,6 @@
-//! `pinn-solvers`: optimisation only. The input is a [`LeastSquares`] problem
-//! (residuals, Jacobian into a caller-owned faer matrix, `J·v`, `Jᵀ·w`) or an
-//! [`Objective`]; this crate never mentions PDEs.
+#![doc = include_str!("../README.md")]
 //!
-//! The loss of a least-squares problem is `L(θ) = ½‖r(θ)‖²`.
-//!
-//! # Layout
+//! ## Layout
 //! - [`driver`]: the one solve loop ([`Solver`] step-wise, [`solve`] monolithic);
 //! - [`descent`]: directions (damped Gauss–Newton, truncated CG, ENGD Gramian,
 //!   L-BFGS two-loop, Adam);
@@ -12,14 +8,13 @@
 //!   the Moré–Thuente search in [`quasi_newton`]);
 //! - [`linalg`]: the augmented-system linear solvers (QR, normal Cholesky, sample
 //!   space), CG and the spectral pseudo-inverse;
+//! - [`problem`]: the inputs, [`LeastSquares`] and [`Objective`]; the loss of a
+//!   least-squares problem is `L(θ) = ½‖r(θ)‖²`;
 //! - [`config`], [`termination`], [`record`]: options, stop reasons, history and
-//!   summary.
-//!
-//! # Cargo features
-//! - `argmin` (on by default): the `pinn_solvers::argmin` module and the
-//!   `impl_argmin_problem!` macro, which run our solvers inside argmin's `Executor` and
-//!   make any [`LeastSquares`] problem an argmin problem. Without it
-//!   (`default-features = false`) the crate does not depend on argmin.
+//!   summary;
+//! - [`test_problems`]: NIST StRD nonlinear regression and Moré–Garbow–Hillstrom, with
+//!   their certified or known solutions;
+//! - `argmin` (feature `argmin`): the argmin adapter and `impl_argmin_problem!`.
 
 #[cfg(feature = "argmin")]
 pub mod argmin;
