@@ -1,5 +1,5 @@
 //! Solver configuration: one plain struct with nested per-method sections, deserialised
-//! with `deny_unknown_fields` and validated as a whole (STYLE.md L9, after Ceres's
+//! with `deny_unknown_fields` and validated as a whole (after Ceres's
 //! `Solver::Options::IsValid`, which reports field, value and violated constraint).
 
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,7 @@ pub struct DampingConfig {
     /// (Ceres: 1/min_trust_region_radius = 1e32).
     pub max_lambda: f64,
     /// Accept a trial when `actual > acceptance · predicted` (Ceres
-    /// `min_relative_decrease` = 1e-3; ARCHITECTURE.md uses 1e-4).
+    /// `min_relative_decrease` = 1e-3; the default here is 1e-4).
     pub acceptance: f64,
 }
 

@@ -1,5 +1,5 @@
 //! The per-iteration record and the end-of-solve summary (Ceres `Summary` /
-//! `FullReport`, STYLE.md L11). The same [`IterationRecord`] feeds the live log, the
+//! `FullReport`). The same [`IterationRecord`] feeds the live log, the
 //! history written to disk and an argmin adapter.
 
 use crate::config::{LinearSolverKind, Method};
@@ -41,7 +41,7 @@ pub enum StepOutcome {
     Invalid(InvalidReason),
 }
 
-/// Why a trial was invalid (Ceres `StepIsInvalid`, STYLE.md L5).
+/// Why a trial was invalid (Ceres `StepIsInvalid`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum InvalidReason {
     /// The linear solver failed (non-positive pivot, singular triangular factor, …).

@@ -1,4 +1,4 @@
-//! Preconditioned conjugate gradients, matrix-free, allocation-free (STYLE.md L7).
+//! Preconditioned conjugate gradients, matrix-free, allocation-free.
 //!
 //! # Math
 //! Solves `Ax = b` for SPD `A` given only `v ↦ Av` (Hestenes & Stiefel 1952), with a

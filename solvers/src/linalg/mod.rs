@@ -1,5 +1,5 @@
 //! Linear solvers behind one contract, the augmented system of Ceres's
-//! `LinearSolver::PerSolveOptions::D` (STYLE.md L6):
+//! `LinearSolver::PerSolveOptions::D`:
 //!
 //! ```text
 //!     δ = argmin_δ ‖Jδ + r‖² + λ‖D̃δ‖²   ⇔   (JᵀJ + λD̃²) δ = −Jᵀr.

@@ -9,7 +9,7 @@
 //!
 //! `Λ⁺` inverts only eigenvalues above `cutoff · λ_max` (default `dim · ε`, the usual
 //! numerical-rank threshold): without it, or a Tikhonov shift, the directions from the
-//! ill-conditioned PINN Gramian never converge (ARCHITECTURE.md, measured on poisson2d).
+//! ill-conditioned PINN Gramian never converge (measured on poisson2d).
 //!
 //! The default is the authors' own solve, `numpy`/`jax.numpy.linalg.lstsq(G, ∇L)` with
 //! `rcond = None` (`eps · max(M, N)` relative to the largest singular value of `G`, which
