@@ -1,7 +1,7 @@
-//! argmin as the boundary (issue 5): our problems and our solvers plug into argmin 0.11
-//! so that a user's argmin pipeline (observers, timeouts, Ctrl-C, their own solvers)
-//! runs them unchanged. Our own loop ([`crate::driver`]) stays the core (STYLE.md L12):
-//! every argmin iteration here is exactly one [`Solver::step`] of it.
+//! argmin as the boundary (cargo feature `argmin`, on by default): our problems and our
+//! solvers plug into argmin 0.11 so that a user's argmin pipeline (observers, timeouts,
+//! Ctrl-C, their own solvers) runs them unchanged. Our own loop ([`crate::driver`])
+//! stays the core: every argmin iteration here is exactly one [`Solver::step`] of it.
 //!
 //! # Problems
 //! Any [`LeastSquares`] problem `r: R^P → R^N` becomes an argmin problem with

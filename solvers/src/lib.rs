@@ -1,10 +1,6 @@
-//! `pinn-solvers`: optimisation only. The input is a [`LeastSquares`] problem
-//! (residuals, Jacobian into a caller-owned faer matrix, `J·v`, `Jᵀ·w`) or an
-//! [`Objective`]; this crate never mentions PDEs.
+#![doc = include_str!("../README.md")]
 //!
-//! The loss of a least-squares problem is `L(θ) = ½‖r(θ)‖²`.
-//!
-//! # Layout
+//! ## Layout
 //! - [`driver`]: the one solve loop ([`Solver`] step-wise, [`solve`] monolithic);
 //! - [`descent`]: directions (damped Gauss–Newton, truncated CG, ENGD Gramian,
 //!   L-BFGS two-loop, Adam) behind the [`descent::Descent`] trait;
@@ -15,9 +11,15 @@
 //! - [`state`]: the solver state as one serialisable value, for save and resume;
 //! - [`linalg`]: the augmented-system linear solvers (QR, normal Cholesky, sample
 //!   space), CG and the spectral pseudo-inverse;
+//! - [`problem`]: the inputs, [`LeastSquares`] and [`Objective`]; the loss of a
+//!   least-squares problem is `L(θ) = ½‖r(θ)‖²`;
 //! - [`config`], [`termination`], [`record`]: options, stop reasons, history and
-//!   summary.
+//!   summary;
+//! - [`test_problems`]: NIST StRD nonlinear regression and Moré–Garbow–Hillstrom, with
+//!   their certified or known solutions;
+//! - `argmin` (feature `argmin`): the argmin adapter and `impl_argmin_problem!`.
 
+#[cfg(feature = "argmin")]
 pub mod argmin;
 pub mod config;
 pub mod control;
@@ -34,6 +36,10 @@ mod trial;
 
 pub use config::{ConfigError, Method, SolverConfig};
 pub use driver::{Observer, Solver, solve};
+/// The faer version this crate is built on: [`LeastSquares::residuals_and_jacobian`]
+/// writes into a [`faer::MatMut`], so implement it with `pinn_solvers::faer` and no
+/// separate (possibly mismatched) faer dependency is needed.
+pub use faer;
 pub use problem::{LeastSquares, Objective, half_squared_norm};
 pub use record::{IterationRecord, SolveSummary};
 pub use state::{SolverState, StateError};

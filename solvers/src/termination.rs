@@ -30,16 +30,42 @@ pub enum TerminationReason {
     TooManyInvalidSteps,
     /// The user-stop flag was raised or the observer asked to stop.
     UserStop,
-    /// The loss or Jacobian at the current iterate is not finite (at θ₀, or after a
-    /// resample); nothing can be computed from here.
+    /// Nothing can be computed from the current iterate, because something evaluated
+    /// *at* it is not finite:
+    /// - the loss `L(θ₀)`, or an entry of θ₀ (found by
+    ///   [`Solver::init`](crate::Solver::init), so no iteration runs);
+    /// - the loss at the current θ after
+    ///   [`LeastSquares::resample`](crate::LeastSquares::resample) drew a new residual
+    ///   set;
+    /// - `r` or `J`, assembled at a freshly accepted iterate (and at θ₀ before the first
+    ///   trial, after a resample, after a method switch) by a method that uses the
+    ///   assembled Jacobian (LM, ENGD, GN-CG with assembled `J`);
+    /// - `‖∇L‖∞` at such an iterate, for every method (the only check of L-BFGS, Adam
+    ///   and matrix-free GN-CG, which never assemble `J`).
+    ///
+    /// A non-finite *trial* is never this: a trial point whose step `δ` or residuals
+    /// `r(θ + δ)` are not finite is never accepted (the trial is invalid, or a line
+    /// search moves away from it) and θ stays where it was
+    /// ([`TerminationReason::TooManyInvalidSteps`] if invalid trials keep coming).
     NonFiniteIterate,
     /// The configuration failed validation; no iteration was run.
     InvalidConfig(String),
 }
 
 impl TerminationReason {
-    /// Whether θ is a usable result: converged by some tolerance, or stopped by a budget
-    /// or the user with every accepted step a verified decrease.
+    /// Whether θ is a usable result: every reason but [`Self::NonFiniteIterate`] and
+    /// [`Self::InvalidConfig`].
+    ///
+    /// A usable θ is the last accepted iterate (θ₀ if no trial was accepted), finite and
+    /// with a finite loss, however the solve ended: converged, out of a budget, stalled,
+    /// stopped by the user or after too many invalid trials. It is not necessarily the
+    /// lowest loss seen. On a fixed residual set, LM, GN-CG and L-BFGS accept only steps
+    /// that decrease `L`, except that LM's Gauss–Newton polish (`lm.polish_threshold`)
+    /// accepts a step whose predicted decrease is below `polish_threshold · L` when it
+    /// lowers `‖∇L‖`, whether `L` went down or not; ENGD with
+    /// `engd.take_argmin_without_decrease` (the default) moves to the best grid point
+    /// even when that raises `L`; Adam takes every step whose residuals are finite. Whether
+    /// the run converged is [`Self::is_converged`].
     pub fn is_solution_usable(&self) -> bool {
         !matches!(self, Self::NonFiniteIterate | Self::InvalidConfig(_))
     }
@@ -80,7 +106,7 @@ impl TerminationReason {
             }
             Self::UserStop => "stopped by the user".into(),
             Self::NonFiniteIterate => {
-                "the loss or Jacobian at the current iterate is not finite; check θ₀ and the problem's residuals".into()
+                "the loss, residuals, Jacobian or gradient at the current iterate is not finite; check θ₀ and the problem's residuals and Jacobian".into()
             }
             Self::InvalidConfig(m) => format!("invalid configuration: {m}"),
         }

@@ -57,9 +57,17 @@ pub struct NistProblem {
 
 impl NistProblem {
     /// The problem of a parsed data set; fails if no model is coded for its name or
-    /// the file's parameter count disagrees with the model.
+    /// the file's parameter or predictor count disagrees with the model (every coded
+    /// model takes one predictor).
     pub fn new(data: &NistDataSet) -> Result<Self, NistError> {
         let model = NistModel::for_data_set(&data.name)?;
+        if data.n_predictors() != 1 {
+            return Err(NistError::PredictorCount {
+                name: data.name.clone(),
+                expected: 1,
+                found: data.n_predictors(),
+            });
+        }
         if model.n_params() != data.parameters.len() {
             return Err(NistError::ParameterCount {
                 name: data.name.clone(),
@@ -69,7 +77,7 @@ impl NistProblem {
         }
         Ok(NistProblem {
             model,
-            x: data.x.clone(),
+            x: data.x().to_vec(),
             y: data.y.clone(),
         })
     }
@@ -189,6 +197,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_second_predictor_is_an_error_for_a_one_predictor_model() {
+        let mut data = NistDataSet::load_named("BoxBOD").unwrap();
+        data.predictors.push(data.y.clone());
+        assert!(matches!(
+            NistProblem::new(&data),
+            Err(NistError::PredictorCount {
+                expected: 1,
+                found: 2,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -11,8 +11,19 @@
 //!
 //! Lines of the starting-values range read `b1 =  start1  start2  certified  std.dev.`;
 //! the certified-values range also holds `Residual Sum of Squares:  <value>`; each line
-//! of the data range reads `y x`. Line numbers are 1-based. Everything is read from
-//! those ranges, so the parser does not depend on the column layout of the header text.
+//! of the data range reads `y x` for one predictor, `y x1 x2 … xk` for `k`. Line numbers
+//! are 1-based. Everything is read from those ranges, so the parser does not depend on
+//! the column layout of the header text, with one exception: the number of predictors
+//! `k` comes from the header line that states it,
+//!
+//! ```text
+//! Data:          1 Response   (y = dialectric breakdown strength)
+//!                2 Predictors (x1 = time; x2 = temperature)
+//! ```
+//!
+//! (`1 Predictor (x)`, `1 Predictor Variable (x = pressure)`, … in the single-predictor
+//! sets), and without such a line from the first data row. Every data row must then
+//! hold exactly `1 + k` numbers.
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +42,8 @@ pub enum NistError {
     /// A header field the format requires is absent.
     #[error("missing header field `{0}`")]
     MissingField(&'static str),
-    /// A line does not have the form its range requires.
+    /// A line does not have the form its range requires (a data row with the wrong
+    /// number of columns included).
     #[error("line {line}: {message}")]
     Malformed {
         /// 1-based line number in the file.
@@ -42,6 +54,16 @@ pub enum NistError {
     /// No model function is coded for this data set name.
     #[error("unknown data set `{0}`: no model function is coded for it")]
     UnknownDataSet(String),
+    /// The data set has a different number of predictors than the coded model takes.
+    #[error("data set `{name}`: the file has {found} predictors, the model takes {expected}")]
+    PredictorCount {
+        /// Data set name.
+        name: String,
+        /// Predictors the coded model takes.
+        expected: usize,
+        /// Predictor columns in the file.
+        found: usize,
+    },
     /// The file lists a different number of parameters than the coded model has.
     #[error("data set `{name}`: the file lists {found} parameters, the model has {expected}")]
     ParameterCount {
@@ -109,8 +131,10 @@ pub struct NistDataSet {
     pub parameters: Vec<NistParameter>,
     /// Certified residual sum of squares `Σ (y_i − f(x_i; b*))²`.
     pub certified_rss: f64,
-    /// Predictor values.
-    pub x: Vec<f64>,
+    /// Predictor values by column: `predictors[j][i]` is predictor `j + 1` (`x` of a
+    /// single-predictor set, `x1, x2, …` otherwise) of observation `i`. At least one
+    /// column, each as long as [`NistDataSet::y`].
+    pub predictors: Vec<Vec<f64>>,
     /// Responses.
     pub y: Vec<f64>,
 }
@@ -170,6 +194,39 @@ fn line_range(lines: &[&str], label: &'static str) -> Result<(usize, usize), Nis
         return Ok((first, last));
     }
     Err(NistError::MissingField(label))
+}
+
+/// `k` of the header line `k Predictor…` (`1 Predictor (x)`, `2 Predictors (x1, x2)`,
+/// `1 Predictor Variable (x = …)`), if `header` has one.
+fn stated_predictors(header: &[&str]) -> Result<Option<usize>, NistError> {
+    for (k, line) in header.iter().enumerate() {
+        let line = line.trim_start();
+        let line = line.strip_prefix("Data:").unwrap_or(line);
+        let mut words = line.split_whitespace();
+        let (Some(count), Some(word)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if !word.starts_with("Predictor") {
+            continue;
+        }
+        return match count.parse::<usize>() {
+            Ok(c) if c > 0 => Ok(Some(c)),
+            _ => Err(NistError::Malformed {
+                line: k + 1,
+                message: format!("`{count}` is not a positive number of predictors"),
+            }),
+        };
+    }
+    Ok(None)
+}
+
+/// `y x1 … xk` as written in a message (`y x` for one predictor).
+fn row_form(k: usize) -> String {
+    if k == 1 {
+        "y x".into()
+    } else {
+        (1..=k).fold("y".to_string(), |s, j| format!("{s} x{j}"))
+    }
 }
 
 fn parse_parameter(line: &str, number: usize) -> Result<NistParameter, NistError> {
@@ -242,21 +299,42 @@ impl NistDataSet {
             })?;
 
         let (d_first, d_last) = line_range(&lines, "Data")?;
-        let mut x = Vec::with_capacity(d_last - d_first + 1);
-        let mut y = Vec::with_capacity(d_last - d_first + 1);
+        let stated = stated_predictors(&lines[..d_first - 1])?;
+        let rows = d_last - d_first + 1;
+        let mut predictors: Vec<Vec<f64>> = Vec::new();
+        let mut y = Vec::with_capacity(rows);
         for n in d_first..=d_last {
             let values = lines[n - 1]
                 .split_whitespace()
                 .map(|t| parse_number(t, n))
                 .collect::<Result<Vec<_>, _>>()?;
-            if values.len() != 2 {
+            // Without a stated count, the first row sets it (at least one predictor).
+            let k = stated.unwrap_or_else(|| {
+                if predictors.is_empty() {
+                    values.len().saturating_sub(1).max(1)
+                } else {
+                    predictors.len()
+                }
+            });
+            if values.len() != 1 + k {
                 return Err(NistError::Malformed {
                     line: n,
-                    message: format!("expected `y x`, found {} numbers", values.len()),
+                    message: format!(
+                        "expected `{}` ({} numbers), found {} numbers in `{}`",
+                        row_form(k),
+                        1 + k,
+                        values.len(),
+                        lines[n - 1].trim()
+                    ),
                 });
             }
+            if predictors.is_empty() {
+                predictors = (0..k).map(|_| Vec::with_capacity(rows)).collect();
+            }
             y.push(values[0]);
-            x.push(values[1]);
+            for (column, &v) in predictors.iter_mut().zip(&values[1..]) {
+                column.push(v);
+            }
         }
 
         Ok(NistDataSet {
@@ -264,7 +342,7 @@ impl NistDataSet {
             difficulty,
             parameters,
             certified_rss,
-            x,
+            predictors,
             y,
         })
     }
@@ -295,6 +373,39 @@ impl NistDataSet {
     /// The certified parameter values.
     pub fn certified(&self) -> Vec<f64> {
         self.parameters.iter().map(|p| p.certified).collect()
+    }
+
+    /// Number of predictor columns (1 for every data set in [`DATA_SETS`]).
+    pub fn n_predictors(&self) -> usize {
+        self.predictors.len()
+    }
+
+    /// Number of observations (data rows).
+    pub fn n_observations(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Predictor `j + 1` of every observation (`predictor(0)` is `x` or `x1`).
+    ///
+    /// # Panics
+    /// If `j ≥ n_predictors()`.
+    pub fn predictor(&self, j: usize) -> &[f64] {
+        &self.predictors[j]
+    }
+
+    /// The predictor `x` of a single-predictor data set.
+    ///
+    /// # Panics
+    /// If the data set has more than one predictor; use [`NistDataSet::predictor`].
+    pub fn x(&self) -> &[f64] {
+        assert_eq!(
+            self.n_predictors(),
+            1,
+            "data set `{}` has {} predictors; use predictor(j)",
+            self.name,
+            self.n_predictors()
+        );
+        &self.predictors[0]
     }
 }
 
@@ -330,8 +441,97 @@ Data:   y             x
         assert_eq!(d.start(Start::Two), vec![100.0, 0.75]);
         assert_eq!(d.certified(), vec![250.0, 0.5]);
         assert_eq!(d.certified_rss, 1250.0);
-        assert_eq!(d.x, vec![1.0, 2.0, 3.0]);
+        assert_eq!(d.x(), [1.0, 2.0, 3.0]);
         assert_eq!(d.y, vec![109.0, 149.0, 149.5]);
+    }
+
+    /// Two predictors, laid out like NIST's Nelson.dat (the header states the count;
+    /// rows read `y x1 x2`); the `3 Parameters` and model lines must not be mistaken
+    /// for the predictor count.
+    const TWO_PREDICTORS: &str = "NIST/ITL StRD
+Dataset Name:  Twin              (Twin.dat)
+
+File Format:   ASCII
+               Starting Values   (lines 21 to 23)
+               Certified Values  (lines 21 to 25)
+               Data              (lines 28 to 31)
+
+Procedure:     Nonlinear Least Squares Regression
+
+Data:          1 Response   ( y = breakdown strength)
+               2 Predictors (x1 = time; x2 = temperature)
+               4 Observations
+               Average Level of Difficulty
+               Observed Data
+
+Model:         Exponential Class
+               3 Parameters (b1 to b3)
+
+        Start 1     Start 2           Parameter     Standard Deviation
+  b1 =    2           2.5         2.5E+00  1.0E-02
+  b2 =    0.0001      0.000000005 5.0E-09  6.0E-09
+  b3 =   -0.01       -0.05       -5.0E-02  4.0E-03
+
+Residual Sum of Squares:                    3.75E+00
+
+Data:   y           x1            x2
+      15.00E0       1E0         180E0
+      17.00E0       1E0         225E0
+      15.50E0       2E0         250E0
+      16.50E0       4E0         275E0
+";
+
+    #[test]
+    fn parses_several_predictors_by_column() {
+        let d = NistDataSet::parse(TWO_PREDICTORS).unwrap();
+        assert_eq!(d.name, "Twin");
+        assert_eq!(d.difficulty, Difficulty::Average);
+        assert_eq!(d.parameters.len(), 3);
+        assert_eq!(d.certified(), vec![2.5, 5e-9, -0.05]);
+        assert_eq!(d.certified_rss, 3.75);
+        assert_eq!((d.n_predictors(), d.n_observations()), (2, 4));
+        assert_eq!(d.y, vec![15.0, 17.0, 15.5, 16.5]);
+        assert_eq!(d.predictor(0), [1.0, 1.0, 2.0, 4.0]);
+        assert_eq!(d.predictor(1), [180.0, 225.0, 250.0, 275.0]);
+        // Without the header line, the first row gives the count.
+        let unstated = TWO_PREDICTORS.replace("2 Predictors (x1 = time; x2 = temperature)", "");
+        assert_eq!(NistDataSet::parse(&unstated).unwrap(), d);
+    }
+
+    #[test]
+    #[should_panic(expected = "has 2 predictors")]
+    fn the_single_predictor_accessor_refuses_two() {
+        let _ = NistDataSet::parse(TWO_PREDICTORS).unwrap().x();
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_predictors_names_its_line() {
+        // Row 3 (line 30) loses x2.
+        let short = TWO_PREDICTORS.replace("2E0         250E0", "2E0");
+        let e = NistDataSet::parse(&short).unwrap_err();
+        assert!(matches!(e, NistError::Malformed { line: 30, .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("line 30:") && text.contains("`y x1 x2`") && text.contains("15.50E0"),
+            "{text}"
+        );
+        // The header's count is binding, from the first row on.
+        let three = TWO_PREDICTORS.replace("2 Predictors", "3 Predictors");
+        assert!(matches!(
+            NistDataSet::parse(&three),
+            Err(NistError::Malformed { line: 28, .. })
+        ));
+        // Without the header line, a row disagreeing with the first is malformed too.
+        let unstated = short.replace("2 Predictors (x1 = time; x2 = temperature)", "");
+        assert!(matches!(
+            NistDataSet::parse(&unstated),
+            Err(NistError::Malformed { line: 30, .. })
+        ));
+        let zero = TWO_PREDICTORS.replace("2 Predictors", "0 Predictors");
+        assert!(matches!(
+            NistDataSet::parse(&zero),
+            Err(NistError::Malformed { line: 12, .. })
+        ));
     }
 
     #[test]
@@ -374,7 +574,8 @@ Data:   y             x
         for name in DATA_SETS {
             let d = NistDataSet::load_named(name).unwrap();
             assert_eq!(d.name, name);
-            assert!(!d.x.is_empty() && d.x.len() == d.y.len());
+            assert_eq!(d.n_predictors(), 1, "{name}");
+            assert!(!d.x().is_empty() && d.x().len() == d.y.len());
             assert!(d.certified_rss > 0.0);
         }
     }
