@@ -328,8 +328,10 @@ enum Side {
 ///    and `ĝ = D̃⁻¹Jᵀr`, `‖D̃δ(λ)‖ = ‖(Ĥ + λI)⁻¹ĝ‖`; in the eigenbasis of `Ĥ`, ψ is a
 ///    weighted power mean of exponent −2 of the affine functions `σᵢ + λ`, hence
 ///    increasing, concave, with slope at least `1/G` (`G = ‖ĝ‖`), and exactly affine
-///    when one eigen-component dominates (the observation behind Hebden's and Moré's
-///    iterations on `1/‖Dp‖`). So, for the answer λ*:
+///    when one eigen-component dominates (the observation behind the iterations on
+///    `1/‖Dp‖` of M. D. Hebden, "An algorithm for minimization using exact second
+///    derivatives", Harwell report TP 515, 1973, and of Moré 1978). So, for the
+///    answer λ*:
 ///    - `λ·‖D̃δ(λ)‖` is non-decreasing: from a too-long point λ,
 ///      `λ·‖D̃δ(λ)‖/Δ ≤ λ*`;
 ///    - a secant through two too-long points, extended to `ψ = 1/Δ`, is `≤ λ*`, and
@@ -347,9 +349,10 @@ enum Side {
 ///    rounding). From a floor of 0 with neither hint, the first λ is 1, the scale at
 ///    which Marquardt scaling puts the diagonal of `Ĥ`; after a failed solve, ×10.
 ///    Once bracketed, false position on ψ with the Illinois modification (the
-///    retained end's residual halved for each repeated replacement of the other
-///    end), or bisection in log λ (halving from a lower end of 0) when that estimate
-///    leaves the bracket or the lower end is a failed solve.
+///    retained end's residual halved for each repeated replacement of the other end;
+///    M. Dowell, P. Jarratt, "A modified regula falsi method for computing the root
+///    of an equation", BIT 11, 1971), or bisection in log λ (halving from a lower end
+///    of 0) when that estimate leaves the bracket or the lower end is a failed solve.
 /// 3. Stop at the first λ with `|‖D̃δ‖ − Δ| ≤ 0.1Δ`. After
 ///    [`MAX_SEARCH_EVALUATIONS`] (the last of which is kept for it), return the
 ///    smallest λ evaluated whose step was shorter than 0.9Δ (re-evaluating it if it
