@@ -21,6 +21,7 @@ pub mod log_grid;
 pub mod more_thuente;
 pub mod reduction_ratio;
 pub mod strong_wolfe;
+pub mod trust_radius;
 
 use crate::record::InvalidReason;
 use crate::state::{PartState, StateError};
