@@ -42,8 +42,14 @@ pub enum LinearSolverKind {
 pub enum Scaling {
     /// `D̃ = I` (Levenberg).
     Identity,
-    /// `D̃² = clamp(diag(JᵀJ), 1e-6, 1e32)` (Marquardt; the clamp is Ceres's).
+    /// `D̃² = clamp(diag(JᵀJ), 1e-6, 1e32)` at the current iterate (Marquardt; the
+    /// clamp is Ceres's).
     Marquardt,
+    /// `D̃²` = the running maximum over the iterates so far of
+    /// `clamp(diag(JᵀJ), 1e-6, 1e32)` (MINPACK `lmder`'s `mode = 1`): the damping of a
+    /// parameter never weakens when its column of `J` shrinks, and a trust radius on
+    /// `‖D̃δ‖` keeps one meaning from iterate to iterate.
+    MarquardtMax,
 }
 
 /// How λ follows the reduction ratio ρ (see [`crate::control::damping_rule`]).
@@ -103,6 +109,12 @@ pub struct LmConfig {
     /// which is linear, not quadratic, in the parameter error and so still resolves it.
     /// Costs one `Jᵀ·w` per such trial. 0 disables it.
     pub polish_threshold: f64,
+    /// Trust-region bound on the scaled step, `‖D̃δ‖ ≤ Δ` with
+    /// `Δ₀ = trust_region_factor·‖D̃θ₀‖` (MINPACK `lmder`'s `factor`, default 100),
+    /// updated from ρ after every trial: a step longer than Δ is replaced by the damped
+    /// step that fits. 0 disables the bound. See
+    /// [`crate::control::reduction_ratio`].
+    pub trust_region_factor: f64,
 }
 
 impl Default for LmConfig {
@@ -112,6 +124,7 @@ impl Default for LmConfig {
             scaling: Scaling::Marquardt,
             damping: DampingConfig::default(),
             polish_threshold: 0.0,
+            trust_region_factor: 0.0,
         }
     }
 }
@@ -552,10 +565,16 @@ impl SolverConfig {
             "in [0, 1e-6) (it must stay below the resolvable loss changes)",
         )?;
         check(
+            self.lm.trust_region_factor.is_finite() && self.lm.trust_region_factor >= 0.0,
+            "lm.trust_region_factor",
+            self.lm.trust_region_factor,
+            "finite and ≥ 0 (0 disables the bound)",
+        )?;
+        check(
             !(self.lm.linear_solver == LinearSolverKind::SampleSpace
-                && self.lm.scaling == Scaling::Marquardt),
+                && self.lm.scaling != Scaling::Identity),
             "lm.scaling",
-            "marquardt",
+            format!("{:?}", self.lm.scaling).to_lowercase(),
             "identity when lm.linear_solver = sample_space (the sample-space form needs D̃ = I)",
         )?;
         match self.engd.solve {

@@ -44,11 +44,14 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
                     c.lm.scaling,
                     p,
                 )),
-                control: Box::new(ReductionRatio::new(
-                    AnyDampingRule::from_config(&c.lm.damping),
-                    c.lm.damping.acceptance,
-                    c.lm.polish_threshold,
-                )),
+                control: Box::new(
+                    ReductionRatio::new(
+                        AnyDampingRule::from_config(&c.lm.damping),
+                        c.lm.damping.acceptance,
+                        c.lm.polish_threshold,
+                    )
+                    .with_trust_region(c.lm.trust_region_factor),
+                ),
                 linear_solver: Some((c.lm.linear_solver, used)),
             }
         }

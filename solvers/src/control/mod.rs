@@ -284,6 +284,8 @@ pub(crate) mod fake {
         pub gradient_norm: f64,
         /// The step the descent returns (or the reason it fails).
         pub step: Result<StepInfo, InvalidReason>,
+        /// When set, the step's (scaled) norm as a function of the damping λ.
+        pub norm_of_damping: Option<Box<dyn Fn(f64) -> f64>>,
         /// `∇L(θ)ᵀδ`.
         pub slope: f64,
         /// The model decrease of the step.
@@ -319,6 +321,7 @@ pub(crate) mod fake {
                 }),
                 slope: -1.0,
                 predicted: 1.0,
+                norm_of_damping: None,
                 phi: Box::new(phi),
                 trial_gradient_norm: 0.5,
                 theta_norm: 1.0,
@@ -340,7 +343,17 @@ pub(crate) mod fake {
         }
         fn compute_step(&mut self, boldness: Boldness) -> Result<StepInfo, InvalidReason> {
             self.asked.push(boldness);
-            self.step
+            match (&self.norm_of_damping, self.step) {
+                (Some(f), Ok(s)) => {
+                    let n = f(boldness.damping());
+                    Ok(StepInfo {
+                        norm: n,
+                        scaled_norm: n,
+                        ..s
+                    })
+                }
+                (_, s) => s,
+            }
         }
         fn slope(&self) -> f64 {
             self.slope

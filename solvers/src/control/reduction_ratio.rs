@@ -20,12 +20,39 @@
 //!
 //! The step test `‖δ‖ ≤ tol·(‖θ‖ + tol)` is taken at the iterate the trial started
 //! from, as Ceres's `parameter_tolerance`.
+//!
+//! **Trust-region bound** (optional; on for Levenberg–Marquardt). As MINPACK's
+//! `lmder`, the scaled step is kept inside a radius, `‖D̃δ‖ ≤ Δ` (to 10 %), with
+//! `Δ₀ = factor·‖D̃θ₀‖` (or `factor` when that is 0) and Δ updated from ρ after every
+//! trial ([`super::trust_radius`]). The rule's λ is the floor: when its step is longer
+//! than the radius, the trial uses the larger λ whose step fits, found by
+//! [`super::trust_radius::lambda_for_radius_with`] (a few more linear solves); the
+//! rule itself moves as if the trial had been at its own λ (handing the bound's λ
+//! back to the rule lost NIST's MGH17 from start 1). An invalid trial leaves Δ alone:
+//! it never moves the iterate, and the rule's growing λ answers it (shrinking Δ as
+//! well made λ explode on MGH17's early non-finite trials). A λ-rule alone accepts any
+//! step with `act > η·pred`, so from a poor start it can accept steps that move θ by
+//! orders of magnitude at ρ ≈ 0.1 and never come back; the bound forbids such steps
+//! (Moré 1978, "The Levenberg–Marquardt algorithm: implementation and theory").
 
 use super::damping_rule::{AnyDampingRule, DampingRule};
-use super::{Boldness, Candidate, Decision, Purpose, StepControl, TrialReport, Trials, Verdict};
+use super::trust_radius::{self, SearchHints, TrustRadius};
+use super::{
+    Boldness, Candidate, Decision, Purpose, StepControl, StepInfo, TrialReport, Trials, Verdict,
+};
 use crate::record::InvalidReason;
 use crate::state::{PartState, StateError};
 use crate::termination::TerminationReason;
+
+/// The trust-region bound's state.
+#[derive(Clone, Debug, PartialEq)]
+struct Bound {
+    factor: f64,
+    /// Made at the first trial, from `‖D̃θ₀‖`.
+    radius: Option<TrustRadius>,
+    /// A starting λ for the next radius search (MINPACK carries its λ over).
+    guess: Option<f64>,
+}
 
 /// The reduction-ratio control.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,17 +60,39 @@ pub struct ReductionRatio {
     rule: AnyDampingRule,
     acceptance: f64,
     polish: f64,
+    bound: Option<Bound>,
 }
 
 impl ReductionRatio {
     /// A control with damping rule `rule`, acceptance threshold `acceptance` (η in
-    /// `act > η·pred`) and polish threshold `polish` (0 disables the polish).
+    /// `act > η·pred`) and polish threshold `polish` (0 disables the polish), without
+    /// a trust-region bound.
     pub fn new(rule: AnyDampingRule, acceptance: f64, polish: f64) -> Self {
         Self {
             rule,
             acceptance,
             polish,
+            bound: None,
         }
+    }
+
+    /// The same control with the trust-region bound `‖D̃δ‖ ≤ Δ`,
+    /// `Δ₀ = factor·‖D̃θ₀‖`; `factor = 0` leaves it off.
+    pub fn with_trust_region(mut self, factor: f64) -> Self {
+        self.bound = (factor > 0.0).then_some(Bound {
+            factor,
+            radius: None,
+            guess: None,
+        });
+        self
+    }
+
+    /// The current trust radius, once the bounded control has run a trial.
+    pub fn radius(&self) -> Option<f64> {
+        self.bound
+            .as_ref()
+            .and_then(|b| b.radius.as_ref())
+            .map(TrustRadius::radius)
     }
 
     /// The damping the next trial uses.
@@ -51,14 +100,85 @@ impl ReductionRatio {
         self.rule.lambda()
     }
 
-    /// The trial at λ: its decision, whether it was a polish acceptance, and a stop.
+    /// The step for the trial: the rule's λ, or, when its step leaves the trust region,
+    /// the larger λ whose step fits. Returns the λ used, the step, and whether the
+    /// radius left the rule's λ alone.
+    fn bounded_step(
+        &mut self,
+        trials: &mut dyn Trials,
+        lambda: f64,
+    ) -> (f64, Result<StepInfo, InvalidReason>, bool) {
+        let floor = trials.compute_step(Boldness::from_damping(lambda));
+        let Some(bound) = self.bound.as_mut() else {
+            return (lambda, floor, true);
+        };
+        let radius = bound
+            .radius
+            .get_or_insert_with(|| TrustRadius::new(bound.factor, trials.iterate_scaled_norm()))
+            .radius();
+        let Ok(step) = floor else {
+            return (lambda, floor, true);
+        };
+        if step.scaled_norm <= (1.0 + trust_radius::RADIUS_TOLERANCE) * radius {
+            return (lambda, floor, true);
+        }
+        let mut last = floor;
+        let hints = SearchHints {
+            guess: bound.guess.filter(|&g| g > lambda),
+            scaled_gradient_norm: None,
+        };
+        let found = trust_radius::lambda_for_radius_with(radius, lambda, hints, |l| {
+            last = trials.compute_step(Boldness::from_damping(l));
+            last.ok().map(|s| s.scaled_norm)
+        });
+        match found {
+            Ok(f) => (f.lambda, last, f.at_floor),
+            Err(_) => (lambda, Err(InvalidReason::LinearSolverFailed), true),
+        }
+    }
+
+    /// Moves the radius after a trial at λ (a no-op without the bound).
+    fn update_radius(
+        &mut self,
+        trials: &dyn Trials,
+        lambda: f64,
+        at_floor: bool,
+        decision: Decision,
+        report: &TrialReport,
+        step: Option<StepInfo>,
+        actual: f64,
+    ) {
+        let Some(bound) = self.bound.as_mut() else {
+            return;
+        };
+        let Some(radius) = bound.radius.as_mut() else {
+            return;
+        };
+        let change = match (report.rho, step) {
+            (Some(rho), Some(step)) => radius.update(&trust_radius::Trial {
+                rho,
+                scaled_step_norm: step.scaled_norm,
+                loss: trials.loss(),
+                actual_reduction: actual,
+                directional_derivative: trials.slope(),
+                at_floor,
+                accepted: matches!(decision, Decision::Accept { .. }),
+            }),
+            // An invalid trial never moves the iterate; the rule's λ answers it.
+            _ => trust_radius::RadiusChange::Unchanged,
+        };
+        bound.guess = (!at_floor).then(|| lambda * change.lambda_hint_factor());
+    }
+
+    /// The trial at λ with its step: its decision and a stop.
     fn trial(
         &self,
         trials: &mut dyn Trials,
-        lambda: f64,
+        step: Result<StepInfo, InvalidReason>,
         report: &mut TrialReport,
+        actual_out: &mut f64,
     ) -> (Decision, Option<TerminationReason>) {
-        let step = match trials.compute_step(Boldness::from_damping(lambda)) {
+        let step = match step {
             Ok(s) => s,
             Err(why) => return (Decision::Invalid(why), None),
         };
@@ -78,6 +198,7 @@ impl ReductionRatio {
             return (Decision::Invalid(InvalidReason::NonFiniteResiduals), None);
         };
         let actual = value.actual_reduction;
+        *actual_out = actual;
         report.trial_loss = value.loss;
         report.rho = Some(actual / predicted);
         let tiny = trials.is_tiny(step.norm);
@@ -105,11 +226,14 @@ impl StepControl for ReductionRatio {
     fn run(&mut self, trials: &mut dyn Trials) -> Verdict {
         let lambda = self.rule.lambda();
         let was_at_max = self.rule.at_max();
+        let (used, step, at_floor) = self.bounded_step(trials, lambda);
         let mut report = TrialReport {
-            lambda: Some(lambda),
+            lambda: Some(used),
             ..TrialReport::default()
         };
-        let (decision, mut stop) = self.trial(trials, lambda, &mut report);
+        let mut actual = f64::NAN;
+        let (decision, mut stop) = self.trial(trials, step, &mut report, &mut actual);
+        self.update_radius(trials, used, at_floor, decision, &report, step.ok(), actual);
         match decision {
             Decision::Accept { .. } => self
                 .rule
@@ -127,12 +251,30 @@ impl StepControl for ReductionRatio {
     }
 
     fn save(&self) -> PartState {
-        self.rule.save_into(PartState::new(self.name()))
+        let mut s = self.rule.save_into(PartState::new(self.name()));
+        if let Some(b) = &self.bound {
+            if let Some(r) = &b.radius {
+                s = r.save_into(s);
+            }
+            if let Some(g) = b.guess {
+                s = s.with_scalar("radius_lambda_guess", g);
+            }
+        }
+        s
     }
 
     fn load(&mut self, state: &PartState) -> Result<(), StateError> {
         state.expect_part(self.name())?;
-        self.rule.load_from(state)
+        self.rule.load_from(state)?;
+        if let Some(b) = &mut self.bound {
+            b.radius = if state.scalars.contains_key("radius") {
+                Some(TrustRadius::load_from(state)?)
+            } else {
+                None
+            };
+            b.guess = state.scalars.get("radius_lambda_guess").copied();
+        }
+        Ok(())
     }
 }
 
@@ -263,6 +405,50 @@ mod tests {
         t.predicted = 1e-12;
         t.trial_gradient_norm = 2.0;
         assert_eq!(c.run(&mut t).decision, Decision::Reject);
+    }
+
+    #[test]
+    fn the_trust_region_replaces_a_step_longer_than_the_radius() {
+        // ‖D̃δ(λ)‖ = 1/(1 + λ), ‖D̃θ₀‖ = 0.01: Δ₀ = 100·0.01 = 1 > ‖D̃δ(λ_rule)‖, so
+        // the first trial is the rule's; an accepted step with ρ = 1 resets
+        // Δ = 2‖D̃δ‖.
+        let mut c = control(1e-3, 1e32, 0.0).with_trust_region(100.0);
+        let mut t = FakeTrials::new(4.0, |_| Some((3.0, 0.0)));
+        t.norm_of_damping = Some(Box::new(|l| 1.0 / (1.0 + l)));
+        t.theta_norm = 0.01;
+        let v = c.run(&mut t);
+        assert_eq!(v.report.lambda, Some(1e-3));
+        assert_eq!(t.asked.len(), 1);
+        assert_eq!(c.radius(), Some(2.0 / (1.0 + 1e-3)));
+        // A poor acceptance (ρ = 0.1) shrinks Δ to ½·min(Δ, 10‖D̃δ‖).
+        let mut t = FakeTrials::new(4.0, |_| Some((3.9, 0.0)));
+        t.norm_of_damping = Some(Box::new(|l| 1.0 / (1.0 + l)));
+        let before = c.radius().unwrap();
+        let v = c.run(&mut t);
+        assert!(matches!(v.decision, Decision::Accept { .. }));
+        assert_eq!(
+            c.radius(),
+            Some(0.5 * before.min(10.0 / (1.0 + c.lambda() * 3.0)))
+        );
+        // Now a step longer than Δ: the trial uses the larger λ whose step fits.
+        let radius = c.radius().unwrap();
+        let mut t = FakeTrials::new(4.0, |_| Some((3.0, 0.0)));
+        t.norm_of_damping = Some(Box::new(|l| 100.0 / (1.0 + l)));
+        let v = c.run(&mut t);
+        let used = v.report.lambda.unwrap();
+        assert!(used > t.asked[0].damping());
+        assert!(100.0 / (1.0 + used) <= 1.1 * radius);
+        assert_eq!(t.asked.last().unwrap().damping(), used);
+        // An invalid trial leaves the radius alone.
+        let r = c.radius();
+        let mut t = FakeTrials::new(4.0, |_| None);
+        t.norm_of_damping = Some(Box::new(|l| 1e-3 / (1.0 + l)));
+        c.run(&mut t);
+        assert_eq!(c.radius(), r);
+        // The radius is part of the saved state.
+        let mut d = control(1e-3, 1e32, 0.0).with_trust_region(100.0);
+        d.load(&c.save()).unwrap();
+        assert_eq!(d, c);
     }
 
     #[test]

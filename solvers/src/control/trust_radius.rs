@@ -208,6 +208,24 @@ impl TrustRadius {
         RadiusChange::Shrunk { gamma }
     }
 
+    /// Writes Δ and the first-iteration flag into `state`.
+    pub fn save_into(&self, state: crate::state::PartState) -> crate::state::PartState {
+        state
+            .with_scalar("radius", self.delta)
+            .with_flag("radius_before_first_acceptance", self.first)
+    }
+
+    /// Reads what [`TrustRadius::save_into`] wrote.
+    ///
+    /// # Errors
+    /// A missing entry.
+    pub fn load_from(state: &crate::state::PartState) -> Result<Self, crate::state::StateError> {
+        Ok(Self {
+            delta: state.scalar("radius")?,
+            first: state.flag("radius_before_first_acceptance")?,
+        })
+    }
+
     fn keep_positive(&mut self) {
         self.delta = self.delta.clamp(f64::MIN_POSITIVE, f64::MAX);
     }

@@ -1,16 +1,18 @@
 //! The damped Gauss–Newton (Levenberg–Marquardt) direction:
 //! `δ(λ) = argmin ‖Jδ + r‖² + λ‖D̃δ‖²`, through any [`AugmentedSolver`].
 //!
-//! `D̃² = I` (Levenberg 1944) or `D̃² = clamp(diag(JᵀJ), 1e-6, 1e32)` (Marquardt 1963,
+//! `D̃² = I` (Levenberg 1944), `D̃² = clamp(diag(JᵀJ), 1e-6, 1e32)` (Marquardt 1963,
 //! with Ceres's clamp so that zero columns cannot make the damping vanish nor huge ones
-//! overflow). `D̃` is recomputed at every accepted iterate and reused across rejected
-//! trials, as in Ceres `LevenbergMarquardtStrategy::ComputeStep`.
+//! overflow), or the running maximum of the latter over the iterates (MINPACK's
+//! `lmder`, `mode = 1`). `D̃` is updated at every accepted iterate and reused across
+//! rejected trials, as in Ceres `LevenbergMarquardtStrategy::ComputeStep`.
 
 use super::{Descent, Linearization, Meter};
 use crate::config::{LinearSolverKind, Scaling};
 use crate::control::Boldness;
 use crate::linalg::{AugmentedSolver, LinearSolveError};
 use crate::problem::LeastSquares;
+use crate::state::{PartState, StateError};
 use std::time::Instant;
 
 /// Ceres's bounds on the Marquardt diagonal.
@@ -28,10 +30,15 @@ pub struct DampedGaussNewton {
 impl DampedGaussNewton {
     /// Wraps a linear solver.
     pub fn new(solver: Box<dyn AugmentedSolver + Send>, scaling: Scaling, n_params: usize) -> Self {
+        let start = if scaling == Scaling::MarquardtMax {
+            0.0
+        } else {
+            1.0
+        };
         Self {
             solver,
             scaling,
-            d2: vec![1.0; n_params],
+            d2: vec![start; n_params],
         }
     }
     /// The linear solver in use.
@@ -59,10 +66,19 @@ impl Descent for DampedGaussNewton {
         let jac = lin
             .jacobian
             .expect("damped Gauss–Newton needs the assembled Jacobian");
-        if self.scaling == Scaling::Marquardt {
-            for (j, d) in self.d2.iter_mut().enumerate() {
-                let c = jac.col(j).norm_l2();
-                *d = (c * c).clamp(MARQUARDT_MIN, MARQUARDT_MAX);
+        match self.scaling {
+            Scaling::Identity => {}
+            Scaling::Marquardt => {
+                for (j, d) in self.d2.iter_mut().enumerate() {
+                    let c = jac.col(j).norm_l2();
+                    *d = (c * c).clamp(MARQUARDT_MIN, MARQUARDT_MAX);
+                }
+            }
+            Scaling::MarquardtMax => {
+                for (j, d) in self.d2.iter_mut().enumerate() {
+                    let c = jac.col(j).norm_l2();
+                    *d = d.max((c * c).clamp(MARQUARDT_MIN, MARQUARDT_MAX));
+                }
             }
         }
         let res = self.solver.factor(jac, lin.residuals, &self.d2);
@@ -92,5 +108,24 @@ impl Descent for DampedGaussNewton {
         let res = self.solver.solve(jac, boldness.damping(), out);
         meter.time.solve += t.elapsed().as_secs_f64();
         res.map(|()| 0)
+    }
+
+    /// The running maximum of the Marquardt diagonal (the other scalings keep no
+    /// state between iterates).
+    fn save(&self) -> PartState {
+        let s = PartState::new(self.name());
+        if self.scaling == Scaling::MarquardtMax {
+            s.with_vector("scaling_squared", &self.d2)
+        } else {
+            s
+        }
+    }
+
+    fn load(&mut self, state: &PartState) -> Result<(), StateError> {
+        state.expect_part(self.name())?;
+        if self.scaling == Scaling::MarquardtMax {
+            state.vector_into("scaling_squared", &mut self.d2)?;
+        }
+        Ok(())
     }
 }
