@@ -141,8 +141,7 @@ impl ReductionRatio {
     fn update_radius(
         &mut self,
         trials: &dyn Trials,
-        lambda: f64,
-        at_floor: bool,
+        (lambda, at_floor): (f64, bool),
         decision: Decision,
         report: &TrialReport,
         step: Option<StepInfo>,
@@ -233,7 +232,14 @@ impl StepControl for ReductionRatio {
         };
         let mut actual = f64::NAN;
         let (decision, mut stop) = self.trial(trials, step, &mut report, &mut actual);
-        self.update_radius(trials, used, at_floor, decision, &report, step.ok(), actual);
+        self.update_radius(
+            trials,
+            (used, at_floor),
+            decision,
+            &report,
+            step.ok(),
+            actual,
+        );
         match decision {
             Decision::Accept { .. } => self
                 .rule
