@@ -132,7 +132,15 @@ fn tight(mut c: SolverConfig) -> SolverConfig {
 /// of x that pass near 0 lose their damping, steps are rejected, λ climbs to ~1e5 and
 /// 10 000 iterations end at f ≈ 4.55 (n = 4); with identity scaling LM solves it in
 /// 24 iterations (`lm_identity_scaling_solves_penalty_i`).
-const EXCLUDED_LM_QR: &[MghFunction] = &[MghFunction::PenaltyI];
+///
+/// Gulf: `lm_qr()`'s trust-region bound. The first trial from x₀ raises the loss
+/// 5000-fold, so the radius drops to a tenth of that step; the bounded second step is
+/// accepted with ρ = 0.25 (where the λ rule alone would have rejected four more trials
+/// and taken a shorter one), and the path falls into the region where `x₁ → 0`
+/// (`x₁` reaches 1e-157) and crawls at f ≈ 0.148 for the 10 000 iterations. Without
+/// the bound (`lm.trust_region_factor = 0`, `lm_qr_without_the_bound_solves_gulf`) LM
+/// solves it in 38 iterations.
+const EXCLUDED_LM_QR: &[MghFunction] = &[MghFunction::PenaltyI, MghFunction::Gulf];
 /// LM with normal-equations Cholesky: as for QR.
 const EXCLUDED_LM_CHOLESKY: &[MghFunction] = &[MghFunction::PenaltyI];
 /// GN-CG.
@@ -154,6 +162,22 @@ fn lm_qr_reaches_known_minima() {
         |_| true,
         EXCLUDED_LM_QR,
         30,
+    );
+}
+
+/// Gulf, excluded above for the bound, is solved without it.
+#[test]
+fn lm_qr_without_the_bound_solves_gulf() {
+    let mut c = SolverConfig::lm_qr();
+    c.lm.trust_region_factor = 0.0;
+    run_set(
+        "lm-qr-unbounded",
+        &solve_with(&c),
+        1e-9,
+        1e-20,
+        |p| p.function == MghFunction::Gulf,
+        &[],
+        1,
     );
 }
 

@@ -77,7 +77,7 @@ const FLOORS: [(&str, Option<f64>, Option<f64>); 17] = [
     ("MGH17", Some(10.3), Some(10.3)),
     ("Lanczos1", Some(10.1), Some(10.1)),
     ("Gauss3", Some(10.0), Some(10.0)),
-    ("MGH09", Some(10.0), Some(10.0)),
+    ("MGH09", Some(10.0), Some(9.4)),
     ("Thurber", Some(9.9), Some(9.9)),
     ("BoxBOD", None, Some(10.5)),
     ("Rat42", Some(10.5), Some(10.5)),

@@ -107,19 +107,11 @@ struct Known {
 /// them; when a fix does, the test fails naming the run, and its entry must be
 /// removed here.
 const KNOWN_VIOLATIONS: &[Known] = &[
-    // Meyer from 100·x₀ = (2, 4·10⁵, 2.5·10⁴), which is also NIST MGH10's start 1.
-    // After five good steps LM accepts two with ρ ≈ 0.12 and 0.14 whose lengths are
-    // 6.6e6 and 4.4e7 (‖θ₀‖ ≈ 4e5), lands on a plateau at L ≈ 7.1e8 and creeps along
-    // it with ρ ≈ 0.5–0.6 for ~7800 iterations while θ₁ decays to 1.7e-300 and the
-    // gradient grows to 9e306, until it overflows: `NonFiniteIterate` at a finite
-    // loss 5.2e8 (start 2.3e15). The tightened `lm` configuration follows the same path but
-    // its relative gradient test stops it at L ≈ 7.1e8 (`GradientTolerance`), which
-    // keeps the invariant without solving the problem.
-    Known {
-        problem: "Meyer",
-        from: Origin::Mgh(100),
-        config: Config::LmQr,
-    },
+    // None since the trust-region bound of `lm_qr()`. Before it, Meyer from 100·x₀ =
+    // (2, 4·10⁵, 2.5·10⁴) (also NIST MGH10's start 1) with `lm-qr` accepted two steps
+    // with ρ ≈ 0.12 and 0.14 whose lengths were 6.6e6 and 4.4e7 (‖θ₀‖ ≈ 4e5), crept
+    // along a plateau at L ≈ 7.1e8 for ~7800 iterations while the gradient grew to
+    // 9e306, and ended `NonFiniteIterate` at a finite loss 5.2e8 (start 2.3e15).
 ];
 
 /// The result of one run.
