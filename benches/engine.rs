@@ -8,7 +8,7 @@
 //! Interior rows read the channels `u` and `Δu` (Poisson: `r = −Δu − f`), boundary rows
 //! `u` (`r = u − g`); points are uniform in the unit box and on its faces. The brief's
 //! requirement: assembling `J` must take less time than forming `JᵀJ`. divan was chosen
-//! for its small build (ECOSYSTEM.md §6). Results: benches/RESULTS.md, "Engine".
+//! for its small build. Results: benches/RESULTS.md, "Engine".
 
 use divan::{Bencher, black_box};
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};

@@ -1,11 +1,12 @@
-//! The PINN problem at the argmin boundary (issue 5).
+//! The PINN problem at the argmin boundary.
 //!
 //! [`ResidualModel`] implements argmin 0.11's `CostFunction` (`L = ½‖r‖²`),
 //! `Gradient` (`∇L = Jᵀr`), `Operator` (the residual vector `r`) and `Jacobian` (`J`
 //! as `N` rows), all with `Vec<f64>` parameters, through
 //! [`pinn_solvers::impl_argmin_problem!`]; our own solvers run on it through
 //! [`pinn_solvers::argmin::ArgminSolver`]. argmin is the boundary, not the core: the
-//! CLI runs our loop directly (STYLE.md L12).
+//! CLI runs our loop directly, so that nothing argmin does not model (resampling,
+//! checkpoints, the stop flag) has to pass through it.
 //!
 //! argmin's own L-BFGS is a cross-check of ours ([`argmin_lbfgs_more_thuente`],
 //! [`argmin_lbfgs_hager_zhang`]): the same two-loop recursion (Nocedal & Wright 2006,

@@ -1,4 +1,4 @@
-//! The PINN (poisson2d) at the argmin boundary (issue 5):
+//! The PINN (poisson2d) at the argmin boundary:
 //! - each of our solvers through argmin's `Executor` reproduces our own loop's iterates
 //!   (same θ after `k` iterations, to 1e-12 relative) and stop reason;
 //! - argmin's own L-BFGS (Moré–Thuente and Hager–Zhang line searches) reaches a loss
