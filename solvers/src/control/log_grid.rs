@@ -10,7 +10,7 @@
 //! solve: the next iteration would repeat this one exactly). A non-finite grid point is
 //! never taken. The step test is applied at the iterate after the move.
 
-use super::{Boldness, Candidate, Decision, Purpose, StepControl, TrialReport, Trials, Verdict};
+use super::{Boldness, Candidate, Purpose, StepControl, TrialReport, Trials, Verdict};
 use crate::record::InvalidReason;
 
 /// The log-grid control.
@@ -63,27 +63,19 @@ impl StepControl for LogGrid {
         report.trial_loss = best_loss;
         let step_norm = best_eta * step.norm;
         report.step_norm = step_norm;
-        let mut verdict = if actual > 0.0 || self.take_argmin_without_decrease {
-            Verdict::new(
-                Decision::Accept {
-                    candidate: Candidate::Kept,
-                    test_change: actual > 0.0,
-                },
-                report,
-            )
-        } else {
-            Verdict {
-                restart_descent: true,
-                ..Verdict::new(Decision::Reject, report)
-            }
-        };
-        verdict.step_test_after = Some(step_norm);
-        verdict
+        Verdict::line_search(
+            actual > 0.0 || self.take_argmin_without_decrease,
+            Candidate::Kept,
+            actual > 0.0,
+            report,
+            step_norm,
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Decision;
     use super::super::fake::FakeTrials;
     use super::*;
 

@@ -249,6 +249,35 @@ impl Verdict {
     pub fn invalid(why: InvalidReason, report: TrialReport) -> Self {
         Self::new(Decision::Invalid(why), report)
     }
+
+    /// A line search's answer: move to `candidate` when `take` (testing the relative
+    /// loss change when `test_change`), else reject and ask the descent to restart;
+    /// either way the step test at the iterate after the decision, for a step of norm
+    /// `step_norm`.
+    pub fn line_search(
+        take: bool,
+        candidate: Candidate,
+        test_change: bool,
+        report: TrialReport,
+        step_norm: f64,
+    ) -> Self {
+        let mut verdict = if take {
+            Self::new(
+                Decision::Accept {
+                    candidate,
+                    test_change,
+                },
+                report,
+            )
+        } else {
+            Self {
+                restart_descent: true,
+                ..Self::new(Decision::Reject, report)
+            }
+        };
+        verdict.step_test_after = Some(step_norm);
+        verdict
+    }
 }
 
 /// A step control: runs one iteration's trials and judges them.

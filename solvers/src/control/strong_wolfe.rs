@@ -88,22 +88,13 @@ impl StepControl for StrongWolfe {
         let step_norm = best.alpha * step.norm;
         report.step_norm = step_norm;
         report.trial_loss = value.loss;
-        let mut verdict = if value.actual_reduction > 0.0 {
-            Verdict::new(
-                Decision::Accept {
-                    candidate: Candidate::Last,
-                    test_change: true,
-                },
-                report,
-            )
-        } else {
-            Verdict {
-                restart_descent: true,
-                ..Verdict::new(Decision::Reject, report)
-            }
-        };
-        verdict.step_test_after = Some(step_norm);
-        verdict
+        Verdict::line_search(
+            value.actual_reduction > 0.0,
+            Candidate::Last,
+            true,
+            report,
+            step_norm,
+        )
     }
 }
 
