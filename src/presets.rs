@@ -30,6 +30,18 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("lbfgs", "L-BFGS with a strong Wolfe line search"),
     ("adam", "Adam, the first-order baseline"),
     ("adam-lbfgs", "Adam for 1000 iterations, then L-BFGS"),
+    (
+        "ssbroyden",
+        "self-scaled Broyden, dense inverse Hessian (P² memory), strong Wolfe line search",
+    ),
+    (
+        "ssbfgs",
+        "self-scaled BFGS, dense inverse Hessian (P² memory), strong Wolfe line search",
+    ),
+    (
+        "adam-ssbroyden",
+        "Adam for 1000 iterations, then self-scaled Broyden",
+    ),
 ];
 
 /// The preset called `name`.
@@ -49,6 +61,16 @@ pub fn preset(name: &str) -> Option<SolverConfig> {
         "gncg" => SolverConfig::gncg(),
         "lbfgs" => SolverConfig::lbfgs(),
         "adam" => SolverConfig::adam(),
+        "ssbroyden" => SolverConfig::ss_broyden(),
+        "ssbfgs" => SolverConfig::ss_bfgs(),
+        "adam-ssbroyden" => {
+            let mut c = SolverConfig::adam();
+            c.switch = Some(SwitchConfig {
+                after_iterations: 1000,
+                then: Method::SsBroyden,
+            });
+            c
+        }
         "adam-lbfgs" => {
             let mut c = SolverConfig::adam();
             c.switch = Some(SwitchConfig {
@@ -149,6 +171,11 @@ mod tests {
             preset("adam-lbfgs").unwrap().switch.unwrap().then,
             Method::Lbfgs
         );
+        assert_eq!(
+            preset("adam-ssbroyden").unwrap().switch.unwrap().then,
+            Method::SsBroyden
+        );
+        assert_eq!(preset("ssbroyden").unwrap().method, Method::SsBroyden);
     }
 
     #[test]

@@ -18,6 +18,12 @@ pub enum Method {
     Lbfgs,
     /// Adam: first-order moment-normalised step, always taken.
     Adam,
+    /// BFGS with a dense inverse Hessian + strong Wolfe line search.
+    Bfgs,
+    /// Self-scaled BFGS (Al-Baali) with a dense inverse Hessian + strong Wolfe.
+    SsBfgs,
+    /// Self-scaled Broyden (Al-Baali) with a dense inverse Hessian + strong Wolfe.
+    SsBroyden,
 }
 
 /// The linear solver behind the augmented-system contract
@@ -257,6 +263,29 @@ impl Default for LbfgsConfig {
     }
 }
 
+/// Options of the dense quasi-Newton methods (BFGS, SSBFGS, SSBroyden): their strong
+/// Wolfe line search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuasiNewtonConfig {
+    /// Sufficient-decrease constant `c₁`.
+    pub c1: f64,
+    /// Curvature constant `c₂`.
+    pub c2: f64,
+    /// Function evaluations allowed per line search.
+    pub max_line_search_evaluations: usize,
+}
+
+impl Default for QuasiNewtonConfig {
+    fn default() -> Self {
+        Self {
+            c1: 1e-4,
+            c2: 0.9,
+            max_line_search_evaluations: 30,
+        }
+    }
+}
+
 /// Adam options (Kingma & Ba 2015 defaults, except the learning rate).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -344,6 +373,8 @@ pub struct SolverConfig {
     pub gncg: GnCgConfig,
     /// L-BFGS options.
     pub lbfgs: LbfgsConfig,
+    /// BFGS, SSBFGS and SSBroyden options.
+    pub quasi_newton: QuasiNewtonConfig,
     /// Adam options.
     pub adam: AdamConfig,
     /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential.
@@ -428,6 +459,7 @@ impl SolverConfig {
             engd: EngdConfig::default(),
             gncg: GnCgConfig::default(),
             lbfgs: LbfgsConfig::default(),
+            quasi_newton: QuasiNewtonConfig::default(),
             adam: AdamConfig::default(),
             threads: 0,
         }
@@ -498,6 +530,29 @@ impl SolverConfig {
     /// L-BFGS with memory 10 and a strong Wolfe line search.
     pub fn lbfgs() -> Self {
         let mut c = Self::base(Method::Lbfgs);
+        c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// SSBroyden (dense inverse Hessian, Al-Baali's self-scaling) with a strong Wolfe
+    /// line search.
+    pub fn ss_broyden() -> Self {
+        let mut c = Self::base(Method::SsBroyden);
+        c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// SSBFGS (dense inverse Hessian, Al-Baali's self-scaling) with a strong Wolfe
+    /// line search.
+    pub fn ss_bfgs() -> Self {
+        let mut c = Self::base(Method::SsBfgs);
+        c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// BFGS with a dense inverse Hessian and a strong Wolfe line search.
+    pub fn bfgs() -> Self {
+        let mut c = Self::base(Method::Bfgs);
         c.termination.max_iterations = 10_000;
         c
     }
@@ -649,6 +704,25 @@ impl SolverConfig {
             l.max_line_search_evaluations,
             "> 0",
         )?;
+        let q = &self.quasi_newton;
+        check(
+            q.c1 > 0.0 && q.c1 < 0.5,
+            "quasi_newton.c1",
+            q.c1,
+            "in (0, 1/2)",
+        )?;
+        check(
+            q.c2 > q.c1 && q.c2 < 1.0,
+            "quasi_newton.c2",
+            q.c2,
+            "in (c1, 1)",
+        )?;
+        check(
+            q.max_line_search_evaluations > 0,
+            "quasi_newton.max_line_search_evaluations",
+            q.max_line_search_evaluations,
+            "> 0",
+        )?;
         let a = &self.adam;
         check(
             a.learning_rate.is_finite() && a.learning_rate > 0.0,
@@ -705,6 +779,9 @@ mod tests {
             SolverConfig::gncg(),
             SolverConfig::lbfgs(),
             SolverConfig::adam(),
+            SolverConfig::bfgs(),
+            SolverConfig::ss_bfgs(),
+            SolverConfig::ss_broyden(),
         ] {
             assert_eq!(c.validate(), Ok(()), "{:?}", c.method);
         }

@@ -9,6 +9,7 @@
 //! | `engd` | Gramian pseudo-inverse | log grid | eigen or Tikhonov |
 //! | `lbfgs` | L-BFGS two-loop | strong Wolfe | — |
 //! | `adam` | Adam | always accept | — |
+//! | `bfgs`, `ss_bfgs`, `ss_broyden` | dense inverse Hessian | strong Wolfe | — |
 
 use crate::config::{JacobianAccess, LinearSolverKind, Method, SolverConfig};
 use crate::control::StepControl;
@@ -18,6 +19,7 @@ use crate::control::log_grid::LogGrid;
 use crate::control::more_thuente::StrongWolfeParams;
 use crate::control::reduction_ratio::ReductionRatio;
 use crate::control::strong_wolfe::StrongWolfe;
+use crate::descent::dense_quasi_newton::{DenseQuasiNewton, DenseUpdate};
 use crate::descent::{Adam, DampedGaussNewton, Descent, GramianDescent, TruncatedCg, TwoLoop};
 use crate::linalg;
 use faer::Par;
@@ -92,11 +94,31 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
             ),
             linear_solver: None,
         },
+        Method::Bfgs => dense_quasi_newton(DenseUpdate::Bfgs, p, c, par),
+        Method::SsBfgs => dense_quasi_newton(DenseUpdate::SsBfgs, p, c, par),
+        Method::SsBroyden => dense_quasi_newton(DenseUpdate::SsBroyden, p, c, par),
         Method::Adam => Pairing {
             descent: Box::new(Adam::from_config(p, &c.adam)),
             control: Box::new(AlwaysAccept),
             linear_solver: None,
         },
+    }
+}
+
+fn dense_quasi_newton(update: DenseUpdate, p: usize, c: &SolverConfig, par: Par) -> Pairing {
+    let q = &c.quasi_newton;
+    Pairing {
+        descent: Box::new(DenseQuasiNewton::new(p, update, par)),
+        control: Box::new(
+            StrongWolfe::new(StrongWolfeParams {
+                c1: q.c1,
+                c2: q.c2,
+                max_evaluations: q.max_line_search_evaluations,
+                ..StrongWolfeParams::default()
+            })
+            .expect("validated by SolverConfig::validate"),
+        ),
+        linear_solver: None,
     }
 }
 
@@ -106,7 +128,7 @@ pub fn needs_jacobian(method: Method, c: &SolverConfig) -> bool {
     match method {
         Method::Lm | Method::Engd => true,
         Method::GnCg => c.gncg.jacobian == JacobianAccess::Assembled,
-        Method::Lbfgs | Method::Adam => false,
+        Method::Lbfgs | Method::Adam | Method::Bfgs | Method::SsBfgs | Method::SsBroyden => false,
     }
 }
 
@@ -130,6 +152,9 @@ mod tests {
             Method::Engd,
             Method::Lbfgs,
             Method::Adam,
+            Method::Bfgs,
+            Method::SsBfgs,
+            Method::SsBroyden,
         ] {
             for access in [JacobianAccess::Assembled, JacobianAccess::MatrixFree] {
                 let mut c = SolverConfig::lm();

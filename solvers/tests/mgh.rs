@@ -256,3 +256,26 @@ fn loop_lbfgs_reaches_known_minima() {
 }
 
 const EXCLUDED_LOOP_LBFGS: &[MghFunction] = &[];
+
+/// Dense quasi-Newton methods through the loop (dense inverse Hessian, strong Wolfe):
+/// every instance of the standard set, none excluded.
+fn dense_quasi_newton(c: SolverConfig, label: &str, excluded: &[MghFunction]) {
+    let mut c = tight(c);
+    c.termination.max_iterations = 20_000;
+    run_set(label, &solve_with(&c), 1e-9, 1e-20, |_| true, excluded, 20);
+}
+
+#[test]
+fn bfgs_reaches_known_minima() {
+    dense_quasi_newton(SolverConfig::bfgs(), "bfgs", &[]);
+}
+
+#[test]
+fn ss_bfgs_reaches_known_minima() {
+    dense_quasi_newton(SolverConfig::ss_bfgs(), "ss-bfgs", &[]);
+}
+
+#[test]
+fn ss_broyden_reaches_known_minima() {
+    dense_quasi_newton(SolverConfig::ss_broyden(), "ss-broyden", &[]);
+}

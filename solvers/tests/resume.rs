@@ -65,6 +65,8 @@ fn configs() -> Vec<(&'static str, SolverConfig)> {
         then: Method::Lbfgs,
     });
     adam_lbfgs.termination.max_iterations = 60;
+    let mut ss_broyden = SolverConfig::ss_broyden();
+    ss_broyden.termination.max_iterations = 60;
     let mut out = vec![
         ("lm", lm),
         ("lm-qr", lm_qr),
@@ -72,6 +74,7 @@ fn configs() -> Vec<(&'static str, SolverConfig)> {
         ("gncg-matrix-free", gncg),
         ("lbfgs", lbfgs),
         ("adam-lbfgs", adam_lbfgs),
+        ("ss-broyden", ss_broyden),
     ];
     for (_, c) in &mut out {
         c.threads = 1;

@@ -8,10 +8,12 @@
 //! - [`truncated_cg`]: the same system by preconditioned CG on `J·v`, `Jᵀ·w`;
 //! - [`gramian`]: ENGD's `−η G⁺∇L`;
 //! - [`two_loop`]: L-BFGS's `−α H∇L`, from the pairs in [`lbfgs_memory`];
+//! - [`dense_quasi_newton`]: BFGS, SSBFGS and SSBroyden with a dense inverse Hessian;
 //! - [`adam`]: Adam's moment-normalised step.
 
 pub mod adam;
 pub mod damped_gauss_newton;
+pub mod dense_quasi_newton;
 pub mod gramian;
 pub mod lbfgs_memory;
 pub mod truncated_cg;
