@@ -191,7 +191,8 @@ impl DenseQuasiNewton {
     fn offer_pair(&mut self) {
         let (s, y) = (&self.s, &self.y);
         let sty = dot(s, y);
-        if !(sty > CURVATURE_EPS * norm(s) * norm(y)) {
+        let enough = sty.partial_cmp(&(CURVATURE_EPS * norm(s) * norm(y)));
+        if enough != Some(std::cmp::Ordering::Greater) {
             self.last_update = None;
             return;
         }
