@@ -274,6 +274,9 @@ pub struct QuasiNewtonConfig {
     pub c2: f64,
     /// Function evaluations allowed per line search.
     pub max_line_search_evaluations: usize,
+    /// Curvature constants to retry a search with, in turn, when it finds no
+    /// decrease (Urbán, Stefanou & Pons 2025: 0.8, then 0.5); each in `(c1, 1)`.
+    pub fallback_c2: Vec<f64>,
 }
 
 impl Default for QuasiNewtonConfig {
@@ -282,6 +285,7 @@ impl Default for QuasiNewtonConfig {
             c1: 1e-4,
             c2: 0.9,
             max_line_search_evaluations: 30,
+            fallback_c2: vec![0.8, 0.5],
         }
     }
 }
@@ -723,6 +727,14 @@ impl SolverConfig {
             q.max_line_search_evaluations,
             "> 0",
         )?;
+        for &c2 in &q.fallback_c2 {
+            check(
+                c2 > q.c1 && c2 < 1.0,
+                "quasi_newton.fallback_c2",
+                c2,
+                "in (c1, 1)",
+            )?;
+        }
         let a = &self.adam;
         check(
             a.learning_rate.is_finite() && a.learning_rate > 0.0,

@@ -116,6 +116,7 @@ fn dense_quasi_newton(update: DenseUpdate, p: usize, c: &SolverConfig, par: Par)
                 max_evaluations: q.max_line_search_evaluations,
                 ..StrongWolfeParams::default()
             })
+            .and_then(|c| c.with_fallbacks(&q.fallback_c2))
             .expect("validated by SolverConfig::validate"),
         ),
         linear_solver: None,
