@@ -33,6 +33,7 @@
 //! points (only the pending pair, which would mix two sets, is dropped). The update is
 //! symmetric by construction: each entry pairs its two indices the same way.
 
+use super::secant::{SecantPair, negate_or_steepest, scaled};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
@@ -122,15 +123,11 @@ pub struct DenseQuasiNewton {
     update: DenseUpdate,
     par: Par,
     h: Mat<f64>,
-    prev_theta: Vec<f64>,
-    prev_grad: Vec<f64>,
-    have_prev: bool,
+    pair: SecantPair,
     /// No update has been made since `H = I` (τ's first-update rule applies).
     first: bool,
     /// The last direction (to recover α from `s = αd`).
     direction: Vec<f64>,
-    s: Vec<f64>,
-    y: Vec<f64>,
     hy: Vec<f64>,
     /// The parameters of the last update.
     pub last_update: Option<UpdateParameters>,
@@ -151,13 +148,9 @@ impl DenseQuasiNewton {
             update,
             par,
             h: Mat::identity(p, p),
-            prev_theta: vec![0.0; p],
-            prev_grad: vec![0.0; p],
-            have_prev: false,
+            pair: SecantPair::new(p),
             first: true,
             direction: vec![0.0; p],
-            s: vec![0.0; p],
-            y: vec![0.0; p],
             hy: vec![0.0; p],
             last_update: None,
         }
@@ -186,10 +179,10 @@ impl DenseQuasiNewton {
         );
     }
 
-    /// Offers the pair in `self.s`, `self.y` (with the gradient at the older point
-    /// in `self.prev_grad`); updates `H` or skips.
+    /// Offers the pair in `self.pair` (with the gradient at the older point); updates
+    /// `H` or skips.
     fn offer_pair(&mut self) {
-        let (s, y) = (&self.s, &self.y);
+        let (s, y) = (&self.pair.s, &self.pair.y);
         let sty = dot(s, y);
         let enough = sty.partial_cmp(&(CURVATURE_EPS * norm(s) * norm(y)));
         if enough != Some(std::cmp::Ordering::Greater) {
@@ -197,15 +190,15 @@ impl DenseQuasiNewton {
             return;
         }
         let mut hy = std::mem::take(&mut self.hy);
-        self.mat_vec(&self.y, &mut hy);
-        let yhy = dot(&self.y, &hy);
+        self.mat_vec(&self.pair.y, &mut hy);
+        let yhy = dot(&self.pair.y, &hy);
         // α from s = α d (the last direction).
         let dd = dot(&self.direction, &self.direction);
-        let alpha = dot(&self.s, &self.direction) / dd;
+        let alpha = dot(&self.pair.s, &self.direction) / dd;
         let rho = 1.0 / sty;
         let h = yhy * rho;
-        let b = -alpha * rho * dot(&self.s, &self.prev_grad);
-        let params = update_parameters(self.update, h, b, self.first, self.s.len());
+        let b = -alpha * rho * dot(&self.pair.s, self.pair.previous_gradient());
+        let params = update_parameters(self.update, h, b, self.first, self.pair.s.len());
         let UpdateParameters { tau, phi, .. } = params;
         let ok = [rho, yhy, tau, phi, 1.0 / tau]
             .iter()
@@ -218,8 +211,9 @@ impl DenseQuasiNewton {
             return;
         }
         // v = ρ s − Hy/yᵀHy; H ← (H − Hy Hyᵀ/yHy + φ·yHy·v vᵀ)/τ + ρ s sᵀ.
-        let p = self.s.len();
+        let p = self.pair.s.len();
         let v: Vec<f64> = self
+            .pair
             .s
             .iter()
             .zip(&hy)
@@ -228,7 +222,7 @@ impl DenseQuasiNewton {
         let (inv_tau, c_hy, c_v) = (1.0 / tau, 1.0 / yhy, phi * yhy);
         // Each product pairs the i- and j-entries the same way, so a symmetric H stays
         // exactly symmetric.
-        let s = &self.s;
+        let s = &self.pair.s;
         for j in 0..p {
             let (hyj, vj, sj) = (hy[j], v[j], s[j]);
             for i in 0..p {
@@ -269,30 +263,14 @@ impl Descent for DenseQuasiNewton {
     ) -> Result<(), LinearSolveError> {
         let t = Instant::now();
         let g = lin.gradient;
-        if self.have_prev {
-            for ((s, t), pt) in self.s.iter_mut().zip(lin.theta).zip(&self.prev_theta) {
-                *s = t - pt;
-            }
-            for ((y, gi), pg) in self.y.iter_mut().zip(g).zip(&self.prev_grad) {
-                *y = gi - pg;
-            }
+        if self.pair.advance(lin.theta, g) {
             self.offer_pair();
         }
-        self.prev_theta.copy_from_slice(lin.theta);
-        self.prev_grad.copy_from_slice(g);
-        self.have_prev = true;
+        self.pair.remember(lin.theta, g);
         let mut d = std::mem::take(&mut self.direction);
         self.mat_vec(g, &mut d);
-        let mut slope = 0.0;
-        for (di, gi) in d.iter_mut().zip(g) {
-            *di = -*di;
-            slope += *di * gi;
-        }
-        if slope.is_nan() || slope >= 0.0 || !d.iter().all(|v| v.is_finite()) {
+        if !negate_or_steepest(&mut d, g) {
             self.reset();
-            for (di, gi) in d.iter_mut().zip(g) {
-                *di = -gi;
-            }
         }
         self.direction = d;
         meter.time.matrix += t.elapsed().as_secs_f64();
@@ -307,10 +285,7 @@ impl Descent for DenseQuasiNewton {
         out: &mut [f64],
         _meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
-        let alpha = boldness.length();
-        for (o, d) in out.iter_mut().zip(&self.direction) {
-            *o = alpha * d;
-        }
+        scaled(out, boldness.length(), &self.direction);
         Ok(0)
     }
 
@@ -327,7 +302,7 @@ impl Descent for DenseQuasiNewton {
             false
         } else {
             self.reset();
-            self.have_prev = false;
+            self.pair.forget();
             true
         }
     }
@@ -335,7 +310,7 @@ impl Descent for DenseQuasiNewton {
     /// `H` is kept across point sets (as the published PINN runs do); only the
     /// pending pair, which would mix two sets, is dropped.
     fn residual_set_changed(&mut self) {
-        self.have_prev = false;
+        self.pair.forget();
     }
 
     /// The direction is saved state; preparing again would offer the pair twice.
@@ -354,12 +329,10 @@ impl Descent for DenseQuasiNewton {
         for j in 0..p {
             h.extend(self.h.col(j).iter().copied());
         }
-        PartState::new(self.name())
+        self.pair
+            .save_into(PartState::new(self.name()))
             .with_vector("inverse_hessian", &h)
-            .with_vector("previous_theta", &self.prev_theta)
-            .with_vector("previous_gradient", &self.prev_grad)
             .with_vector("direction", &self.direction)
-            .with_flag("have_previous", self.have_prev)
             .with_flag("first_update", self.first)
     }
 
@@ -369,10 +342,8 @@ impl Descent for DenseQuasiNewton {
         let mut h = vec![0.0; p * p];
         state.vector_into("inverse_hessian", &mut h)?;
         self.h = Mat::from_fn(p, p, |i, j| h[j * p + i]);
-        state.vector_into("previous_theta", &mut self.prev_theta)?;
-        state.vector_into("previous_gradient", &mut self.prev_grad)?;
+        self.pair.load_from(state)?;
         state.vector_into("direction", &mut self.direction)?;
-        self.have_prev = state.flag("have_previous")?;
         self.first = state.flag("first_update")?;
         Ok(())
     }

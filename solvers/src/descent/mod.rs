@@ -9,13 +9,15 @@
 //! - [`gramian`]: ENGD's `−η G⁺∇L`;
 //! - [`two_loop`]: L-BFGS's `−α H∇L`, from the pairs in [`lbfgs_memory`];
 //! - [`dense_quasi_newton`]: BFGS, SSBFGS and SSBroyden with a dense inverse Hessian;
-//! - [`adam`]: Adam's moment-normalised step.
+//! - [`adam`]: Adam's moment-normalised step;
+//! - [`secant`]: what the secant directions share.
 
 pub mod adam;
 pub mod damped_gauss_newton;
 pub mod dense_quasi_newton;
 pub mod gramian;
 pub mod lbfgs_memory;
+pub mod secant;
 pub mod truncated_cg;
 pub mod two_loop;
 

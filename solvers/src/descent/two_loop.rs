@@ -11,6 +11,7 @@
 //! sets, so the memory is reset then too: curvature is only ever estimated on one set.
 
 use super::lbfgs_memory::{CurvatureSafeguard, LbfgsMemory};
+use super::secant::{SecantPair, negate_or_steepest, scaled};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
@@ -20,11 +21,7 @@ use crate::state::{PartState, StateError};
 /// L-BFGS direction state.
 pub struct TwoLoop {
     memory: LbfgsMemory,
-    prev_theta: Vec<f64>,
-    prev_grad: Vec<f64>,
-    have_prev: bool,
-    s: Vec<f64>,
-    y: Vec<f64>,
+    pair: SecantPair,
     direction: Vec<f64>,
 }
 
@@ -33,11 +30,7 @@ impl TwoLoop {
     pub fn new(p: usize, m: usize) -> Self {
         Self {
             memory: LbfgsMemory::new(p, m, CurvatureSafeguard::default()),
-            prev_theta: vec![0.0; p],
-            prev_grad: vec![0.0; p],
-            have_prev: false,
-            s: vec![0.0; p],
-            y: vec![0.0; p],
+            pair: SecantPair::new(p),
             direction: vec![0.0; p],
         }
     }
@@ -45,7 +38,7 @@ impl TwoLoop {
     /// Forgets all pairs.
     pub fn reset(&mut self) {
         self.memory.reset();
-        self.have_prev = false;
+        self.pair.forget();
     }
 
     /// Whether no pair is stored (the direction is steepest descent).
@@ -70,33 +63,13 @@ impl Descent for TwoLoop {
         _meter: Meter<'_>,
     ) -> Result<(), LinearSolveError> {
         let g = lin.gradient;
-        if self.have_prev {
-            for (s, (t, pt)) in self
-                .s
-                .iter_mut()
-                .zip(lin.theta.iter().zip(&self.prev_theta))
-            {
-                *s = t - pt;
-            }
-            for (y, (gi, pg)) in self.y.iter_mut().zip(g.iter().zip(&self.prev_grad)) {
-                *y = gi - pg;
-            }
-            self.memory.push(&self.s, &self.y);
+        if self.pair.advance(lin.theta, g) {
+            self.memory.push(&self.pair.s, &self.pair.y);
         }
-        self.prev_theta.copy_from_slice(lin.theta);
-        self.prev_grad.copy_from_slice(g);
-        self.have_prev = true;
+        self.pair.remember(lin.theta, g);
         self.memory.apply_inverse_hessian(g, &mut self.direction);
-        let mut slope = 0.0;
-        for (d, gi) in self.direction.iter_mut().zip(g) {
-            *d = -*d;
-            slope += *d * gi;
-        }
-        if slope.is_nan() || slope >= 0.0 || !self.direction.iter().all(|v| v.is_finite()) {
+        if !negate_or_steepest(&mut self.direction, g) {
             self.memory.reset();
-            for (d, gi) in self.direction.iter_mut().zip(g) {
-                *d = -gi;
-            }
         }
         Ok(())
     }
@@ -109,10 +82,7 @@ impl Descent for TwoLoop {
         out: &mut [f64],
         _meter: Meter<'_>,
     ) -> Result<usize, LinearSolveError> {
-        let alpha = boldness.length();
-        for (o, d) in out.iter_mut().zip(&self.direction) {
-            *o = alpha * d;
-        }
+        scaled(out, boldness.length(), &self.direction);
         Ok(0)
     }
 
@@ -149,20 +119,15 @@ impl Descent for TwoLoop {
     }
 
     fn save(&self) -> PartState {
-        self.memory
-            .save_into(PartState::new(self.name()))
-            .with_vector("previous_theta", &self.prev_theta)
-            .with_vector("previous_gradient", &self.prev_grad)
-            .with_flag("have_previous", self.have_prev)
+        self.pair
+            .save_into(self.memory.save_into(PartState::new(self.name())))
             .with_vector("direction", &self.direction)
     }
 
     fn load(&mut self, state: &PartState) -> Result<(), StateError> {
         state.expect_part(self.name())?;
         self.memory.load_from(state)?;
-        state.vector_into("previous_theta", &mut self.prev_theta)?;
-        state.vector_into("previous_gradient", &mut self.prev_grad)?;
-        self.have_prev = state.flag("have_previous")?;
+        self.pair.load_from(state)?;
         state.vector_into("direction", &mut self.direction)
     }
 }
