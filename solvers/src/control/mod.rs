@@ -19,6 +19,7 @@ pub mod always_accept;
 pub mod damping_rule;
 pub mod log_grid;
 pub mod more_thuente;
+pub mod radius_search;
 pub mod reduction_ratio;
 pub mod strong_wolfe;
 pub mod trust_radius;

@@ -26,7 +26,7 @@
 //! `Δ₀ = factor·‖D̃θ₀‖` (or `factor` when that is 0) and Δ updated from ρ after every
 //! trial ([`super::trust_radius`]). The rule's λ is the floor: when its step is longer
 //! than the radius, the trial uses the larger λ whose step fits, found by
-//! [`super::trust_radius::lambda_for_radius_with`] (a few more linear solves); the
+//! [`super::radius_search::lambda_for_radius_with`] (a few more linear solves); the
 //! rule itself moves as if the trial had been at its own λ (handing the bound's λ
 //! back to the rule lost NIST's MGH17 from start 1). An invalid trial leaves Δ alone:
 //! it never moves the iterate, and the rule's growing λ answers it (shrinking Δ as
@@ -36,7 +36,8 @@
 //! (Moré 1978, "The Levenberg–Marquardt algorithm: implementation and theory").
 
 use super::damping_rule::{AnyDampingRule, DampingRule};
-use super::trust_radius::{self, SearchHints, TrustRadius};
+use super::radius_search::{self, SearchHints};
+use super::trust_radius::{self, TrustRadius};
 use super::{
     Boldness, Candidate, Decision, Purpose, StepControl, StepInfo, TrialReport, Trials, Verdict,
 };
@@ -119,7 +120,7 @@ impl ReductionRatio {
         let Ok(step) = floor else {
             return (lambda, floor, true);
         };
-        if step.scaled_norm <= (1.0 + trust_radius::RADIUS_TOLERANCE) * radius {
+        if step.scaled_norm <= (1.0 + radius_search::RADIUS_TOLERANCE) * radius {
             return (lambda, floor, true);
         }
         let mut last = floor;
@@ -127,7 +128,7 @@ impl ReductionRatio {
             guess: bound.guess.filter(|&g| g > lambda),
             scaled_gradient_norm: None,
         };
-        let found = trust_radius::lambda_for_radius_with(radius, lambda, hints, |l| {
+        let found = radius_search::lambda_for_radius_with(radius, lambda, hints, |l| {
             last = trials.compute_step(Boldness::from_damping(l));
             last.ok().map(|s| s.scaled_norm)
         });

@@ -33,7 +33,7 @@
 //! points (only the pending pair, which would mix two sets, is dropped). The update is
 //! symmetric by construction: each entry pairs its two indices the same way.
 
-use super::secant::{SecantPair, negate_or_steepest, scaled};
+use super::secant::{SecantPair, first_length, negate_or_steepest, scaled};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
@@ -290,11 +290,7 @@ impl Descent for DenseQuasiNewton {
     }
 
     fn first_step_length(&self, step_norm: f64) -> f64 {
-        if self.first {
-            (1.0 / step_norm).min(1.0)
-        } else {
-            1.0
-        }
+        first_length(self.first, step_norm)
     }
 
     fn restart(&mut self) -> bool {

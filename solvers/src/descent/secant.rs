@@ -99,6 +99,17 @@ pub fn negate_or_steepest(d: &mut [f64], g: &[f64]) -> bool {
     true
 }
 
+/// The first trial length along a secant direction: `min(1, 1/‖d‖)` while no
+/// curvature is known (the direction is steepest descent), else the quasi-Newton
+/// step's natural length 1 (Nocedal & Wright 2006, §3.5).
+pub fn first_length(no_curvature_yet: bool, step_norm: f64) -> f64 {
+    if no_curvature_yet {
+        (1.0 / step_norm).min(1.0)
+    } else {
+        1.0
+    }
+}
+
 /// `out = α d`.
 pub fn scaled(out: &mut [f64], alpha: f64, d: &[f64]) {
     for (o, di) in out.iter_mut().zip(d) {
@@ -130,5 +141,10 @@ mod tests {
         let mut out = [0.0; 2];
         scaled(&mut out, 0.5, &[2.0, -4.0]);
         assert_eq!(out, [1.0, -2.0]);
+        assert_eq!(
+            (first_length(true, 4.0), first_length(true, 0.5)),
+            (0.25, 1.0)
+        );
+        assert_eq!(first_length(false, 4.0), 1.0);
     }
 }

@@ -11,7 +11,7 @@
 //! sets, so the memory is reset then too: curvature is only ever estimated on one set.
 
 use super::lbfgs_memory::{CurvatureSafeguard, LbfgsMemory};
-use super::secant::{SecantPair, negate_or_steepest, scaled};
+use super::secant::{SecantPair, first_length, negate_or_steepest, scaled};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
@@ -87,11 +87,7 @@ impl Descent for TwoLoop {
     }
 
     fn first_step_length(&self, step_norm: f64) -> f64 {
-        if self.is_empty() {
-            (1.0 / step_norm).min(1.0)
-        } else {
-            1.0
-        }
+        first_length(self.is_empty(), step_norm)
     }
 
     fn restart(&mut self) -> bool {
