@@ -15,5 +15,6 @@ pub mod presets;
 pub mod problem;
 pub mod residual;
 pub mod run;
+pub mod verdict;
 
 pub use pinn_solvers as solvers;

@@ -40,6 +40,20 @@ pub struct RunOutcome {
     pub summary: SolveSummary,
     /// The result file's contents.
     pub result: RunResult,
+    /// The loss of the all-zero parameters on the final residual points: the yardstick
+    /// of [`crate::verdict::Verdict`] when no exact solution is known.
+    pub zero_loss: f64,
+}
+
+impl RunOutcome {
+    /// Whether the network is better than the zero function (see [`crate::verdict`]).
+    pub fn verdict(&self) -> crate::verdict::Verdict {
+        crate::verdict::Verdict::judge(
+            self.result.metrics.rel_l2,
+            self.summary.final_loss,
+            self.zero_loss,
+        )
+    }
 }
 
 /// How often the rel L2 error is measured during a run (it costs a forward pass over
@@ -146,6 +160,7 @@ pub fn run(
     let summary = solver.summary();
     let theta = solver.theta().to_vec();
     drop(solver);
+    let zero_loss = model.loss(&vec![0.0; theta.len()]);
     for (row, extra) in &rows {
         history.push(row, extra);
     }
@@ -169,6 +184,7 @@ pub fn run(
         theta,
         summary,
         result,
+        zero_loss,
     })
 }
 

@@ -161,3 +161,102 @@ fn an_unknown_preset_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown solver preset `newton`"));
 }
+
+/// heat1d's file with its `[exact]` section replaced (or removed with `None`).
+fn heat1d_with_exact(dir: &Path, exact: Option<&str>) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("problems/heat1d.toml")).unwrap();
+    let original = "[exact]\nu = \"exp(-pi^2*t/4)*sin(pi*x)\"\n";
+    assert!(
+        text.contains(original),
+        "heat1d.toml's [exact] section moved"
+    );
+    let replacement = exact.map_or(String::new(), |e| format!("[exact]\nu = \"{e}\"\n"));
+    let path = dir.join("heat1d.toml");
+    std::fs::write(&path, text.replace(original, &replacement)).unwrap();
+    path
+}
+
+/// A solution with rel L2 error ≥ 1 is no better than u ≡ 0: the run says so and fails,
+/// even with --quiet, and the result file is still written for inspection. Here the
+/// "exact" solution is the negative of the true one, so training drives the error to 2.
+#[test]
+fn a_solution_no_better_than_zero_says_so_and_fails() {
+    let dir = std::env::temp_dir().join(format!("pinn-cli-zero-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = heat1d_with_exact(&dir, Some("-exp(-pi^2*t/4)*sin(pi*x)"));
+    let out_file = dir.join("r.h5");
+    let out = pinn()
+        .args([
+            "solve",
+            "--quiet",
+            "--no-plots",
+            "--max-iters",
+            "30",
+            "--out",
+        ])
+        .arg(&out_file)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no better than zero"), "{err}");
+    let r = pinn::output::read(&out_file).unwrap();
+    assert!(r.metrics.rel_l2.unwrap() > 1.5, "{:?}", r.metrics.rel_l2);
+
+    // Without an exact solution the yardstick is the loss of the all-zero network on
+    // the same points (see `without_an_exact_solution_the_zero_networks_loss_is_the_yardstick`).
+    let file = heat1d_with_exact(&dir, None);
+    // A real solve of the same file is better than zero and exits 0.
+    let out = pinn()
+        .args([
+            "solve",
+            "--quiet",
+            "--no-plots",
+            "--max-iters",
+            "20",
+            "--out",
+        ])
+        .arg(dir.join("ok.h5"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Without an exact solution the verdict compares the final loss with the loss of the
+/// all-zero parameters, measured on the run's own residual points.
+#[test]
+fn without_an_exact_solution_the_zero_networks_loss_is_the_yardstick() {
+    let dir = std::env::temp_dir().join(format!("pinn-cli-yard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let problem = pinn::problem::load_problem(&heat1d_with_exact(&dir, None)).unwrap();
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.termination.max_iterations = 20;
+    let theta0 = problem.mlp.init(problem.init, problem.init_seed);
+    let outcome = pinn::run::run(&problem, &config, &theta0, None, |_, _, _| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    let zeros = vec![0.0; theta0.len()];
+    assert_eq!(
+        outcome.zero_loss,
+        problem.residual_model().loss(&zeros),
+        "the yardstick is the zero network's loss on the same points"
+    );
+    assert!(outcome.result.metrics.rel_l2.is_none());
+    assert!(
+        outcome.summary.final_loss < outcome.zero_loss,
+        "{} vs {}",
+        outcome.summary.final_loss,
+        outcome.zero_loss
+    );
+    assert!(outcome.verdict().is_useful());
+    std::fs::remove_dir_all(&dir).ok();
+}

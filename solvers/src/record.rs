@@ -293,7 +293,7 @@ impl SolveSummary {
             self.termination,
             self.termination.message()
         );
-        let _ = writeln!(s, "Solution usable: {}", self.is_solution_usable());
+        let _ = writeln!(s, "Iterate usable (finite): {}", self.is_solution_usable());
         s
     }
 }

@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
-/// Exit code for a solve that failed (no usable solution, or the result not written).
+/// Exit code for a solve that failed (no usable solution, a solution no better than the
+/// zero function, or the result not written).
 pub const EXIT_SOLVE_FAILED: i32 = 1;
 /// Exit code for bad input (a problem file that does not parse or validate).
 pub const EXIT_BAD_INPUT: i32 = 2;

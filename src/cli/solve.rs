@@ -230,6 +230,18 @@ pub fn solve(args: &SolveArgs) -> i32 {
         for p in &plots {
             println!("plot written to {}", p.display());
         }
+        if outcome.summary.accepted_steps == 0 {
+            println!("no step was accepted: the result is the initial network");
+        }
+    }
+    let verdict = outcome.verdict();
+    if verdict.is_useful() && !args.quiet {
+        println!("verdict: {verdict}");
+    }
+    if !verdict.is_useful() {
+        // Said even with --quiet: it is the one thing a user must not miss.
+        eprintln!("{}: {verdict}", args.file.display());
+        return EXIT_SOLVE_FAILED;
     }
     if outcome.summary.is_solution_usable() {
         EXIT_OK
