@@ -1,7 +1,8 @@
 //! The `pinn` command line: subcommands and exit codes (0 done, 1 the solve failed,
-//! 2 bad input).
+//! 2 bad input, 130 stopped by Ctrl-C or SIGTERM after writing the result).
 
 pub mod check;
+pub mod interrupt;
 pub mod solve;
 pub mod validate;
 
@@ -16,6 +17,7 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_SOLVE_FAILED: i32 = 1;
 /// Exit code for bad input (a problem file that does not parse or validate).
 pub const EXIT_BAD_INPUT: i32 = 2;
+pub use interrupt::EXIT_INTERRUPTED;
 
 /// Physics-informed neural networks trained to high precision with second-order solvers.
 #[derive(Debug, Parser)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
-use crate::output::{Checkpointer, write_atomic};
+use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
+use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
 use crate::presets::solver_config;
 use crate::problem::load_problem;
 use crate::run::{CheckpointPlan, run};
@@ -143,6 +143,23 @@ pub fn solve(args: &SolveArgs) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.h5", problem.name)));
+    // Refuse a bad output path before the work, not after it.
+    if let Err(e) = check_writable(&out) {
+        eprintln!("error: --out: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    // Debris of an earlier run of ours killed between write and rename.
+    match remove_stale_temps(&out) {
+        Ok(0) => {}
+        Ok(n) => eprintln!(
+            "note: removed {n} stale temporary file(s) of {}",
+            out.display()
+        ),
+        Err(e) => eprintln!("warning: {e}"),
+    }
+    if let Err(e) = interrupt::install() {
+        eprintln!("warning: {e}");
+    }
 
     let bar = if args.quiet || args.verbose {
         ProgressBar::hidden()
@@ -191,7 +208,11 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 rec.iteration, rec.loss
             ));
         }
-        ControlFlow::Continue(())
+        if interrupt::requested() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     bar.finish_and_clear();
     let outcome = match outcome {
@@ -230,9 +251,17 @@ pub fn solve(args: &SolveArgs) -> i32 {
         for p in &plots {
             println!("plot written to {}", p.display());
         }
-        if outcome.summary.accepted_steps == 0 {
-            println!("no step was accepted: the result is the initial network");
-        }
+    }
+    if interrupt::requested() {
+        eprintln!("stopped by a signal; the result of the last iterate was written");
+        return EXIT_INTERRUPTED;
+    }
+    if outcome.summary.accepted_steps == 0 {
+        eprintln!(
+            "{}: FAILED: no step was accepted, so the result is the initial network",
+            args.file.display()
+        );
+        return EXIT_SOLVE_FAILED;
     }
     let verdict = outcome.verdict();
     if verdict.is_useful() && !args.quiet {

@@ -58,6 +58,7 @@ fn temp_prefix(path: &Path) -> Result<String, OutputError> {
 /// # Errors
 /// [`OutputError::Io`] naming the failing step.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    refuse_non_regular(path)?;
     let dir = parent_dir(path);
     // pid + process-wide counter: unique among concurrent writers (threads and processes)
     // to the same target; `create_new` refuses to reuse a leftover name anyway.
@@ -88,6 +89,82 @@ fn write_then_rename(tmp: &Path, path: &Path, dir: &Path, bytes: &[u8]) -> Resul
     drop(f);
     fs::rename(tmp, path).map_err(io(path, "rename temporary file over target"))?;
     sync_dir(dir)
+}
+
+/// What kind of non-regular file `path` is, or `Ok` when it is a regular file or does
+/// not exist. Uses `symlink_metadata`: a symbolic link is refused even when it points to
+/// a regular file, since renaming over it would silently replace the link, not its
+/// target.
+fn refuse_non_regular(path: &Path) -> Result<(), OutputError> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let kind = if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        special_kind(&t)
+    };
+    Err(OutputError::NotARegularFile {
+        path: path.to_path_buf(),
+        kind,
+    })
+}
+
+#[cfg(unix)]
+fn special_kind(t: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_t: &fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Checks, before any work, that [`write_bytes_atomic`] will be able to write `path`:
+/// the target is a regular file or absent, its directory exists, and a file can be
+/// created there (a probe file is created and removed). Long runs call this first so
+/// that a bad `--out` is refused before the solve, not after it.
+///
+/// # Errors
+/// [`OutputError::NotARegularFile`] or [`OutputError::Io`] naming the failing step.
+pub fn check_writable(path: &Path) -> Result<(), OutputError> {
+    file_name(path)?;
+    refuse_non_regular(path)?;
+    let dir = parent_dir(path);
+    let meta = fs::metadata(&dir).map_err(io(&dir, "open the output directory"))?;
+    if !meta.is_dir() {
+        return Err(OutputError::Io {
+            path: dir,
+            op: "open the output directory",
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
+    let probe = dir.join(format!(
+        "{}{}.probe{TEMP_SUFFIX}",
+        temp_prefix(path)?,
+        std::process::id()
+    ));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(io(&dir, "create a file in the output directory"))?;
+    fs::remove_file(&probe).map_err(io(&probe, "remove the probe file"))
 }
 
 #[cfg(unix)]
@@ -133,6 +210,58 @@ pub fn remove_stale_temps(path: &Path) -> Result<usize, OutputError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn only_regular_files_are_replaced() {
+        let d = scratch("regular");
+        let target = d.join("r.h5");
+        check_writable(&target).unwrap();
+        fs::write(&target, b"old").unwrap();
+        check_writable(&target).unwrap();
+        write_bytes_atomic(&target, b"new").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+
+        let sub = d.join("sub");
+        fs::create_dir(&sub).unwrap();
+        for bad in [&sub, &d.join("missing/r.h5")] {
+            assert!(check_writable(bad).is_err(), "{}", bad.display());
+        }
+        assert!(matches!(
+            write_bytes_atomic(&sub, b"x"),
+            Err(OutputError::NotARegularFile {
+                kind: "a directory",
+                ..
+            })
+        ));
+        #[cfg(unix)]
+        {
+            let link = d.join("link.h5");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let err = check_writable(&link).unwrap_err();
+            assert!(err.to_string().contains("a symbolic link"), "{err}");
+            assert!(write_bytes_atomic(&link, b"x").is_err());
+            assert_eq!(
+                fs::read(&target).unwrap(),
+                b"new",
+                "the link's target is untouched"
+            );
+            let fifo = d.join("fifo.h5");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success(), "mkfifo (coreutils) is needed");
+            let err = check_writable(&fifo).unwrap_err();
+            assert!(err.to_string().contains("a FIFO"), "{err}");
+            let err = check_writable(Path::new("/dev/null")).unwrap_err();
+            assert!(err.to_string().contains("a device"), "{err}");
+        }
+        // No probe file is left behind.
+        let left: Vec<_> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(TEMP_SUFFIX))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        fs::remove_dir_all(&d).ok();
+    }
+
     fn scratch(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("pinn-atomic-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
@@ -154,7 +283,7 @@ mod tests {
     #[test]
     fn failure_is_typed_and_cleans_up() {
         let d = scratch("fail");
-        // Renaming a file over a non-empty directory fails (EISDIR/ENOTEMPTY).
+        // A directory is refused before any temporary file is created.
         let p = d.join("target");
         fs::create_dir(&p).unwrap();
         fs::write(p.join("keep"), b"x").unwrap();
@@ -162,14 +291,14 @@ mod tests {
         assert!(
             matches!(
                 err,
-                OutputError::Io {
-                    op: "rename temporary file over target",
+                OutputError::NotARegularFile {
+                    kind: "a directory",
                     ..
                 }
             ),
             "{err}"
         );
-        // Only the directory remains: the temporary file was removed.
+        // Only the directory remains: no temporary file was left.
         assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
         // A missing directory fails at creation with the temp path in the message.
         let err = write_bytes_atomic(&d.join("no/such/dir/r.h5"), b"x").unwrap_err();

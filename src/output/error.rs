@@ -29,6 +29,10 @@ pub enum OutputError {
     /// corrupt input); `message` is its panic message.
     #[error("{}: corrupt file (HDF5 parser failed: {message})", path.display())]
     Corrupt { path: PathBuf, message: String },
+    /// The target exists and is not a regular file (a directory, a symbolic link, a FIFO,
+    /// a socket or a device): only regular files are ever replaced.
+    #[error("{}: not a regular file ({kind}); only a regular file is replaced, choose another path", path.display())]
+    NotARegularFile { path: PathBuf, kind: &'static str },
     /// The file is valid HDF5 but not a pinn result of a supported version, or an
     /// object in it is missing or has the wrong type or shape.
     #[error("{}: {object}: {problem}", path.display())]

@@ -12,7 +12,7 @@ pub mod hdf5;
 pub mod result;
 pub mod xdmf;
 
-pub use atomic::remove_stale_temps;
+pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
 pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, read, write_atomic};
