@@ -591,7 +591,7 @@ fn error_positions_and_messages() {
     assert_eq!((e.column, e.len, e.kind), (10, 21, ErrorKind::OrderTooHigh));
     assert!(
         e.message
-            .contains("derivative of order 6 (order > 4 not supported)"),
+            .contains("derivative of order 5 (order > 4 not supported)"),
         "{}",
         e.message
     );

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pinn::residual::Channel;
-use pinn::solvers::LeastSquares;
 
 fn problem_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +15,7 @@ fn problem_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Loads `name`, checks the PDE block's channels, and runs 8 LM iterations.
+/// Loads `name`, checks the PDE block's channels, and runs 30 LM iterations (rejected trials count).
 fn loads_and_trains(name: &str, want: &[Channel]) {
     let path = problem_path(name);
     let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -29,7 +28,7 @@ fn loads_and_trains(name: &str, want: &[Channel]) {
     let loss0 = model.loss(&theta0);
     assert!(loss0.is_finite() && loss0 > 0.0, "{name}: {loss0}");
     let mut config = pinn::presets::solver_config(&p.solver, None).unwrap();
-    config.termination.max_iterations = 8;
+    config.termination.max_iterations = 30;
     config.termination.time_limit_seconds = None;
     let outcome = pinn::run::run(&p, &config, &theta0, None, |_, _, _| {
         ControlFlow::Continue(())
@@ -38,7 +37,7 @@ fn loads_and_trains(name: &str, want: &[Channel]) {
     let s = &outcome.summary;
     eprintln!("{name}: loss {:e} -> {:e}", s.initial_loss, s.final_loss);
     assert!(
-        s.final_loss.is_finite() && s.final_loss < 0.5 * s.initial_loss,
+        s.final_loss.is_finite() && s.final_loss < 0.1 * s.initial_loss,
         "{name}: loss {} -> {}",
         s.initial_loss,
         s.final_loss
