@@ -200,7 +200,7 @@ fn jets_match_num_dual() {
 
 /// Channels and a nonlinear seed `F = c0·c1 + c2³ + x0·c3 + c4` used by the Jacobian tests.
 /// The seed type of the tests.
-trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
+pub(super) trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
 impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
 
 fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {

@@ -9,7 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::tests::{
-    channel_jacobians, dual_channel, dual_forward, random_points, random_theta, rel_max_err,
+    TestSeed, channel_jacobians, dual_channel, dual_forward, random_points, random_theta,
+    rel_max_err,
 };
 use super::{Activation, Mlp};
 use crate::residual::{Channel, VarSet};
@@ -210,12 +211,7 @@ fn higher_jets_are_differences_of_lower_jets() {
 
 /// Channels of order 0–4 and a nonlinear seed
 /// `F = c0·c1 + c2³ + x0·c3 + c4·c5 + sin(c6)` (KdV- and biharmonic-like terms).
-fn jacobian_setup(
-    d: usize,
-) -> (
-    Vec<Channel>,
-    impl Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync,
-) {
+fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
     let last = d - 1;
     let chans = vec![
         Channel::Value { output: 0 },
