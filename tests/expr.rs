@@ -487,11 +487,11 @@ fn error_positions_and_messages() {
             "`)` at column 6 has no matching `(`",
         ),
         (
-            "u_xxx - 1",
+            "u_xxxyy - 1",
             3,
-            3,
+            5,
             ErrorKind::OrderTooHigh,
-            "order > 2 not supported",
+            "`u_xxxyy`: derivative of order 5 (order > 4 not supported)",
         ),
         (
             "2*u_xx + ",
@@ -582,8 +582,19 @@ fn error_positions_and_messages() {
     let e = parse_residual("u_theta", &polar).unwrap_err();
     assert_eq!((e.column, e.kind), (3, ErrorKind::NotAVariable));
     assert!(e.message.contains("d(u, theta)"), "{}", e.message);
-    let e = parse_residual("d(u, r, theta, r)", &polar).unwrap_err();
-    assert_eq!((e.column, e.kind), (6, ErrorKind::OrderTooHigh));
+    let r = parse_residual(
+        "d(u, r, theta, r) + d(u, theta, theta, theta, theta)",
+        &polar,
+    );
+    assert_eq!(r.unwrap().channels().len(), 2);
+    let e = parse_residual("u + d(u, r, theta, r, r, theta)", &polar).unwrap_err();
+    assert_eq!((e.column, e.len, e.kind), (10, 21, ErrorKind::OrderTooHigh));
+    assert!(
+        e.message
+            .contains("derivative of order 5 (order > 4 not supported)"),
+        "{}",
+        e.message
+    );
 }
 
 /// Random garbage and every truncation of valid expressions: each gives `Ok` (which then

@@ -5,6 +5,9 @@
 //! - `J·v` and `Jᵀ·w` against the assembled `J` (≤ 1e-12 relative);
 //! - the loss against `½ Σ_b w_b Σ_e mean_i F²`, computed independently from the network
 //!   outputs and channels (not through the blocks' row groups, scales or row offsets).
+//!
+//! and the same for residuals of order 3 and 4: KdV written in Rust (dual numbers) and the
+//! biharmonic operator compiled from an expression, with a `Δu = 0` boundary condition.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -463,6 +466,51 @@ impl Residual for Robin {
     fn eval<S: num_traits::Float>(&self, x: &[f64], c: &[S]) -> S {
         c[0] + S::from(2.0).unwrap() * c[1] - S::from(x[1].sin()).unwrap()
     }
+}
+
+/// KdV `F = u_t + u u_x + δ² u_xxx` on `(x, t)` (x is variable 0), δ = 0.022.
+struct Kdv;
+
+impl Residual for Kdv {
+    fn channels(&self) -> Vec<Channel> {
+        vec![
+            Channel::First { output: 0, var: 1 },
+            Channel::Value { output: 0 },
+            Channel::First { output: 0, var: 0 },
+            Channel::higher(0, &[0, 0, 0]),
+        ]
+    }
+    fn eval<S: num_traits::Float>(&self, _x: &[f64], c: &[S]) -> S {
+        c[0] + c[1] * c[2] + S::from(0.000484).unwrap() * c[3]
+    }
+}
+
+#[test]
+fn third_and_fourth_order_blocks() {
+    let s = burgers();
+    let mut rng = StdRng::seed_from_u64(8);
+    let kdv: Arc<dyn PointResidual> = Arc::new(RustResidual::new(Kdv));
+    let pde = |eq: Arc<dyn PointResidual>, rng: &mut StdRng| {
+        let equations = vec![eq];
+        let pts = BURGERS_BOX.interior(rng, 24);
+        ResidualBlock::new("pde", pts, BlockKind::Pde { equations }, 1.0).unwrap()
+    };
+    let model = ResidualModel::new(s.mlp.clone(), vec![pde(kdv, &mut rng)]).unwrap();
+    assert_ok("kdv pde (Rust, u_xxx)", &model, &s.theta);
+
+    let ctx = pinn::expr::Context::new(&["x", "y"], &["u"]).unwrap();
+    let parse = |src: &str| -> Arc<dyn PointResidual> {
+        Arc::new(pinn::expr::parse_residual(src, &ctx).unwrap())
+    };
+    let biharmonic = parse("u_xxxx + 2*u_xxyy + u_yyyy - 4*pi^4*sin(pi*x)*sin(pi*y)");
+    let mut blocks = vec![pde(biharmonic, &mut rng)];
+    let face = Some(sides()[0]);
+    let pts = BURGERS_BOX.face(&mut rng, 16, sides()[0]);
+    let equations = vec![parse("lap(u) + u_xyy")];
+    let kind = BlockKind::Condition { face, equations };
+    blocks.push(ResidualBlock::new("moment", pts, kind, 0.5).unwrap());
+    let model = ResidualModel::new(s.mlp.clone(), blocks).unwrap();
+    assert_ok("biharmonic (expression, u_xxxx, u_xxyy)", &model, &s.theta);
 }
 
 #[test]

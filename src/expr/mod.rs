@@ -6,10 +6,11 @@
 //! # Language
 //! - numbers (`2`, `.5`, `1e-3`), `pi` (or `π`), declared constants;
 //! - coordinates (the declared variables, e.g. `x`, `y`, `t`, `theta`);
-//! - outputs (`u`, `v`, `p`, …) and their derivatives: `u_x`, `u_t`, `u_xx`, `u_xy`
-//!   (= `u_yx`), `u_tt` — each suffix letter a single-letter variable — or, for any
-//!   variable names, `d(u, x)` and `d(u, r, theta)`; `lap(u)` sums `∂²u/∂x_i²` over the
-//!   context's Laplacian variables. Order 3+ is an error ("order > 2 not supported");
+//! - outputs (`u`, `v`, `p`, …) and their derivatives up to order 4: `u_x`, `u_t`,
+//!   `u_xx`, `u_xy` (= `u_yx`), `u_tt`, `u_xxx`, `u_xxt`, `u_xxxx`, `u_xxyy` — each
+//!   suffix letter a single-letter variable — or, for any variable names, `d(u, x)`,
+//!   `d(u, r, theta)`, `d(u, r, r, theta, theta)`; `lap(u)` sums `∂²u/∂x_i²` over the
+//!   context's Laplacian variables. Order 5+ is an error ("order > 4 not supported");
 //! - `+ - * / ^`, unary `-` and `+`, parentheses; `^` is right-associative and binds
 //!   tighter than unary minus: `-x^2 = -(x^2)`, `2^3^2 = 512`;
 //! - `sin cos tan exp log sqrt tanh sinh cosh abs` (`log` is natural);

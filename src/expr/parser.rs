@@ -11,7 +11,8 @@
 //! ```
 //!
 //! so `-x^2 = -(x^2)`, `2^3^2 = 2^9`, `a/b/c = (a/b)/c`, `-a*b = (-a)*b`, `2^-x = 2^(-x)`,
-//! as in mathematics. Calls: the functions of [`Func`], `lap(u)` and `d(u, x[, y])`.
+//! as in mathematics. Calls: the functions of [`Func`], `lap(u)` and `d(u, x[, y, …])`
+//! (up to four variables).
 
 use super::context::Context;
 use super::error::{ErrorKind, ExprError};
@@ -345,9 +346,10 @@ impl Parser<'_> {
         }
     }
 
-    /// `d(u, x)` or `d(u, x, y)`: derivatives in variables of any name length.
+    /// `d(u, x)`, `d(u, x, y)`, … up to four variables: derivatives in variables of any
+    /// name length.
     fn d_call(&mut self, name_tok: &Token, open: &Token) -> Result<u32, ExprError> {
-        const USAGE: &str = "d(u, x) or d(u, x, y)";
+        const USAGE: &str = "d(u, x), d(u, x, y), … with up to 4 variables";
         let (output, _) = self.output_arg("d", USAGE)?;
         let mut vars = Vec::new();
         let mut first_var_col = 0;
@@ -473,6 +475,21 @@ mod tests {
         let a = compile("u_xy + v_y", &c, Mode::Residual).unwrap();
         let b = compile("d(u, y, x) + d(v, y)", &c, Mode::Residual).unwrap();
         assert_eq!(a.channels, b.channels);
+        let a = compile("u_xxyy + v_yyy + u_xyx", &c, Mode::Residual).unwrap();
+        let b = compile(
+            "d(u, y, x, y, x) + d(v, y, y, y) + d(u, x, x, y)",
+            &c,
+            Mode::Residual,
+        );
+        assert_eq!(a.channels, b.unwrap().channels);
+        assert_eq!(
+            a.channels,
+            vec![
+                Channel::higher(0, &[0, 0, 1]),
+                Channel::higher(0, &[0, 0, 1, 1]),
+                Channel::higher(1, &[1, 1, 1]),
+            ]
+        );
         let t = compile("d(u, theta, theta) + lap(v)", &c, Mode::Residual).unwrap();
         assert_eq!(
             t.channels,
@@ -503,7 +520,7 @@ mod tests {
         assert_eq!(err("lap(x)"), (ErrorKind::BadArguments, 5));
         assert_eq!(err("lap(u, v)"), (ErrorKind::BadArguments, 6));
         assert_eq!(err("lap(2)"), (ErrorKind::BadArguments, 5));
-        assert_eq!(err("d(u, x, y, x)"), (ErrorKind::OrderTooHigh, 6));
+        assert_eq!(err("d(u, x, y, x, y, x)"), (ErrorKind::OrderTooHigh, 6));
         assert_eq!(err("d(u)"), (ErrorKind::BadArguments, 2));
         assert_eq!(err("d(u, q)"), (ErrorKind::NotAVariable, 6));
         assert_eq!(err("d(u, x"), (ErrorKind::UnbalancedParen, 2));

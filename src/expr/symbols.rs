@@ -6,10 +6,11 @@
 //! 3. a declared variable (coordinate), e.g. `x`, `t`, `theta`;
 //! 4. a declared output, e.g. `u` (the channel `u(x)`);
 //! 5. a derivative `<output>_<suffix>`: each character of the suffix is a
-//!    **single-letter** variable, one per differentiation: `u_x`, `u_t`, `u_xx`, `u_xy`
-//!    (`u_yx` is the same channel as `u_xy`). Order 3 and above is an error.
-//!    Derivatives in multi-letter variables are written `d(u, theta)` or
-//!    `d(u, r, theta)` (both spellings end in the same channel);
+//!    **single-letter** variable, one per differentiation: `u_x`, `u_t`, `u_xx`, `u_xy`,
+//!    `u_xxx`, `u_xxt`, `u_xxxx`, `u_xxyy` (the order of the letters does not matter:
+//!    `u_yx` is the channel `u_xy`, `u_xyx` the channel `u_xxy`). Order 5 and above is an
+//!    error. Derivatives in multi-letter variables are written `d(u, theta)` or
+//!    `d(u, r, theta, theta)` (both spellings end in the same channel);
 //! 6. anything else is undefined.
 //!
 //! `e` is *not* Euler's number: `e` is a common name for a constant or a field (energy,
@@ -20,7 +21,7 @@ use std::f64::consts::PI;
 use super::context::Context;
 use super::error::ErrorKind;
 use super::func::Func;
-use crate::residual::Channel;
+use crate::residual::{Channel, MultiIndex};
 
 /// What a name resolved to.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,16 +128,24 @@ fn suffix_derivative(
     })
 }
 
-/// The channel `∂^{|vars|} u_output / ∂x_vars`, for one or two variables.
+/// The channel `∂^{|vars|} u_output / ∂x_vars`, for up to
+/// [`MultiIndex::MAX_ORDER`] = 4 variables, in any order (mixed partials of the smooth
+/// network commute). The one place where a list of variables becomes a channel, so that
+/// equal derivatives are equal channels: order 0–2 are `Value`, `First`, `Second` (with
+/// `a ≤ b`), order 3–4 `Higher` with a sorted multi-index.
 pub(crate) fn derivative(output: usize, vars: &[usize]) -> Result<Channel, String> {
     match *vars {
         [] => Ok(Channel::Value { output }),
         [var] => Ok(Channel::First { output, var }),
         [a, b] => Ok(Channel::second(output, a, b)),
-        _ => Err(format!(
-            "derivative of order {} (order > 2 not supported)",
-            vars.len()
-        )),
+        _ => match MultiIndex::new(vars) {
+            Some(vars) => Ok(Channel::Higher { output, vars }),
+            None => Err(format!(
+                "derivative of order {} (order > {} not supported)",
+                vars.len(),
+                MultiIndex::MAX_ORDER
+            )),
+        },
     }
 }
 
@@ -233,9 +242,14 @@ mod tests {
         let e = resolve("u_theta", &c).unwrap_err();
         assert_eq!((e.kind, e.offset), (ErrorKind::NotAVariable, 2));
         assert!(e.message.contains("d(u, theta)"), "{}", e.message);
-        let e = resolve("u_xxy", &c).unwrap_err();
-        assert_eq!((e.kind, e.offset, e.len), (ErrorKind::OrderTooHigh, 2, 3));
-        assert!(e.message.contains("order > 2 not supported"));
+        let e = resolve("u_xxyxy", &c).unwrap_err();
+        assert_eq!((e.kind, e.offset, e.len), (ErrorKind::OrderTooHigh, 2, 5));
+        assert!(
+            e.message
+                .contains("`u_xxyxy`: derivative of order 5 (order > 4 not supported)"),
+            "{}",
+            e.message
+        );
         let e = resolve("u_", &c).unwrap_err();
         assert_eq!((e.kind, e.offset), (ErrorKind::NotAVariable, 1));
         let e = resolve("w_x", &c).unwrap_err();
@@ -245,6 +259,31 @@ mod tests {
         assert!(e.message.contains("exp(1)"));
         let e = resolve("sin", &c).unwrap_err();
         assert!(e.message.contains("call it as sin(...)"));
-        assert!(derivative(0, &[0, 1, 1]).is_err());
+        assert!(derivative(0, &[0, 1, 1, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn orders_three_and_four() {
+        let c = ctx();
+        let chan = |name: &str| match resolve(name, &c) {
+            Ok(Symbol::Chan(ch)) => ch,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(chan("u_xxx"), Channel::higher(0, &[0, 0, 0]));
+        assert_eq!(chan("v_xxyy"), Channel::higher(1, &[0, 0, 1, 1]));
+        assert_eq!(chan("v_yxyx"), chan("v_xxyy"));
+        assert_eq!(chan("u_xyx"), chan("u_xxy"));
+        assert_eq!(chan("u_yyyy").order(), 4);
+        assert_eq!(
+            derivative(0, &[2, 0, 2]),
+            Ok(Channel::higher(0, &[0, 2, 2]))
+        );
+        // Orders 0–2 keep their own variants, whatever the spelling.
+        assert_eq!(derivative(1, &[1, 0]), Ok(Channel::second(1, 0, 1)));
+        assert_eq!(
+            derivative(1, &[2]),
+            Ok(Channel::First { output: 1, var: 2 })
+        );
+        assert_eq!(derivative(1, &[]), Ok(Channel::Value { output: 1 }));
     }
 }

@@ -1,9 +1,11 @@
-//! Smooth activation functions with their first three derivatives.
+//! Smooth activation functions with their first five derivatives.
 //!
-//! The Taylor jets in `x` need `σ`, `σ'` and `σ''` (by the chain
-//! rule `h'' = σ'(z) z'' + σ''(z) z' z'`); a tangent in `θ` through the second-order jets
-//! (the forward-mode `J·v`) differentiates `σ''` once more, hence `σ'''`. All four are
-//! closed forms, evaluated in a numerically stable way.
+//! The Taylor jets in `x` of order `k` need `σ, …, σ^(k)` (by the chain rule
+//! `h'' = σ'(z) z'' + σ''(z) z' z'`, and in general the Faà di Bruno formula); the adjoint
+//! and the tangent in `θ` (the reverse sweep for `J`, the forward-mode `J·v`)
+//! differentiate `σ^(k)` once more. Jets up to order 2 therefore use `σ … σ'''`
+//! ([`Activation::derivs`]), jets of order 3 and 4 also `σ''''` and `σ^(5)`
+//! ([`Activation::derivs6`]). All are closed forms, evaluated in a numerically stable way.
 
 use serde::Deserialize;
 
@@ -72,8 +74,58 @@ impl Activation {
         }
     }
 
-    /// `σ, σ', σ'', σ'''` at every `z[p]`: derivative `i` into `out[i·n + p]`
-    /// (`n = z.len()`, `out.len() = 4n`).
+    /// `[σ(z), σ'(z), …, σ^(5)(z)]`: [`Activation::derivs`] and then
+    /// [`Activation::fourth_fifth`] of it.
+    #[inline]
+    pub fn derivs6(self, z: f64) -> [f64; 6] {
+        let d = self.derivs(z);
+        let [d4, d5] = self.fourth_fifth(d);
+        [d[0], d[1], d[2], d[3], d4, d5]
+    }
+
+    /// `[σ'''', σ^(5)]` from `d = [σ, σ', σ'', σ''']` at the same `z`, with no further
+    /// transcendental function:
+    ///
+    /// - tanh, with `t = σ` and `s = σ' = 1 − t²` (`t' = s`, `s' = −2ts`):
+    ///   `σ'''' = 8ts(3s − 1)`, `σ^(5) = 8s(2 − 15t²s)`;
+    /// - sin: `σ'''' = sin z = σ`, `σ^(5) = cos z = σ'`;
+    /// - sigmoid, with `u = σ' = s(1 − s)` (`u' = u(1 − 2s)`): `σ'''' = σ''(1 − 12u)`,
+    ///   `σ^(5) = u(1 − 30u + 120u²)`;
+    /// - softplus, whose derivatives are those of the sigmoid shifted by one, with
+    ///   `u = σ''`: `σ'''' = u(1 − 6u)`, `σ^(5) = σ'''(1 − 12u)`.
+    ///
+    /// Every form is a product of the accurate lower derivatives and a polynomial in
+    /// `s` or `u` that is bounded on the range, so no cancellation appears where the
+    /// derivatives are small (`|z|` large); the `1 − 2s` factors come from `σ''` and
+    /// `σ'''`, which compute them as `sigmoid(−z) − sigmoid(z)`.
+    #[inline]
+    pub fn fourth_fifth(self, d: [f64; 4]) -> [f64; 2] {
+        match self {
+            Activation::Tanh => {
+                let (t, s) = (d[0], d[1]);
+                [
+                    8.0 * t * s * (3.0 * s - 1.0),
+                    8.0 * s * (2.0 - 15.0 * t * t * s),
+                ]
+            }
+            Activation::Sin => [d[0], d[1]],
+            Activation::Sigmoid => {
+                let u = d[1];
+                [
+                    d[2] * (1.0 - 12.0 * u),
+                    u * (1.0 - 30.0 * u + 120.0 * u * u),
+                ]
+            }
+            Activation::Softplus => {
+                let u = d[2];
+                [u * (1.0 - 6.0 * u), d[3] * (1.0 - 12.0 * u)]
+            }
+        }
+    }
+
+    /// `σ, σ', σ'', σ'''` (and, when `out.len() = 6n`, `σ''''` and `σ^(5)`) at every
+    /// `z[p]`: derivative `i` into `out[i·n + p]` (`n = z.len()`, `out.len()` 4n or 6n).
+    /// The first four are the same numbers for either length.
     ///
     /// This is the batched form used by the jets. For tanh it evaluates
     /// `tanh z = 1 − 2/(e^{2z} + 1)` with [`exp_batch`], a branch-free `exp` that the
@@ -82,8 +134,12 @@ impl Activation {
     /// `z = 0`; every other activation uses [`Activation::derivs`].
     pub fn derivs_into(self, z: &[f64], out: &mut [f64]) {
         let n = z.len();
-        assert_eq!(out.len(), 4 * n, "out must hold 4 derivatives per point");
-        let (d0, rest) = out.split_at_mut(n);
+        assert!(
+            out.len() == 4 * n || out.len() == 6 * n,
+            "out must hold 4 or 6 derivatives per point"
+        );
+        let (low, high) = out.split_at_mut(4 * n);
+        let (d0, rest) = low.split_at_mut(n);
         let (d1, rest) = rest.split_at_mut(n);
         let (d2, d3) = rest.split_at_mut(n);
         if self == Activation::Tanh {
@@ -91,6 +147,12 @@ impl Activation {
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 [d0[p], d1[p], d2[p], d3[p]] = self.derivs(zp);
+            }
+        }
+        if !high.is_empty() {
+            let (d4, d5) = high.split_at_mut(n);
+            for p in 0..n {
+                [d4[p], d5[p]] = self.fourth_fifth([d0[p], d1[p], d2[p], d3[p]]);
             }
         }
     }
@@ -227,6 +289,61 @@ mod tests {
         }
     }
 
+    /// `σ''''` and `σ^(5)` against fourth-order central differences of `σ'''` and
+    /// `σ''''`, and at `z = 0` against the Taylor coefficients: tanh `z − z³/3 + 2z⁵/15`,
+    /// sin, sigmoid `½ + z/4 − z³/48 + z⁵/480`, softplus `ln 2 + z/2 + z²/8 − z⁴/192`.
+    #[test]
+    fn fourth_and_fifth_derivatives() {
+        let h = 1e-3;
+        for act in ALL {
+            for &z in &[-6.5, -3.7, -1.2, -0.3, 0.0, 0.4, 1.1, 2.9, 7.0] {
+                let d = act.derivs6(z);
+                assert_eq!(&d[..4], &act.derivs(z)[..], "{act:?} at {z}");
+                for order in 3..5 {
+                    let f = |t: f64| act.derivs6(t)[order];
+                    let fd = (-f(z + 2.0 * h) + 8.0 * f(z + h) - 8.0 * f(z - h) + f(z - 2.0 * h))
+                        / (12.0 * h);
+                    let err = (fd - d[order + 1]).abs();
+                    assert!(
+                        err <= 1e-9 * (1.0 + d[order + 1].abs()),
+                        "{act:?} derivative {} at {z}: fd {fd} vs {}",
+                        order + 1,
+                        d[order + 1]
+                    );
+                }
+            }
+        }
+        assert_eq!(&Activation::Tanh.derivs6(0.0)[4..], &[0.0, 16.0]);
+        assert_eq!(&Activation::Sin.derivs6(0.0)[4..], &[0.0, 1.0]);
+        assert_eq!(&Activation::Sigmoid.derivs6(0.0)[4..], &[0.0, 0.25]);
+        assert_eq!(&Activation::Softplus.derivs6(0.0)[4..], &[-0.125, 0.0]);
+        // Far in the tails every derivative decays like σ' (like σ'' for softplus)
+        // without cancellation: bounded relative to it, and finite.
+        for act in [Activation::Tanh, Activation::Sigmoid, Activation::Softplus] {
+            for z in [-30.0, 30.0, -700.0, 700.0] {
+                let d = act.derivs6(z);
+                assert!(d.iter().all(|v| v.is_finite()), "{act:?} at {z}: {d:?}");
+                let scale = if act == Activation::Softplus {
+                    d[2]
+                } else {
+                    d[1]
+                };
+                assert!(d[4].abs() <= 20.0 * scale && d[5].abs() <= 40.0 * scale);
+            }
+        }
+        // Batched tanh at z = 20 (its `s = 4e^{2z}/(1 + e^{2z})²` keeps its relative
+        // accuracy): σ^(5) = 8s(2 − 15t²s) ≈ 16 s with s ≈ 4e^{−40}, to 1e-14.
+        let mut out = [0.0; 6];
+        Activation::Tanh.derivs_into(&[20.0], &mut out);
+        let s = 4.0 * (-40f64).exp();
+        assert!(
+            (out[5] - 16.0 * s).abs() <= 1e-13 * 16.0 * s,
+            "{} vs {}",
+            out[5],
+            16.0 * s
+        );
+    }
+
     /// Closed forms at points where they are known exactly.
     #[test]
     fn closed_forms() {
@@ -263,6 +380,20 @@ mod tests {
         for act in ALL {
             let mut out = vec![0.0; 4 * n];
             act.derivs_into(&z, &mut out);
+            let mut out6 = vec![0.0; 6 * n];
+            act.derivs_into(&z, &mut out6);
+            assert_eq!(&out6[..4 * n], &out[..], "{act:?}: the first four agree");
+            for (p, &zp) in z.iter().enumerate() {
+                let want = act.derivs6(zp);
+                for i in 4..6 {
+                    let got = out6[i * n + p];
+                    assert!(
+                        (got - want[i]).abs() <= 1e-14 * (1.0 + want[i].abs()),
+                        "{act:?} σ^({i})({zp}): {got} vs {}",
+                        want[i]
+                    );
+                }
+            }
             for (p, &zp) in z.iter().enumerate() {
                 let want = act.derivs(zp);
                 for i in 0..4 {

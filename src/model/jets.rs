@@ -10,6 +10,9 @@
 //! ```
 //!
 //! (the last line is the forward Laplacian of Li et al., "Forward Laplacian", 2023).
+//! Slots of order 3 and 4 follow the multivariate Faà di Bruno formula; their rules live
+//! in [`super::higher`] and run only for plans that have such slots, so a plan of order
+//! ≤ 2 computes exactly what it computed before they existed.
 //! Storage: for a chunk of `nb` points and `C` slots (see [`JetPlan`]), the jets of a
 //! layer of width `n` are one column-major `(C·nb) × n` matrix whose row `c·nb + p` is
 //! slot `c` of point `p`. Then a whole layer is **one** product `Z = S · Wᵀ` over all
@@ -22,8 +25,8 @@ use std::ops::{Deref, DerefMut};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::Activation;
 use super::plan::{JetPlan, SecondSlot};
+use super::{Activation, higher};
 
 /// Per-chunk buffers, allocated once per worker and reused for every chunk.
 pub(crate) struct Workspace {
@@ -43,8 +46,9 @@ pub(crate) struct Workspace {
     /// Tangents `ṡ[k]`, `ż[k]` (allocated only for forward-mode products).
     pub ds: Vec<Vec<f64>>,
     pub dz: Vec<Vec<f64>>,
-    /// `sig[k]`: `σ, σ', σ'', σ'''` at the value rows of `z[k]` (hidden layers only), per
-    /// neuron `q` the block `[4·nb·q, 4·nb·(q+1))`, derivative `i` at offset `i·nb`.
+    /// `sig[k]`: `σ, σ', …` at the value rows of `z[k]` (hidden layers only): with
+    /// `nd = JetPlan::n_sig()` derivatives (4, or 6 for slots of order 3 and 4), per
+    /// neuron `q` the block `[nd·nb·q, nd·nb·(q+1))`, derivative `i` at offset `i·nb`.
     /// Computed once in the forward pass, reused by the adjoint and tangent rules.
     pub sig: Vec<Vec<f64>>,
     /// One Jacobian column segment.
@@ -81,7 +85,7 @@ impl Workspace {
             ds,
             dz,
             sig: (0..n_lin - 1)
-                .map(|l| vec![0.0; 4 * max_nb * layers[l + 1]])
+                .map(|l| vec![0.0; 6 * max_nb * layers[l + 1]])
                 .collect(),
             col: vec![0.0; max_nb],
             x: vec![0.0; layers[0]],
@@ -304,12 +308,14 @@ pub(crate) fn activate(
     sig: &mut [f64],
 ) {
     let rows = plan.n_slots() * nb;
+    let nd = plan.n_sig();
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let sc = &mut s[q * rows..(q + 1) * rows];
-        let d = &mut sig[4 * nb * q..4 * nb * (q + 1)];
-        act.derivs_into(&zc[..nb], d);
-        let d: [&[f64]; 4] = std::array::from_fn(|i| &d[i * nb..(i + 1) * nb]);
+        let dall = &mut sig[nd * nb * q..nd * nb * (q + 1)];
+        act.derivs_into(&zc[..nb], dall);
+        let dall = &*dall;
+        let d: [&[f64]; 4] = std::array::from_fn(|i| &dall[i * nb..(i + 1) * nb]);
         let blk = |c: usize| c * nb..(c + 1) * nb;
         sc[..nb].copy_from_slice(d[0]);
         for f in 0..plan.first_vars.len() {
@@ -345,6 +351,9 @@ pub(crate) fn activate(
                 }
             }
         }
+        if !plan.highers.is_empty() {
+            higher::activate(plan, zc, sc, dall, nb);
+        }
     }
 }
 
@@ -369,11 +378,12 @@ pub(crate) fn activate_adjoint(
 ) {
     let rows = plan.n_slots() * nb;
     let nf = plan.first_vars.len();
+    let nd = plan.n_sig();
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let sh = &adj_s[q * rows..(q + 1) * rows];
         let g = &mut adj_z[q * rows..(q + 1) * rows];
-        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let d = &sig[nd * nb * q..nd * nb * (q + 1)];
         let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         // z̄ = σ' ŝ on every slot, then the cross terms.
         for c in 0..plan.n_slots() {
@@ -414,6 +424,9 @@ pub(crate) fn activate_adjoint(
                 }
             }
         }
+        if !plan.highers.is_empty() {
+            higher::adjoint(plan, zc, sh, g, d, nb);
+        }
     }
 }
 
@@ -436,11 +449,12 @@ pub(crate) fn activate_tangent(
     sig: &[f64],
 ) {
     let rows = plan.n_slots() * nb;
+    let nd = plan.n_sig();
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let tz = &dz[q * rows..(q + 1) * rows];
         let ts = &mut ds[q * rows..(q + 1) * rows];
-        let d = &sig[4 * nb * q..4 * nb * (q + 1)];
+        let d = &sig[nd * nb * q..nd * nb * (q + 1)];
         let (d1, d2, d3) = (&d[nb..2 * nb], &d[2 * nb..3 * nb], &d[3 * nb..4 * nb]);
         for p in 0..nb {
             ts[p] = d1[p] * tz[p];
@@ -477,6 +491,9 @@ pub(crate) fn activate_tangent(
                     }
                 }
             }
+        }
+        if !plan.highers.is_empty() {
+            higher::tangent(plan, zc, tz, ts, d, nb);
         }
     }
 }

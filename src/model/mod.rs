@@ -1,7 +1,7 @@
 //! The network `u_θ`: a multilayer perceptron, its parameter layout and initialisation,
 //! forward-mode Taylor jets in `x`, and the exact parameter Jacobian of its channels.
 //!
-//! - [`Activation`]: smooth activations with `σ, σ', σ'', σ'''`.
+//! - [`Activation`]: smooth activations with their derivatives up to `σ^(5)`.
 //! - [`Mlp`]: layer sizes, the flat θ layout (documented in [`mlp`]), seeded [`Init`]s,
 //!   channel values, `J·v`, `Jᵀ·w`, and the kernel
 //!   [`Mlp::residuals_and_jacobian`] that computes `r` and the exact `J` together.
@@ -11,6 +11,7 @@
 //! fixed computation for the Jacobian rows ([`kernel`]).
 
 pub mod activation;
+pub(crate) mod higher;
 pub mod init;
 pub(crate) mod jets;
 pub(crate) mod kernel;
@@ -18,6 +19,8 @@ pub mod mlp;
 pub(crate) mod plan;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_higher;
 
 pub use activation::Activation;
 pub use init::Init;

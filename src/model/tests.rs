@@ -19,8 +19,10 @@ const ACTS: [Activation; 4] = [
 
 type H = HyperDual64;
 
-fn act_dual(act: Activation, z: H) -> H {
-    let one = H::from_re(1.0);
+/// The activation on any dual number type (hyper-dual here; nested hyper-hyper-dual
+/// numbers for the jets of order 3 and 4).
+pub(super) fn act_dual<D: DualNum<Primitive = f64> + Copy>(act: Activation, z: D) -> D {
+    let one = D::from(1.0);
     match act {
         Activation::Tanh => z.tanh(),
         Activation::Sin => z.sin(),
@@ -31,17 +33,21 @@ fn act_dual(act: Activation, z: H) -> H {
 
 /// An independent forward pass of the network on hyper-dual numbers, straight from the
 /// documented θ layout (row-major `W`, then `b`, per layer).
-fn dual_forward(net: &Mlp, theta: &[f64], x: &[H]) -> Vec<H> {
+pub(super) fn dual_forward<D: DualNum<Primitive = f64> + Copy>(
+    net: &Mlp,
+    theta: &[f64],
+    x: &[D],
+) -> Vec<D> {
     let layers = net.layers();
-    let mut h: Vec<H> = x.to_vec();
+    let mut h: Vec<D> = x.to_vec();
     let mut off = 0;
     for k in 0..layers.len() - 1 {
         let (n_in, n_out) = (layers[k], layers[k + 1]);
         let mut z = Vec::with_capacity(n_out);
         for r in 0..n_out {
-            let mut acc = H::from_re(theta[off + n_in * n_out + r]);
+            let mut acc = D::from(theta[off + n_in * n_out + r]);
             for (s, hs) in h.iter().enumerate() {
-                acc += H::from_re(theta[off + r * n_in + s]) * *hs;
+                acc += D::from(theta[off + r * n_in + s]) * *hs;
             }
             z.push(acc);
         }
@@ -78,7 +84,7 @@ fn dual_derivs(net: &Mlp, theta: &[f64], x: &[f64], a: usize, b: usize) -> Vec<[
 }
 
 /// The reference value of one channel at `x`.
-fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
+pub(super) fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
     match ch {
         Channel::Value { output } => dual_derivs(net, theta, x, 0, 0)[output][0],
         Channel::First { output, var } => dual_derivs(net, theta, x, var, var)[output][1],
@@ -87,6 +93,10 @@ fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
             .iter()
             .map(|i| dual_derivs(net, theta, x, i, i)[output][3])
             .sum(),
+        Channel::Higher { output, vars } => {
+            let v: Vec<usize> = vars.iter().collect();
+            super::tests_higher::dual_higher(net, theta, x, &v)[output]
+        }
     }
 }
 
@@ -116,12 +126,12 @@ fn all_channels(d: usize, m: usize) -> Vec<Channel> {
     ch
 }
 
-fn random_points(n: usize, d: usize, rng: &mut StdRng) -> Mat<f64> {
+pub(super) fn random_points(n: usize, d: usize, rng: &mut StdRng) -> Mat<f64> {
     Mat::from_fn(n, d, |_, _| rng.random_range(-1.0..1.0))
 }
 
 /// θ with Xavier weights and non-zero biases, so that no layer is trivially symmetric.
-fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
+pub(super) fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
     let mut theta = net.init(Init::XavierNormal, seed);
     let mut noise = net.init(Init::Normal { std: 0.3 }, seed + 1000);
     for k in 0..net.layers().len() - 1 {
@@ -133,7 +143,7 @@ fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
     theta
 }
 
-fn rel_max_err(got: impl Iterator<Item = f64>, want: impl Iterator<Item = f64>) -> f64 {
+pub(super) fn rel_max_err(got: impl Iterator<Item = f64>, want: impl Iterator<Item = f64>) -> f64 {
     let (mut err, mut scale) = (0.0f64, 0.0f64);
     for (g, w) in got.zip(want) {
         err = err.max((g - w).abs());
@@ -190,7 +200,7 @@ fn jets_match_num_dual() {
 
 /// Channels and a nonlinear seed `F = c0·c1 + c2³ + x0·c3 + c4` used by the Jacobian tests.
 /// The seed type of the tests.
-trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
+pub(super) trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
 impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
 
 fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
@@ -346,7 +356,12 @@ fn accumulate_and_parallel_equals_serial() {
 }
 
 /// The Jacobian of each channel alone (seed `a = e_k`), `N × P`.
-fn channel_jacobians(net: &Mlp, theta: &[f64], pts: &Mat<f64>, chans: &[Channel]) -> Vec<Mat<f64>> {
+pub(super) fn channel_jacobians(
+    net: &Mlp,
+    theta: &[f64],
+    pts: &Mat<f64>,
+    chans: &[Channel],
+) -> Vec<Mat<f64>> {
     (0..chans.len())
         .map(|k| {
             let seed = move |_: usize, _: &[f64], c: &[f64], a: &mut [f64]| {

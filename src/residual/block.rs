@@ -278,6 +278,7 @@ fn channel_fits(channel: &Channel, d: usize) -> bool {
         Channel::First { var, .. } => var < d,
         Channel::Second { a, b, .. } => a < d && b < d,
         Channel::Laplacian { vars, .. } => vars.0 != 0 && vars.iter().all(|v| v < d),
+        Channel::Higher { vars, .. } => vars.iter().all(|v| v < d),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod model;
 pub mod pointwise;
 
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
-pub use channel::{Channel, VarSet};
+pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;
 pub use generic::{Residual, RustResidual};
 pub use model::{ResidualModel, ResidualModelError, SampleFn};
