@@ -605,10 +605,10 @@ fn resampling() {
         .unwrap();
     let before = model.blocks()[0].points().to_owned();
     let l0 = model.loss(&s.theta);
-    assert!(!model.resample(0));
-    assert!(!model.resample(2));
+    assert!(!model.resample(0, &s.theta));
+    assert!(!model.resample(2, &s.theta));
     assert_eq!(model.loss(&s.theta), l0);
-    assert!(model.resample(3));
+    assert!(model.resample(3, &s.theta));
     assert_eq!(model.n_residuals(), n);
     assert!((&model.blocks()[0].points().to_owned() - &before).norm_l2() > 0.0);
     assert_ne!(model.loss(&s.theta), l0);
@@ -616,7 +616,7 @@ fn resampling() {
     // a sampler with the wrong point count is an error, and the old points stay
     model.set_sampler(1, 1, |_| Mat::zeros(5, 2)).unwrap();
     let kept = model.blocks()[1].points().to_owned();
-    assert!(model.try_resample(4).is_err());
+    assert!(model.try_resample(4, &s.theta).is_err());
     assert_eq!(model.blocks()[1].points().to_owned(), kept);
     assert!(model.set_sampler(2, 1, |_| Mat::zeros(1, 2)).is_err());
     assert!(model.set_sampler(0, 0, |_| Mat::zeros(1, 2)).is_err());

@@ -78,7 +78,7 @@ fn poisson5d_resamples_its_collocation_points() {
     let mut model = p.residual_model();
     let before = model.blocks()[0].points().to_owned();
     assert!(
-        model.resample(1),
+        model.resample(1, &p.initial_params()),
         "resample_every = 1 draws new points at iteration 1"
     );
     let after = model.blocks()[0].points().to_owned();

@@ -166,8 +166,8 @@ impl<P: LeastSquares> LeastSquares for ArgminProblem<P> {
     fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
         self.0.vjp(theta, w, out);
     }
-    fn resample(&mut self, iteration: usize) -> bool {
-        self.0.resample(iteration)
+    fn resample(&mut self, iteration: usize, theta: &[f64]) -> bool {
+        self.0.resample(iteration, theta)
     }
 }
 

@@ -389,7 +389,7 @@ impl<'o> Solver<'o> {
         let mut time = TimeSplit::default();
         self.switch_method_if_due();
         // Resampling at an iteration boundary: the loss is re-evaluated on the new set.
-        let resampled = problem.resample(self.ledger.iteration);
+        let resampled = problem.resample(self.ledger.iteration, &self.iterate.theta);
         if resampled {
             time.residual_jacobian += self.evaluate_residuals(problem);
             self.iterate.loss = half_squared_norm(&self.ws.r);

@@ -48,10 +48,24 @@ pub trait LeastSquares {
     }
 
     /// Called by the solve loop at an iteration boundary (before iteration `iteration`
-    /// linearises). A problem that draws new collocation points returns `true`; the loop
-    /// then re-evaluates the loss on the new set and never compares losses across sets.
-    fn resample(&mut self, iteration: usize) -> bool {
-        let _ = iteration;
+    /// linearises), with `theta` the current iterate, so that a problem may draw where
+    /// its residual at θ is large (residual-based adaptive sampling) or update weights
+    /// that depend on `r(θ)`. A problem that changed its residuals returns `true`.
+    ///
+    /// # The contract
+    /// - The residual function may change only here: between two calls, `r` is one
+    ///   fixed function of θ, so the loop may compare losses and build curvature pairs.
+    /// - After `true`, the loop re-evaluates `r` and `L` at the same θ on the new set
+    ///   before any trial, and never compares a loss of the old set with one of the new.
+    /// - What a descent carries across a change is its own business
+    ///   (`Descent::residual_set_changed`): the dense quasi-Newton methods (BFGS,
+    ///   SSBFGS, SSBroyden) keep their inverse-Hessian approximation `H` and drop only
+    ///   the pending secant pair, which would mix two sets; L-BFGS forgets its pairs
+    ///   (its next direction is steepest descent); Adam keeps its moments; the
+    ///   Gauss–Newton family keeps its damping and linearises afresh.
+    /// - `N` ([`LeastSquares::n_residuals`]) never changes.
+    fn resample(&mut self, iteration: usize, theta: &[f64]) -> bool {
+        let _ = (iteration, theta);
         false
     }
 }
@@ -65,8 +79,8 @@ pub trait Objective {
     /// Returns `f(θ)` and writes `∇f(θ)` into `grad`.
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
     /// See [`LeastSquares::resample`].
-    fn resample_objective(&mut self, iteration: usize) -> bool {
-        let _ = iteration;
+    fn resample_objective(&mut self, iteration: usize, theta: &[f64]) -> bool {
+        let _ = (iteration, theta);
         false
     }
 }
@@ -87,8 +101,8 @@ impl<T: LeastSquares> Objective for T {
         self.vjp(theta, &r, grad);
         half_squared_norm(&r)
     }
-    fn resample_objective(&mut self, iteration: usize) -> bool {
-        self.resample(iteration)
+    fn resample_objective(&mut self, iteration: usize, theta: &[f64]) -> bool {
+        self.resample(iteration, theta)
     }
 }
 

@@ -442,7 +442,7 @@ impl LeastSquares for Resampled {
         j[(0, 0)] = 1.0;
         j[(1, 0)] = 1.0;
     }
-    fn resample(&mut self, iteration: usize) -> bool {
+    fn resample(&mut self, iteration: usize, _theta: &[f64]) -> bool {
         if iteration > 0 && iteration.is_multiple_of(3) {
             self.set = 1 - self.set;
             self.resamples += 1;

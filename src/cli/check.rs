@@ -54,6 +54,19 @@ pub fn check_report(p: &Problem) -> String {
         s.push_str(&format!(", resampled every {k} iterations"));
     }
     s.push('\n');
+    for (b, sampling) in model.blocks().iter().zip(&p.sampling) {
+        if let Some(a) = &sampling.adaptive {
+            s.push_str(&format!(
+                "adaptive  {}: RAD, {} of a pool of {} points (k = {}, c = {}), pool memory {}\n",
+                b.name(),
+                b.n_points(),
+                a.pool,
+                a.rad.k(),
+                a.rad.c(),
+                human_bytes(a.memory_bytes(b.dim()) as f64)
+            ));
+        }
+    }
     match &p.exact {
         None => s.push_str("exact     none (no errors measured)\n"),
         Some(ExactSolution::Formula(_)) => s.push_str("exact     closed form ([exact])\n"),

@@ -18,6 +18,7 @@ pub use domain::{BoxDomain, Face, MAX_DIM};
 pub use error::GeometryError;
 pub use grid::{grid_faces, grid_interior};
 pub use periodic::{periodic_image, sample_periodic_pair};
+pub(crate) use sampler::stream_seed;
 pub use sampler::{
     Sampler, allocate_by_measure, rows_per_face, sample_face, sample_faces, sample_interior,
 };

@@ -57,7 +57,7 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// Seed of the stream for one point set: tag 0 is the interior, `1 + 2·axis + upper`
 /// a face.
-fn stream_seed(seed: u64, tag: u64) -> u64 {
+pub(crate) fn stream_seed(seed: u64, tag: u64) -> u64 {
     splitmix64(seed ^ splitmix64(tag))
 }
 

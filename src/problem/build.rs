@@ -25,28 +25,13 @@ use toml::Spanned;
 use super::error::InputError;
 use super::exact::ExactSolution;
 use super::points_file::{read_points, read_reference};
+use super::sampling::{BlockSampling, adaptive_sampling};
 use super::spec::{BlockSpec, PointsSpec, ProblemSpec};
 use crate::expr::{CompiledFunction, Context, ExprError, parse_function, parse_residual};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
 use crate::model::{Activation, Init, Mlp};
 use crate::residual::block::{BlockKind, ResidualBlock};
-use crate::residual::model::ResidualModel;
 use crate::residual::{Channel, PointFunction, PointResidual};
-
-/// How a block's points are drawn again when the problem resamples.
-#[derive(Clone, Debug)]
-pub struct BlockSampling {
-    /// The faces the points lie on (empty: the interior).
-    pub faces: Vec<Face>,
-    /// The sampler.
-    pub sampler: Sampler,
-    /// Number of points.
-    pub count: usize,
-    /// The seed of the first draw; draw `k` uses `seed + k`.
-    pub seed: u64,
-    /// Points read from a file are never resampled.
-    pub from_file: bool,
-}
 
 /// A problem ready to run: the network, the residual blocks, the exact solution and the
 /// evaluation points.
@@ -184,8 +169,27 @@ impl Builder<'_> {
             Some(k) => Some(*k.get_ref() as usize),
         };
 
-        let (blocks, sampling) =
+        let (blocks, mut sampling) =
             self.blocks(&spec, &domain, &context, &outputs, time, base_seed)?;
+        for sb in &spec.blocks {
+            let Some(a) = &sb.get_ref().adaptive else {
+                continue;
+            };
+            // `adaptive` is only accepted on `pde` blocks, which keep their name.
+            let b = blocks
+                .iter()
+                .position(|b| b.name() == sb.get_ref().name.get_ref())
+                .expect("a pde block keeps its name");
+            let adaptive = adaptive_sampling(
+                self.path,
+                self.text,
+                a,
+                &sampling[b],
+                &domain,
+                resample_every,
+            )?;
+            sampling[b].adaptive = Some(adaptive);
+        }
         let formula = self.exact(&spec, &context, &outputs)?;
         let (exact, evaluation) = match &spec.reference {
             Some(r) => {
@@ -525,6 +529,7 @@ impl Builder<'_> {
                     count,
                     seed,
                     from_file: true,
+                    adaptive: None,
                 },
             ));
         }
@@ -543,6 +548,7 @@ impl Builder<'_> {
                 count,
                 seed,
                 from_file: false,
+                adaptive: None,
             },
         ))
     }
@@ -643,7 +649,7 @@ impl Builder<'_> {
     /// Rejects keys that mean nothing for the block's kind, so a typo'd kind or a
     /// misplaced key never goes unnoticed.
     fn check_keys(&self, b: &BlockSpec, allowed: &[&str]) -> Result<(), InputError> {
-        let present: [(&str, Option<Range<usize>>); 7] = [
+        let present: [(&str, Option<Range<usize>>); 8] = [
             ("equation", b.equation.as_ref().map(Spanned::span)),
             ("equations", b.equations.as_ref().map(Spanned::span)),
             ("output", b.output.as_ref().map(Spanned::span)),
@@ -651,6 +657,7 @@ impl Builder<'_> {
             ("faces", b.faces.as_ref().map(Spanned::span)),
             ("axis", b.axis.as_ref().map(Spanned::span)),
             ("derivatives", b.derivatives.map(|_| b.kind.span())),
+            ("adaptive", b.adaptive.as_ref().map(Spanned::span)),
         ];
         for (key, span) in present {
             if let Some(span) = span
@@ -745,7 +752,7 @@ impl Builder<'_> {
             };
             match kind {
                 "pde" => {
-                    self.check_keys(b, &["equation", "equations"])?;
+                    self.check_keys(b, &["equation", "equations", "adaptive"])?;
                     has_pde = true;
                     let eqs = self.equations(b, sb.span(), ctx)?;
                     let (pts, s) = self.points(&b.points, domain, &[], seed)?;
@@ -1185,33 +1192,5 @@ impl Problem {
     /// The initial parameters θ₀ (seeded, from `[model] init` and `seed`).
     pub fn initial_params(&self) -> Vec<f64> {
         self.mlp.init(self.init, self.init_seed)
-    }
-
-    /// The least-squares problem the solvers see: the network and the residual blocks,
-    /// with a sampler per block when `[collocation] resample_every` is set (draw `k`
-    /// of a block uses its seed plus `k`; points read from files stay fixed).
-    pub fn residual_model(&self) -> ResidualModel {
-        let mut model = ResidualModel::new(self.mlp.clone(), self.blocks.clone())
-            .expect("blocks built from a validated problem fit its network");
-        if let Some(every) = self.resample_every {
-            for (b, s) in self.sampling.iter().enumerate() {
-                if s.from_file {
-                    continue;
-                }
-                let (domain, s) = (self.domain.clone(), s.clone());
-                model
-                    .set_sampler(b, every, move |iteration| {
-                        let seed = s.seed.wrapping_add(iteration as u64);
-                        if s.faces.is_empty() {
-                            geometry::sample_interior(&domain, s.sampler, s.count, seed)
-                        } else {
-                            geometry::sample_faces(&domain, &s.faces, s.sampler, s.count, seed)
-                        }
-                        .expect("the same draw succeeded when the problem was built")
-                    })
-                    .expect("block index and interval are valid");
-            }
-        }
-        model
     }
 }

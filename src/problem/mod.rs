@@ -7,10 +7,12 @@ pub mod exact;
 pub mod load;
 pub mod location;
 pub mod points_file;
+pub mod sampling;
 pub mod spec;
 
-pub use build::{BlockSampling, Problem, build_problem, load_problem};
+pub use build::{Problem, build_problem, load_problem};
 pub use error::InputError;
 pub use exact::ExactSolution;
 pub use load::{load_spec, parse_spec};
+pub use sampling::{AdaptiveSampling, BlockSampling};
 pub use spec::ProblemSpec;

@@ -102,8 +102,30 @@ pub struct BlockSpec {
     /// Weight `w_b` in `L = ½ Σ_b w_b mean_i F_b²` (default 1).
     #[serde(default)]
     pub weight: Option<Spanned<f64>>,
+    /// Residual-based adaptive sampling of a `pde` block's points (needs
+    /// `[collocation] resample_every`).
+    #[serde(default)]
+    pub adaptive: Option<Spanned<AdaptiveSpec>>,
     /// Where the block's points come from.
     pub points: Spanned<PointsSpec>,
+}
+
+/// `adaptive = { method = "rad", pool = M, k = 1, c = 1 }` on a block: at every resample,
+/// draw a pool of `M` candidates with the block's sampler and keep `N` of them with
+/// probability `∝ |r|^k / E|r|^k + c` (Wu et al. 2023).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveSpec {
+    /// `rad`, the only method.
+    pub method: Spanned<String>,
+    /// The candidate pool size `M ≥ N`.
+    pub pool: Spanned<i64>,
+    /// The exponent `k ≥ 0` (default 1).
+    #[serde(default)]
+    pub k: Option<Spanned<f64>>,
+    /// The uniform floor `c ≥ 0` (default 1).
+    #[serde(default)]
+    pub c: Option<Spanned<f64>>,
 }
 
 /// How a set of points is made: sampled, or read from a file.

@@ -7,7 +7,9 @@
 //! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
+//! - [`adaptive`]: residual-based adaptive sampling (RAD) of a block's points.
 
+pub mod adaptive;
 pub mod block;
 pub mod channel;
 pub mod dual;
@@ -16,6 +18,7 @@ pub mod generic;
 pub mod model;
 pub mod pointwise;
 
+pub use adaptive::{AdaptiveError, PoolResiduals, Rad};
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
 pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;

@@ -15,17 +15,52 @@ use std::ops::Range;
 use faer::{Mat, MatMut, MatRef};
 use pinn_solvers::{LeastSquares, half_squared_norm};
 
-use super::block::{BlockError, ResidualBlock, Term};
+use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
+use super::block::{BlockError, PointSet, ResidualBlock, Term};
 use super::channel::Channel;
 use crate::model::Mlp;
 
 /// A point sampler for one block: called with the iteration number, returns the new
-/// `N_b × d` points.
+/// `N_b × d` points (or, for an adaptive block, the `M × d` candidate pool).
 pub type SampleFn = Box<dyn FnMut(usize) -> Mat<f64> + Send + Sync>;
+
+/// How a block's new points are chosen.
+enum Draw {
+    /// The sampler's points, as drawn.
+    Fixed(SampleFn),
+    /// `N_b` of the sampler's pool, drawn by RAD at the current θ with `seed + iteration`.
+    Rad { pool: SampleFn, rad: Rad, seed: u64 },
+}
 
 struct Sampler {
     every: usize,
-    draw: SampleFn,
+    draw: Draw,
+}
+
+/// A block's residual magnitudes at candidate points: the network and the block's
+/// equations, evaluated through the residual-only kernel (no Jacobian).
+struct BlockPool<'a> {
+    mlp: &'a Mlp,
+    block: &'a ResidualBlock,
+}
+
+impl PoolResiduals for BlockPool<'_> {
+    /// `|r(x)| = (Σ_e F_e(x)²)^{1/2}` over the block's equations (unscaled).
+    fn residual_norms(&self, theta: &[f64], points: MatRef<'_, f64>, out: &mut [f64]) {
+        out.fill(0.0);
+        let mut f = vec![0.0; points.nrows()];
+        for group in self.block.row_groups() {
+            for (t, term) in group.terms.iter().enumerate() {
+                let residual = &*term.residual;
+                let seed =
+                    move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| residual.value(x, c);
+                self.mlp
+                    .residuals(theta, points, residual.channels(), &seed, &mut f, t > 0);
+            }
+            out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
+        }
+        out.iter_mut().for_each(|o| *o = o.sqrt());
+    }
 }
 
 /// Invalid models.
@@ -68,6 +103,21 @@ pub enum ResidualModelError {
     /// Resampled points were rejected by the block.
     #[error(transparent)]
     Block(#[from] BlockError),
+    /// An adaptive draw failed (a pool smaller than the block).
+    #[error("block `{block}`: {source}")]
+    Adaptive {
+        /// The block name.
+        block: String,
+        /// What went wrong.
+        source: AdaptiveError,
+    },
+    /// Adaptive sampling of a block whose residual reads points other than its own (a
+    /// periodic pair): a candidate point alone does not determine its residual.
+    #[error("block `{block}` reads paired points and cannot be sampled adaptively")]
+    NotAdaptable {
+        /// The block name.
+        block: String,
+    },
 }
 
 /// A network `u_θ` and the residual blocks that constrain it, as a
@@ -160,6 +210,52 @@ impl ResidualModel {
         every: usize,
         draw: impl FnMut(usize) -> Mat<f64> + Send + Sync + 'static,
     ) -> Result<(), ResidualModelError> {
+        self.check_sampler(block, every)?;
+        self.samplers[block] = Some(Sampler {
+            every,
+            draw: Draw::Fixed(Box::new(draw)),
+        });
+        Ok(())
+    }
+
+    /// Draws new points for block `block` every `every` iterations by residual-based
+    /// adaptive sampling ([`Rad`]): `pool(iteration)` returns `M ≥ N_b` candidate points,
+    /// their residual magnitudes at the current θ are evaluated without a Jacobian, and
+    /// `N_b` of them are drawn with the seed `seed + iteration`.
+    ///
+    /// # Errors
+    /// No such block, a zero interval, or a block with paired (periodic) points.
+    pub fn set_rad_sampler(
+        &mut self,
+        block: usize,
+        every: usize,
+        pool: impl FnMut(usize) -> Mat<f64> + Send + Sync + 'static,
+        rad: Rad,
+        seed: u64,
+    ) -> Result<(), ResidualModelError> {
+        self.check_sampler(block, every)?;
+        let b = &self.blocks[block];
+        if b.row_groups()
+            .iter()
+            .flat_map(|g| &g.terms)
+            .any(|t| t.set != PointSet::Own)
+        {
+            return Err(ResidualModelError::NotAdaptable {
+                block: b.name().to_string(),
+            });
+        }
+        self.samplers[block] = Some(Sampler {
+            every,
+            draw: Draw::Rad {
+                pool: Box::new(pool),
+                rad,
+                seed,
+            },
+        });
+        Ok(())
+    }
+
+    fn check_sampler(&self, block: usize, every: usize) -> Result<(), ResidualModelError> {
         if block >= self.blocks.len() {
             return Err(ResidualModelError::NoSuchBlock {
                 index: block,
@@ -169,25 +265,60 @@ impl ResidualModel {
         if every == 0 {
             return Err(ResidualModelError::ZeroInterval);
         }
-        self.samplers[block] = Some(Sampler {
-            every,
-            draw: Box::new(draw),
-        });
         Ok(())
     }
 
-    /// Runs the samplers due at `iteration`; returns whether any points changed. A block
-    /// that rejects its new points keeps its old ones and the error is returned.
-    pub fn try_resample(&mut self, iteration: usize) -> Result<bool, ResidualModelError> {
+    /// Whether block `b` draws its points adaptively.
+    pub fn is_adaptive(&self, b: usize) -> bool {
+        matches!(
+            self.samplers.get(b),
+            Some(Some(Sampler {
+                draw: Draw::Rad { .. },
+                ..
+            }))
+        )
+    }
+
+    /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`;
+    /// returns whether any points changed. A block that rejects its new points keeps its
+    /// old ones and the error is returned.
+    pub fn try_resample(
+        &mut self,
+        iteration: usize,
+        theta: &[f64],
+    ) -> Result<bool, ResidualModelError> {
         let mut changed = false;
-        for (block, sampler) in self.blocks.iter_mut().zip(&mut self.samplers) {
-            if let Some(s) = sampler
-                && iteration > 0
-                && iteration.is_multiple_of(s.every)
-            {
-                block.set_points((s.draw)(iteration))?;
-                changed = true;
+        for b in 0..self.blocks.len() {
+            let Some(s) = &mut self.samplers[b] else {
+                continue;
+            };
+            if iteration == 0 || !iteration.is_multiple_of(s.every) {
+                continue;
             }
+            let points = match &mut s.draw {
+                Draw::Fixed(draw) => draw(iteration),
+                Draw::Rad { pool, rad, seed } => {
+                    let candidates = pool(iteration);
+                    let block = &self.blocks[b];
+                    let evaluator = BlockPool {
+                        mlp: &self.mlp,
+                        block,
+                    };
+                    rad.draw(
+                        &evaluator,
+                        theta,
+                        candidates.as_ref(),
+                        block.n_points(),
+                        seed.wrapping_add(iteration as u64),
+                    )
+                    .map_err(|source| ResidualModelError::Adaptive {
+                        block: block.name().to_string(),
+                        source,
+                    })?
+                }
+            };
+            self.blocks[b].set_points(points)?;
+            changed = true;
         }
         Ok(changed)
     }
@@ -338,14 +469,15 @@ impl LeastSquares for ResidualModel {
         });
     }
 
-    /// Runs the block samplers due at `iteration` (see [`ResidualModel::set_sampler`]).
+    /// Runs the block samplers due at `iteration` (see [`ResidualModel::set_sampler`] and
+    /// [`ResidualModel::set_rad_sampler`]), adaptive ones at `theta`.
     ///
     /// # Panics
     /// If a sampler returns points its block rejects (wrong shape, off the face): a
     /// broken sampler is a programming error. Use [`ResidualModel::try_resample`] to get
     /// the error instead.
-    fn resample(&mut self, iteration: usize) -> bool {
-        self.try_resample(iteration)
+    fn resample(&mut self, iteration: usize, theta: &[f64]) -> bool {
+        self.try_resample(iteration, theta)
             .unwrap_or_else(|e| panic!("resampling failed: {e}"))
     }
 }
@@ -402,6 +534,49 @@ mod tests {
         assert_eq!(model.n_rows_per_block(), vec![3, 3]);
         assert_eq!(model.block_rows(1), 3..6);
         assert_eq!(model.n_residuals(), 6);
+    }
+
+    #[test]
+    fn rad_samplers_check_their_block_and_pool() {
+        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
+        let pts = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
+        let periodic = ResidualBlock::new(
+            "p",
+            pts,
+            BlockKind::Periodic {
+                output: 0,
+                axis: 0,
+                period: 1.0,
+                derivatives: false,
+            },
+            1.0,
+        )
+        .unwrap();
+        let mut model = ResidualModel::new(mlp.clone(), vec![dirichlet(0, 2), periodic]).unwrap();
+        let pool = |_: usize| Mat::from_fn(2, 2, |_, _| 0.0);
+        assert!(matches!(
+            model.set_rad_sampler(1, 1, pool, Rad::default(), 0),
+            Err(ResidualModelError::NotAdaptable { .. })
+        ));
+        assert!(matches!(
+            model.set_rad_sampler(2, 1, pool, Rad::default(), 0),
+            Err(ResidualModelError::NoSuchBlock { .. })
+        ));
+        // A pool of 2 cannot supply the Dirichlet block's 3 points: an error, points kept.
+        model
+            .set_rad_sampler(0, 1, pool, Rad::default(), 0)
+            .unwrap();
+        assert!(model.is_adaptive(0) && !model.is_adaptive(1));
+        let kept = model.blocks()[0].points().to_owned();
+        let theta = vec![0.0; mlp.n_params()];
+        assert!(matches!(
+            model.try_resample(1, &theta),
+            Err(ResidualModelError::Adaptive {
+                source: AdaptiveError::PoolTooSmall { pool: 2, needed: 3 },
+                ..
+            })
+        ));
+        assert_eq!(model.blocks()[0].points(), kept.as_ref());
     }
 
     /// With θ = 0 the network is identically 0, so a Dirichlet residual is `−g` and the
