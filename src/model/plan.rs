@@ -137,7 +137,7 @@ impl JetPlan {
             };
             channel_slots.push((ch.output(), slot));
         }
-        // The closure: every sub-multiset of order 2 or 3 of a requested α.
+        // The closure: every sub-multiset of order 2 to 4 of a requested α (α included).
         let mut alphas: Vec<MultiIndex> = Vec::new();
         for &(_, alpha) in &deferred {
             for beta in sub_multisets(alpha) {
