@@ -7,12 +7,14 @@
 //! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
+//! - [`identity`]: which blocks hold whatever the network (built in by a transform).
 
 pub mod block;
 pub mod channel;
 pub mod dual;
 pub mod equations;
 pub mod generic;
+pub mod identity;
 pub mod model;
 pub mod pointwise;
 
@@ -20,5 +22,6 @@ pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, 
 pub use channel::{Channel, VarSet};
 pub use dual::Dual;
 pub use generic::{Residual, RustResidual};
+pub use identity::identically_satisfied;
 pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};
