@@ -117,7 +117,7 @@ enum Key {
 }
 
 /// Builds a tape instruction by instruction, as the parser reduces the source.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Builder {
     ops: Vec<Op>,
     /// Channels in order of first use; `Op::Chan(k)` indexes this during building.

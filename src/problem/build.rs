@@ -1198,12 +1198,6 @@ impl Problem {
         self.mlp.init(self.init, self.init_seed)
     }
 
-    /// The solution `u = T(x, N_θ(x))` at `points` (`M × d` → `M × m`): the network
-    /// output read through the output transforms.
-    pub fn solution(&self, theta: &[f64], points: faer::MatRef<'_, f64>) -> Mat<f64> {
-        self.transform.apply(points, self.mlp.eval(theta, points))
-    }
-
     /// The least-squares problem the solvers see: the network and the residual blocks,
     /// with a sampler per block when `[collocation] resample_every` is set (draw `k`
     /// of a block uses its seed plus `k`; points read from files stay fixed).

@@ -304,7 +304,7 @@ mod tests {
         let dx = d.d(tn, 0).unwrap(); // t N_x: no 0·N term left
         let dxx = d.d(dx, 0).unwrap();
         let dt = d.d(tn, 1).unwrap(); // N + t N_t
-        let (tape, _) = b.finish_roots(&[dx]);
+        let (tape, _) = b.clone().finish_roots(&[dx]);
         assert_eq!(tape.len(), 3, "t, N_x, t·N_x");
         assert_eq!(tape.channels, vec![Channel::First { output: 1, var: 0 }]);
         let (tape, _) = b.finish_roots(&[dxx, dt]);

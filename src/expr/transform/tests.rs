@@ -11,26 +11,6 @@ fn ctx() -> Context {
         .unwrap()
 }
 
-/// `F = Σ_k w_k c_k` over the given channels: its partials are the weights, and the
-/// wrapped version exposes the transformed channel values.
-struct Probe {
-    channels: Vec<Channel>,
-}
-
-impl PointResidual for Probe {
-    fn channels(&self) -> &[Channel] {
-        &self.channels
-    }
-    fn eval(&self, _x: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
-        let mut f = 0.0;
-        for (k, (ck, d)) in c.iter().zip(dfdc.iter_mut()).enumerate() {
-            *d = 1.0 + k as f64;
-            f += *d * ck;
-        }
-        f
-    }
-}
-
 fn u_channels() -> Vec<Channel> {
     vec![
         Channel::Value { output: 0 },

@@ -2,9 +2,10 @@
 //! residual block, with errors at the file, line and column of the entry at fault
 //! (inside the string for an expression error).
 
+use faer::{Mat, MatRef};
 use toml::Spanned;
 
-use super::Builder;
+use super::{Builder, Problem};
 use crate::expr::{Context, OutputTransform, TransformError};
 use crate::problem::error::InputError;
 use crate::problem::spec::ProblemSpec;
@@ -83,5 +84,14 @@ impl Builder<'_> {
                 })
             })
             .collect()
+    }
+}
+
+impl Problem {
+    /// The solution `u = T(x, N_θ(x))` at `points` (`M × d` → `M × m`): the network
+    /// output read through the output transforms. Every use of the solution (errors,
+    /// plots, result files) goes through this, never through the raw network output.
+    pub fn solution(&self, theta: &[f64], points: MatRef<'_, f64>) -> Mat<f64> {
+        self.transform.apply(points, self.mlp.eval(theta, points))
     }
 }
