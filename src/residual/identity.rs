@@ -42,11 +42,11 @@ pub fn identically_satisfied(block: &ResidualBlock) -> bool {
                     let c: Vec<f64> = (0..k).map(|_| uniform()).collect();
                     let mut dfdc = vec![0.0; k];
                     total += term.residual.eval(&x, &c, &mut dfdc);
-                    if dfdc.iter().any(|d| !(d.abs() <= TOL)) {
+                    if dfdc.iter().any(|d| d.is_nan() || d.abs() > TOL) {
                         return false;
                     }
                 }
-                if !(total.abs() <= TOL) {
+                if total.is_nan() || total.abs() > TOL {
                     return false;
                 }
             }
