@@ -15,7 +15,7 @@ use crate::problem::Problem;
 /// The network's outputs and, when known, the exact solution at the evaluation points.
 pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
     let pts = problem.evaluation.as_ref();
-    let u = problem.mlp.eval(theta, pts);
+    let u = problem.solution(theta, pts);
     let exact = problem.exact.as_ref().and_then(|e| e.at(pts));
     Evaluation::new(
         problem.domain.names().to_vec(),
@@ -215,6 +215,12 @@ fn result_file(
         layers: problem.mlp.layers().to_vec(),
         activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
         params: theta.to_vec(),
+        transform: problem.transform.sources(),
+        transform_constants: if problem.transform.is_identity() {
+            Vec::new()
+        } else {
+            problem.context.constants().to_vec()
+        },
         collocation,
         evaluation,
         metrics,

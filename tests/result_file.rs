@@ -93,6 +93,16 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
         layers: vec![2, 20, 20, 1],
         activation: "tanh".into(),
         params: (0..481).map(|i| ((i as f64) * 0.37 + g).sin()).collect(),
+        transform: vec![if generation.is_multiple_of(2) {
+            "N".into()
+        } else {
+            "sin(pi*x)·exp(-nu*t) + t*(1 − t)*N".into()
+        }],
+        transform_constants: if generation.is_multiple_of(2) {
+            vec![]
+        } else {
+            vec![("nu".into(), 0.01 + g), ("tiny".into(), 5e-324)]
+        },
         collocation: vec![("interior".into(), coll_interior), ("boundary-left".into(), coll_boundary)],
         evaluation,
         metrics,
@@ -128,6 +138,11 @@ fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
     assert_eq!(a.layers, b.layers);
     assert_eq!(a.activation, b.activation);
     assert_eq!(vec_bits(&a.params), vec_bits(&b.params));
+    assert_eq!(a.transform, b.transform);
+    assert_eq!(a.transform_constants.len(), b.transform_constants.len());
+    for ((na, va), (nb, vb)) in a.transform_constants.iter().zip(&b.transform_constants) {
+        assert_eq!((na, va.to_bits()), (nb, vb.to_bits()));
+    }
     assert_eq!(a.collocation.len(), b.collocation.len());
     for ((na, ma), (nb, mb)) in a.collocation.iter().zip(&b.collocation) {
         assert_eq!(na, nb);
@@ -310,7 +325,7 @@ fn expected_json(r: &RunResult) -> String {
             .insert(k.to_string(), v);
     };
     put("/", "format", js("pinn-result"));
-    put("/", "format_version", jint(1));
+    put("/", "format_version", jint(2));
     put("/", "pinn_version", js(&r.pinn_version));
     put("/", "problem", js(&r.problem_name));
     put("/", "created", js(&r.created));
@@ -323,6 +338,23 @@ fn expected_json(r: &RunResult) -> String {
         format!("{{\"ints\": {}}}", json_list(&r.layers, |w| w.to_string())),
     );
     put("/model", "activation", js(&r.activation));
+    put("/model", "transform", jstrs(&r.transform));
+    if !r.transform_constants.is_empty() {
+        let names: Vec<String> = r
+            .transform_constants
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
+        put("/model", "transform_constants", jstrs(&names));
+        put(
+            "/model",
+            "transform_constant_values",
+            format!(
+                "{{\"f64s\": {}}}",
+                json_list(&r.transform_constants, |(_, v)| v.to_bits().to_string())
+            ),
+        );
+    }
     let blocks: Vec<String> = r.collocation.iter().map(|(n, _)| n.clone()).collect();
     put("/collocation", "blocks", jstrs(&blocks));
     put("/evaluation/points", "variables", jstrs(&e.variables));
@@ -573,17 +605,17 @@ fn read_rejects_other_hdf5_files_and_versions() {
         "{e}"
     );
 
-    let wrong_version = d.join("v2.h5");
+    let wrong_version = d.join("v3.h5");
     let mut fb = hdf5_pure::FileBuilder::new();
     fb.set_attr(
         "format",
         hdf5_pure::AttrValue::VarLenString("pinn-result".into()),
     );
-    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(2));
+    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(3));
     fb.write(&wrong_version).unwrap();
     let e = read(&wrong_version).unwrap_err();
     assert!(
-        e.to_string().contains("format_version 2 is not supported"),
+        e.to_string().contains("format_version 3 is not supported"),
         "{e}"
     );
     fs::remove_dir_all(&d).unwrap();

@@ -3,12 +3,16 @@
 
 Usage: python3 validation/check_result.py RESULT.h5
 
-Rebuilds the network from /model/params (per layer: W row-major, out x in, then b;
+Rebuilds the network N from /model/params (per layer: W row-major, out x in, then b;
 hidden layers use the activation, the output layer is linear), evaluates it at
-/evaluation/points, and checks /evaluation/u, /evaluation/error and the /metrics
-attributes rel_l2 and max_abs_error. Exit 0 when everything agrees to 1e-12 relative
-(the forward pass here is numpy's, not ours, so u agrees to rounding only).
+/evaluation/points, applies the output transforms of /model@transform (format version
+2: per output an expression in the variables, the constants of
+/model@transform_constants and N; "N" is the network output itself), and checks
+/evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error.
+Exit 0 when everything agrees to 1e-12 relative (the forward pass here is numpy's, not
+ours, so u agrees to rounding only).
 """
+import re
 import sys
 
 import h5py
@@ -37,6 +41,35 @@ def forward(params, layers, activation, x):
     return h.T
 
 
+FUNCTIONS = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
+    "sqrt": np.sqrt, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "abs": np.abs,
+}
+TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(.))")
+
+
+def transform(source, names):
+    """Evaluates an expression of the problem-file language with numpy. Its grammar is
+    Python's restricted to numbers, names, + - * / ( ) and ^ (right-associative and
+    binding tighter than unary minus, as Python's **), so the text is translated token
+    by token, and every name must be a known function, constant, variable or N."""
+    out = []
+    for number, name, op in TOKEN.findall(source.replace("π", "pi")):
+        if number:
+            out.append(number)
+        elif name:
+            if name not in names and name not in FUNCTIONS and name != "pi":
+                raise ValueError(f"transform `{source}`: unknown name `{name}`")
+            out.append(name)
+        elif op:
+            op = {"^": "**", "·": "*", "−": "-"}.get(op, op)
+            if op not in ("+", "-", "*", "/", "**", "(", ")"):
+                raise ValueError(f"transform `{source}`: unexpected `{op}`")
+            out.append(op)
+    scope = dict(FUNCTIONS, pi=np.pi, **names)
+    return eval(" ".join(out), {"__builtins__": {}}, scope)
+
+
 def main(path):
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "pinn-result", "not a pinn result file"
@@ -45,7 +78,19 @@ def main(path):
         activation = f["model"].attrs["activation"]
         x = f["evaluation/points"][:]
         u_stored = f["evaluation/u"][:]
-        u = forward(params, layers, activation, x)
+        n = forward(params, layers, activation, x)
+        u = n.copy()
+        if f.attrs["format_version"] >= 2:
+            model = f["model"].attrs
+            variables = list(f["evaluation/points"].attrs["variables"])
+            consts = {}
+            if "transform_constants" in model:
+                consts = dict(zip(model["transform_constants"],
+                                  model["transform_constant_values"]))
+            for k, src in enumerate(model["transform"]):
+                names = dict(consts, N=n[:, k])
+                names.update({v: x[:, j] for j, v in enumerate(variables)})
+                u[:, k] = np.broadcast_to(transform(src, names), n[:, k].shape)
         ok = True
         du = np.max(np.abs(u - u_stored) / np.maximum(np.abs(u_stored), 1.0))
         print(f"u recomputed by numpy: max rel diff {du:.2e}")

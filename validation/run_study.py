@@ -28,11 +28,14 @@ DEFAULT = [
     "heat1d:lm",
     "poisson5d:engd",
     "helmholtz2d:lm",
+    "helmholtz2d-soft:lm",
     "kovasznay:lm",
     "burgers:lm",
     "allen-cahn:lm",
     "convection:lm",
+    "convection-soft:lm",
     "reaction:lm",
+    "reaction-soft:lm",
     "wave:lm",
 ]
 

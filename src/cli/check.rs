@@ -36,6 +36,13 @@ pub fn check_report(p: &Problem) -> String {
         p.mlp.layers(),
         p.mlp.activation()
     ));
+    if !p.transform.is_identity() {
+        for (o, name) in p.context.outputs().iter().enumerate() {
+            if let Some(src) = p.transform.source(o) {
+                s.push_str(&format!("transform {name} = {src}\n"));
+            }
+        }
+    }
     s.push_str("blocks\n");
     for (b, rows) in model.blocks().iter().zip(model.n_rows_per_block()) {
         s.push_str(&format!(
@@ -45,6 +52,17 @@ pub fn check_report(p: &Problem) -> String {
             rows,
             b.weight()
         ));
+    }
+    if !p.transform.is_identity() {
+        for b in model.blocks() {
+            if crate::residual::identically_satisfied(b) {
+                s.push_str(&format!(
+                    "  note: the transform satisfies block `{}` identically (zero residual \
+                     and zero Jacobian for any network); it can be dropped\n",
+                    b.name()
+                ));
+            }
+        }
     }
     s.push_str(&format!(
         "N = {n} residuals, {} evaluation points",

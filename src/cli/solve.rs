@@ -117,6 +117,20 @@ pub fn solve(args: &SolveArgs) -> i32 {
             .num_threads(t.max(1))
             .build_global();
     }
+    if let Some(path) = &args.init
+        && let Ok(r) = crate::output::read(path)
+        && r.transform != problem.transform.sources()
+    {
+        // The parameters define N; through another transform they are another solution.
+        eprintln!(
+            "{}: error: the run was trained with the output transform [{}], this problem \
+             has [{}]: its parameters would start from another solution u",
+            path.display(),
+            r.transform.join(", "),
+            problem.transform.sources().join(", ")
+        );
+        return EXIT_BAD_INPUT;
+    }
     let theta0 = match &args.init {
         Some(path) => match read_params(path) {
             Ok(t) if t.len() == problem.mlp.n_params() => t,

@@ -66,8 +66,15 @@ pub fn validate(path: &Path) -> i32 {
     if !layers_ok {
         return EXIT_SOLVE_FAILED;
     }
+    let transform = problem.transform.sources();
+    line(
+        "output transform",
+        format!("{:?}", r.transform),
+        format!("{transform:?}"),
+        r.transform == transform,
+    );
     let ev = &r.evaluation;
-    let u = problem.mlp.eval(&r.params, ev.points.as_ref());
+    let u = problem.solution(&r.params, ev.points.as_ref());
     let du = (0..u.nrows())
         .flat_map(|i| (0..u.ncols()).map(move |k| (i, k)))
         .map(|(i, k)| (u[(i, k)] - ev.u[(i, k)]).abs() / ev.u[(i, k)].abs().max(1.0))

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     NotAFunction,
     /// Parentheses or unary operators nested deeper than the parser allows.
     TooDeep,
+    /// A derivative of the network output inside an output transform (`N_x`).
+    DerivativeInTransform,
 }
 
 /// A parse error with its position in the source string.

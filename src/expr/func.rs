@@ -17,6 +17,9 @@ pub enum Func {
     Sinh,
     Cosh,
     Abs,
+    /// `sign(a)` ∈ {−1, 0, 1}: not a function of the language (not in [`Func::ALL`]); it is
+    /// the derivative of `abs` that symbolic differentiation emits.
+    Sign,
 }
 
 impl Func {
@@ -47,6 +50,7 @@ impl Func {
             Func::Sinh => "sinh",
             Func::Cosh => "cosh",
             Func::Abs => "abs",
+            Func::Sign => "sign",
         }
     }
 
@@ -70,14 +74,25 @@ impl Func {
             Func::Sinh => a.sinh(),
             Func::Cosh => a.cosh(),
             Func::Abs => a.abs(),
+            Func::Sign => {
+                if a > 0.0 {
+                    1.0
+                } else if a < 0.0 {
+                    -1.0
+                } else {
+                    a
+                }
+            }
         }
     }
 
     /// `f'(a)`, given `a` and `y = f(a)` (so `exp`, `tan`, `tanh`, `sqrt` reuse `y`).
-    /// For `abs` the derivative at 0 is taken as 0 (the minimal-norm subgradient).
+    /// For `abs` the derivative at 0 is taken as 0 (the minimal-norm subgradient);
+    /// `sign` is piecewise constant, its derivative 0.
     #[inline]
     pub fn derivative(self, a: f64, y: f64) -> f64 {
         match self {
+            Func::Sign => 0.0,
             Func::Sin => a.cos(),
             Func::Cos => -a.sin(),
             Func::Tan => 1.0 + y * y,

@@ -59,11 +59,13 @@ mod lexer;
 mod parser;
 pub mod symbols;
 mod tape;
+pub mod transform;
 
 pub use compiled::{CompiledFunction, CompiledResidual};
 pub use context::Context;
 pub use error::{ContextError, ErrorKind, ExprError};
 pub use func::Func;
+pub use transform::{OutputTransform, TransformError, TransformedResidual, WrapError};
 
 use parser::{Mode, compile};
 

@@ -29,6 +29,8 @@ pub(crate) enum Mode {
     Residual,
     /// A function `g(x)` of the coordinates alone.
     Function,
+    /// An output transform `u = T(x, N)`: the network output `N` itself, no derivative.
+    Transform,
 }
 
 /// Deepest nesting of parentheses and prefix operators; deeper input is an error rather
@@ -230,6 +232,18 @@ impl Parser<'_> {
                 format!(
                     "`{name}` is a {what}; this expression is a function of the coordinates \
                      and constants only"
+                ),
+            ));
+        }
+        if self.mode == Mode::Transform && ch.order() > 0 {
+            let name = &self.src_text(t);
+            return Err(self.err(
+                ErrorKind::DerivativeInTransform,
+                t.col,
+                t.len,
+                format!(
+                    "`{name}` is a derivative of the network output; a transform reads the \
+                     network output itself (its derivatives follow from the chain rule)"
                 ),
             ));
         }

@@ -117,7 +117,7 @@ enum Key {
 }
 
 /// Builds a tape instruction by instruction, as the parser reduces the source.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Builder {
     ops: Vec<Op>,
     /// Channels in order of first use; `Op::Chan(k)` indexes this during building.
@@ -223,9 +223,18 @@ impl Builder {
     /// (sorted, so the order does not depend on how the source was written) and marks the
     /// active slots.
     pub fn finish(self, root: u32) -> Tape {
-        let n = root as usize + 1;
+        self.finish_roots(&[root]).0
+    }
+
+    /// Finishes with several results (a vector-valued tape): keeps every slot some root
+    /// reads, and returns the tape with the roots' new slot indices. With one root this
+    /// is [`Self::finish`], and the root is the last slot.
+    pub fn finish_roots(self, roots: &[u32]) -> (Tape, Vec<u32>) {
+        let n = roots.iter().map(|&r| r as usize + 1).max().unwrap_or(0);
         let mut live = vec![false; n];
-        live[root as usize] = true;
+        for &root in roots {
+            live[root as usize] = true;
+        }
         for i in (0..n).rev() {
             if live[i] {
                 for a in self.ops[i].operands().into_iter().flatten() {
@@ -271,12 +280,26 @@ impl Builder {
             active.push(is_active);
             ops.push(op);
         }
-        Tape {
-            ops,
-            active,
-            channels,
-            chan_slot,
-        }
+        let roots = roots.iter().map(|&r| map[r as usize]).collect();
+        (
+            Tape {
+                ops,
+                active,
+                channels,
+                chan_slot,
+            },
+            roots,
+        )
+    }
+
+    /// The instruction in slot `a` (for rewriting passes such as differentiation).
+    pub fn op(&self, a: u32) -> Op {
+        self.ops[a as usize]
+    }
+
+    /// The channel `Op::Chan(k)` of this builder reads.
+    pub fn chan(&self, k: u32) -> Channel {
+        self.chans[k as usize]
     }
 }
 
@@ -369,51 +392,103 @@ impl Tape {
             let (vals, adj) = s.split_at_mut(n);
             let f = self.forward(x, c, vals);
             adj[n - 1] = 1.0;
-            for i in (0..n).rev() {
-                let g = adj[i];
-                if !self.active[i] || g == 0.0 {
-                    continue;
-                }
-                let v = |a: u32| vals[a as usize];
-                match self.ops[i] {
-                    Op::Const(_) | Op::Var(_) | Op::Chan(_) => {}
-                    Op::Neg(a) => adj[a as usize] -= g,
-                    Op::Add(a, b) => {
-                        adj[a as usize] += g;
-                        adj[b as usize] += g;
-                    }
-                    Op::Sub(a, b) => {
-                        adj[a as usize] += g;
-                        adj[b as usize] -= g;
-                    }
-                    Op::Mul(a, b) => {
-                        adj[a as usize] += g * v(b);
-                        adj[b as usize] += g * v(a);
-                    }
-                    Op::Div(a, b) => {
-                        adj[a as usize] += g / v(b);
-                        adj[b as usize] -= g * vals[i] / v(b);
-                    }
-                    Op::PowI(a, k) => {
-                        adj[a as usize] += g * f64::from(k) * v(a).powi(k - 1);
-                    }
-                    Op::PowF(a, p) => adj[a as usize] += g * p * v(a).powf(p - 1.0),
-                    Op::Pow(a, b) => {
-                        if self.active[a as usize] {
-                            adj[a as usize] += g * v(b) * v(a).powf(v(b) - 1.0);
-                        }
-                        if self.active[b as usize] {
-                            adj[b as usize] += g * vals[i] * v(a).ln();
-                        }
-                    }
-                    Op::Call(func, a) => adj[a as usize] += g * func.derivative(v(a), vals[i]),
-                }
-            }
-            for (d, &slot) in dfdc.iter_mut().zip(&self.chan_slot) {
-                *d = adj[slot as usize];
-            }
+            self.reverse(vals, adj, dfdc);
             f
         })
+    }
+
+    /// The instructions, in slot order (for re-emitting a tape into a [`Builder`]).
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// A vector-valued tape (see [`Builder::finish_roots`]) composed with a scalar
+    /// function: with `y_j = slot roots[j]` evaluated at `(x, c)`, calls
+    /// `outer(y, dfdy)`, which returns `F(y)` and writes `∂F/∂y`, and writes the chain
+    /// rule `∂F/∂c_k = Σ_j ∂F/∂y_j ∂y_j/∂c_k` into `dfdc` with one reverse sweep seeded
+    /// by `∂F/∂y` (a vector–Jacobian product: exact, and as cheap as one gradient).
+    pub fn compose(
+        &self,
+        roots: &[u32],
+        x: &[f64],
+        c: &[f64],
+        dfdc: &mut [f64],
+        outer: impl FnOnce(&[f64], &mut [f64]) -> f64,
+    ) -> f64 {
+        let n = self.ops.len();
+        let m = roots.len();
+        self.with_scratch(|s| {
+            let (vals, adj) = s.split_at_mut(n);
+            if n > 0 {
+                self.forward(x, c, vals);
+            }
+            let mut small = [0.0; 2 * SMALL_SLOTS];
+            let mut large = Vec::new();
+            let buf: &mut [f64] = if m <= SMALL_SLOTS {
+                &mut small[..2 * m]
+            } else {
+                large.resize(2 * m, 0.0);
+                &mut large
+            };
+            let (y, dfdy) = buf.split_at_mut(m);
+            for (yj, &r) in y.iter_mut().zip(roots) {
+                *yj = vals[r as usize];
+            }
+            let f = outer(y, dfdy);
+            for (&g, &r) in dfdy.iter().zip(roots) {
+                adj[r as usize] += g;
+            }
+            self.reverse(vals, adj, dfdc);
+            f
+        })
+    }
+
+    /// The reverse sweep: `adj` holds the seeds on entry; the channel adjoints go to
+    /// `dfdc`.
+    fn reverse(&self, vals: &[f64], adj: &mut [f64], dfdc: &mut [f64]) {
+        for i in (0..self.ops.len()).rev() {
+            let g = adj[i];
+            if !self.active[i] || g == 0.0 {
+                continue;
+            }
+            let v = |a: u32| vals[a as usize];
+            match self.ops[i] {
+                Op::Const(_) | Op::Var(_) | Op::Chan(_) => {}
+                Op::Neg(a) => adj[a as usize] -= g,
+                Op::Add(a, b) => {
+                    adj[a as usize] += g;
+                    adj[b as usize] += g;
+                }
+                Op::Sub(a, b) => {
+                    adj[a as usize] += g;
+                    adj[b as usize] -= g;
+                }
+                Op::Mul(a, b) => {
+                    adj[a as usize] += g * v(b);
+                    adj[b as usize] += g * v(a);
+                }
+                Op::Div(a, b) => {
+                    adj[a as usize] += g / v(b);
+                    adj[b as usize] -= g * vals[i] / v(b);
+                }
+                Op::PowI(a, k) => {
+                    adj[a as usize] += g * f64::from(k) * v(a).powi(k - 1);
+                }
+                Op::PowF(a, p) => adj[a as usize] += g * p * v(a).powf(p - 1.0),
+                Op::Pow(a, b) => {
+                    if self.active[a as usize] {
+                        adj[a as usize] += g * v(b) * v(a).powf(v(b) - 1.0);
+                    }
+                    if self.active[b as usize] {
+                        adj[b as usize] += g * vals[i] * v(a).ln();
+                    }
+                }
+                Op::Call(func, a) => adj[a as usize] += g * func.derivative(v(a), vals[i]),
+            }
+        }
+        for (d, &slot) in dfdc.iter_mut().zip(&self.chan_slot) {
+            *d = adj[slot as usize];
+        }
     }
 }
 

@@ -28,7 +28,10 @@ use super::result::{Evaluation, History, Metrics, RunResult};
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
+/// The oldest `format_version` the reader accepts: version 1 files have no output
+/// transforms (every output is the network output).
+pub const OLDEST_FORMAT_VERSION: i64 = 1;
 
 /// Writes `r` to `path` atomically: the HDF5 image is built in memory, written to a
 /// temporary file beside `path`, fsynced, renamed over `path`, and the directory
@@ -105,6 +108,25 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
         .map_err(|_| too_big("/model@layers"))?;
     g.set_attr("layers", AttrValue::I64Array(layers));
     g.set_attr("activation", vstr(&r.activation));
+    g.set_attr(
+        "transform",
+        AttrValue::VarLenStringArray(r.transform.clone()),
+    );
+    if !r.transform_constants.is_empty() {
+        g.set_attr(
+            "transform_constants",
+            AttrValue::VarLenStringArray(
+                r.transform_constants
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .collect(),
+            ),
+        );
+        g.set_attr(
+            "transform_constant_values",
+            AttrValue::F64Array(r.transform_constants.iter().map(|&(_, v)| v).collect()),
+        );
+    }
     g.create_dataset("params")
         .with_f64_data(&r.params)
         .with_shape(&[r.params.len() as u64]);
@@ -222,10 +244,13 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         ));
     }
     let version = rd.attr_i64(&attrs, "/", "format_version")?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(rd.schema(
             "/",
-            format!("format_version {version} is not supported (this reader: {FORMAT_VERSION})"),
+            format!(
+                "format_version {version} is not supported (this reader: \
+                 {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION})"
+            ),
         ));
     }
 
@@ -304,6 +329,35 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         source,
     })?;
 
+    let transform = if version >= 2 {
+        let t = rd.attr_strings(&model_attrs, "/model", "transform")?;
+        if t.len() != outputs.len() {
+            return Err(rd.schema(
+                "/model",
+                "attribute transform does not have one entry per output",
+            ));
+        }
+        t
+    } else {
+        vec!["N".to_string(); outputs.len()]
+    };
+    let transform_constants = if model_attrs.contains_key("transform_constants") {
+        let names = rd.attr_strings(&model_attrs, "/model", "transform_constants")?;
+        let values = model_attrs
+            .get("transform_constant_values")
+            .and_then(AttrValue::to_f64s)
+            .filter(|v| v.len() == names.len())
+            .ok_or_else(|| {
+                rd.schema(
+                    "/model",
+                    "attribute transform_constant_values missing or not one f64 per constant",
+                )
+            })?;
+        names.into_iter().zip(values).collect()
+    } else {
+        Vec::new()
+    };
+
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
         problem_file: if attrs.contains_key("problem_file") {
@@ -318,6 +372,8 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         layers,
         activation: rd.attr_str(&model_attrs, "/model", "activation")?,
         params: rd.vector(&model, "/model", "params")?,
+        transform,
+        transform_constants,
         collocation,
         evaluation: Evaluation {
             variables,

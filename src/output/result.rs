@@ -33,6 +33,13 @@ pub struct RunResult {
     pub activation: String,
     /// `/model/params`: the flat parameter vector θ, length P.
     pub params: Vec<f64>,
+    /// `/model` attribute `transform`: per output, the ansatz `u = T(x, N)` that turns the
+    /// network output `N` into the solution, in the problem-file expression language;
+    /// `"N"` for an output that is the network output itself.
+    pub transform: Vec<String>,
+    /// `/model` attributes `transform_constants` and `transform_constant_values`: the
+    /// named constants the transforms may use (written only when there are any).
+    pub transform_constants: Vec<(String, f64)>,
     /// `/collocation/<name>`: the `N_b × d` points of every residual block, in order.
     pub collocation: Vec<(String, Mat<f64>)>,
     /// `/evaluation`.

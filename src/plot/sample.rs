@@ -136,7 +136,7 @@ pub fn grid_layout(names: &[String], lo: &[f64], hi: &[f64]) -> (Layout, Mat<f64
 fn on_grid(result: &RunResult, problem: &Problem) -> Samples {
     let dom = &problem.domain;
     let (layout, points) = grid_layout(dom.names(), dom.lo(), dom.hi());
-    let u = problem.mlp.eval(&result.params, points.as_ref());
+    let u = problem.solution(&result.params, points.as_ref());
     let u_exact = problem.exact.as_ref().and_then(|e| e.at(points.as_ref()));
     Samples {
         layout,

@@ -14,6 +14,8 @@
 //! | `initial_velocity` | `∂u_o/∂t − value` at `t = t_min` | the `t_min` face |
 //! | `periodic` | `u_o(x_lo) − u_o(x_hi)` (+ first derivatives with `derivatives = true`) | the lower face of `axis` |
 
+mod transform;
+
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
@@ -27,7 +29,9 @@ use super::exact::ExactSolution;
 use super::points_file::{read_points, read_reference};
 use super::sampling::{BlockSampling, adaptive_sampling};
 use super::spec::{BlockSpec, PointsSpec, ProblemSpec};
-use crate::expr::{CompiledFunction, Context, ExprError, parse_function, parse_residual};
+use crate::expr::{
+    CompiledFunction, Context, ExprError, OutputTransform, parse_function, parse_residual,
+};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
 use crate::model::{Activation, Init, Mlp};
 use crate::residual::block::{BlockKind, ResidualBlock};
@@ -46,8 +50,11 @@ pub struct Problem {
     pub domain: BoxDomain,
     /// Variables, outputs and constants, as the expressions see them.
     pub context: Context,
-    /// The network.
+    /// The network `N_θ`.
     pub mlp: Mlp,
+    /// The output transforms `u = T(x, N)` (`[transform]`; the identity without one):
+    /// the solution is [`Problem::solution`], never the raw network output.
+    pub transform: OutputTransform,
     /// How to initialise the parameters.
     pub init: Init,
     /// The initialisation seed.
@@ -147,6 +154,7 @@ impl Builder<'_> {
         let outputs = self.outputs(&spec)?;
         let context = self.context(&spec, &domain, &outputs, time)?;
         let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs)?;
+        let transform = self.transform(&spec, &context, &outputs)?;
 
         let base_seed = spec
             .collocation
@@ -190,6 +198,7 @@ impl Builder<'_> {
             )?;
             sampling[b].adaptive = Some(adaptive);
         }
+        let blocks = self.transformed_blocks(&spec, &outputs, &transform, blocks)?;
         let formula = self.exact(&spec, &context, &outputs)?;
         let (exact, evaluation) = match &spec.reference {
             Some(r) => {
@@ -240,6 +249,7 @@ impl Builder<'_> {
             domain,
             context,
             mlp,
+            transform,
             init,
             init_seed,
             blocks,
@@ -921,7 +931,8 @@ impl Builder<'_> {
                 }
             }
         }
-        if has_pde && !has_condition {
+        // A transform can build every condition in (e.g. Dirichlet data on all faces).
+        if has_pde && !has_condition && spec.transform.is_empty() {
             let first = &spec.blocks[0];
             return Err(self.err(
                 first.span(),

@@ -35,6 +35,11 @@ pub struct ProblemSpec {
     /// The residual blocks: PDE, boundary and initial conditions, periodic pairs.
     #[serde(default)]
     pub blocks: Vec<Spanned<BlockSpec>>,
+    /// Output transforms (hard constraints): per output, an ansatz in the variables,
+    /// the constants and `N`, the network's raw output, e.g. `u = "sin(pi*x) + t*N"`.
+    /// Outputs without an entry are the network output itself.
+    #[serde(default)]
+    pub transform: BTreeMap<Spanned<String>, Spanned<String>>,
     /// Exact solution per output (expressions in the variables), when known.
     #[serde(default)]
     pub exact: BTreeMap<Spanned<String>, Spanned<String>>,

@@ -367,6 +367,18 @@ impl ResidualBlock {
             .flat_map(|t| t.residual.channels().iter())
     }
 
+    /// The block with every term's residual replaced by `f(residual)` (same points,
+    /// rows and weight), e.g. read through an output transform.
+    pub fn map_residuals<E>(
+        mut self,
+        mut f: impl FnMut(&Arc<dyn PointResidual>) -> Result<Arc<dyn PointResidual>, E>,
+    ) -> Result<Self, E> {
+        for term in self.groups.iter_mut().flat_map(|g| g.terms.iter_mut()) {
+            term.residual = f(&term.residual)?;
+        }
+        Ok(self)
+    }
+
     /// Replaces the points (for resampling). The shape must stay `N_b × d`, so that the
     /// number of residuals is constant; the new points are validated like in
     /// [`Self::new`].

@@ -8,6 +8,7 @@
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
 //! - [`adaptive`]: residual-based adaptive sampling (RAD) of a block's points.
+//! - [`identity`]: which blocks hold whatever the network (built in by a transform).
 
 pub mod adaptive;
 pub mod block;
@@ -15,6 +16,7 @@ pub mod channel;
 pub mod dual;
 pub mod equations;
 pub mod generic;
+pub mod identity;
 pub mod model;
 pub mod pointwise;
 
@@ -23,5 +25,6 @@ pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, 
 pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;
 pub use generic::{Residual, RustResidual};
+pub use identity::identically_satisfied;
 pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};

@@ -10,7 +10,7 @@ patterns (unsigned 64-bit integers) so the comparison is bitwise, NaN and -0.0 i
   {"groups": ["/", "/config", ...],
    "datasets": {"/model/params": {"f64": {"shape": [P], "bits": [...]}},
                 "/config/problem": {"str": "..."}},
-   "attrs": {"/": {"format": {"str": "pinn-result"}, "format_version": {"int": 1}},
+   "attrs": {"/": {"format": {"str": "pinn-result"}, "format_version": {"int": 2}},
              "/model": {"layers": {"ints": [2, 8, 1]}}, "/metrics": {"rel_l2": {"f64": BITS}},
              "/evaluation/points": {"variables": {"strs": ["x", "t"]}}}}
 
@@ -67,6 +67,12 @@ def check_value(where, got, spec):
             fail(f"{where}: expected float64 scalar, got {type(got).__name__}")
         elif int(bits(got).reshape(-1)[0]) != want:
             fail(f"{where}: {got!r} differs from expected bits {want:#x}")
+    elif kind == "f64s":
+        arr = np.asarray(got)
+        if arr.dtype != np.float64 or arr.ndim != 1:
+            fail(f"{where}: expected 1-d float64 array, got {arr.dtype} shape {arr.shape}")
+        elif bits(arr).tolist() != want:
+            fail(f"{where}: {arr.tolist()} differs from the expected bits")
     else:
         fail(f"{where}: unknown expectation kind {kind}")
 

@@ -1,0 +1,63 @@
+//! A residual read through an output transform.
+
+use std::sync::Arc;
+
+use crate::expr::tape::Tape;
+use crate::residual::{Channel, PointResidual};
+
+/// `F(x, c_u)` with `c_u = T(x, c_N)`: the wrapped residual's channels computed from the
+/// network's channels by the transform's derivative tape.
+///
+/// `channels()` are the network channels the derivative tape reads; `eval` returns
+/// `F(x, T(x, c_N))` and `∂F/∂c_N,m = Σ_k ∂F/∂c_u,k · ∂c_u,k/∂c_N,m`, the chain rule
+/// evaluated as one reverse sweep of the tape seeded with `∂F/∂c_u`.
+pub struct TransformedResidual {
+    inner: Arc<dyn PointResidual>,
+    /// Network channels → the inner residual's channels (`roots[k]` is `c_u,k`).
+    tape: Tape,
+    roots: Vec<u32>,
+}
+
+impl TransformedResidual {
+    pub(crate) fn new(inner: Arc<dyn PointResidual>, tape: Tape, roots: Vec<u32>) -> Self {
+        debug_assert_eq!(roots.len(), inner.channels().len());
+        TransformedResidual { inner, tape, roots }
+    }
+
+    /// The residual in the transformed outputs' channels.
+    pub fn inner(&self) -> &Arc<dyn PointResidual> {
+        &self.inner
+    }
+
+    /// Number of instructions of the derivative tape (a cost measure).
+    pub fn instructions(&self) -> usize {
+        self.tape.len()
+    }
+
+    /// The inner residual's channel values `c_u = T(x, c_N)` (for tests and reports).
+    pub fn transformed_channels(&self, x: &[f64], c: &[f64]) -> Vec<f64> {
+        let mut out = Vec::new();
+        self.tape
+            .compose(&self.roots, x, c, &mut vec![0.0; c.len()], |y, _| {
+                out = y.to_vec();
+                0.0
+            });
+        out
+    }
+}
+
+impl PointResidual for TransformedResidual {
+    fn channels(&self) -> &[Channel] {
+        &self.tape.channels
+    }
+
+    /// # Panics
+    /// If `c` or `dfdc` does not have one entry per channel (a contract violation).
+    fn eval(&self, x: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        assert_eq!(c.len(), self.tape.channels.len(), "one value per channel");
+        assert_eq!(dfdc.len(), c.len(), "one partial per channel");
+        self.tape.compose(&self.roots, x, c, dfdc, |y, dfdy| {
+            self.inner.eval(x, y, dfdy)
+        })
+    }
+}
