@@ -4,7 +4,9 @@
 Usage: python3 validation/check_result.py RESULT.h5
 
 Rebuilds the network from /model/params (per layer: W row-major, out x in, then b;
-hidden layers use the activation, the output layer is linear), evaluates it at
+hidden layers use the activation, the output layer is linear) and its input embedding
+/model/embedding (periodic features cos(2 pi k x/L), sin(2 pi k x/L), then optionally
+Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 /evaluation/points, and checks /evaluation/u, /evaluation/error and the /metrics
 attributes rel_l2 and max_abs_error. Exit 0 when everything agrees to 1e-12 relative
 (the forward pass here is numpy's, not ours, so u agrees to rounding only).
@@ -20,6 +22,32 @@ ACTIVATIONS = {
     "softplus": lambda z: np.logaddexp(0.0, z),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
 }
+
+
+def embed(model, x):
+    """phi(x) for the N x d points x: the documented embedding, or x without one."""
+    if "embedding" not in model:
+        return x
+    e = model["embedding"]
+    periodic = {}
+    if "periodic_variables" in e.attrs:
+        for j, period, k in zip(e.attrs["periodic_variables"], e.attrs["periods"],
+                                e.attrs["harmonics"]):
+            periodic[int(j)] = (float(period), int(k))
+    cols = []
+    for j in range(x.shape[1]):
+        if j in periodic:
+            period, k = periodic[j]
+            for h in range(1, k + 1):
+                w = 2.0 * np.pi * h / period
+                cols += [np.cos(w * x[:, j]), np.sin(w * x[:, j])]
+        else:
+            cols.append(x[:, j])
+    v = np.stack(cols, axis=1)
+    if "fourier" in e:
+        z = v @ e["fourier"][:].T
+        v = np.hstack([np.cos(z), np.sin(z)])
+    return v
 
 
 def forward(params, layers, activation, x):
@@ -45,7 +73,7 @@ def main(path):
         activation = f["model"].attrs["activation"]
         x = f["evaluation/points"][:]
         u_stored = f["evaluation/u"][:]
-        u = forward(params, layers, activation, x)
+        u = forward(params, layers, activation, embed(f["model"], x))
         ok = True
         du = np.max(np.abs(u - u_stored) / np.maximum(np.abs(u_stored), 1.0))
         print(f"u recomputed by numpy: max rel diff {du:.2e}")

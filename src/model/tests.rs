@@ -10,14 +10,14 @@ use rand::{Rng, SeedableRng};
 use super::{Activation, Init, Mlp};
 use crate::residual::{Channel, VarSet};
 
-const ACTS: [Activation; 4] = [
+pub(super) const ACTS: [Activation; 4] = [
     Activation::Tanh,
     Activation::Sin,
     Activation::Softplus,
     Activation::Sigmoid,
 ];
 
-type H = HyperDual64;
+pub(super) type H = HyperDual64;
 
 fn act_dual(act: Activation, z: H) -> H {
     let one = H::from_re(1.0);
@@ -30,10 +30,11 @@ fn act_dual(act: Activation, z: H) -> H {
 }
 
 /// An independent forward pass of the network on hyper-dual numbers, straight from the
-/// documented θ layout (row-major `W`, then `b`, per layer).
+/// documented θ layout (row-major `W`, then `b`, per layer), after the documented
+/// embedding.
 fn dual_forward(net: &Mlp, theta: &[f64], x: &[H]) -> Vec<H> {
     let layers = net.layers();
-    let mut h: Vec<H> = x.to_vec();
+    let mut h: Vec<H> = super::embedding_tests::dual_embed(net.embedding(), x);
     let mut off = 0;
     for k in 0..layers.len() - 1 {
         let (n_in, n_out) = (layers[k], layers[k + 1]);
@@ -78,7 +79,7 @@ fn dual_derivs(net: &Mlp, theta: &[f64], x: &[f64], a: usize, b: usize) -> Vec<[
 }
 
 /// The reference value of one channel at `x`.
-fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
+pub(super) fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
     match ch {
         Channel::Value { output } => dual_derivs(net, theta, x, 0, 0)[output][0],
         Channel::First { output, var } => dual_derivs(net, theta, x, var, var)[output][1],
@@ -92,7 +93,7 @@ fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> f64 {
 
 /// Every channel kind for every output: values, all first derivatives, every pair
 /// `(a ≤ b)`, the full Laplacian and the Laplacian over `{0, d−1}`.
-fn all_channels(d: usize, m: usize) -> Vec<Channel> {
+pub(super) fn all_channels(d: usize, m: usize) -> Vec<Channel> {
     let mut ch = Vec::new();
     for output in 0..m {
         ch.push(Channel::Value { output });
@@ -116,12 +117,12 @@ fn all_channels(d: usize, m: usize) -> Vec<Channel> {
     ch
 }
 
-fn random_points(n: usize, d: usize, rng: &mut StdRng) -> Mat<f64> {
+pub(super) fn random_points(n: usize, d: usize, rng: &mut StdRng) -> Mat<f64> {
     Mat::from_fn(n, d, |_, _| rng.random_range(-1.0..1.0))
 }
 
 /// θ with Xavier weights and non-zero biases, so that no layer is trivially symmetric.
-fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
+pub(super) fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
     let mut theta = net.init(Init::XavierNormal, seed);
     let mut noise = net.init(Init::Normal { std: 0.3 }, seed + 1000);
     for k in 0..net.layers().len() - 1 {
@@ -133,7 +134,7 @@ fn random_theta(net: &Mlp, seed: u64) -> Vec<f64> {
     theta
 }
 
-fn rel_max_err(got: impl Iterator<Item = f64>, want: impl Iterator<Item = f64>) -> f64 {
+pub(super) fn rel_max_err(got: impl Iterator<Item = f64>, want: impl Iterator<Item = f64>) -> f64 {
     let (mut err, mut scale) = (0.0f64, 0.0f64);
     for (g, w) in got.zip(want) {
         err = err.max((g - w).abs());
@@ -190,10 +191,10 @@ fn jets_match_num_dual() {
 
 /// Channels and a nonlinear seed `F = c0·c1 + c2³ + x0·c3 + c4` used by the Jacobian tests.
 /// The seed type of the tests.
-trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
+pub(super) trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
 impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
 
-fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
+pub(super) fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
     let chans = vec![
         Channel::Value { output: 0 },
         Channel::Laplacian {
@@ -346,7 +347,12 @@ fn accumulate_and_parallel_equals_serial() {
 }
 
 /// The Jacobian of each channel alone (seed `a = e_k`), `N × P`.
-fn channel_jacobians(net: &Mlp, theta: &[f64], pts: &Mat<f64>, chans: &[Channel]) -> Vec<Mat<f64>> {
+pub(super) fn channel_jacobians(
+    net: &Mlp,
+    theta: &[f64],
+    pts: &Mat<f64>,
+    chans: &[Channel],
+) -> Vec<Mat<f64>> {
     (0..chans.len())
         .map(|k| {
             let seed = move |_: usize, _: &[f64], c: &[f64], a: &mut [f64]| {

@@ -23,12 +23,16 @@ use hdf5_pure::{AttrValue, DType, Dataset, File, FileBuilder, Group};
 
 use super::atomic::write_bytes_atomic;
 use super::error::OutputError;
-use super::result::{Evaluation, History, Metrics, RunResult};
+use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics, RunResult};
 
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 1;
+/// Version 2 added `/model/embedding` (a network without it is read the same way, so
+/// version 1 files are still read).
+pub const FORMAT_VERSION: i64 = 2;
+/// The oldest version [`read`] accepts.
+pub const OLDEST_READABLE_VERSION: i64 = 1;
 
 /// Writes `r` to `path` atomically: the HDF5 image is built in memory, written to a
 /// temporary file beside `path`, fsynced, renamed over `path`, and the directory
@@ -108,6 +112,31 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     g.create_dataset("params")
         .with_f64_data(&r.params)
         .with_shape(&[r.params.len() as u64]);
+    if let Some(e) = &r.embedding {
+        let mut eg = g.create_group("embedding");
+        if !e.periodic.is_empty() {
+            let ints = |f: &dyn Fn(&(usize, f64, usize)) -> usize| {
+                e.periodic
+                    .iter()
+                    .map(|p| i64::try_from(f(p)))
+                    .collect::<Result<Vec<i64>, _>>()
+                    .map_err(|_| too_big("/model/embedding"))
+            };
+            eg.set_attr("periodic_variables", AttrValue::I64Array(ints(&|p| p.0)?));
+            eg.set_attr(
+                "periods",
+                AttrValue::F64Array(e.periodic.iter().map(|p| p.1).collect()),
+            );
+            eg.set_attr("harmonics", AttrValue::I64Array(ints(&|p| p.2)?));
+        }
+        if let Some(f) = &e.fourier {
+            let seed = i64::try_from(f.seed).map_err(|_| too_big("/model/embedding/fourier"))?;
+            put_matrix(eg.create_dataset("fourier"), &f.matrix)
+                .set_attr("scale", AttrValue::F64(f.scale))
+                .set_attr("seed", AttrValue::I64(seed));
+        }
+        g.add_group(eg.finish());
+    }
     fb.add_group(g.finish());
 
     let mut g = fb.create_group("collocation");
@@ -222,10 +251,12 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         ));
     }
     let version = rd.attr_i64(&attrs, "/", "format_version")?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(rd.schema(
             "/",
-            format!("format_version {version} is not supported (this reader: {FORMAT_VERSION})"),
+            format!(
+                "format_version {version} is not supported (this reader: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
+            ),
         ));
     }
 
@@ -240,6 +271,15 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
                 "attribute layers missing or not non-negative integers",
             ));
         }
+    };
+    let model_groups = model.groups().map_err(|e| rd.h5("list /model", e))?;
+    let embedding = if model_groups.iter().any(|g| g == "embedding") {
+        let eg = model
+            .group("embedding")
+            .map_err(|e| rd.h5("open group", e))?;
+        Some(rd.embedding(&eg)?)
+    } else {
+        None
     };
 
     let collocation_group = rd.group(&file, "collocation")?;
@@ -316,6 +356,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         config_problem: rd.scalar_string(&config, "/config", "problem")?,
         config_solver: rd.scalar_string(&config, "/config", "solver")?,
         layers,
+        embedding,
         activation: rd.attr_str(&model_attrs, "/model", "activation")?,
         params: rd.vector(&model, "/model", "params")?,
         collocation,
@@ -545,6 +586,59 @@ impl Reader {
             ));
         }
         Ok(data)
+    }
+
+    /// `/model/embedding`: equal-length periodic lists (variable ≥ 0, period > 0,
+    /// harmonics ≥ 1) and the optional `fourier` matrix with its `scale` and `seed`.
+    fn embedding(&self, g: &Group) -> Result<EmbeddingRecord, OutputError> {
+        const AT: &str = "/model/embedding";
+        let a = self.attrs(g)?;
+        let mut periodic = Vec::new();
+        if a.contains_key("periodic_variables") {
+            let ints = |name: &str| {
+                self.get(&a, AT, name)?
+                    .to_i64s()
+                    .ok_or_else(|| self.schema(AT, format!("attribute {name} is not integers")))
+            };
+            let vars = ints("periodic_variables")?;
+            let harmonics = ints("harmonics")?;
+            let periods = self
+                .get(&a, AT, "periods")?
+                .to_f64s()
+                .ok_or_else(|| self.schema(AT, "attribute periods is not f64"))?;
+            if periods.len() != vars.len() || harmonics.len() != vars.len() {
+                return Err(self.schema(
+                    AT,
+                    "periodic_variables, periods and harmonics differ in length",
+                ));
+            }
+            for ((&v, &l), &k) in vars.iter().zip(&periods).zip(&harmonics) {
+                if v < 0 || k < 1 || !(l.is_finite() && l > 0.0) {
+                    return Err(self.schema(
+                        AT,
+                        format!("invalid periodic entry: variable {v}, period {l}, harmonics {k}"),
+                    ));
+                }
+                periodic.push((v as usize, l, k as usize));
+            }
+        }
+        let names = g.datasets().map_err(|e| self.h5("list datasets", e))?;
+        let fourier = if names.iter().any(|n| n == "fourier") {
+            let matrix = self.matrix(g, AT, "fourier")?;
+            let ds = self.dataset(g, AT, "fourier")?;
+            let fa = self.ds_attrs(&ds)?;
+            let at = "/model/embedding/fourier";
+            let seed = self.attr_i64(&fa, at, "seed")?;
+            Some(FourierRecord {
+                matrix,
+                scale: self.attr_f64(&fa, at, "scale")?,
+                seed: u64::try_from(seed)
+                    .map_err(|_| self.schema(at, "attribute seed is negative"))?,
+            })
+        } else {
+            None
+        };
+        Ok(EmbeddingRecord { periodic, fourier })
     }
 
     fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {
