@@ -7,8 +7,10 @@ use std::time::Instant;
 use faer::Mat;
 use pinn_solvers::{IterationRecord, LeastSquares, SolveSummary, Solver, SolverConfig};
 
+use crate::model::Mlp;
 use crate::output::{
-    Checkpointer, Evaluation, History, HistoryRow, Metrics, RunResult, iso8601_utc, write_atomic,
+    Checkpointer, EmbeddingRecord, Evaluation, FourierRecord, History, HistoryRow, Metrics,
+    RunResult, iso8601_utc, write_atomic,
 };
 use crate::problem::Problem;
 
@@ -24,6 +26,76 @@ pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
         u,
         exact,
     )
+}
+
+/// The network's input embedding as the result file stores it (`None` for the identity).
+pub fn embedding_record(mlp: &Mlp) -> Option<EmbeddingRecord> {
+    let e = mlp.embedding();
+    if e.is_identity() {
+        return None;
+    }
+    let periodic = e
+        .periodic_variables()
+        .into_iter()
+        .map(|(v, p)| (v, p.period, p.harmonics))
+        .collect();
+    let d1 = e.periodic_width();
+    let fourier = e.fourier().map(|f| FourierRecord {
+        matrix: Mat::from_fn(f.count, d1, |k, l| f.matrix[k * d1 + l]),
+        scale: f.scale,
+        seed: f.seed,
+    });
+    Some(EmbeddingRecord { periodic, fourier })
+}
+
+/// Whether a stored network (`layers`, `embedding`, `n_params` values of θ) is the one
+/// `mlp` describes; otherwise what differs, for an error message.
+pub fn check_stored_network(
+    mlp: &Mlp,
+    layers: &[usize],
+    embedding: Option<&EmbeddingRecord>,
+    n_params: usize,
+) -> Result<(), String> {
+    let mine = embedding_record(mlp);
+    if mine.as_ref() != embedding {
+        let show = |e: Option<&EmbeddingRecord>| match e {
+            None => "no embedding".to_string(),
+            Some(e) => describe_embedding(e),
+        };
+        return Err(format!(
+            "the stored network has {}, the problem's has {}",
+            show(embedding),
+            show(mine.as_ref())
+        ));
+    }
+    if layers != mlp.layers() || n_params != mlp.n_params() {
+        return Err(format!(
+            "the stored network has layers {layers:?} and {n_params} parameters, the problem's {:?} and {}",
+            mlp.layers(),
+            mlp.n_params()
+        ));
+    }
+    Ok(())
+}
+
+/// A one-line description of an embedding, e.g. `periodic x_1 (L = 2, K = 1), 64 Fourier
+/// features (σ = 1, seed 0)`.
+pub fn describe_embedding(e: &EmbeddingRecord) -> String {
+    let mut parts: Vec<String> = e
+        .periodic
+        .iter()
+        .map(|&(v, l, k)| format!("periodic features of variable {v} (period {l}, {k} harmonics)"))
+        .collect();
+    if let Some(f) = &e.fourier {
+        parts.push(format!(
+            "{} Fourier frequencies of {} features (scale {}, seed {})",
+            f.matrix.nrows(),
+            f.matrix.ncols(),
+            f.scale,
+            f.seed
+        ));
+    }
+    parts.join(" and ")
 }
 
 /// `‖u − u*‖₂ / ‖u*‖₂` over the evaluation points, or `None` without an exact solution.
@@ -213,6 +285,7 @@ fn result_file(
             .map(|p| p.to_string_lossy().into_owned()),
         config_solver: config_text.to_string(),
         layers: problem.mlp.layers().to_vec(),
+        embedding: embedding_record(&problem.mlp),
         activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
         params: theta.to_vec(),
         transform: problem.transform.sources(),

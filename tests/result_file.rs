@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use faer::Mat;
 use pinn::output::{
-    Evaluation, History, HistoryRow, Metrics, OutputError, RunResult, iso8601_utc, read,
-    remove_stale_temps, write_atomic,
+    EmbeddingRecord, Evaluation, FourierRecord, History, HistoryRow, Metrics, OutputError,
+    RunResult, iso8601_utc, read, remove_stale_temps, write_atomic,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -91,6 +91,11 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
         config_problem: "[problem]\nname = \"burgers-1d\"\npde = \"u_t + u*u_x - (0.01/π)*u_xx\"\n# ünïcödé, \"quotes\", \\backslash\n".into(),
         config_solver: "method = \"levenberg-marquardt\"\nmax_iters = 500\n".into(),
         layers: vec![2, 20, 20, 1],
+        // Generation 0 (the round trip and h5py tests with an exact solution) is embedded.
+        embedding: (generation == 0).then(|| EmbeddingRecord {
+            periodic: vec![(1, 2.0, 2)],
+            fourier: Some(FourierRecord { matrix: rand_mat(3, 5), scale: 1.5, seed: 7 }),
+        }),
         activation: "tanh".into(),
         params: (0..481).map(|i| ((i as f64) * 0.37 + g).sin()).collect(),
         transform: vec![if generation.is_multiple_of(2) {
@@ -136,6 +141,8 @@ fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
     assert_eq!(a.config_problem, b.config_problem);
     assert_eq!(a.config_solver, b.config_solver);
     assert_eq!(a.layers, b.layers);
+    // Finite periods and B entries: equal values are equal bits.
+    assert_eq!(a.embedding, b.embedding);
     assert_eq!(a.activation, b.activation);
     assert_eq!(vec_bits(&a.params), vec_bits(&b.params));
     assert_eq!(a.transform, b.transform);
@@ -293,6 +300,9 @@ fn expected_json(r: &RunResult) -> String {
         "/metrics",
         "/history",
     ];
+    if r.embedding.is_some() {
+        groups.push("/model/embedding");
+    }
     groups.sort();
     let mut ds = BTreeMap::new();
     ds.insert("/config/problem".to_string(), js(&r.config_problem));
@@ -325,7 +335,7 @@ fn expected_json(r: &RunResult) -> String {
             .insert(k.to_string(), v);
     };
     put("/", "format", js("pinn-result"));
-    put("/", "format_version", jint(2));
+    put("/", "format_version", jint(pinn::output::FORMAT_VERSION));
     put("/", "pinn_version", js(&r.pinn_version));
     put("/", "problem", js(&r.problem_name));
     put("/", "created", js(&r.created));
@@ -354,6 +364,27 @@ fn expected_json(r: &RunResult) -> String {
                 json_list(&r.transform_constants, |(_, v)| v.to_bits().to_string())
             ),
         );
+    }
+    if let Some(emb) = &r.embedding {
+        let ints = |f: fn(&(usize, f64, usize)) -> usize| {
+            format!(
+                "{{\"ints\": {}}}",
+                json_list(&emb.periodic, |p| f(p).to_string())
+            )
+        };
+        put("/model/embedding", "periodic_variables", ints(|p| p.0));
+        put("/model/embedding", "harmonics", ints(|p| p.2));
+        let periods: Vec<u64> = emb.periodic.iter().map(|p| p.1.to_bits()).collect();
+        put(
+            "/model/embedding",
+            "periods",
+            format!("{{\"f64s\": {}}}", json_list(&periods, |b| b.to_string())),
+        );
+        if let Some(f) = &emb.fourier {
+            ds.insert("/model/embedding/fourier".into(), jmat(&f.matrix));
+            put("/model/embedding/fourier", "scale", jf64(f.scale));
+            put("/model/embedding/fourier", "seed", jint(f.seed as i64));
+        }
     }
     let blocks: Vec<String> = r.collocation.iter().map(|(n, _)| n.clone()).collect();
     put("/collocation", "blocks", jstrs(&blocks));

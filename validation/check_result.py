@@ -4,7 +4,9 @@
 Usage: python3 validation/check_result.py RESULT.h5
 
 Rebuilds the network N from /model/params (per layer: W row-major, out x in, then b;
-hidden layers use the activation, the output layer is linear), evaluates it at
+hidden layers use the activation, the output layer is linear) and its input embedding
+/model/embedding (periodic features cos(2 pi k x/L), sin(2 pi k x/L), then optionally
+Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 /evaluation/points, applies the output transforms of /model@transform (format version
 2: per output an expression in the variables, the constants of
 /model@transform_constants and N; "N" is the network output itself), and checks
@@ -24,6 +26,32 @@ ACTIVATIONS = {
     "softplus": lambda z: np.logaddexp(0.0, z),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
 }
+
+
+def embed(model, x):
+    """phi(x) for the N x d points x: the documented embedding, or x without one."""
+    if "embedding" not in model:
+        return x
+    e = model["embedding"]
+    periodic = {}
+    if "periodic_variables" in e.attrs:
+        for j, period, k in zip(e.attrs["periodic_variables"], e.attrs["periods"],
+                                e.attrs["harmonics"]):
+            periodic[int(j)] = (float(period), int(k))
+    cols = []
+    for j in range(x.shape[1]):
+        if j in periodic:
+            period, k = periodic[j]
+            for h in range(1, k + 1):
+                w = 2.0 * np.pi * h / period
+                cols += [np.cos(w * x[:, j]), np.sin(w * x[:, j])]
+        else:
+            cols.append(x[:, j])
+    v = np.stack(cols, axis=1)
+    if "fourier" in e:
+        z = v @ e["fourier"][:].T
+        v = np.hstack([np.cos(z), np.sin(z)])
+    return v
 
 
 def forward(params, layers, activation, x):
@@ -78,7 +106,7 @@ def main(path):
         activation = f["model"].attrs["activation"]
         x = f["evaluation/points"][:]
         u_stored = f["evaluation/u"][:]
-        n = forward(params, layers, activation, x)
+        n = forward(params, layers, activation, embed(f["model"], x))
         u = n.copy()
         if f.attrs["format_version"] >= 2:
             model = f["model"].attrs

@@ -31,7 +31,9 @@ DEFAULT = [
     "helmholtz2d-soft:lm",
     "kovasznay:lm",
     "burgers:lm",
+    "burgers-soft:lm",
     "allen-cahn:lm",
+    "allen-cahn-soft:lm",
     "convection:lm",
     "convection-soft:lm",
     "reaction:lm",
@@ -49,7 +51,11 @@ def first_below(history, threshold):
 def row(path, name, preset, validated):
     with h5py.File(path, "r") as f:
         m = f["metrics"].attrs
-        layers = "→".join(str(int(w)) for w in f["model"].attrs["layers"])
+        widths = [str(int(w)) for w in f["model"].attrs["layers"]]
+        if "embedding" in f["model"]:
+            # d variables embedded into the first layer's width D: "2⇒3→20→…".
+            widths[0] = f"{f['evaluation/points'].shape[1]}⇒{widths[0]}"
+        layers = "→".join(widths)
         p = f["model/params"].shape[0]
         h = f["history"]
         cols = [

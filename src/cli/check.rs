@@ -31,9 +31,10 @@ pub fn check_report(p: &Problem) -> String {
     s.push_str(&format!("problem   {}\n", p.name));
     s.push_str(&format!("variables {}\n", p.domain.names().join(", ")));
     s.push_str(&format!("outputs   {}\n", p.context.outputs().join(", ")));
+    let mut layers = p.mlp.layers().to_vec();
+    layers[0] = p.mlp.n_inputs();
     s.push_str(&format!(
-        "network   {:?} {:?}, P = {params} parameters\n",
-        p.mlp.layers(),
+        "network   {layers:?} {:?}, P = {params} parameters\n",
         p.mlp.activation()
     ));
     if !p.transform.is_identity() {
@@ -42,6 +43,36 @@ pub fn check_report(p: &Problem) -> String {
                 s.push_str(&format!("transform {name} = {src}\n"));
             }
         }
+    }
+    let e = p.mlp.embedding();
+    if !e.is_identity() {
+        let names = p.domain.names();
+        let mut parts: Vec<String> = e
+            .periodic_variables()
+            .iter()
+            .map(|(v, per)| {
+                let k = per.harmonics;
+                format!(
+                    "{} periodic (period {}, {k} harmonic{})",
+                    names[*v],
+                    per.period,
+                    if k == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        if let Some(f) = e.fourier() {
+            parts.push(format!(
+                "{} Fourier frequencies (scale {}, seed {})",
+                f.count, f.scale, f.seed
+            ));
+        }
+        s.push_str(&format!(
+            "embedding {}: embedded width D = {}, first layer {} × {}\n",
+            parts.join(", "),
+            e.width(),
+            layers.get(1).copied().unwrap_or(0),
+            e.width()
+        ));
     }
     s.push_str("blocks\n");
     for (b, rows) in model.blocks().iter().zip(model.n_rows_per_block()) {
@@ -105,6 +136,10 @@ pub fn check_report(p: &Problem) -> String {
         human_bytes(f * (params * params) as f64),
         human_bytes(f * (n * n) as f64)
     ));
+    for note in &p.notes {
+        s.push_str(note);
+        s.push('\n');
+    }
     s
 }
 

@@ -59,9 +59,13 @@ pub struct SolveArgs {
     pub verbose: bool,
 }
 
-/// Parameters from a result file or a whitespace/comma separated text file.
-pub fn read_params(path: &Path) -> Result<Vec<f64>, String> {
+/// Parameters from a result file or a whitespace/comma separated text file. A result
+/// file must hold the network `mlp` describes (layers and input embedding); a text file
+/// only the right number of values (checked by the caller).
+pub fn read_params(path: &Path, mlp: &crate::model::Mlp) -> Result<Vec<f64>, String> {
     if let Ok(r) = crate::output::read(path) {
+        crate::run::check_stored_network(mlp, &r.layers, r.embedding.as_ref(), r.params.len())
+            .map_err(|e| format!("{}: cannot start from this result: {e}", path.display()))?;
         return Ok(r.params);
     }
     let text = std::fs::read_to_string(path)
@@ -132,7 +136,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         return EXIT_BAD_INPUT;
     }
     let theta0 = match &args.init {
-        Some(path) => match read_params(path) {
+        Some(path) => match read_params(path, &problem.mlp) {
             Ok(t) if t.len() == problem.mlp.n_params() => t,
             Ok(t) => {
                 eprintln!(

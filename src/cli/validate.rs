@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
 use crate::output::{max_abs_error, read, rel_l2};
 use crate::problem::{build_problem, parse_spec};
+use crate::run::{describe_embedding, embedding_record};
 
 /// Relative agreement required between a stored and a recomputed quantity. The
 /// recomputation runs the same f64 code on the same inputs, so anything beyond a few
@@ -63,7 +64,26 @@ pub fn validate(path: &Path) -> i32 {
         format!("{:?}", problem.mlp.layers()),
         layers_ok,
     );
-    if !layers_ok {
+    // The embedding is stored (B itself for Fourier features): it must be the one the
+    // problem text builds, bit for bit.
+    let mine = embedding_record(&problem.mlp);
+    let show = |e: Option<&crate::output::EmbeddingRecord>| {
+        e.map_or_else(|| "none".to_string(), describe_embedding)
+    };
+    let embedding_ok = mine.as_ref() == r.embedding.as_ref();
+    if embedding_ok {
+        line("embedding", show(r.embedding.as_ref()), "same".into(), true);
+    } else {
+        line(
+            "embedding",
+            "/model/embedding".into(),
+            "differs".into(),
+            false,
+        );
+        println!("  stored:     {}", show(r.embedding.as_ref()));
+        println!("  recomputed: {}", show(mine.as_ref()));
+    }
+    if !(layers_ok && embedding_ok) {
         return EXIT_SOLVE_FAILED;
     }
     let transform = problem.transform.sources();

@@ -57,6 +57,10 @@ pub(crate) struct Workspace {
     pub x: Vec<f64>,
     pub c: Vec<f64>,
     pub a: Vec<f64>,
+    /// Scratch of the input embedding: its first-stage feature jets and the Fourier
+    /// pre-activations (grown on first use, see [`super::embedding`]).
+    pub emb: Vec<f64>,
+    pub emb_z: Vec<f64>,
 }
 
 impl Workspace {
@@ -91,6 +95,8 @@ impl Workspace {
             x: vec![0.0; layers[0]],
             c: vec![0.0; k],
             a: vec![0.0; k],
+            emb: Vec::new(),
+            emb_z: Vec::new(),
         }
     }
 }

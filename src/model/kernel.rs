@@ -26,6 +26,7 @@ use faer::{Accum, ColMut, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::Mlp;
+use super::embedding;
 use super::jets::{self, Workspace, view, view_mut};
 use super::mlp::Seed;
 use super::plan::JetPlan;
@@ -66,7 +67,7 @@ fn forward(
 ) {
     ws.nb = nb;
     ws.rows = plan.n_slots() * nb;
-    jets::seed_inputs(ws, plan, points, i0);
+    embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
     let n_lin = net.layers().len() - 1;
     for k in 0..n_lin {
         let lp = net.layer(theta, k);
@@ -101,7 +102,7 @@ fn forward_tangent(
     ws.nb = nb;
     let rows = plan.n_slots() * nb;
     ws.rows = rows;
-    jets::seed_inputs(ws, plan, points, i0);
+    embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
     let n_lin = net.layers().len() - 1;
     let act = net.activation();
     for k in 0..n_lin {
@@ -201,6 +202,8 @@ fn gather_point(
     p: usize,
 ) {
     let (nb, rows) = (ws.nb, ws.rows);
+    // The point has d coordinates; the workspace was sized by the first layer (D).
+    ws.x.resize(points.ncols(), 0.0);
     for (j, x) in ws.x.iter_mut().enumerate() {
         *x = points[(i, j)];
     }
@@ -224,9 +227,11 @@ struct EmitLayer<'a> {
     w_off: usize,
     b_off: usize,
     accumulate: bool,
-    /// For the input layer only: the first-derivative slot of each input variable (if
-    /// any). The input jets are `x` in the value slot, a unit vector in the slot of `∂/∂x_s`
-    /// and zero elsewhere, so `J[p, W_0(r, s)] = Z̄[p, r] x_s + Z̄[slot(s)·nb + p, r]`.
+    /// For the input layer without an embedding only: the first-derivative slot of each
+    /// input variable (if any). The input jets are then `x` in the value slot, a unit
+    /// vector in the slot of `∂/∂x_s` and zero elsewhere, so
+    /// `J[p, W_0(r, s)] = Z̄[p, r] x_s + Z̄[slot(s)·nb + p, r]`. Embedded input jets are
+    /// general and take the sum over all slots.
     input_slots: Option<&'a [Option<usize>]>,
 }
 
@@ -481,6 +486,7 @@ pub(crate) fn residuals_and_jacobian(
                 .map(|f| plan.first_slot(f))
         })
         .collect();
+    let identity = net.embedding().is_identity();
     let nb_max = chunk_size(n);
     let blocks = split_rows(jac, nb_max);
     blocks
@@ -509,7 +515,7 @@ pub(crate) fn residuals_and_jacobian(
                         w_off,
                         b_off: w_off + n_in * n_out,
                         accumulate,
-                        input_slots: (k == 0).then_some(&input_slots[..]),
+                        input_slots: (k == 0 && identity).then_some(&input_slots[..]),
                     };
                     emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
                 });

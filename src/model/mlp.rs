@@ -2,7 +2,9 @@
 //!
 //! # Parameter layout
 //!
-//! Layer sizes `[d, h_1, …, h_{L-1}, m]` give `L` linear maps. θ is the concatenation,
+//! The inputs `x ∈ R^d` first pass through a fixed [`Embedding`] `φ: R^d → R^D` (the
+//! identity, `D = d`, unless periodic or Fourier features are asked for). Layer sizes
+//! `[D, h_1, …, h_{L-1}, m]` ([`Mlp::layers`]) give `L` linear maps. θ is the concatenation,
 //! for `k = 0, …, L−1` in order, of
 //!
 //! 1. `W_k`, an `n_out × n_in` matrix (`n_in = layers[k]`, `n_out = layers[k+1]`) stored
@@ -10,13 +12,13 @@
 //! 2. `b_k`, `n_out` entries, at `offset_k + n_out·n_in`.
 //!
 //! so `P = Σ_k (n_in + 1)·n_out`. The hidden layers apply the activation, the output
-//! layer is linear: `u = W_{L-1} σ(… σ(W_0 x + b_0) …) + b_{L-1}`.
+//! layer is linear: `u = W_{L-1} σ(… σ(W_0 φ(x) + b_0) …) + b_{L-1}`.
 
 use faer::{Mat, MatMut, MatRef};
 
 use super::jets::LayerParams;
 use super::kernel;
-use super::{Activation, Init, ModelError};
+use super::{Activation, Embedding, Init, ModelError};
 use crate::residual::Channel;
 
 /// A pointwise seed: `seed(i, x_i, c_i, a_i)` returns the residual `r_i` at point `i`
@@ -29,8 +31,11 @@ pub type Seed<'a> = dyn Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync + 'a
 /// the layout).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp {
+    /// `[D, h_1, …, m]`: the widths of the linear maps.
     layers: Vec<usize>,
     activation: Activation,
+    /// `φ: R^d → R^D` in front of the first linear map.
+    embedding: Embedding,
     /// Start of layer `k`'s parameters in θ (`offsets[L]` = P).
     offsets: Vec<usize>,
 }
@@ -60,21 +65,55 @@ impl Mlp {
         if layers[0] > 32 {
             return Err(ModelError::TooManyInputs(layers[0]));
         }
+        Self::with_embedding(layers, activation, Embedding::identity(layers[0]))
+    }
+
+    /// A network `MLP(φ(x))` with sizes `[d, h_1, …, m]` (`d` = the number of variables):
+    /// its first linear map takes the embedded width `D = embedding.width()`, so
+    /// [`Mlp::layers`] is `[D, h_1, …, m]` and P counts `W_0` as `h_1 × D`.
+    pub fn with_embedding(
+        layers: &[usize],
+        activation: Activation,
+        embedding: Embedding,
+    ) -> Result<Self, ModelError> {
+        if layers.len() < 2 {
+            return Err(ModelError::TooFewLayers(layers.len()));
+        }
+        if let Some(k) = layers.iter().position(|&n| n == 0) {
+            return Err(ModelError::EmptyLayer(k));
+        }
+        if layers[0] > 32 {
+            return Err(ModelError::TooManyInputs(layers[0]));
+        }
+        if embedding.n_inputs() != layers[0] {
+            return Err(ModelError::EmbeddingInputs {
+                embedding: embedding.n_inputs(),
+                layers: layers[0],
+            });
+        }
+        let mut layers = layers.to_vec();
+        layers[0] = embedding.width();
         let mut offsets = vec![0];
         for pair in layers.windows(2) {
             let last = *offsets.last().expect("non-empty");
             offsets.push(last + (pair[0] + 1) * pair[1]);
         }
         Ok(Mlp {
-            layers: layers.to_vec(),
+            layers,
             activation,
+            embedding,
             offsets,
         })
     }
 
-    /// `d`.
+    /// `d`, the number of variables (the embedding's input).
     pub fn n_inputs(&self) -> usize {
-        self.layers[0]
+        self.embedding.n_inputs()
+    }
+    /// The input embedding `φ` (the identity unless the network was built
+    /// [`with_embedding`](Mlp::with_embedding)).
+    pub fn embedding(&self) -> &Embedding {
+        &self.embedding
     }
     /// `m`.
     pub fn n_outputs(&self) -> usize {
@@ -84,7 +123,7 @@ impl Mlp {
     pub fn n_params(&self) -> usize {
         *self.offsets.last().expect("non-empty")
     }
-    /// `[d, h_1, …, m]`.
+    /// `[D, h_1, …, m]`: the widths of the linear maps (`D = d` without an embedding).
     pub fn layers(&self) -> &[usize] {
         &self.layers
     }
@@ -117,7 +156,8 @@ impl Mlp {
         theta
     }
 
-    /// Plain forward pass: the `N × m` outputs at the `N × d` points.
+    /// Plain forward pass: the `N × m` outputs at the `N × d` points (through the
+    /// embedding).
     pub fn eval(&self, theta: &[f64], points: MatRef<'_, f64>) -> Mat<f64> {
         let channels: Vec<Channel> = (0..self.n_outputs())
             .map(|output| Channel::Value { output })

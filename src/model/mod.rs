@@ -2,6 +2,8 @@
 //! forward-mode Taylor jets in `x`, and the exact parameter Jacobian of its channels.
 //!
 //! - [`Activation`]: smooth activations with their derivatives up to `σ^(5)`.
+//! - [`Embedding`]: a fixed input map `φ` in front of the first layer (exactly periodic
+//!   features, random Fourier features, [`embedding`]).
 //! - [`Mlp`]: layer sizes, the flat θ layout (documented in [`mlp`]), seeded [`Init`]s,
 //!   channel values, `J·v`, `Jᵀ·w`, and the kernel
 //!   [`Mlp::residuals_and_jacobian`] that computes `r` and the exact `J` together.
@@ -12,6 +14,9 @@
 
 pub mod activation;
 pub(crate) mod higher;
+pub mod embedding;
+#[cfg(test)]
+mod embedding_tests;
 pub mod init;
 pub(crate) mod jets;
 pub(crate) mod kernel;
@@ -23,6 +28,7 @@ mod tests;
 mod tests_higher;
 
 pub use activation::Activation;
+pub use embedding::{Embedding, FourierFeatures, Periodic};
 pub use init::Init;
 pub use mlp::{Mlp, Seed};
 
@@ -41,4 +47,25 @@ pub enum ModelError {
     /// `Init::Normal` needs a finite, non-negative standard deviation.
     #[error("the initialisation std must be finite and ≥ 0, got {0}")]
     BadStd(f64),
+    /// An embedding names a variable the network does not have.
+    #[error("the embedding names variable {var}, but the network has {d} inputs")]
+    UnknownEmbeddedVariable { var: usize, d: usize },
+    /// A variable is embedded twice.
+    #[error("variable {0} is embedded twice")]
+    DuplicateEmbeddedVariable(usize),
+    /// A period must be finite and positive.
+    #[error("a period must be finite and > 0, got {0}")]
+    BadPeriod(f64),
+    /// Periodic features need at least one harmonic.
+    #[error("the periodic features of variable {0} need at least one harmonic")]
+    NoHarmonics(usize),
+    /// Fourier features need at least one frequency.
+    #[error("Fourier features need a count of at least 1")]
+    NoFourierFeatures,
+    /// The Fourier scale σ must be finite and positive.
+    #[error("the Fourier feature scale must be finite and > 0, got {0}")]
+    BadFourierScale(f64),
+    /// The embedding's input dimension differs from the network's.
+    #[error("the embedding takes {embedding} variables, but the network has {layers} inputs")]
+    EmbeddingInputs { embedding: usize, layers: usize },
 }

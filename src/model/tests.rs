@@ -10,14 +10,14 @@ use rand::{Rng, SeedableRng};
 use super::{Activation, Init, Mlp};
 use crate::residual::{Channel, VarSet};
 
-const ACTS: [Activation; 4] = [
+pub(super) const ACTS: [Activation; 4] = [
     Activation::Tanh,
     Activation::Sin,
     Activation::Softplus,
     Activation::Sigmoid,
 ];
 
-type H = HyperDual64;
+pub(super) type H = HyperDual64;
 
 /// The activation on any dual number type (hyper-dual here; nested hyper-hyper-dual
 /// numbers for the jets of order 3 and 4).
@@ -32,14 +32,15 @@ pub(super) fn act_dual<D: DualNum<Primitive = f64> + Copy>(act: Activation, z: D
 }
 
 /// An independent forward pass of the network on hyper-dual numbers, straight from the
-/// documented θ layout (row-major `W`, then `b`, per layer).
+/// documented θ layout (row-major `W`, then `b`, per layer), after the documented
+/// embedding.
 pub(super) fn dual_forward<D: DualNum<Primitive = f64> + Copy>(
     net: &Mlp,
     theta: &[f64],
     x: &[D],
 ) -> Vec<D> {
     let layers = net.layers();
-    let mut h: Vec<D> = x.to_vec();
+    let mut h: Vec<D> = super::embedding_tests::dual_embed(net.embedding(), x);
     let mut off = 0;
     for k in 0..layers.len() - 1 {
         let (n_in, n_out) = (layers[k], layers[k + 1]);
@@ -102,7 +103,7 @@ pub(super) fn dual_channel(net: &Mlp, theta: &[f64], x: &[f64], ch: Channel) -> 
 
 /// Every channel kind for every output: values, all first derivatives, every pair
 /// `(a ≤ b)`, the full Laplacian and the Laplacian over `{0, d−1}`.
-fn all_channels(d: usize, m: usize) -> Vec<Channel> {
+pub(super) fn all_channels(d: usize, m: usize) -> Vec<Channel> {
     let mut ch = Vec::new();
     for output in 0..m {
         ch.push(Channel::Value { output });
@@ -203,7 +204,7 @@ fn jets_match_num_dual() {
 pub(super) trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
 impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
 
-fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
+pub(super) fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
     let chans = vec![
         Channel::Value { output: 0 },
         Channel::Laplacian {

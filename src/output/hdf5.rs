@@ -23,7 +23,7 @@ use hdf5_pure::{AttrValue, DType, Dataset, File, FileBuilder, Group};
 
 use super::atomic::write_bytes_atomic;
 use super::error::OutputError;
-use super::result::{Evaluation, History, Metrics, RunResult};
+use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics, RunResult};
 
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
@@ -130,6 +130,31 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     g.create_dataset("params")
         .with_f64_data(&r.params)
         .with_shape(&[r.params.len() as u64]);
+    if let Some(e) = &r.embedding {
+        let mut eg = g.create_group("embedding");
+        if !e.periodic.is_empty() {
+            let ints = |f: &dyn Fn(&(usize, f64, usize)) -> usize| {
+                e.periodic
+                    .iter()
+                    .map(|p| i64::try_from(f(p)))
+                    .collect::<Result<Vec<i64>, _>>()
+                    .map_err(|_| too_big("/model/embedding"))
+            };
+            eg.set_attr("periodic_variables", AttrValue::I64Array(ints(&|p| p.0)?));
+            eg.set_attr(
+                "periods",
+                AttrValue::F64Array(e.periodic.iter().map(|p| p.1).collect()),
+            );
+            eg.set_attr("harmonics", AttrValue::I64Array(ints(&|p| p.2)?));
+        }
+        if let Some(f) = &e.fourier {
+            let seed = i64::try_from(f.seed).map_err(|_| too_big("/model/embedding/fourier"))?;
+            put_matrix(eg.create_dataset("fourier"), &f.matrix)
+                .set_attr("scale", AttrValue::F64(f.scale))
+                .set_attr("seed", AttrValue::I64(seed));
+        }
+        g.add_group(eg.finish());
+    }
     fb.add_group(g.finish());
 
     let mut g = fb.create_group("collocation");
@@ -266,6 +291,15 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
             ));
         }
     };
+    let model_groups = model.groups().map_err(|e| rd.h5("list /model", e))?;
+    let embedding = if model_groups.iter().any(|g| g == "embedding") {
+        let eg = model
+            .group("embedding")
+            .map_err(|e| rd.h5("open group", e))?;
+        Some(rd.embedding(&eg)?)
+    } else {
+        None
+    };
 
     let collocation_group = rd.group(&file, "collocation")?;
     let blocks = rd.attr_strings(&rd.attrs(&collocation_group)?, "/collocation", "blocks")?;
@@ -370,6 +404,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         config_problem: rd.scalar_string(&config, "/config", "problem")?,
         config_solver: rd.scalar_string(&config, "/config", "solver")?,
         layers,
+        embedding,
         activation: rd.attr_str(&model_attrs, "/model", "activation")?,
         params: rd.vector(&model, "/model", "params")?,
         transform,
@@ -601,6 +636,59 @@ impl Reader {
             ));
         }
         Ok(data)
+    }
+
+    /// `/model/embedding`: equal-length periodic lists (variable ≥ 0, period > 0,
+    /// harmonics ≥ 1) and the optional `fourier` matrix with its `scale` and `seed`.
+    fn embedding(&self, g: &Group) -> Result<EmbeddingRecord, OutputError> {
+        const AT: &str = "/model/embedding";
+        let a = self.attrs(g)?;
+        let mut periodic = Vec::new();
+        if a.contains_key("periodic_variables") {
+            let ints = |name: &str| {
+                self.get(&a, AT, name)?
+                    .to_i64s()
+                    .ok_or_else(|| self.schema(AT, format!("attribute {name} is not integers")))
+            };
+            let vars = ints("periodic_variables")?;
+            let harmonics = ints("harmonics")?;
+            let periods = self
+                .get(&a, AT, "periods")?
+                .to_f64s()
+                .ok_or_else(|| self.schema(AT, "attribute periods is not f64"))?;
+            if periods.len() != vars.len() || harmonics.len() != vars.len() {
+                return Err(self.schema(
+                    AT,
+                    "periodic_variables, periods and harmonics differ in length",
+                ));
+            }
+            for ((&v, &l), &k) in vars.iter().zip(&periods).zip(&harmonics) {
+                if v < 0 || k < 1 || !(l.is_finite() && l > 0.0) {
+                    return Err(self.schema(
+                        AT,
+                        format!("invalid periodic entry: variable {v}, period {l}, harmonics {k}"),
+                    ));
+                }
+                periodic.push((v as usize, l, k as usize));
+            }
+        }
+        let names = g.datasets().map_err(|e| self.h5("list datasets", e))?;
+        let fourier = if names.iter().any(|n| n == "fourier") {
+            let matrix = self.matrix(g, AT, "fourier")?;
+            let ds = self.dataset(g, AT, "fourier")?;
+            let fa = self.ds_attrs(&ds)?;
+            let at = "/model/embedding/fourier";
+            let seed = self.attr_i64(&fa, at, "seed")?;
+            Some(FourierRecord {
+                matrix,
+                scale: self.attr_f64(&fa, at, "scale")?,
+                seed: u64::try_from(seed)
+                    .map_err(|_| self.schema(at, "attribute seed is negative"))?,
+            })
+        } else {
+            None
+        };
+        Ok(EmbeddingRecord { periodic, fourier })
     }
 
     fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {

@@ -15,9 +15,9 @@ pub mod xdmf;
 pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
-pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, read, write_atomic};
+pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_atomic};
 pub use result::{
-    Evaluation, History, HistoryError, HistoryRow, Metrics, RunResult, iso8601_utc, max_abs_error,
-    pointwise_error, rel_l2,
+    EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
+    RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,
 };
 pub use xdmf::write_xdmf_sidecar;

@@ -27,8 +27,12 @@ pub struct RunResult {
     pub problem_file: Option<String>,
     /// `/config/solver`: the solver settings as used.
     pub config_solver: String,
-    /// `/model` attribute `layers`: widths from input to output, e.g. `[2, 20, 20, 1]`.
+    /// `/model` attribute `layers`: widths of the linear maps from input to output, e.g.
+    /// `[2, 20, 20, 1]`; the first is the embedded width `D` (`d` without an embedding).
     pub layers: Vec<usize>,
+    /// `/model/embedding`: the fixed input map in front of the first layer, `None` for
+    /// the identity.
+    pub embedding: Option<EmbeddingRecord>,
     /// `/model` attribute `activation`, e.g. `"tanh"`.
     pub activation: String,
     /// `/model/params`: the flat parameter vector θ, length P.
@@ -48,6 +52,28 @@ pub struct RunResult {
     pub metrics: Metrics,
     /// `/history/<column>`.
     pub history: History,
+}
+
+/// The input embedding `φ` of a network, as stored: periodic features
+/// `cos(2πk x_j/L), sin(2πk x_j/L)`, `k = 1..K`, in place of each listed variable `x_j`
+/// (the others pass through), then optionally `[cos(B v), sin(B v)]` of that vector `v`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingRecord {
+    /// `(variable index j, period L, harmonics K)` per periodic variable, increasing `j`.
+    pub periodic: Vec<(usize, f64, usize)>,
+    /// The Fourier stage, if any.
+    pub fourier: Option<FourierRecord>,
+}
+
+/// Random Fourier features as stored: the matrix itself, and how it was drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FourierRecord {
+    /// `B`, `count × D₁` (`D₁` = the width after the periodic features).
+    pub matrix: Mat<f64>,
+    /// The standard deviation σ the entries were drawn with.
+    pub scale: f64,
+    /// The seed they were drawn from.
+    pub seed: u64,
 }
 
 /// The network evaluated on a grid of points, with the exact solution when one exists.

@@ -86,8 +86,13 @@ fn rebuild(result: &RunResult) -> Option<Problem> {
     );
     let spec = parse_spec(&label, &result.config_problem).ok()?;
     let problem = build_problem(&label, &result.config_problem, spec).ok()?;
-    (problem.mlp.layers() == result.layers.as_slice()
-        && problem.mlp.n_params() == result.params.len())
+    crate::run::check_stored_network(
+        &problem.mlp,
+        &result.layers,
+        result.embedding.as_ref(),
+        result.params.len(),
+    )
+    .is_ok()
     .then_some(problem)
 }
 

@@ -33,7 +33,7 @@ use crate::expr::{
     CompiledFunction, Context, ExprError, OutputTransform, parse_function, parse_residual,
 };
 use crate::geometry::{self, BoxDomain, Face, Sampler};
-use crate::model::{Activation, Init, Mlp};
+use crate::model::{Init, Mlp};
 use crate::residual::block::{BlockKind, ResidualBlock};
 use crate::residual::{Channel, PointFunction, PointResidual};
 
@@ -55,6 +55,9 @@ pub struct Problem {
     /// The output transforms `u = T(x, N)` (`[transform]`; the identity without one):
     /// the solution is [`Problem::solution`], never the raw network output.
     pub transform: OutputTransform,
+    /// Remarks on the file that are not errors (`file:line:column: note: …`), e.g. a
+    /// `periodic` block made redundant by a periodic embedding; `pinn check` prints them.
+    pub notes: Vec<String>,
     /// How to initialise the parameters.
     pub init: Init,
     /// The initialisation seed.
@@ -87,9 +90,9 @@ pub fn build_problem(path: &Path, text: &str, spec: ProblemSpec) -> Result<Probl
     Builder { path, text }.build(spec)
 }
 
-struct Builder<'a> {
-    path: &'a Path,
-    text: &'a str,
+pub(super) struct Builder<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
 }
 
 const KINDS: &[&str] = &[
@@ -103,7 +106,7 @@ const KINDS: &[&str] = &[
 ];
 
 impl Builder<'_> {
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> InputError {
+    pub(super) fn err(&self, span: Range<usize>, message: impl Into<String>) -> InputError {
         InputError::at_span(self.path, self.text, span, message)
     }
 
@@ -155,6 +158,7 @@ impl Builder<'_> {
         let context = self.context(&spec, &domain, &outputs, time)?;
         let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs)?;
         let transform = self.transform(&spec, &context, &outputs)?;
+        let notes = self.embedding_notes(&spec, &domain, &mlp);
 
         let base_seed = spec
             .collocation
@@ -250,6 +254,7 @@ impl Builder<'_> {
             context,
             mlp,
             transform,
+            notes,
             init,
             init_seed,
             blocks,
@@ -370,103 +375,6 @@ impl Builder<'_> {
             }
         }
         Ok(ctx)
-    }
-
-    fn model(
-        &self,
-        spec: &ProblemSpec,
-        domain: &BoxDomain,
-        outputs: &[String],
-    ) -> Result<(Mlp, Init, u64), InputError> {
-        let m = spec.model.get_ref();
-        let layers_spanned = m.layers.get_ref();
-        if layers_spanned.len() < 2 {
-            return Err(self.err(
-                m.layers.span(),
-                "`layers` needs at least the input and output widths, e.g. [2, 64, 1]",
-            ));
-        }
-        let mut layers = Vec::with_capacity(layers_spanned.len());
-        for w in layers_spanned {
-            if *w.get_ref() < 1 {
-                return Err(self.err(
-                    w.span(),
-                    format!("layer widths must be ≥ 1, found {}", w.get_ref()),
-                ));
-            }
-            layers.push(*w.get_ref() as usize);
-        }
-        if layers[0] != domain.dim() {
-            return Err(self.err(
-                layers_spanned[0].span(),
-                format!(
-                    "the first layer has width {} but the domain has {} variables",
-                    layers[0],
-                    domain.dim()
-                ),
-            ));
-        }
-        let last = layers_spanned.last().expect("≥ 2 layers");
-        if layers[layers.len() - 1] != outputs.len() {
-            return Err(self.err(
-                last.span(),
-                format!(
-                    "the last layer has width {} but there are {} outputs",
-                    layers[layers.len() - 1],
-                    outputs.len()
-                ),
-            ));
-        }
-        let activation =
-            match &m.activation {
-                None => Activation::Tanh,
-                Some(a) => match a.get_ref().as_str() {
-                    "tanh" => Activation::Tanh,
-                    "sin" => Activation::Sin,
-                    "softplus" => Activation::Softplus,
-                    "sigmoid" => Activation::Sigmoid,
-                    other => return Err(self.err(
-                        a.span(),
-                        format!(
-                            "unknown activation `{other}`: expected tanh, sin, softplus or sigmoid"
-                        ),
-                    )),
-                },
-            };
-        let init = match &m.init {
-            None => Init::XavierNormal,
-            Some(i) => match i.get_ref().as_str() {
-                "xavier_normal" => Init::XavierNormal,
-                "xavier_uniform" => Init::XavierUniform,
-                "normal" => {
-                    let std = m.init_std.as_ref().ok_or_else(|| {
-                        self.err(i.span(), "`init = \"normal\"` needs `init_std`")
-                    })?;
-                    if !(std.get_ref().is_finite() && *std.get_ref() > 0.0) {
-                        return Err(self.err(
-                            std.span(),
-                            format!("`init_std` must be finite and > 0, found {}", std.get_ref()),
-                        ));
-                    }
-                    Init::Normal {
-                        std: *std.get_ref(),
-                    }
-                }
-                other => return Err(self.err(
-                    i.span(),
-                    format!(
-                        "unknown init `{other}`: expected xavier_normal, xavier_uniform or normal"
-                    ),
-                )),
-            },
-        };
-        if let (Some(std), false) = (&m.init_std, matches!(init, Init::Normal { .. })) {
-            return Err(self.err(
-                std.span(),
-                "`init_std` is only used with `init = \"normal\"`",
-            ));
-        }
-        Ok((Mlp::new(&layers, activation), init, m.seed.unwrap_or(0)))
     }
 
     fn sampler(&self, p: &Spanned<PointsSpec>, default: Sampler) -> Result<Sampler, InputError> {

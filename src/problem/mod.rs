@@ -6,6 +6,7 @@ pub mod error;
 pub mod exact;
 pub mod load;
 pub mod location;
+mod network;
 pub mod points_file;
 pub mod sampling;
 pub mod spec;

@@ -182,6 +182,89 @@ pub struct ModelSpec {
     /// Seed of the initialisation.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// `[model.embedding]`: a fixed map of the variables in front of the first layer.
+    #[serde(default)]
+    pub embedding: Option<Spanned<EmbeddingSpec>>,
+}
+
+/// `[model.embedding]`: exactly periodic features of some variables, then optionally
+/// random Fourier features.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSpec {
+    /// Per variable name: its period, or `{ period = L, harmonics = K }`.
+    #[serde(default)]
+    pub periodic: Option<Spanned<BTreeMap<Spanned<String>, Spanned<PeriodicSpec>>>>,
+    /// Random Fourier features of the (periodically embedded) variables.
+    #[serde(default)]
+    pub fourier: Option<Spanned<FourierSpec>>,
+}
+
+/// The periodic features of one variable: `x = 2.0` (the period, one harmonic) or
+/// `x = { period = 2.0, harmonics = 3 }`.
+#[derive(Debug)]
+pub enum PeriodicSpec {
+    /// Just the period.
+    Period(f64),
+    /// Period and number of harmonics (default 1).
+    Table {
+        period: Spanned<f64>,
+        harmonics: Option<Spanned<i64>>,
+    },
+}
+
+impl<'de> Deserialize<'de> for PeriodicSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PeriodicSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a period (a number) or a table `{ period = L, harmonics = K }`")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<PeriodicSpec, E> {
+                Ok(PeriodicSpec::Period(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<PeriodicSpec, E> {
+                Ok(PeriodicSpec::Period(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<PeriodicSpec, E> {
+                Ok(PeriodicSpec::Period(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PeriodicSpec, A::Error> {
+                use serde::de::Error;
+                const FIELDS: &[&str] = &["period", "harmonics"];
+                let (mut period, mut harmonics) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "period" if period.is_none() => period = Some(map.next_value()?),
+                        "harmonics" if harmonics.is_none() => harmonics = Some(map.next_value()?),
+                        "period" | "harmonics" => return Err(A::Error::duplicate_field("period")),
+                        other => return Err(A::Error::unknown_field(other, FIELDS)),
+                    }
+                }
+                let period = period.ok_or_else(|| A::Error::missing_field("period"))?;
+                Ok(PeriodicSpec::Table { period, harmonics })
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// `fourier = { count = n, scale = σ, seed = s }`: `B ∈ R^{n × D₁}`, `B_kl ~ N(0, σ²)`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FourierSpec {
+    /// The number of frequencies `n` (the network sees `2n` features).
+    pub count: Spanned<i64>,
+    /// The standard deviation `σ` of the frequencies (default 1).
+    #[serde(default)]
+    pub scale: Option<Spanned<f64>>,
+    /// The seed of `B` (default 0).
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// `[collocation]`: settings shared by every block's points.

@@ -62,6 +62,12 @@ def check_value(where, got, spec):
             fail(f"{where}: expected 1-d int64 array, got {arr.dtype} shape {arr.shape}")
         elif arr.tolist() != want:
             fail(f"{where}: {arr.tolist()} != {want}")
+    elif kind == "f64s":
+        arr = np.asarray(got)
+        if arr.dtype != np.float64 or arr.ndim != 1:
+            fail(f"{where}: expected 1-d float64 array, got {arr.dtype} shape {arr.shape}")
+        elif bits(arr).tolist() != want:
+            fail(f"{where}: {arr.tolist()} differs from expected bits")
     elif kind == "f64":
         if not isinstance(got, np.float64):
             fail(f"{where}: expected float64 scalar, got {type(got).__name__}")
