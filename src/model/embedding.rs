@@ -264,7 +264,8 @@ impl Embedding {
 /// The derivative order a slot takes of a function of `x_var` alone, or `None` when
 /// that slot of such a function is zero (a mixed derivative, or a derivative in another
 /// variable): the value slot is order 0, the slot of `∂/∂x_var` order 1, the pair
-/// `(var, var)` and a Laplacian over a set containing `var` order 2.
+/// `(var, var)` and a Laplacian over a set containing `var` order 2, a slot of order 3 or
+/// 4 its order when it differentiates in `var` only.
 fn slot_orders(plan: &JetPlan, var: usize) -> Vec<Option<u32>> {
     let mut orders = Vec::with_capacity(plan.n_slots());
     orders.push(Some(0));
@@ -277,6 +278,10 @@ fn slot_orders(plan: &JetPlan, var: usize) -> Vec<Option<u32>> {
             SecondSlot::Pair { a, b } => (is_var(*a) && is_var(*b)).then_some(2),
             SecondSlot::Lap { firsts } => firsts.iter().any(|&f| is_var(f)).then_some(2),
         });
+    }
+    for h in &plan.highers {
+        let pure = h.vars.iter().all(|v| v == var);
+        orders.push(pure.then_some(h.vars.order() as u32));
     }
     orders
 }
@@ -363,7 +368,8 @@ fn periodic_jets(
 
 /// The jets of `[cos z, sin z]` (`rows × 2n`) from those of `z = B v` (`rows × n`): for
 /// `h = cos` or `sin`, `h' z'_j`, `h' z''_ab + h'' z'_a z'_b`, `h' z''_V + h'' Σ_{i∈V} z'_i²`
-/// (the chain rule of the activations in [`super::jets`]).
+/// and, for the slots of order 3 and 4, the multivariate Faà di Bruno rule of the plan
+/// (the chain rule of the activations in [`super::jets`] and [`super::higher`]).
 fn fourier_jets(plan: &JetPlan, z: &[f64], n: usize, nb: usize, out: &mut [f64]) {
     let rows = plan.n_slots() * nb;
     let nf = plan.first_vars.len();
@@ -388,6 +394,17 @@ fn fourier_jets(plan: &JetPlan, z: &[f64], n: usize, nb: usize, out: &mut [f64])
                         SecondSlot::Lap { firsts } => firsts.iter().map(|&f| zf(f) * zf(f)).sum(),
                     };
                     col[cs * nb + p] = h1 * zc[cs * nb + p] + h2 * quad;
+                }
+                // Orders 3 and 4: the merged Faà di Bruno terms of the plan,
+                // `h' z_α + Σ_T coef h^{(k)}(z) Π_i z_{s_i}`.
+                for (hi, slot) in plan.highers.iter().enumerate() {
+                    let ch = plan.higher_slot(hi);
+                    let mut v = h1 * zc[ch * nb + p];
+                    for t in &slot.terms {
+                        let prod: f64 = t.slots.iter().map(|&c| zc[c * nb + p]).product();
+                        v += t.coef * h(t.slots.len() as u32) * prod;
+                    }
+                    col[ch * nb + p] = v;
                 }
             }
         }

@@ -211,6 +211,7 @@ fn jets_through_the_embedding_match_finite_differences() {
                 }
                 Channel::Second { a, b, .. } => second(a, b, h),
                 Channel::Laplacian { vars, .. } => vars.iter().map(|v| second(v, v, h)).sum(),
+                Channel::Higher { .. } => unreachable!("all_channels has order ≤ 2"),
             };
             for (k, &ch) in chans.iter().enumerate() {
                 // Central differences err by O(h²); Richardson's (4 D(h/2) − D(h))/3 by

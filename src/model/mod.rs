@@ -13,10 +13,10 @@
 //! fixed computation for the Jacobian rows ([`kernel`]).
 
 pub mod activation;
-pub(crate) mod higher;
 pub mod embedding;
 #[cfg(test)]
 mod embedding_tests;
+pub(crate) mod higher;
 pub mod init;
 pub(crate) mod jets;
 pub(crate) mod kernel;

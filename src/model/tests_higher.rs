@@ -12,7 +12,7 @@ use super::tests::{
     TestSeed, channel_jacobians, dual_channel, dual_forward, random_points, random_theta,
     rel_max_err,
 };
-use super::{Activation, Mlp};
+use super::{Activation, Embedding, Mlp, Periodic};
 use crate::residual::{Channel, VarSet};
 
 const ACTS: [Activation; 4] = [
@@ -126,6 +126,42 @@ fn higher_jets_match_num_dual() {
         }
     }
     eprintln!("order-3/4 jets vs num-dual: worst relative error {worst:e}");
+}
+
+/// Jets of order 3 and 4 through input embeddings (periodic features with several
+/// harmonics, and Fourier features on top) against nested hyper-dual numbers of the
+/// documented embedding and network: the embedding's own higher-order input jets
+/// (`d^n/dx^n cos ωx`, and the Faà di Bruno rule of `cos`/`sin` of `B v`) are exact.
+#[test]
+fn higher_jets_through_embeddings_match_num_dual() {
+    let mut rng = StdRng::seed_from_u64(23);
+    let per = |period: f64, harmonics: usize| Periodic { period, harmonics };
+    for d in 1..=2 {
+        let embeddings = [
+            Embedding::new(d, &[(d - 1, per(2.0, 2))], None).unwrap(),
+            Embedding::new(d, &[(0, per(1.5, 1))], Some((3, 0.9, 4))).unwrap(),
+        ];
+        for (e, emb) in embeddings.into_iter().enumerate() {
+            for act in [Activation::Tanh, Activation::Sin] {
+                let net = Mlp::with_embedding(&[d, 6, 5, 1], act, emb.clone()).unwrap();
+                let theta = random_theta(&net, 40 + e as u64);
+                let pts = random_points(7, d, &mut rng);
+                let chans = higher_channels(d, 1);
+                let got = net.eval_channels(&theta, pts.as_ref(), &chans);
+                for (k, &ch) in chans.iter().enumerate() {
+                    let want = (0..pts.nrows()).map(|i| {
+                        let x: Vec<f64> = (0..d).map(|j| pts[(i, j)]).collect();
+                        dual_channel(&net, &theta, &x, ch)
+                    });
+                    let err = rel_max_err((0..pts.nrows()).map(|i| got[(i, k)]), want);
+                    assert!(
+                        err <= 1e-11,
+                        "d = {d}, embedding {e}, {act:?} {ch:?}: rel err {err:e}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A one-hidden-layer network `u_o = Σ_q V[o,q] σ(w_q·x + b_q) + c_o` has
