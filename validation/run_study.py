@@ -30,6 +30,7 @@ DEFAULT = [
     "helmholtz2d:lm",
     "kovasznay:lm",
     "burgers:lm",
+    "burgers-nu001:lm",
     "allen-cahn:lm",
     "convection:lm",
     "reaction:lm",
