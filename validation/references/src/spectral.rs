@@ -69,7 +69,9 @@ impl Periodic {
     #[must_use]
     pub fn odd_wavenumbers(&self, n: usize) -> Vec<f64> {
         let mut k = self.wavenumbers(n);
-        k[n / 2] = 0.0;
+        if let Some(nyquist) = k.get_mut(n / 2) {
+            *nyquist = 0.0;
+        }
         k
     }
 }

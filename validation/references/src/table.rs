@@ -20,6 +20,9 @@ pub fn rows(coeffs: &[Vec<C64>], domain: Periodic, xs: &[f64]) -> Vec<Vec<f64>> 
     coeffs.iter().map(|v| e.apply(v)).collect()
 }
 
+/// Fourier coefficients per time, and `u` at the tabulated points per time.
+pub type Solution = (Vec<Vec<C64>>, Vec<Vec<f64>>);
+
 /// Solves with `solve(n, dt, times)` and tabulates at `xs`.
 ///
 /// # Errors
@@ -30,7 +33,7 @@ pub fn solve_rows(
     domain: Periodic,
     times: &[f64],
     xs: &[f64],
-) -> Result<(Vec<Vec<C64>>, Vec<Vec<f64>>), SpectralError> {
+) -> Result<Solution, SpectralError> {
     let coeffs = solve(n, dt, times)?;
     let table = rows(&coeffs, domain, xs);
     Ok((coeffs, table))
