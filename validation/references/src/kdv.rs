@@ -2,7 +2,7 @@
 //!
 //! The problem (Zabusky & Kruskal, Phys. Rev. Lett. 15 (1965) 240, the soliton-birth
 //! experiment; the PINN benchmark of PirateNets, Wang et al. 2024, and of the
-//! quasi-Newton studies of Kiyani et al. 2025 and Toscano et al. 2025):
+//! quasi-Newton study of Toscano et al. 2025):
 //!
 //! ```text
 //! u_t + u u_x + δ² u_xxx = 0,   x ∈ [−1, 1) periodic,   t ∈ [0, 1],
@@ -10,7 +10,8 @@
 //! ```
 //!
 //! The cosine steepens until dispersion balances it (near `t ≈ 1/π`) and breaks into a
-//! train of solitons, the largest of amplitude ≈ 3 and width `δ·√(12/3) ≈ 0.044`.
+//! train of solitons, the largest of amplitude ≈ 2.6 and width `δ·√(12/2.6) ≈ 0.05`
+//! (the soliton `A sech²((x − At/3)/(δ√(12/A)))`).
 //!
 //! **Splitting** for [`crate::spectral`]: `L_m = −δ²(ik_m)³ = iδ²k_m³` (purely
 //! imaginary: the dispersion is integrated exactly), `N(u) = −(u²)_x/2`

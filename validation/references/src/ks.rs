@@ -16,7 +16,7 @@
 //! the tests measure.
 //!
 //! **Splitting** for [`crate::spectral`]: `L_m = β k_m² − γ k_m⁴` (`k_m = m`, period
-//! 2π; modes `1 ≤ |m| ≤ 15` grow, the rest decay up to `−γ k⁴ ≈ −6·10⁶` at `N = 512`,
+//! 2π; modes `1 ≤ |m| ≤ 15` grow, the rest decay up to `−γ k⁴ ≈ −10⁸` at `N = 1024`,
 //! which ETDRK4 integrates exactly), `N(u) = −α(u²)_x/2` ([`QuadraticFlux`],
 //! de-aliased by the 2/3 rule). The initial data `cos x + ½ sin 2x` are two Fourier
 //! modes, so sampling them is exact.
