@@ -32,6 +32,7 @@ DEFAULT = [
     "kovasznay:lm",
     "burgers:lm",
     "burgers-soft:lm",
+    "burgers-nu001:lm",
     "allen-cahn:lm",
     "allen-cahn-soft:lm",
     "convection:lm",

@@ -1,12 +1,16 @@
 //! Viscous Burgers reference solution by the Cole–Hopf transform.
 //!
-//! Problem (Raissi, Perdikaris & Karniadakis, J. Comput. Phys. 378, 2019, the standard
-//! PINN Burgers benchmark):
+//! Problem:
 //!
 //! ```text
 //! u_t + u u_x = ν u_xx,   x ∈ [−1, 1], t ∈ [0, 1],
-//! u(0, x) = −sin(πx),     u(t, ±1) = 0,       ν = 0.01/π.
+//! u(0, x) = −sin(πx),     u(t, ±1) = 0,
 //! ```
+//!
+//! with ν = 0.01/π (Raissi, Perdikaris & Karniadakis, J. Comput. Phys. 378, 2019, the
+//! standard PINN Burgers benchmark) or ν = 0.01 (Webb, Jerad & Cartis, "An
+//! optimisation framework for the well-conditioned training of physics-informed neural
+//! networks", arXiv 2607.02194, 2026). Everything below holds for any ν > 0.
 //!
 //! # The transform
 //! With u = −2ν θ_x / θ (Hopf 1950; Cole 1951), θ solves the heat equation
@@ -31,7 +35,8 @@
 //! ```
 //!
 //! # Scaling
-//! 1/(2πν) = 50, so f spans e^{±50}. All sums work with the log-weight
+//! f spans e^{±1/(2πν)}: e^{±50} at ν = 0.01/π, e^{±15.9} at ν = 0.01. All sums work
+//! with the log-weight
 //! φ(η) = −cos(π(x−η))/(2πν) − η²/(4νt) and exponentiate φ − max φ over the nodes: the
 //! largest term is 1, nothing overflows, and the mass never underflows as a whole.
 //!
@@ -56,8 +61,11 @@ use std::fmt;
 
 use crate::reference_file::Reference;
 
-/// The benchmark viscosity ν = 0.01/π.
+/// Raissi's benchmark viscosity ν = 0.01/π.
 pub const NU: f64 = 0.01 / PI;
+
+/// The viscosity ν = 0.01 of Webb, Jerad & Cartis (2026).
+pub const NU_001: f64 = 0.01;
 
 /// Time at which |u_x(t, 0)| is largest, t* = 1.6037/π (Basdevant et al. 1986).
 pub const BASDEVANT_T_STAR: f64 = 1.6037 / PI;
@@ -145,13 +153,29 @@ impl ColeHopf {
         Ok(Self { nu, kappa, margin })
     }
 
+    /// The evaluator for viscosity `nu` with the default quadrature (κ = 2, M = 40).
+    ///
+    /// # Errors
+    /// As [`ColeHopf::new`].
+    pub fn with_viscosity(nu: f64) -> Result<Self, BurgersError> {
+        let d = Self::default();
+        Self::new(nu, d.kappa, d.margin)
+    }
+
     /// The benchmark evaluator with the step refined by `factor` (κ = 2·factor).
     ///
     /// # Errors
     /// As [`ColeHopf::new`].
     pub fn refined(factor: f64) -> Result<Self, BurgersError> {
-        let d = Self::default();
-        Self::new(d.nu, d.kappa * factor, d.margin)
+        Self::default().refine(factor)
+    }
+
+    /// This evaluator with the step refined by `factor` (κ multiplied by `factor`).
+    ///
+    /// # Errors
+    /// As [`ColeHopf::new`].
+    pub fn refine(&self, factor: f64) -> Result<Self, BurgersError> {
+        Self::new(self.nu, self.kappa * factor, self.margin)
     }
 
     /// The viscosity ν.
@@ -280,10 +304,53 @@ pub fn raissi_grid() -> (Vec<f64>, Vec<f64>) {
     (linspace(0.0, 0.99, 100), linspace(-1.0, 1.0, 256))
 }
 
-/// The reference on Raissi's grid: rows are (t, x) pairs, t-major (all x for the first
-/// t, then the next t), variables `["t", "x"]`, output `["u"]`.
+/// The grid of Webb, Jerad & Cartis's reference (their `generate_references.py`):
+/// t = linspace(0, 1, 100), x = −1 + 2j/1024 for j = 0..1024 (the periodic grid of
+/// their spectral solver: x = −1 included, x = 1 not).
+#[must_use]
+pub fn webb_grid() -> (Vec<f64>, Vec<f64>) {
+    (
+        linspace(0.0, 1.0, 100),
+        (0..1024).map(|j| -1.0 + j as f64 / 512.0).collect(),
+    )
+}
+
+/// The reference on the (t, x) grid `ts × xs`: rows are (t, x) pairs, t-major (all x
+/// for the first t, then the next t), variables `["t", "x"]`, output `["u"]`.
 ///
-/// `method` and `command` are stored as given.
+/// `problem`, `method` and `command` are stored as given.
+///
+/// # Errors
+/// [`BurgersError`] for a grid value that is not a valid (t, x).
+pub fn tabulate(
+    ch: &ColeHopf,
+    (ts, xs): (&[f64], &[f64]),
+    problem: &str,
+    method: String,
+    command: String,
+) -> Result<Reference, BurgersError> {
+    let mut points = Vec::with_capacity(2 * ts.len() * xs.len());
+    let mut values = Vec::with_capacity(ts.len() * xs.len());
+    for &t in ts {
+        for &x in xs {
+            points.push(t);
+            points.push(x);
+            values.push(ch.u(t, x)?);
+        }
+    }
+    Ok(Reference {
+        problem: problem.into(),
+        method,
+        command,
+        variables: vec!["t".into(), "x".into()],
+        outputs: vec!["u".into()],
+        points,
+        values,
+    })
+}
+
+/// The reference on Raissi's grid ([`raissi_grid`]) for problem `burgers`; see
+/// [`tabulate`].
 ///
 /// # Errors
 /// Never for the benchmark evaluator; propagates [`BurgersError`] for the grid values.
@@ -293,24 +360,7 @@ pub fn raissi_reference(
     command: String,
 ) -> Result<Reference, BurgersError> {
     let (ts, xs) = raissi_grid();
-    let mut points = Vec::with_capacity(2 * ts.len() * xs.len());
-    let mut values = Vec::with_capacity(ts.len() * xs.len());
-    for &t in &ts {
-        for &x in &xs {
-            points.push(t);
-            points.push(x);
-            values.push(ch.u(t, x)?);
-        }
-    }
-    Ok(Reference {
-        problem: "burgers".into(),
-        method,
-        command,
-        variables: vec!["t".into(), "x".into()],
-        outputs: vec!["u".into()],
-        points,
-        values,
-    })
+    tabulate(ch, (&ts, &xs), "burgers", method, command)
 }
 
 #[cfg(test)]

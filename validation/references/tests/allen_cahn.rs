@@ -5,14 +5,11 @@
 use std::path::PathBuf;
 
 use hdf5_pure::{AttrValue, File};
-use pinn_references::allen_cahn::{
-    C64, Params, Solver, evaluate, initial_condition, solve, tail_amplitude,
-};
+use pinn_references::allen_cahn::{Params, evaluate, initial_condition, solve, solver};
+use pinn_references::spectral::{C64, tail_amplitude};
 
 fn grid_values(v: &[C64]) -> Vec<f64> {
-    Solver::new(v.len(), 1.0, Params::BENCHMARK)
-        .unwrap()
-        .to_grid(v)
+    solver(v.len(), 1.0, Params::BENCHMARK).unwrap().to_grid(v)
 }
 
 /// Self-convergence: `(N, dt) = (4096, 5e−4)` against `(8192, 2.5e−4)` on the coarse grid
@@ -143,7 +140,7 @@ fn sampled_initial_data_converge_only_at_second_order() {
     let sampled: Vec<f64> = [512, 1024, 2048]
         .iter()
         .map(|&n| {
-            let mut s = Solver::new(n, dt, Params::BENCHMARK).unwrap();
+            let mut s = solver(n, dt, Params::BENCHMARK).unwrap();
             let u0: Vec<f64> = (0..n)
                 .map(|j| initial_condition(-1.0 + 2.0 * j as f64 / n as f64))
                 .collect();

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pinn_references::allen_cahn::{Params, evaluate, initial_condition, solve, tail_amplitude};
+use pinn_references::allen_cahn::{Params, evaluate, initial_condition, solve};
 use pinn_references::reference_file::{Reference, write};
+use pinn_references::spectral::tail_amplitude;
 
 /// Grid size and step of the tabulated solution.
 const N: usize = 4096;
@@ -69,7 +70,7 @@ fn run(out: PathBuf) -> Result<(), String> {
     let method = format!(
         "Fourier pseudo-spectral in x (N = {N} points, period 2, no de-aliasing) and ETDRK4 \
          in t (Cox & Matthews 2002; phi-functions by the contour-integral mean of Kassam & \
-         Trefethen 2005, 32 points on the upper half circle), dt = {dt:e}; linear part \
+         Trefethen 2005, 64 points on the circle), dt = {dt:e}; linear part \
          L = 5 - 1e-4 k^2 (k = pi m), nonlinear part -5u^3 formed on the grid. Initial \
          coefficients by exact projection of x^2 cos(pi x) (its periodic extension has a \
          kink at x = +-1, so sampling would alias an O(N^-2) error onto the low modes); \
