@@ -320,19 +320,33 @@ mod tests {
     }
 
     #[test]
-    fn order_three_is_reported_with_the_channel() {
+    fn derivatives_reach_order_four_and_order_five_is_reported_with_the_channel() {
         let mut b = Builder::default();
         let n = b.channel(Channel::second(0, 0, 1));
-        let mut d = Differentiator::new(&mut b);
-        let e = d.d(n, 1).unwrap_err();
-        assert_eq!((e.channel, e.var), (Channel::second(0, 0, 1), 1));
-        assert!(e.message.contains("order 3"), "{}", e.message);
+        let s = Differentiator::new(&mut b).d(n, 1).unwrap();
+        let (tape, _) = b.finish_roots(&[s]);
+        assert_eq!(tape.channels, vec![Channel::higher(0, &[0, 1, 1])]);
+
         let mut b = Builder::default();
         let lap = b.channel(Channel::Laplacian {
             output: 0,
             vars: VarSet(0b11),
         });
-        let e = Differentiator::new(&mut b).d(lap, 0).unwrap_err();
-        assert!(e.message.contains("order 3"), "{}", e.message);
+        let s = Differentiator::new(&mut b).d(lap, 0).unwrap();
+        let (tape, _) = b.finish_roots(&[s]);
+        let mut chans = tape.channels.clone();
+        chans.sort();
+        let mut want = vec![
+            Channel::higher(0, &[0, 0, 0]),
+            Channel::higher(0, &[0, 1, 1]),
+        ];
+        want.sort();
+        assert_eq!(chans, want, "∂/∂x₀ (u_00 + u_11) = u_000 + u_011");
+
+        let mut b = Builder::default();
+        let n4 = b.channel(Channel::higher(0, &[0, 0, 1, 1]));
+        let e = Differentiator::new(&mut b).d(n4, 1).unwrap_err();
+        assert_eq!((e.channel, e.var), (Channel::higher(0, &[0, 0, 1, 1]), 1));
+        assert!(e.message.contains("order 5"), "{}", e.message);
     }
 }
