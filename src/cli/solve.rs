@@ -275,11 +275,18 @@ pub fn solve(args: &SolveArgs) -> i32 {
         return EXIT_INTERRUPTED;
     }
     if outcome.summary.accepted_steps == 0 {
-        eprintln!(
-            "{}: FAILED: no step was accepted, so the result is the initial network",
-            args.file.display()
-        );
-        return EXIT_SOLVE_FAILED;
+        // From the random initialisation that is a failed run; from `--init` (say a
+        // converged result continued) it only means nothing better was found.
+        if args.init.is_none() {
+            eprintln!(
+                "{}: FAILED: no step was accepted, so the result is the random initial network",
+                args.file.display()
+            );
+            return EXIT_SOLVE_FAILED;
+        }
+        if !args.quiet {
+            println!("no step was accepted: the result is the --init parameters unchanged");
+        }
     }
     let verdict = outcome.verdict();
     if verdict.is_useful() && !args.quiet {
