@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 
 use super::embedding::harmonic_derivative;
 use super::tests::{
-    ACTS, H, all_channels, channel_jacobians, dual_channel, jacobian_setup, random_points,
-    random_theta, rel_max_err,
+    ACTS, H, all_channels, assert_jacobian_matches_differences, channel_jacobians, dual_channel,
+    jacobian_setup, random_points, random_theta, rel_max_err,
 };
 use super::{Activation, Embedding, Mlp, ModelError, Periodic};
 use crate::residual::Channel;
@@ -238,46 +238,9 @@ fn jacobian_through_the_embedding_matches_differences() {
         let theta = random_theta(&net, 4);
         let pts = random_points(29, 2, &mut rng);
         let (chans, seed) = jacobian_setup(2);
+        let what = format!("embedding {k}");
+        assert_jacobian_matches_differences(&net, &theta, &pts, &chans, &seed, &what);
         let (n, np) = (pts.nrows(), net.n_params());
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, np);
-        net.residuals_and_jacobian(
-            &theta,
-            pts.as_ref(),
-            &chans,
-            &seed,
-            &mut r,
-            jac.as_mut(),
-            false,
-        );
-        let h = 1e-5;
-        let mut fd = Mat::<f64>::zeros(n, np);
-        let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-        for j in 0..np {
-            let mut t = theta.clone();
-            t[j] = theta[j] + h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rp, false);
-            t[j] = theta[j] - h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rm, false);
-            for i in 0..n {
-                fd[(i, j)] = (rp[i] - rm[i]) / (2.0 * h);
-            }
-        }
-        let rel = (&jac - &fd).norm_l2() / fd.norm_l2();
-        assert!(
-            rel <= 1e-6,
-            "embedding {k}: relative Frobenius error {rel:e}"
-        );
-        let floor = 1e-6 * fd.norm_max();
-        for j in 0..np {
-            for i in 0..n {
-                let (a, b) = (jac[(i, j)], fd[(i, j)]);
-                assert!(
-                    (a - b).abs() <= 1e-6 * b.abs() + floor,
-                    "J[{i},{j}] {a} vs {b}"
-                );
-            }
-        }
 
         let jacs = channel_jacobians(&net, &theta, &pts, &chans);
         let v: Vec<f64> = (0..np).map(|_| rng.random_range(-1.0..1.0)).collect();

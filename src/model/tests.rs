@@ -204,6 +204,64 @@ fn jets_match_num_dual() {
 pub(super) trait TestSeed: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync {}
 impl<F: Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync> TestSeed for F {}
 
+/// `J` from `residuals_and_jacobian` against central differences (h = 1e-5) of
+/// `residuals` in θ: asserts a relative Frobenius error ≤ 1e-6, every entry within 1e-6
+/// of its value plus 1e-6 of the largest, and that the kernel's residuals equal those of
+/// the residual-only pass. Returns the relative Frobenius error.
+pub(super) fn assert_jacobian_matches_differences(
+    net: &Mlp,
+    theta: &[f64],
+    pts: &Mat<f64>,
+    chans: &[Channel],
+    seed: &impl TestSeed,
+    what: &str,
+) -> f64 {
+    let (n, np) = (pts.nrows(), net.n_params());
+    let mut r = vec![0.0; n];
+    let mut jac = Mat::<f64>::zeros(n, np);
+    net.residuals_and_jacobian(
+        theta,
+        pts.as_ref(),
+        chans,
+        seed,
+        &mut r,
+        jac.as_mut(),
+        false,
+    );
+    let h = 1e-5;
+    let mut fd = Mat::<f64>::zeros(n, np);
+    let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
+    for j in 0..np {
+        let mut t = theta.to_vec();
+        t[j] = theta[j] + h;
+        net.residuals(&t, pts.as_ref(), chans, seed, &mut rp, false);
+        t[j] = theta[j] - h;
+        net.residuals(&t, pts.as_ref(), chans, seed, &mut rm, false);
+        for i in 0..n {
+            fd[(i, j)] = (rp[i] - rm[i]) / (2.0 * h);
+        }
+    }
+    let rel = (&jac - &fd).norm_l2() / fd.norm_l2();
+    assert!(rel <= 1e-6, "{what}: relative Frobenius error {rel:e}");
+    let floor = 1e-6 * fd.norm_max();
+    for j in 0..np {
+        for i in 0..n {
+            let (a, b) = (jac[(i, j)], fd[(i, j)]);
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs() + floor,
+                "{what}: J[{i},{j}] {a} vs {b}"
+            );
+        }
+    }
+    let mut r2 = vec![0.0; n];
+    net.residuals(theta, pts.as_ref(), chans, seed, &mut r2, false);
+    assert_eq!(
+        r, r2,
+        "{what}: the kernel's residuals are those of the residual-only pass"
+    );
+    rel
+}
+
 pub(super) fn jacobian_setup(d: usize) -> (Vec<Channel>, impl TestSeed) {
     let chans = vec![
         Channel::Value { output: 0 },
@@ -245,51 +303,9 @@ fn jacobian_matches_central_differences() {
         let theta = random_theta(&net, 3);
         let pts = random_points(41, d, &mut rng);
         let (chans, seed) = jacobian_setup(d);
-        let (n, np) = (pts.nrows(), net.n_params());
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, np);
-        net.residuals_and_jacobian(
-            &theta,
-            pts.as_ref(),
-            &chans,
-            &seed,
-            &mut r,
-            jac.as_mut(),
-            false,
-        );
-        let h = 1e-5;
-        let mut fd = Mat::<f64>::zeros(n, np);
-        let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-        for j in 0..np {
-            let mut t = theta.clone();
-            t[j] = theta[j] + h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rp, false);
-            t[j] = theta[j] - h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rm, false);
-            for i in 0..n {
-                fd[(i, j)] = (rp[i] - rm[i]) / (2.0 * h);
-            }
-        }
-        let rel = (&jac - &fd).norm_l2() / fd.norm_l2();
-        eprintln!("J vs central differences {layers:?} {act:?}: relative Frobenius {rel:e}");
-        assert!(
-            rel <= 1e-6,
-            "{layers:?} {act:?}: relative Frobenius error {rel:e}"
-        );
-        let floor = 1e-6 * fd.norm_max();
-        for j in 0..np {
-            for i in 0..n {
-                let (a, b) = (jac[(i, j)], fd[(i, j)]);
-                assert!(
-                    (a - b).abs() <= 1e-6 * b.abs() + floor,
-                    "J[{i},{j}] {a} vs {b}"
-                );
-            }
-        }
-        // The residuals of the kernel are those of the residual-only pass.
-        let mut r2 = vec![0.0; n];
-        net.residuals(&theta, pts.as_ref(), &chans, &seed, &mut r2, false);
-        assert_eq!(r, r2);
+        let what = format!("{layers:?} {act:?}");
+        let rel = assert_jacobian_matches_differences(&net, &theta, &pts, &chans, &seed, &what);
+        eprintln!("J vs central differences {what}: relative Frobenius {rel:e}");
     }
 }
 

@@ -9,8 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::tests::{
-    TestSeed, channel_jacobians, dual_channel, dual_forward, random_points, random_theta,
-    rel_max_err,
+    TestSeed, assert_jacobian_matches_differences, channel_jacobians, dual_channel, dual_forward,
+    random_points, random_theta, rel_max_err,
 };
 use super::{Activation, Embedding, Mlp, Periodic};
 use crate::residual::{Channel, VarSet};
@@ -291,52 +291,9 @@ fn higher_jacobian_matches_central_differences() {
         let theta = random_theta(&net, 6);
         let pts = random_points(31, d, &mut rng);
         let (chans, seed) = jacobian_setup(d);
-        let (n, np) = (pts.nrows(), net.n_params());
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, np);
-        net.residuals_and_jacobian(
-            &theta,
-            pts.as_ref(),
-            &chans,
-            &seed,
-            &mut r,
-            jac.as_mut(),
-            false,
-        );
-        let h = 1e-5;
-        let mut fd = Mat::<f64>::zeros(n, np);
-        let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-        for j in 0..np {
-            let mut t = theta.clone();
-            t[j] = theta[j] + h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rp, false);
-            t[j] = theta[j] - h;
-            net.residuals(&t, pts.as_ref(), &chans, &seed, &mut rm, false);
-            for i in 0..n {
-                fd[(i, j)] = (rp[i] - rm[i]) / (2.0 * h);
-            }
-        }
-        let rel = (&jac - &fd).norm_l2() / fd.norm_l2();
-        eprintln!(
-            "order-4 J vs central differences {layers:?} {act:?}: relative Frobenius {rel:e}"
-        );
-        assert!(
-            rel <= 1e-6,
-            "{layers:?} {act:?}: relative Frobenius error {rel:e}"
-        );
-        let floor = 1e-6 * fd.norm_max();
-        for j in 0..np {
-            for i in 0..n {
-                let (a, b) = (jac[(i, j)], fd[(i, j)]);
-                assert!(
-                    (a - b).abs() <= 1e-6 * b.abs() + floor,
-                    "J[{i},{j}] {a} vs {b}"
-                );
-            }
-        }
-        let mut r2 = vec![0.0; n];
-        net.residuals(&theta, pts.as_ref(), &chans, &seed, &mut r2, false);
-        assert_eq!(r, r2);
+        let what = format!("{layers:?} {act:?}");
+        let rel = assert_jacobian_matches_differences(&net, &theta, &pts, &chans, &seed, &what);
+        eprintln!("order-4 J vs central differences {what}: relative Frobenius {rel:e}");
     }
 }
 

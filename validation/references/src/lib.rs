@@ -12,6 +12,7 @@
 //! `src/bin/` regenerate the shipped files in `problems/data/`.
 
 pub mod allen_cahn;
+pub mod binary;
 pub mod burgers;
 pub mod kdv;
 pub mod ks;

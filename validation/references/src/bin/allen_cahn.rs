@@ -96,27 +96,10 @@ fn run(out: PathBuf) -> Result<(), String> {
             values,
         },
     )?;
-    println!("{method}");
-    println!(
-        "wrote {} ({} points); solve + tabulate at N = {N}: {solve_secs:.1} s, total {:.1} s",
-        out.display(),
-        NT * NX,
-        start.elapsed().as_secs_f64()
-    );
+    pinn_references::binary::report_spectral(&method, &out, NT * NX, N, solve_secs, start);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() != 2 {
-        eprintln!("usage: allen_cahn OUT.h5");
-        return ExitCode::from(2);
-    }
-    match run(PathBuf::from(&args[1])) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("allen_cahn: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pinn_references::binary::main_with_output("allen_cahn", run)
 }

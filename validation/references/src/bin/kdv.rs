@@ -64,27 +64,10 @@ fn run(out: PathBuf) -> Result<(), String> {
         &out,
         &grid_reference("kdv", method.clone(), command, &times, &xs, &table),
     )?;
-    println!("{method}");
-    println!(
-        "wrote {} ({} points); solve + tabulate at N = {N}: {solve_secs:.1} s, total {:.1} s",
-        out.display(),
-        NT * NX,
-        start.elapsed().as_secs_f64()
-    );
+    pinn_references::binary::report_spectral(&method, &out, NT * NX, N, solve_secs, start);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() != 2 {
-        eprintln!("usage: kdv OUT.h5");
-        return ExitCode::from(2);
-    }
-    match run(PathBuf::from(&args[1])) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kdv: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pinn_references::binary::main_with_output("kdv", run)
 }
