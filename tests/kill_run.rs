@@ -58,40 +58,12 @@ fn killed_runs_leave_only_complete_result_files() {
         );
         if sig != "KILL" {
             assert_eq!(exit.code(), Some(130), "round {round} (SIG{sig})");
-            let r = pinn::output::read(&out)
-                .unwrap_or_else(|e| panic!("round {round} (SIG{sig}): no result: {e}"));
-            assert_eq!(r.metrics.termination, "UserStop");
-            assert_eq!(r.history.len() as u64, r.metrics.iterations);
-            let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
-                .arg("validate")
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert_eq!(
-                v.status.code(),
-                Some(0),
-                "round {round}: {}",
-                String::from_utf8_lossy(&v.stdout)
-            );
+            assert_complete_result(&out, "UserStop", &format!("round {round} (SIG{sig})"));
             std::fs::remove_file(&out).unwrap();
             continue;
         }
         if out.exists() {
-            let r = pinn::output::read(&out)
-                .unwrap_or_else(|e| panic!("round {round} (SIG{sig}): unreadable result: {e}"));
-            assert_eq!(r.metrics.termination, "Checkpoint");
-            assert_eq!(r.history.len() as u64, r.metrics.iterations);
-            let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
-                .arg("validate")
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert_eq!(
-                v.status.code(),
-                Some(0),
-                "round {round}: {}",
-                String::from_utf8_lossy(&v.stdout)
-            );
+            assert_complete_result(&out, "Checkpoint", &format!("round {round} (SIG{sig})"));
             complete += 1;
             std::fs::remove_file(&out).unwrap();
         }
@@ -101,4 +73,23 @@ fn killed_runs_leave_only_complete_result_files() {
         "none of the 2 runs killed with SIGKILL had written a checkpoint"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The file at `out` is a complete result that ended with `termination`, whose history
+/// has one row per iteration, and that `pinn validate` reproduces.
+fn assert_complete_result(out: &std::path::Path, termination: &str, what: &str) {
+    let r = pinn::output::read(out).unwrap_or_else(|e| panic!("{what}: unreadable result: {e}"));
+    assert_eq!(r.metrics.termination, termination, "{what}");
+    assert_eq!(r.history.len() as u64, r.metrics.iterations, "{what}");
+    let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
+        .arg("validate")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{what}: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
 }
