@@ -40,6 +40,11 @@ DEFAULT = [
     "reaction:lm",
     "reaction-soft:lm",
     "wave:lm",
+    "wave-soft:lm",
+    "kdv:lm",
+    "kdv-soft:lm",
+    "ks:lm",
+    "ks-soft:lm",
 ]
 
 
