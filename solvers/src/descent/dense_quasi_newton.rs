@@ -41,6 +41,7 @@ use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// Which member of the family updates `H`.
@@ -133,6 +134,56 @@ pub struct DenseQuasiNewton {
     pub last_update: Option<UpdateParameters>,
 }
 
+/// Below this many parameters the rank-two update of `H` runs on one thread: a column
+/// of fewer entries is too little work to hand to another thread.
+const PARALLEL_UPDATE_MIN_PARAMS: usize = 256;
+
+/// The coefficients of `H ← (H − c_hy·Hy Hyᵀ + c_v·v vᵀ)·inv_tau + ρ s sᵀ`.
+struct RankTwo {
+    inv_tau: f64,
+    c_hy: f64,
+    c_v: f64,
+    rho: f64,
+}
+
+impl RankTwo {
+    /// Applies the update to `h`. Each product pairs the i- and j-entries the same way,
+    /// so a symmetric `h` stays exactly symmetric. Columns are independent, so with
+    /// `parallel` they are updated on rayon's pool; every entry is the same expression
+    /// either way, so the result does not depend on the thread count.
+    fn apply(&self, h: &mut Mat<f64>, hy: &[f64], v: &[f64], s: &[f64], parallel: bool) {
+        let Self {
+            inv_tau,
+            c_hy,
+            c_v,
+            rho,
+        } = *self;
+        let update_column = |j: usize, col: &mut [f64]| {
+            let (hyj, vj, sj) = (hy[j], v[j], s[j]);
+            for (i, h_ij) in col.iter_mut().enumerate() {
+                *h_ij = (*h_ij - c_hy * (hy[i] * hyj) + c_v * (v[i] * vj)) * inv_tau
+                    + rho * (s[i] * sj);
+            }
+        };
+        if parallel {
+            h.par_col_iter_mut()
+                .enumerate()
+                .for_each(|(j, col)| update_column(j, column_slice(col)));
+        } else {
+            for (j, col) in h.col_iter_mut().enumerate() {
+                update_column(j, column_slice(col));
+            }
+        }
+    }
+}
+
+/// A column of an owned matrix as a slice (its entries are contiguous).
+fn column_slice(col: faer::ColMut<'_, f64>) -> &mut [f64] {
+    col.try_as_col_major_mut()
+        .expect("the columns of an owned matrix are contiguous")
+        .as_slice_mut()
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     faer::ColRef::from_slice(a).transpose() * faer::ColRef::from_slice(b)
 }
@@ -222,15 +273,14 @@ impl DenseQuasiNewton {
         let (inv_tau, c_hy, c_v) = (1.0 / tau, 1.0 / yhy, phi * yhy);
         // Each product pairs the i- and j-entries the same way, so a symmetric H stays
         // exactly symmetric.
-        let s = &self.pair.s;
-        for j in 0..p {
-            let (hyj, vj, sj) = (hy[j], v[j], s[j]);
-            for i in 0..p {
-                let old = self.h[(i, j)];
-                self.h[(i, j)] =
-                    (old - c_hy * (hy[i] * hyj) + c_v * (v[i] * vj)) * inv_tau + rho * (s[i] * sj);
-            }
-        }
+        let parallel = p >= PARALLEL_UPDATE_MIN_PARAMS && !matches!(self.par, Par::Seq);
+        let coefficients = RankTwo {
+            inv_tau,
+            c_hy,
+            c_v,
+            rho,
+        };
+        coefficients.apply(&mut self.h, &hy, &v, &self.pair.s, parallel);
         self.hy = hy;
         if !self.h.col_iter().all(|c| c.iter().all(|x| x.is_finite())) {
             self.reset();
@@ -401,6 +451,46 @@ mod tests {
             counts: &mut c,
         };
         q.prepare(&Unused, &lin, meter).unwrap();
+    }
+
+    /// The column-parallel update gives the sequential one's bits and keeps a
+    /// symmetric `H` exactly symmetric, at a size where it runs in parallel.
+    #[test]
+    fn parallel_rank_two_update_matches_the_sequential_one() {
+        let p = PARALLEL_UPDATE_MIN_PARAMS + 44;
+        let (a, _) = quadratic(p);
+        let f = |k: usize| -> Vec<f64> {
+            (0..p)
+                .map(|i| ((i * (k + 3)) % 17) as f64 / 17.0 - 0.45)
+                .collect()
+        };
+        let (hy, v, s) = (f(1), f(2), f(3));
+        let update = RankTwo {
+            inv_tau: 0.9,
+            c_hy: 0.31,
+            c_v: 1.7,
+            rho: 0.23,
+        };
+        let (mut seq, mut par, mut once) = (a.clone(), a.clone(), a.clone());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            update.apply(&mut seq, &hy, &v, &s, false);
+            pool.install(|| update.apply(&mut par, &hy, &v, &s, true));
+        }
+        for j in 0..p {
+            for i in 0..p {
+                assert_eq!(seq[(i, j)].to_bits(), par[(i, j)].to_bits(), "({i}, {j})");
+                assert_eq!(seq[(i, j)].to_bits(), seq[(j, i)].to_bits(), "symmetry");
+            }
+        }
+        // One entry of one update by hand.
+        pool.install(|| update.apply(&mut once, &hy, &v, &s, true));
+        let hand =
+            (a[(5, 7)] - 0.31 * (hy[5] * hy[7]) + 1.7 * (v[5] * v[7])) * 0.9 + 0.23 * (s[5] * s[7]);
+        assert_eq!(once[(5, 7)], hand);
     }
 
     fn is_spd(h: MatRef<'_, f64>) -> bool {
