@@ -52,7 +52,10 @@ fn main() {
                 .expect("run child");
             let text = String::from_utf8_lossy(&out.stdout);
             if !out.status.success() {
-                eprintln!("{method} w = {w} failed: {}", String::from_utf8_lossy(&out.stderr));
+                eprintln!(
+                    "{method} w = {w} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 continue;
             }
             print!("{text}");
