@@ -40,7 +40,6 @@ DEFAULT = [
     "reaction:lm",
     "reaction-soft:lm",
     "wave:lm",
-    "wave-soft:lm",
     "kdv:lm",
     "kdv-soft:lm",
     "ks:lm",
