@@ -34,14 +34,13 @@
 //! symmetric by construction: each entry pairs its two indices the same way.
 
 use super::secant::{SecantPair, first_length, negate_or_steepest, scaled};
+use super::symmetric_dense::{PARALLEL_MIN_PARAMS, RankTwo, UpdateVectors, symmetric_product};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
 use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
-use rayon::prelude::*;
+use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Which member of the family updates `H`.
@@ -130,58 +129,10 @@ pub struct DenseQuasiNewton {
     /// The last direction (to recover α from `s = αd`).
     direction: Vec<f64>,
     hy: Vec<f64>,
+    /// `Hg` before it becomes the direction.
+    hg: Vec<f64>,
     /// The parameters of the last update.
     pub last_update: Option<UpdateParameters>,
-}
-
-/// Below this many parameters the rank-two update of `H` runs on one thread: a column
-/// of fewer entries is too little work to hand to another thread.
-const PARALLEL_UPDATE_MIN_PARAMS: usize = 256;
-
-/// The coefficients of `H ← (H − c_hy·Hy Hyᵀ + c_v·v vᵀ)·inv_tau + ρ s sᵀ`.
-struct RankTwo {
-    inv_tau: f64,
-    c_hy: f64,
-    c_v: f64,
-    rho: f64,
-}
-
-impl RankTwo {
-    /// Applies the update to `h`. Each product pairs the i- and j-entries the same way,
-    /// so a symmetric `h` stays exactly symmetric. Columns are independent, so with
-    /// `parallel` they are updated on rayon's pool; every entry is the same expression
-    /// either way, so the result does not depend on the thread count.
-    fn apply(&self, h: &mut Mat<f64>, hy: &[f64], v: &[f64], s: &[f64], parallel: bool) {
-        let Self {
-            inv_tau,
-            c_hy,
-            c_v,
-            rho,
-        } = *self;
-        let update_column = |j: usize, col: &mut [f64]| {
-            let (hyj, vj, sj) = (hy[j], v[j], s[j]);
-            for (i, h_ij) in col.iter_mut().enumerate() {
-                *h_ij = (*h_ij - c_hy * (hy[i] * hyj) + c_v * (v[i] * vj)) * inv_tau
-                    + rho * (s[i] * sj);
-            }
-        };
-        if parallel {
-            h.par_col_iter_mut()
-                .enumerate()
-                .for_each(|(j, col)| update_column(j, column_slice(col)));
-        } else {
-            for (j, col) in h.col_iter_mut().enumerate() {
-                update_column(j, column_slice(col));
-            }
-        }
-    }
-}
-
-/// A column of an owned matrix as a slice (its entries are contiguous).
-fn column_slice(col: faer::ColMut<'_, f64>) -> &mut [f64] {
-    col.try_as_col_major_mut()
-        .expect("the columns of an owned matrix are contiguous")
-        .as_slice_mut()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -203,6 +154,7 @@ impl DenseQuasiNewton {
             first: true,
             direction: vec![0.0; p],
             hy: vec![0.0; p],
+            hg: vec![0.0; p],
             last_update: None,
         }
     }
@@ -218,30 +170,23 @@ impl DenseQuasiNewton {
         self.first = true;
     }
 
-    fn mat_vec(&self, x: &[f64], out: &mut [f64]) {
-        let p = x.len();
-        matmul(
-            MatMut::from_column_major_slice_mut(out, p, 1),
-            Accum::Replace,
-            self.h.as_ref(),
-            MatRef::from_column_major_slice(x, p, 1),
-            1.0,
-            self.par,
-        );
+    /// Whether the kernels over `H` run on rayon's pool.
+    fn parallel(&self) -> bool {
+        self.h.nrows() >= PARALLEL_MIN_PARAMS && !matches!(self.par, Par::Seq)
     }
 
     /// Offers the pair in `self.pair` (with the gradient at the older point); updates
-    /// `H` or skips.
-    fn offer_pair(&mut self) {
+    /// `H` or skips. After an update, `hg` holds `H⁺g` and the result is `true`.
+    fn offer_pair(&mut self, g: &[f64], hg: &mut [f64]) -> bool {
         let (s, y) = (&self.pair.s, &self.pair.y);
         let sty = dot(s, y);
         let enough = sty.partial_cmp(&(CURVATURE_EPS * norm(s) * norm(y)));
         if enough != Some(std::cmp::Ordering::Greater) {
             self.last_update = None;
-            return;
+            return false;
         }
         let mut hy = std::mem::take(&mut self.hy);
-        self.mat_vec(&self.pair.y, &mut hy);
+        symmetric_product(&self.h, &self.pair.y, &mut hy, self.parallel());
         let yhy = dot(&self.pair.y, &hy);
         // α from s = α d (the last direction).
         let dd = dot(&self.direction, &self.direction);
@@ -259,10 +204,10 @@ impl DenseQuasiNewton {
             self.hy = hy;
             self.reset();
             self.last_update = None;
-            return;
+            return false;
         }
-        // v = ρ s − Hy/yᵀHy; H ← (H − Hy Hyᵀ/yHy + φ·yHy·v vᵀ)/τ + ρ s sᵀ.
-        let p = self.pair.s.len();
+        // v = ρ s − Hy/yᵀHy; H ← (H − Hy Hyᵀ/yHy + φ·yHy·v vᵀ)/τ + ρ s sᵀ, in one
+        // pass over H that also forms H⁺g and checks H⁺ for non-finite entries.
         let v: Vec<f64> = self
             .pair
             .s
@@ -271,24 +216,29 @@ impl DenseQuasiNewton {
             .map(|(s, h)| rho * s - h / yhy)
             .collect();
         let (inv_tau, c_hy, c_v) = (1.0 / tau, 1.0 / yhy, phi * yhy);
-        // Each product pairs the i- and j-entries the same way, so a symmetric H stays
-        // exactly symmetric.
-        let parallel = p >= PARALLEL_UPDATE_MIN_PARAMS && !matches!(self.par, Par::Seq);
+        let parallel = self.parallel();
         let coefficients = RankTwo {
             inv_tau,
             c_hy,
             c_v,
             rho,
         };
-        coefficients.apply(&mut self.h, &hy, &v, &self.pair.s, parallel);
+        let vectors = UpdateVectors {
+            hy: &hy,
+            v: &v,
+            s: &self.pair.s,
+            g,
+        };
+        let finite = coefficients.apply_and_multiply(&mut self.h, vectors, hg, parallel);
         self.hy = hy;
-        if !self.h.col_iter().all(|c| c.iter().all(|x| x.is_finite())) {
+        if !finite {
             self.reset();
             self.last_update = None;
-            return;
+            return false;
         }
         self.first = false;
         self.last_update = Some(params);
+        true
     }
 }
 
@@ -313,12 +263,16 @@ impl Descent for DenseQuasiNewton {
     ) -> Result<(), LinearSolveError> {
         let t = Instant::now();
         let g = lin.gradient;
-        if self.pair.advance(lin.theta, g) {
-            self.offer_pair();
-        }
+        // The update reads the last direction; H⁺g goes into a separate buffer.
+        let mut hg = std::mem::take(&mut self.hg);
+        let updated = self.pair.advance(lin.theta, g) && self.offer_pair(g, &mut hg);
         self.pair.remember(lin.theta, g);
-        let mut d = std::mem::take(&mut self.direction);
-        self.mat_vec(g, &mut d);
+        if !updated {
+            symmetric_product(&self.h, g, &mut hg, self.parallel());
+        }
+        // Hg becomes the direction; the old direction's buffer holds the next Hg.
+        let mut d = hg;
+        self.hg = std::mem::take(&mut self.direction);
         if !negate_or_steepest(&mut d, g) {
             self.reset();
         }
@@ -398,6 +352,8 @@ impl Descent for DenseQuasiNewton {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut};
     use crate::record::{EvaluationCounts, TimeSplit};
 
     struct Unused;
@@ -451,46 +407,6 @@ mod tests {
             counts: &mut c,
         };
         q.prepare(&Unused, &lin, meter).unwrap();
-    }
-
-    /// The column-parallel update gives the sequential one's bits and keeps a
-    /// symmetric `H` exactly symmetric, at a size where it runs in parallel.
-    #[test]
-    fn parallel_rank_two_update_matches_the_sequential_one() {
-        let p = PARALLEL_UPDATE_MIN_PARAMS + 44;
-        let (a, _) = quadratic(p);
-        let f = |k: usize| -> Vec<f64> {
-            (0..p)
-                .map(|i| ((i * (k + 3)) % 17) as f64 / 17.0 - 0.45)
-                .collect()
-        };
-        let (hy, v, s) = (f(1), f(2), f(3));
-        let update = RankTwo {
-            inv_tau: 0.9,
-            c_hy: 0.31,
-            c_v: 1.7,
-            rho: 0.23,
-        };
-        let (mut seq, mut par, mut once) = (a.clone(), a.clone(), a.clone());
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        for _ in 0..3 {
-            update.apply(&mut seq, &hy, &v, &s, false);
-            pool.install(|| update.apply(&mut par, &hy, &v, &s, true));
-        }
-        for j in 0..p {
-            for i in 0..p {
-                assert_eq!(seq[(i, j)].to_bits(), par[(i, j)].to_bits(), "({i}, {j})");
-                assert_eq!(seq[(i, j)].to_bits(), seq[(j, i)].to_bits(), "symmetry");
-            }
-        }
-        // One entry of one update by hand.
-        pool.install(|| update.apply(&mut once, &hy, &v, &s, true));
-        let hand =
-            (a[(5, 7)] - 0.31 * (hy[5] * hy[7]) + 1.7 * (v[5] * v[7])) * 0.9 + 0.23 * (s[5] * s[7]);
-        assert_eq!(once[(5, 7)], hand);
     }
 
     fn is_spd(h: MatRef<'_, f64>) -> bool {

@@ -18,6 +18,7 @@ pub mod dense_quasi_newton;
 pub mod gramian;
 pub mod lbfgs_memory;
 pub mod secant;
+pub mod symmetric_dense;
 pub mod truncated_cg;
 pub mod two_loop;
 
