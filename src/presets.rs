@@ -39,6 +39,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "self-scaled BFGS, dense inverse Hessian (P² memory), strong Wolfe line search",
     ),
     (
+        "gn-probe",
+        "trust-region Gauss–Newton from the SVD of J, radius chosen from 24 probes at a target reduction ratio",
+    ),
+    (
         "adam-ssbroyden",
         "Adam for 1000 iterations, then self-scaled Broyden",
     ),
@@ -63,6 +67,7 @@ pub fn preset(name: &str) -> Option<SolverConfig> {
         "adam" => SolverConfig::adam(),
         "ssbroyden" => SolverConfig::ss_broyden(),
         "ssbfgs" => SolverConfig::ss_bfgs(),
+        "gn-probe" => SolverConfig::gn_probe(),
         "adam-ssbroyden" => {
             let mut c = SolverConfig::adam();
             c.switch = Some(SwitchConfig {
@@ -176,6 +181,7 @@ mod tests {
             Method::SsBroyden
         );
         assert_eq!(preset("ssbroyden").unwrap().method, Method::SsBroyden);
+        assert_eq!(preset("gn-probe").unwrap().method, Method::GnProbe);
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Method {
     SsBfgs,
     /// Self-scaled Broyden (Al-Baali) with a dense inverse Hessian + strong Wolfe.
     SsBroyden,
+    /// Gauss–Newton from the SVD of `J` + a trust radius chosen from a window of probes
+    /// at a target reduction ratio.
+    GnProbe,
 }
 
 /// The linear solver behind the augmented-system contract
@@ -40,6 +43,9 @@ pub enum LinearSolverKind {
     NormalCholesky,
     /// `(J Jᵀ + λI) y = r`, `δ = −Jᵀy`: cheap when `N < P`.
     SampleSpace,
+    /// QR of `J D̃⁻¹`, then the SVD of its `R`: a step for any λ in `O(P²)` and the λ
+    /// of any trust radius in `O(P)` (for probing many radii per iteration).
+    DenseSvd,
 }
 
 /// The damping matrix `D̃` in `λ‖D̃δ‖²`.
@@ -381,6 +387,8 @@ pub struct SolverConfig {
     pub quasi_newton: QuasiNewtonConfig,
     /// Adam options.
     pub adam: AdamConfig,
+    /// Probe-selected trust-region options.
+    pub probe: crate::control::probe_radius::ProbeParams,
     /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential.
     pub threads: usize,
 }
@@ -403,7 +411,7 @@ pub struct ConfigError {
     pub constraint: &'static str,
 }
 
-fn check(
+pub(crate) fn check(
     ok: bool,
     field: &'static str,
     value: impl std::fmt::Display,
@@ -465,6 +473,7 @@ impl SolverConfig {
             lbfgs: LbfgsConfig::default(),
             quasi_newton: QuasiNewtonConfig::default(),
             adam: AdamConfig::default(),
+            probe: crate::control::probe_radius::ProbeParams::default(),
             threads: 0,
         }
     }
@@ -550,6 +559,16 @@ impl SolverConfig {
     /// line search.
     pub fn ss_bfgs() -> Self {
         let mut c = Self::base(Method::SsBfgs);
+        c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// Trust-region Gauss–Newton with a probe-selected radius: one thin QR of `J` and
+    /// an SVD of its `R` per accepted iterate, 24 probe radii in `[Δ/3, 3Δ]`, the step
+    /// at the largest radius whose reduction ratio reaches 0.075 (Webb, Jerad & Cartis
+    /// 2026, unsketched).
+    pub fn gn_probe() -> Self {
+        let mut c = Self::base(Method::GnProbe);
         c.termination.max_iterations = 10_000;
         c
     }
@@ -735,6 +754,7 @@ impl SolverConfig {
                 "in (c1, 1)",
             )?;
         }
+        self.probe.validate()?;
         let a = &self.adam;
         check(
             a.learning_rate.is_finite() && a.learning_rate > 0.0,

@@ -10,13 +10,15 @@
 //! | `lbfgs` | L-BFGS two-loop | strong Wolfe | — |
 //! | `adam` | Adam | always accept | — |
 //! | `bfgs`, `ss_bfgs`, `ss_broyden` | dense inverse Hessian | strong Wolfe | — |
+//! | `gn_probe` | damped Gauss–Newton | probe-selected trust radius | SVD of `R` from a QR of `J` |
 
-use crate::config::{JacobianAccess, LinearSolverKind, Method, SolverConfig};
+use crate::config::{JacobianAccess, LinearSolverKind, Method, Scaling, SolverConfig};
 use crate::control::StepControl;
 use crate::control::always_accept::AlwaysAccept;
 use crate::control::damping_rule::AnyDampingRule;
 use crate::control::log_grid::LogGrid;
 use crate::control::more_thuente::StrongWolfeParams;
+use crate::control::probe_radius::ProbeRadius;
 use crate::control::reduction_ratio::ReductionRatio;
 use crate::control::strong_wolfe::StrongWolfe;
 use crate::descent::dense_quasi_newton::{DenseQuasiNewton, DenseUpdate};
@@ -97,6 +99,15 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
         Method::Bfgs => dense_quasi_newton(DenseUpdate::Bfgs, p, c, par),
         Method::SsBfgs => dense_quasi_newton(DenseUpdate::SsBfgs, p, c, par),
         Method::SsBroyden => dense_quasi_newton(DenseUpdate::SsBroyden, p, c, par),
+        Method::GnProbe => Pairing {
+            descent: Box::new(DampedGaussNewton::new(
+                linalg::build(LinearSolverKind::DenseSvd, n, p, par),
+                Scaling::Identity,
+                p,
+            )),
+            control: Box::new(ProbeRadius::new(c.probe)),
+            linear_solver: Some((LinearSolverKind::DenseSvd, LinearSolverKind::DenseSvd)),
+        },
         Method::Adam => Pairing {
             descent: Box::new(Adam::from_config(p, &c.adam)),
             control: Box::new(AlwaysAccept),
@@ -127,7 +138,7 @@ fn dense_quasi_newton(update: DenseUpdate, p: usize, c: &SolverConfig, par: Par)
 /// allocate it once for every method a configuration may switch to).
 pub fn needs_jacobian(method: Method, c: &SolverConfig) -> bool {
     match method {
-        Method::Lm | Method::Engd => true,
+        Method::Lm | Method::Engd | Method::GnProbe => true,
         Method::GnCg => c.gncg.jacobian == JacobianAccess::Assembled,
         Method::Lbfgs | Method::Adam | Method::Bfgs | Method::SsBfgs | Method::SsBroyden => false,
     }
@@ -156,6 +167,7 @@ mod tests {
             Method::Bfgs,
             Method::SsBfgs,
             Method::SsBroyden,
+            Method::GnProbe,
         ] {
             for access in [JacobianAccess::Assembled, JacobianAccess::MatrixFree] {
                 let mut c = SolverConfig::lm();
@@ -166,7 +178,10 @@ mod tests {
                     needs_jacobian(method, &c),
                     "{method:?}"
                 );
-                assert_eq!(pair.linear_solver.is_some(), method == Method::Lm);
+                assert_eq!(
+                    pair.linear_solver.is_some(),
+                    matches!(method, Method::Lm | Method::GnProbe)
+                );
             }
         }
     }

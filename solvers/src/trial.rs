@@ -124,6 +124,10 @@ impl Trials for LoopTrials<'_> {
         self.gradient_norm
     }
 
+    fn damping_for_radius(&self, radius: f64) -> Option<f64> {
+        self.descent.damping_for_radius(radius)
+    }
+
     fn compute_step(&mut self, boldness: Boldness) -> Result<StepInfo, InvalidReason> {
         let ws = &mut *self.ws;
         ws.delta.fill(f64::NAN);

@@ -279,3 +279,10 @@ fn ss_bfgs_reaches_known_minima() {
 fn ss_broyden_reaches_known_minima() {
     dense_quasi_newton(SolverConfig::ss_broyden(), "ss-broyden", &[]);
 }
+
+/// The probe-selected trust region on the SVD Gauss–Newton step.
+#[test]
+fn gn_probe_reaches_known_minima() {
+    let c = tight(SolverConfig::gn_probe());
+    run_set("gn-probe", &solve_with(&c), 1e-9, 1e-20, |_| true, &[], 20);
+}

@@ -13,12 +13,15 @@
 //!   damping rule for λ ([`damping_rule`]) — Levenberg–Marquardt and Gauss–Newton–CG;
 //! - [`log_grid`]: the best of a geometric grid of step lengths — ENGD;
 //! - [`strong_wolfe`]: a strong Wolfe line search ([`more_thuente`]) — L-BFGS;
+//! - [`probe_radius`]: a trust radius chosen from a window of probes at a target
+//!   reduction ratio — probe-selected trust-region Gauss–Newton;
 //! - [`always_accept`]: take every valid step — Adam.
 
 pub mod always_accept;
 pub mod damping_rule;
 pub mod log_grid;
 pub mod more_thuente;
+pub mod probe_radius;
 pub mod radius_search;
 pub mod reduction_ratio;
 pub mod strong_wolfe;
@@ -139,6 +142,9 @@ pub trait Trials {
     /// # Errors
     /// The reason the trial is invalid.
     fn compute_step(&mut self, boldness: Boldness) -> Result<StepInfo, InvalidReason>;
+    /// The damping λ whose step has scaled norm `radius`, when the descent's
+    /// factorisation gives it directly (see [`crate::descent::Descent::damping_for_radius`]).
+    fn damping_for_radius(&self, radius: f64) -> Option<f64>;
     /// `∇L(θ)ᵀδ` for the current step.
     fn slope(&self) -> f64;
     /// `‖D̃θ‖₂` of the iterate, in the descent's damping metric.
@@ -316,6 +322,8 @@ pub(crate) mod fake {
         pub step: Result<StepInfo, InvalidReason>,
         /// When set, the step's (scaled) norm as a function of the damping λ.
         pub norm_of_damping: Option<Box<dyn Fn(f64) -> f64>>,
+        /// When set, the damping of a trust radius (the inverse of `norm_of_damping`).
+        pub damping_of_radius: Option<Box<dyn Fn(f64) -> f64>>,
         /// `∇L(θ)ᵀδ`.
         pub slope: f64,
         /// The model decrease of the step.
@@ -352,6 +360,7 @@ pub(crate) mod fake {
                 slope: -1.0,
                 predicted: 1.0,
                 norm_of_damping: None,
+                damping_of_radius: None,
                 phi: Box::new(phi),
                 trial_gradient_norm: 0.5,
                 theta_norm: 1.0,
@@ -384,6 +393,9 @@ pub(crate) mod fake {
                 }
                 (_, s) => s,
             }
+        }
+        fn damping_for_radius(&self, radius: f64) -> Option<f64> {
+            self.damping_of_radius.as_ref().map(|f| f(radius))
         }
         fn slope(&self) -> f64 {
             self.slope

@@ -93,6 +93,10 @@ impl Descent for DampedGaussNewton {
         faer::ColRef::from_slice(&scaled).norm_l2()
     }
 
+    fn damping_for_radius(&self, radius: f64) -> Option<f64> {
+        self.solver.damping_for_radius(radius)
+    }
+
     fn step(
         &mut self,
         _problem: &dyn LeastSquares,

@@ -352,9 +352,9 @@ impl Descent for DenseQuasiNewton {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{EvaluationCounts, TimeSplit};
     use faer::linalg::matmul::matmul;
     use faer::{Accum, MatMut};
-    use crate::record::{EvaluationCounts, TimeSplit};
 
     struct Unused;
     impl LeastSquares for Unused {

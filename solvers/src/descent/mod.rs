@@ -102,6 +102,13 @@ pub trait Descent {
     fn scaled_norm(&self, x: &[f64]) -> f64 {
         faer::ColRef::from_slice(x).norm_l2()
     }
+    /// The damping whose step has scaled norm `radius` (see
+    /// [`crate::linalg::AugmentedSolver::damping_for_radius`]), when the descent can
+    /// say without a search; `None` otherwise (the default).
+    fn damping_for_radius(&self, radius: f64) -> Option<f64> {
+        let _ = radius;
+        None
+    }
     /// No decrease exists along the last direction: start afresh (forget memory) and
     /// return `true`, or return `false` when a fresh start would give the same
     /// direction (the solve then stalls).

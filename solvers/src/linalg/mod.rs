@@ -11,6 +11,7 @@
 
 pub mod cg;
 pub mod dense_qr;
+pub mod dense_svd;
 pub mod normal_cholesky;
 pub mod pinv;
 pub mod sample_space;
@@ -19,6 +20,7 @@ use crate::config::{LinearSolverKind, Scaling};
 use faer::{MatRef, Par};
 
 pub use dense_qr::DenseQr;
+pub use dense_svd::DenseSvd;
 pub use normal_cholesky::NormalCholesky;
 pub use sample_space::SampleSpace;
 
@@ -82,6 +84,12 @@ pub trait AugmentedSolver {
         lambda: f64,
         out: &mut [f64],
     ) -> Result<(), LinearSolveError>;
+    /// The λ ≥ 0 whose step has `‖D̃δ‖ = radius` (0 when the undamped step is shorter),
+    /// when the factorisation gives it cheaply; `None` otherwise (the default).
+    fn damping_for_radius(&self, radius: f64) -> Option<f64> {
+        let _ = radius;
+        None
+    }
 }
 
 /// Resolves [`LinearSolverKind::Auto`] (lineax `AutoLinearSolver.select_solver` style):
@@ -114,6 +122,7 @@ pub fn build(
 ) -> Box<dyn AugmentedSolver + Send> {
     match kind {
         LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params, par)),
+        LinearSolverKind::DenseSvd => Box::new(DenseSvd::new(n_params, par)),
         LinearSolverKind::SampleSpace => Box::new(SampleSpace::new(n_residuals, n_params, par)),
         LinearSolverKind::NormalCholesky | LinearSolverKind::Auto => {
             Box::new(NormalCholesky::new(n_residuals, n_params, par))
