@@ -164,7 +164,7 @@ fn try_radius(
         .ok_or(InvalidReason::LinearSolverFailed)?;
     let info = trials.compute_step(Boldness::from_damping(lambda))?;
     let predicted = trials.predicted_reduction();
-    if !(predicted > 0.0) {
+    if predicted.is_nan() || predicted <= 0.0 {
         return Err(InvalidReason::NonPositivePredictedReduction);
     }
     let value = trials
