@@ -83,6 +83,18 @@ impl DenseQr {
     }
 }
 
+impl DenseQr {
+    /// After [`AugmentedSolver::factor`]: the triangular factor `R` (`k × P`, zeros
+    /// below the diagonal) and `c = (Qᵀr)[..k]`.
+    pub fn triangular_factor(&self) -> (Mat<f64>, Vec<f64>) {
+        let (n, p) = self.a.shape();
+        let k = n.min(p);
+        let r = Mat::from_fn(k, p, |i, j| if i <= j { self.a[(i, j)] } else { 0.0 });
+        let c = (0..k).map(|i| self.qtr[(i, 0)]).collect();
+        (r, c)
+    }
+}
+
 impl AugmentedSolver for DenseQr {
     fn kind(&self) -> LinearSolverKind {
         LinearSolverKind::DenseQr

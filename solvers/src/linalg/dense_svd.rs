@@ -25,7 +25,7 @@
 //! "Sketched Gauss–Newton with a target reduction ratio" (arXiv 2607.02194, 2026); here
 //! unsketched.
 
-use super::{AugmentedSolver, LinearSolveError, all_finite};
+use super::{AugmentedSolver, DenseQr, LinearSolveError};
 use crate::config::LinearSolverKind;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -33,6 +33,10 @@ use faer::{Accum, Mat, MatRef, Par};
 /// `Ĵ = QR`, `R = USVᵀ`, and `c = UᵀQᵀr`, once per iterate.
 pub struct DenseSvd {
     par: Par,
+    /// The Householder QR of `Ĵ` (it applies `Qᵀ` to r without forming Q).
+    qr: DenseQr,
+    /// `Ĵ` when `D̃ ≠ I` (allocated at the first such factorisation).
+    scaled: Mat<f64>,
     /// `D̃⁻¹` (1 where `D̃` is zero or not finite).
     d_inv: Vec<f64>,
     /// `V` (`P × k`).
@@ -51,10 +55,12 @@ const SECULAR_MAX_ITERATIONS: usize = 100;
 const SECULAR_TOLERANCE: f64 = 1e-12;
 
 impl DenseSvd {
-    /// Buffers for `p` parameters (the factorisation allocates its own).
-    pub fn new(p: usize, par: Par) -> Self {
+    /// Buffers for an `n × p` Jacobian (the SVD allocates its own).
+    pub fn new(n: usize, p: usize, par: Par) -> Self {
         Self {
             par,
+            qr: DenseQr::new(n, p, par),
+            scaled: Mat::zeros(0, 0),
             d_inv: vec![1.0; p],
             v: Mat::zeros(p, 0),
             s: Vec::new(),
@@ -122,10 +128,7 @@ impl AugmentedSolver for DenseSvd {
         r: &[f64],
         d2: &[f64],
     ) -> Result<(), LinearSolveError> {
-        if !all_finite(jac) || !r.iter().all(|x| x.is_finite()) {
-            return Err(LinearSolveError::NonFinite);
-        }
-        let (n, p) = (jac.nrows(), jac.ncols());
+        let p = jac.ncols();
         for (di, d) in self.d_inv.iter_mut().zip(d2) {
             let root = d.sqrt();
             *di = if root.is_finite() && root > 0.0 {
@@ -134,21 +137,25 @@ impl AugmentedSolver for DenseSvd {
                 1.0
             };
         }
-        let scaled = Mat::from_fn(n, p, |i, j| jac[(i, j)] * self.d_inv[j]);
-        let qr = scaled.qr();
-        let q = qr.compute_thin_Q();
-        let k = q.ncols();
-        let mut qtr = Mat::<f64>::zeros(k, 1);
-        matmul(
-            qtr.as_mut(),
-            Accum::Replace,
-            q.transpose(),
-            MatRef::from_column_major_slice(r, n, 1),
-            1.0,
-            self.par,
-        );
-        let svd = qr
-            .thin_R()
+        // Checks finiteness, factors Ĵ = QR in place and forms Qᵀr. With D̃ = I the
+        // Jacobian is factored as it is; otherwise its scaled copy.
+        let ones = vec![1.0; p];
+        if self.d_inv.iter().all(|&d| d == 1.0) {
+            self.qr.factor(jac, r, &ones)?;
+        } else {
+            if self.scaled.shape() != jac.shape() {
+                self.scaled = Mat::zeros(jac.nrows(), p);
+            }
+            for (j, d) in self.d_inv.iter().enumerate() {
+                for i in 0..jac.nrows() {
+                    self.scaled[(i, j)] = jac[(i, j)] * d;
+                }
+            }
+            self.qr.factor(self.scaled.as_ref(), r, &ones)?;
+        }
+        let (r_factor, qtr) = self.qr.triangular_factor();
+        let qtr = Mat::from_fn(qtr.len(), 1, |i, _| qtr[i]);
+        let svd = r_factor
             .svd()
             .map_err(|_| LinearSolveError::EigenNoConvergence)?;
         let (u, s, v) = (svd.U(), svd.S(), svd.V());
@@ -216,7 +223,6 @@ impl AugmentedSolver for DenseSvd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::DenseQr;
     use crate::linalg::test_matrices::known;
 
     fn norm(x: &[f64]) -> f64 {
@@ -229,7 +235,7 @@ mod tests {
         let (n, p) = (40, 8);
         let (j, r) = known(n, p, p, 1e7, 3);
         for d2 in [vec![1.0; p], (0..p).map(|i| 0.5 + i as f64).collect()] {
-            let mut svd = DenseSvd::new(p, Par::Seq);
+            let mut svd = DenseSvd::new(n, p, Par::Seq);
             let mut qr = DenseQr::new(n, p, Par::Seq);
             svd.factor(j.as_ref(), &r, &d2).unwrap();
             qr.factor(j.as_ref(), &r, &d2).unwrap();
@@ -254,7 +260,7 @@ mod tests {
         let (n, p) = (30, 6);
         let (j, r) = known(n, p, p, 3e3, 5);
         let d2: Vec<f64> = (0..p).map(|i| 1.0 + 0.25 * i as f64).collect();
-        let mut svd = DenseSvd::new(p, Par::Seq);
+        let mut svd = DenseSvd::new(n, p, Par::Seq);
         assert_eq!(svd.damping_for_radius(1.0), None, "before a factorisation");
         svd.factor(j.as_ref(), &r, &d2).unwrap();
         let mut step = vec![0.0; p];
@@ -287,7 +293,7 @@ mod tests {
     fn non_finite_input_is_refused() {
         let mut j = Mat::<f64>::identity(3, 2);
         j[(0, 0)] = f64::NAN;
-        let mut svd = DenseSvd::new(2, Par::Seq);
+        let mut svd = DenseSvd::new(3, 2, Par::Seq);
         assert_eq!(
             svd.factor(j.as_ref(), &[1.0, 1.0, 1.0], &[1.0, 1.0]),
             Err(LinearSolveError::NonFinite)

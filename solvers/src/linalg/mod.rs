@@ -122,7 +122,7 @@ pub fn build(
 ) -> Box<dyn AugmentedSolver + Send> {
     match kind {
         LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params, par)),
-        LinearSolverKind::DenseSvd => Box::new(DenseSvd::new(n_params, par)),
+        LinearSolverKind::DenseSvd => Box::new(DenseSvd::new(n_residuals, n_params, par)),
         LinearSolverKind::SampleSpace => Box::new(SampleSpace::new(n_residuals, n_params, par)),
         LinearSolverKind::NormalCholesky | LinearSolverKind::Auto => {
             Box::new(NormalCholesky::new(n_residuals, n_params, par))
