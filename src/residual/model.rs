@@ -201,6 +201,25 @@ impl ResidualModel {
             .collect()
     }
 
+    /// Replaces block `block`'s points (e.g. with those a stored run was trained on when
+    /// it is continued). The shape must stay `N_b × d`, and the points are validated as
+    /// at construction.
+    ///
+    /// # Errors
+    /// No such block, or points the block rejects.
+    pub fn set_points(&mut self, block: usize, points: Mat<f64>) -> Result<(), ResidualModelError> {
+        let n_blocks = self.blocks.len();
+        let b = self
+            .blocks
+            .get_mut(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks,
+            })?;
+        b.set_points(points)?;
+        Ok(())
+    }
+
     /// Draws new points for block `block` every `every` iterations (at iterations
     /// `every, 2·every, …`) with `draw(iteration)`. The sampler must return as many
     /// points as the block has, of the same dimension.
