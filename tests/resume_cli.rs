@@ -358,3 +358,66 @@ fn poisson_with(layers: &str, interior: usize, extra: &str) -> String {
         poisson(layers, interior, extra)
     }
 }
+
+/// `pinn validate` and `validation/check_result.py`: a file with and without `/state`
+/// and `/provenance` passes; a state that contradicts the file fails both.
+#[test]
+fn validators_check_the_state_when_present() {
+    let dir = scratch("validate");
+    let poisson = write_problem(&dir, "poisson.toml", &poisson("[2, 12, 1]", 200, ""));
+    let run = dir.join("run.h5");
+    let r = solved(&poisson, &run, &["--max-iters", "4"]);
+    let check = |file: &Path| -> (i32, String, i32, String) {
+        let v = pinn().arg("validate").arg(file).output().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let py = Command::new("python3")
+            .arg(root.join("validation/check_result.py"))
+            .arg(file)
+            .output()
+            .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
+        (
+            v.status.code().unwrap(),
+            String::from_utf8_lossy(&v.stdout).into_owned(),
+            py.status.code().unwrap(),
+            String::from_utf8_lossy(&py.stdout).into_owned() + &String::from_utf8_lossy(&py.stderr),
+        )
+    };
+    let (code, text, py, py_text) = check(&run);
+    assert_eq!((code, py), (0, 0), "{text}\n{py_text}");
+    assert!(
+        text.contains("state iterations") && text.contains("provenance"),
+        "{text}"
+    );
+    assert!(
+        py_text.contains("/state: 1 vectors, iteration 4: consistent"),
+        "{py_text}"
+    );
+
+    let old = dir.join("old.h5");
+    let mut stateless = r.clone();
+    stateless.state = None;
+    stateless.provenance = None;
+    write_atomic(&old, &stateless).unwrap();
+    let (code, text, py, py_text) = check(&old);
+    assert_eq!((code, py), (0, 0), "{text}\n{py_text}");
+    assert!(text.contains("no solver state"), "{text}");
+    assert!(py_text.contains("no /state"), "{py_text}");
+
+    // The state's θ differs from /model/params in one bit.
+    let tampered = dir.join("tampered.h5");
+    let mut bad = r.clone();
+    let state = bad.state.as_mut().unwrap();
+    let theta = &mut state
+        .vectors
+        .iter_mut()
+        .find(|(n, _)| n == "iterate.theta")
+        .unwrap()
+        .1;
+    theta[0] = f64::from_bits(theta[0].to_bits() ^ 1);
+    write_atomic(&tampered, &bad).unwrap();
+    let (code, text, py, py_text) = check(&tampered);
+    assert_eq!((code, py), (1, 1), "{text}\n{py_text}");
+    assert!(text.contains("≠ /model/params"), "{text}");
+    assert!(py_text.contains("INCONSISTENT"), "{py_text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

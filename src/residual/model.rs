@@ -556,6 +556,30 @@ mod tests {
     }
 
     #[test]
+    fn set_points_replaces_a_blocks_points_or_says_why_not() {
+        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
+        let mut model = ResidualModel::new(mlp, vec![dirichlet(0, 2)]).unwrap();
+        let moved = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.3 + 0.2 * i as f64 });
+        model.set_points(0, moved.clone()).unwrap();
+        assert_eq!(model.blocks()[0].points(), moved.as_ref());
+        assert!(matches!(
+            model.set_points(1, moved.clone()),
+            Err(ResidualModelError::NoSuchBlock {
+                index: 1,
+                n_blocks: 1
+            })
+        ));
+        // Another shape, or a non-finite point, is refused; the points stay.
+        assert!(model.set_points(0, Mat::zeros(4, 2)).is_err());
+        assert!(
+            model
+                .set_points(0, Mat::from_fn(3, 2, |_, _| f64::NAN))
+                .is_err()
+        );
+        assert_eq!(model.blocks()[0].points(), moved.as_ref());
+    }
+
+    #[test]
     fn rad_samplers_check_their_block_and_pool() {
         let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
         let pts = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
