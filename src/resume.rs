@@ -297,6 +297,33 @@ mod tests {
     }
 
     #[test]
+    fn a_resume_budget_counts_further_iterations_and_this_sessions_seconds() {
+        let mut s = state();
+        s.ledger.iteration = 7;
+        let mut config = SolverConfig::lm();
+        config.threads = 1;
+        let c = Continuation {
+            path: PathBuf::from("run.h5"),
+            state: s,
+            config,
+            collocation: Vec::new(),
+            history: History::new(false, &[]),
+            created: String::new(),
+            run_id: None,
+            problem_text_differs: false,
+        };
+        let stored = resumed_config(&c, None, None, None);
+        assert_eq!(stored.termination.max_iterations, 10, "the run's own total");
+        assert_eq!(stored.termination.time_limit_seconds, Some(3.5));
+        assert_eq!(stored.threads, 1);
+        let more = resumed_config(&c, Some(5), Some(2.0), Some(4));
+        assert_eq!(more.termination.max_iterations, 12, "5 beyond the stored 7");
+        assert_eq!(more.termination.time_limit_seconds, Some(2.0));
+        assert_eq!(more.threads, 4);
+        assert_eq!(more.method, c.config.method);
+    }
+
+    #[test]
     fn a_malformed_state_record_is_an_error() {
         let mut rec = state_record(&state()).unwrap();
         rec.vectors.push(("mystery.x".into(), vec![1.0]));

@@ -24,16 +24,17 @@ pub struct SolveArgs {
     /// Where to write the HDF5 result (default: `<problem name>.h5`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Stop after this many iterations.
+    /// Stop after this many iterations (with --resume: this many more).
     #[arg(long)]
     pub max_iters: Option<usize>,
-    /// Stop after this many seconds of solving.
+    /// Stop after this many seconds of solving (with --resume: of this session).
     #[arg(long)]
     pub time_limit: Option<f64>,
     /// Seed of the parameter initialisation (overrides `[model] seed`).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Threads for the Jacobian and the linear algebra (default: all cores).
+    /// Threads for the Jacobian and the linear algebra (default: all cores; with --resume:
+    /// the run's).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Start a new run from these parameters: a result file (`/model/params`) or a text
