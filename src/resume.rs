@@ -21,7 +21,7 @@ use pinn_solvers::{SolverConfig, SolverState};
 
 use crate::output::{History, RunResult, StateRecord, read};
 use crate::problem::Problem;
-use crate::run::check_stored_network;
+use crate::run::{EXTRA_COLUMNS, check_stored_network};
 
 /// A stored run, checked against the problem, ready to continue.
 pub struct Continuation {
@@ -126,16 +126,51 @@ pub fn load(path: &Path, problem: &Problem, wanted: &SolverConfig) -> Result<Con
     }
     let state = solver_state(record).map_err(at)?;
     check_state(&state, &r, problem).map_err(at)?;
+    let history = fit_history(r.history, problem.exact.is_some()).map_err(at)?;
     Ok(Continuation {
         path: path.to_path_buf(),
         state,
         config,
         problem_text_differs: r.config_problem != problem.text,
         collocation: r.collocation,
-        history: r.history,
+        history,
         created: r.created,
         run_id: r.provenance.map(|p| p.run_id),
     })
+}
+
+/// The stored history with the columns this run records: the standard ones, `rel_l2`
+/// exactly when the problem has an exact solution (NaN for the stored rows when the run
+/// had none: it was not measured), then [`EXTRA_COLUMNS`].
+///
+/// # Errors
+/// Other extra columns (a history written by another version).
+fn fit_history(h: History, with_rel_l2: bool) -> Result<History, String> {
+    let extras: Vec<&str> = h
+        .columns()
+        .map(|(n, _)| n)
+        .filter(|n| !History::STANDARD.contains(n) && *n != History::REL_L2)
+        .collect();
+    if extras != EXTRA_COLUMNS {
+        return Err(format!(
+            "/history has the extra columns [{}], this version records [{}]",
+            extras.join(", "),
+            EXTRA_COLUMNS.join(", ")
+        ));
+    }
+    let k = h.len();
+    let mut cols: Vec<(String, Vec<f64>)> = h
+        .columns()
+        .filter(|(n, _)| *n != History::REL_L2)
+        .map(|(n, c)| (n.to_string(), c.to_vec()))
+        .collect();
+    if with_rel_l2 {
+        let rel = h
+            .column(History::REL_L2)
+            .map_or_else(|| vec![f64::NAN; k], <[f64]>::to_vec);
+        cols.push((History::REL_L2.to_string(), rel));
+    }
+    History::from_columns(cols).map_err(|e| format!("/history: {e}"))
 }
 
 /// `Lm`, or `Adam, then Lbfgs after 1000 iterations`.
@@ -321,6 +356,38 @@ mod tests {
         assert_eq!(more.termination.time_limit_seconds, Some(2.0));
         assert_eq!(more.threads, 4);
         assert_eq!(more.method, c.config.method);
+    }
+
+    #[test]
+    fn a_stored_history_gets_the_columns_of_the_continued_run() {
+        let mut h = History::new(true, &EXTRA_COLUMNS);
+        let row = crate::output::HistoryRow {
+            iteration: 0,
+            loss: 2.0,
+            rel_l2: Some(0.5),
+            grad_norm: 1.0,
+            step_norm: 1.0,
+            damping: 1e-3,
+            step_size: f64::NAN,
+            rho: 0.9,
+            accepted: true,
+            wall_time_s: 0.1,
+        };
+        h.push(&row, &[0.0, 1.5]);
+        let same = fit_history(h.clone(), true).unwrap();
+        assert_eq!(same.column("rel_l2"), Some(&[0.5][..]));
+        let names: Vec<&str> = same.columns().map(|(n, _)| n).collect();
+        let want: Vec<&str> = h.columns().map(|(n, _)| n).collect();
+        assert_eq!(names, want, "the column order a run writes");
+        assert!(!fit_history(h.clone(), false).unwrap().has_rel_l2());
+        let without = fit_history(fit_history(h, false).unwrap(), true).unwrap();
+        assert!(without.column("rel_l2").unwrap()[0].is_nan());
+        let other = History::new(false, &["cg_iterations"]);
+        assert!(
+            fit_history(other, false)
+                .unwrap_err()
+                .contains("cg_iterations")
+        );
     }
 
     #[test]

@@ -151,8 +151,8 @@ pub enum Start<'a> {
     Resume(&'a crate::resume::Continuation),
 }
 
-/// The extra history columns every run records.
-const EXTRA_COLUMNS: [&str; 2] = ["inner_iterations", "trial_loss"];
+/// The extra history columns every run records, in order.
+pub const EXTRA_COLUMNS: [&str; 2] = ["inner_iterations", "trial_loss"];
 
 /// Runs `config` on `problem` from `theta0`; see [`run_from`].
 ///
@@ -195,7 +195,7 @@ pub fn run_from(
     let clock = Instant::now();
     let mut model = problem.residual_model();
     let has_exact = problem.exact.is_some();
-    let (earlier_seconds, first_iteration, mut history) = match &start {
+    let (earlier_seconds, first_iteration, history) = match &start {
         Start::Params(_) => (0.0, 0, History::new(has_exact, &EXTRA_COLUMNS)),
         Start::Resume(c) => (
             c.state.ledger.earlier_seconds,
@@ -282,7 +282,7 @@ pub fn run_from(
     while solver.step(&mut model).is_some() {
         if let Some(plan) = checkpoint.as_mut() {
             let now = Instant::now();
-            let done = solver.history().len() as u64 - first_iteration;
+            let done = (solver.history().len() as u64).saturating_sub(first_iteration);
             if plan.schedule.is_due(done, now) {
                 match write_atomic(plan.path, &snapshot(&solver, &model, "Checkpoint")) {
                     Ok(()) => plan.schedule.mark_written(done, now),
@@ -297,9 +297,6 @@ pub fn run_from(
     let theta = solver.theta().to_vec();
     drop(solver);
     let zero_loss = model.loss(&vec![0.0; theta.len()]);
-    for (row, extra) in rows.borrow().iter() {
-        history.push(row, extra);
-    }
     Ok(RunOutcome {
         theta,
         summary,
