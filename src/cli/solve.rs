@@ -237,44 +237,41 @@ pub fn solve(args: &SolveArgs) -> i32 {
         schedule,
     });
     let mut last_rel = None;
-    let provenance = super::resume::provenance(args, seed, config.threads, resumed.as_ref());
-    let start = match &resumed {
-        Some(c) => Start::Resume(c),
-        None => Start::Params(&theta0),
-    };
-    let outcome = run_from(
-        &problem,
-        &config,
-        start,
-        Some(provenance),
-        plan,
-        |rec, _theta, rel| {
-            if rel.is_some() {
-                last_rel = rel;
-            }
-            if args.verbose {
-                println!("{}", rec.log_line());
-            } else if rec.iteration % 10 == 0 || rel.is_some() {
-                let damping = rec
-                    .lambda
-                    .map(|l| format!("λ={l:.2e}"))
-                    .or(rec.step_size.map(|e| format!("η={e:.2e}")))
-                    .unwrap_or_default();
-                let rel = last_rel
-                    .map(|r| format!("rel L2={r:.3e}"))
-                    .unwrap_or_default();
-                bar.set_message(format!(
-                    "iter {} loss={:.6e} {rel} {damping}",
-                    rec.iteration, rec.loss
-                ));
-            }
-            if interrupt::requested() {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    );
+    let from = Some(super::resume::provenance(
+        args,
+        seed,
+        config.threads,
+        resumed.as_ref(),
+    ));
+    let start = resumed
+        .as_ref()
+        .map_or(Start::Params(&theta0), Start::Resume);
+    let outcome = run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
+        if rel.is_some() {
+            last_rel = rel;
+        }
+        if args.verbose {
+            println!("{}", rec.log_line());
+        } else if rec.iteration % 10 == 0 || rel.is_some() {
+            let damping = rec
+                .lambda
+                .map(|l| format!("λ={l:.2e}"))
+                .or(rec.step_size.map(|e| format!("η={e:.2e}")))
+                .unwrap_or_default();
+            let rel = last_rel
+                .map(|r| format!("rel L2={r:.3e}"))
+                .unwrap_or_default();
+            bar.set_message(format!(
+                "iter {} loss={:.6e} {rel} {damping}",
+                rec.iteration, rec.loss
+            ));
+        }
+        if interrupt::requested() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
     bar.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,
