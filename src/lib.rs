@@ -14,6 +14,7 @@ pub mod plot;
 pub mod presets;
 pub mod problem;
 pub mod residual;
+pub mod resume;
 pub mod run;
 pub mod verdict;
 

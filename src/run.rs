@@ -1,6 +1,7 @@
 //! One training run of a problem: the solve loop with a per-iteration hook, then the
 //! solution on the evaluation points and the result file's contents.
 
+use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -10,9 +11,10 @@ use pinn_solvers::{IterationRecord, LeastSquares, SolveSummary, Solver, SolverCo
 use crate::model::Mlp;
 use crate::output::{
     Checkpointer, EmbeddingRecord, Evaluation, FourierRecord, History, HistoryRow, Metrics,
-    RunResult, iso8601_utc, write_atomic,
+    Provenance, RunResult, iso8601_utc, write_atomic,
 };
 use crate::problem::Problem;
+use crate::residual::model::ResidualModel;
 
 /// The network's outputs and, when known, the exact solution at the evaluation points.
 pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
@@ -141,10 +143,18 @@ pub struct CheckpointPlan<'a> {
     pub schedule: Checkpointer,
 }
 
-/// Runs `config` on `problem` from `theta0`. `on_iteration(record, θ, rel_l2)` sees
-/// every iteration (rel L2 when it was measured); returning `Break` stops the solve.
-/// With `checkpoint`, a complete result file of the current iterate is written whenever
-/// one is due (a failure to write one is reported on stderr and the run goes on).
+/// Where a run starts.
+pub enum Start<'a> {
+    /// From these parameters, at iteration 0.
+    Params(&'a [f64]),
+    /// Where a stored run stopped: its solver state, points and history.
+    Resume(&'a crate::resume::Continuation),
+}
+
+/// The extra history columns every run records, in order.
+pub const EXTRA_COLUMNS: [&str; 2] = ["inner_iterations", "trial_loss"];
+
+/// Runs `config` on `problem` from `theta0`; see [`run_from`].
 ///
 /// # Errors
 /// An invalid solver configuration.
@@ -152,40 +162,82 @@ pub fn run(
     problem: &Problem,
     config: &SolverConfig,
     theta0: &[f64],
+    checkpoint: Option<CheckpointPlan<'_>>,
+    on_iteration: impl FnMut(&IterationRecord, &[f64], Option<f64>) -> ControlFlow<()>,
+) -> Result<RunOutcome, String> {
+    run_from(
+        problem,
+        config,
+        Start::Params(theta0),
+        None,
+        checkpoint,
+        on_iteration,
+    )
+}
+
+/// Runs `config` on `problem` from `start`. `on_iteration(record, θ, rel_l2)` sees
+/// every iteration (rel L2 when it was measured); returning `Break` stops the solve.
+/// With `checkpoint`, a complete result file of the current iterate (with the solver
+/// state and the points in use, so that it can be resumed) is written whenever one is
+/// due (a failure to write one is reported on stderr and the run goes on). Every file
+/// carries `provenance` when given.
+///
+/// # Errors
+/// An invalid solver configuration, or a stored state that does not fit.
+pub fn run_from(
+    problem: &Problem,
+    config: &SolverConfig,
+    start: Start<'_>,
+    provenance: Option<Provenance>,
     mut checkpoint: Option<CheckpointPlan<'_>>,
     mut on_iteration: impl FnMut(&IterationRecord, &[f64], Option<f64>) -> ControlFlow<()>,
 ) -> Result<RunOutcome, String> {
-    let start = Instant::now();
+    let clock = Instant::now();
     let mut model = problem.residual_model();
-    assert_eq!(
-        theta0.len(),
-        model.n_params(),
-        "θ₀ must have one entry per parameter"
-    );
     let has_exact = problem.exact.is_some();
-    let mut history = History::new(has_exact, &["inner_iterations", "trial_loss"]);
+    let (earlier_seconds, first_iteration, history) = match &start {
+        Start::Params(_) => (0.0, 0, History::new(has_exact, &EXTRA_COLUMNS)),
+        Start::Resume(c) => (
+            c.state.ledger.earlier_seconds,
+            c.iterations() as u64,
+            c.history.clone(),
+        ),
+    };
+    let wall = move || earlier_seconds + clock.elapsed().as_secs_f64();
     let mut last_measure = f64::NEG_INFINITY;
-    let mut rows: Vec<(HistoryRow, [f64; 2])> = Vec::new();
-    let collocation0: Vec<(String, Mat<f64>)> = model
-        .blocks()
-        .iter()
-        .map(|b| (b.name().to_string(), b.points().to_owned()))
-        .collect();
+    let rows: RefCell<Vec<(HistoryRow, [f64; 2])>> = RefCell::new(Vec::new());
     let config_text =
         toml::to_string(config).unwrap_or_else(|e| format!("# cannot serialise: {e}"));
-    let mut solver = Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?;
+    let mut solver = match start {
+        Start::Params(theta0) => {
+            assert_eq!(
+                theta0.len(),
+                model.n_params(),
+                "θ₀ must have one entry per parameter"
+            );
+            Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?
+        }
+        Start::Resume(c) => {
+            for (b, (name, points)) in c.collocation.iter().enumerate() {
+                model
+                    .set_points(b, points.clone())
+                    .map_err(|e| format!("block `{name}`: the stored points do not fit: {e}"))?;
+            }
+            Solver::resume(&mut model, &c.state, config).map_err(|e| e.to_string())?
+        }
+    };
+    let session_start = Instant::now();
     {
-        let history_rows = &mut rows;
-        let (config_ref, collocation_ref) = (&config_text, &collocation0);
+        let rows = &rows;
         solver.set_observer(Box::new(move |rec: &IterationRecord, theta: &[f64]| {
-            let now = start.elapsed().as_secs_f64();
+            let now = session_start.elapsed().as_secs_f64();
             let rel = if has_exact && now - last_measure >= REL_L2_EVERY_SECONDS {
                 last_measure = now;
                 rel_l2(problem, theta)
             } else {
                 None
             };
-            history_rows.push((
+            rows.borrow_mut().push((
                 HistoryRow {
                     iteration: rec.iteration as u64,
                     loss: rec.loss,
@@ -200,64 +252,66 @@ pub fn run(
                 },
                 [rec.inner_iterations as f64, rec.trial_loss],
             ));
-            if let Some(plan) = checkpoint.as_mut() {
-                let now = Instant::now();
-                let it = rec.iteration as u64 + 1;
-                if plan.schedule.is_due(it, now) {
-                    let mut history = History::new(has_exact, &["inner_iterations", "trial_loss"]);
-                    for (row, extra) in history_rows.iter() {
-                        history.push(row, extra);
-                    }
-                    let partial = result_file(
-                        problem,
-                        config_ref,
-                        theta,
-                        collocation_ref.clone(),
-                        history,
-                        rec.loss,
-                        it,
-                        "Checkpoint",
-                        start.elapsed().as_secs_f64(),
-                    );
-                    match write_atomic(plan.path, &partial) {
-                        Ok(()) => plan.schedule.mark_written(it, now),
-                        Err(e) => eprintln!("warning: checkpoint not written: {e}"),
-                    }
-                }
-            }
             on_iteration(rec, theta, rel)
         }));
-        while solver.step(&mut model).is_some() {}
+    }
+    let snapshot = |solver: &Solver<'_>, model: &ResidualModel, termination: &str| {
+        let mut h = history.clone();
+        for (row, extra) in rows.borrow().iter() {
+            h.push(row, extra);
+        }
+        let state = solver.save();
+        let mut r = result_file(
+            problem,
+            &config_text,
+            solver.theta(),
+            current_points(model),
+            h,
+            solver.loss(),
+            state.ledger.iteration as u64,
+            termination,
+            wall(),
+        );
+        r.provenance.clone_from(&provenance);
+        match crate::resume::state_record(&state) {
+            Ok(s) => r.state = Some(s),
+            Err(e) => eprintln!("warning: the result cannot be resumed: {e}"),
+        }
+        r
+    };
+    while solver.step(&mut model).is_some() {
+        if let Some(plan) = checkpoint.as_mut() {
+            let now = Instant::now();
+            let done = (solver.history().len() as u64).saturating_sub(first_iteration);
+            if plan.schedule.is_due(done, now) {
+                match write_atomic(plan.path, &snapshot(&solver, &model, "Checkpoint")) {
+                    Ok(()) => plan.schedule.mark_written(done, now),
+                    Err(e) => eprintln!("warning: checkpoint not written: {e}"),
+                }
+            }
+        }
     }
     let summary = solver.summary();
+    let mut result = snapshot(&solver, &model, &format!("{:?}", summary.termination));
+    result.metrics.wall_time_s = summary.total_time;
     let theta = solver.theta().to_vec();
     drop(solver);
     let zero_loss = model.loss(&vec![0.0; theta.len()]);
-    for (row, extra) in &rows {
-        history.push(row, extra);
-    }
-    let collocation = model
-        .blocks()
-        .iter()
-        .map(|b| (b.name().to_string(), b.points().to_owned()))
-        .collect();
-    let result = result_file(
-        problem,
-        &config_text,
-        &theta,
-        collocation,
-        history,
-        summary.final_loss,
-        summary.iterations as u64,
-        &format!("{:?}", summary.termination),
-        start.elapsed().as_secs_f64(),
-    );
     Ok(RunOutcome {
         theta,
         summary,
         result,
         zero_loss,
     })
+}
+
+/// The points each block is trained on now.
+fn current_points(model: &ResidualModel) -> Vec<(String, Mat<f64>)> {
+    model
+        .blocks()
+        .iter()
+        .map(|b| (b.name().to_string(), b.points().to_owned()))
+        .collect()
 }
 
 /// The result file of `theta`: evaluation, metrics and everything else.
@@ -298,5 +352,7 @@ fn result_file(
         evaluation,
         metrics,
         history,
+        provenance: None,
+        state: None,
     }
 }

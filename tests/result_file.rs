@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use faer::Mat;
 use pinn::output::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryRow, Metrics, OutputError,
-    RunResult, iso8601_utc, read, remove_stale_temps, write_atomic,
+    Provenance, RunResult, StateRecord, iso8601_utc, read, remove_stale_temps, write_atomic,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -114,6 +114,25 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
         evaluation,
         metrics,
         history,
+        // Generation 0 also records how it was started and its solver state.
+        provenance: (generation == 0).then(|| Provenance {
+            run_id: "2026-11-30T19:00:00Z-42-000000007".into(),
+            seed: i64::MAX,
+            command_line: vec!["pinn".into(), "solve".into(), "ünï cödé.toml".into()],
+            threads: 2,
+            started_from: "resume".into(),
+            first_iteration: 12,
+            source_file: Some("/data/runs/first.h5".into()),
+            source_created: Some("2026-11-30T18:00:00Z".into()),
+            parent_run: None,
+        }),
+        state: (generation == 0).then(|| StateRecord {
+            solver: "n_params = 481\n[ledger]\niteration = 412\n".into(),
+            vectors: vec![
+                ("iterate.theta".into(), vec![-0.0, 5e-324, f64::NAN]),
+                ("descent.s".into(), Vec::new()),
+            ],
+        }),
     }
 }
 
@@ -182,6 +201,18 @@ fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
             .collect()
     };
     assert_eq!(cols(&a.history), cols(&b.history));
+    assert_eq!(a.provenance, b.provenance);
+    let state = |r: &RunResult| {
+        r.state.as_ref().map(|s| {
+            let v: Vec<(String, Vec<u64>)> = s
+                .vectors
+                .iter()
+                .map(|(n, v)| (n.clone(), vec_bits(v)))
+                .collect();
+            (s.solver.clone(), v)
+        })
+    };
+    assert_eq!(state(a), state(b));
 }
 
 // ---------------------------------------------------------------- round trip

@@ -13,9 +13,16 @@ Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 /evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error.
 Exit 0 when everything agrees to 1e-12 relative (the forward pass here is numpy's, not
 ours, so u agrees to rounding only).
+
+The optional /state (the solver state a resume continues from) and /provenance (how the
+run was started) are checked when present: the state's TOML text parses, names the
+parameter count and iteration count the file reports, and its iterate.theta vector is
+/model/params bit for bit; the provenance attributes have their documented types.
+Files without them (format versions 1 and 2) pass without these checks.
 """
 import re
 import sys
+import tomllib
 
 import h5py
 import numpy as np
@@ -98,6 +105,42 @@ def transform(source, names):
     return eval(" ".join(out), {"__builtins__": {}}, scope)
 
 
+def check_state(f):
+    """The /state checks; returns whether they pass (True without /state)."""
+    if "state" not in f:
+        print("no /state: the run cannot be resumed")
+        return True
+    g = f["state"]
+    state = tomllib.loads(g["solver"].asstr()[()])
+    names = list(g.attrs["vectors"])
+    ok = all(g[n].dtype == np.float64 and g[n].ndim == 1 for n in names)
+    params = f["model/params"][:]
+    theta = g["iterate.theta"][:] if "iterate.theta" in names else np.array([])
+    ok &= np.array_equal(theta.view(np.uint64), params.view(np.uint64))
+    ok &= state["n_params"] == len(params)
+    ok &= state["ledger"]["iteration"] == int(f["metrics"].attrs["iterations"])
+    ok &= len(state["ledger"].get("history", [])) == len(f["history/loss"])
+    print(f"/state: {len(names)} vectors, iteration {state['ledger']['iteration']}: "
+          + ("consistent" if ok else "INCONSISTENT"))
+    return bool(ok)
+
+
+def check_provenance(f):
+    """The /provenance attribute types; returns whether they pass (True without it)."""
+    if "provenance" not in f:
+        return True
+    a = f["provenance"].attrs
+    ok = all(isinstance(a[k], str) for k in ("run_id", "started_from"))
+    ok &= all(isinstance(a[k], np.integer) for k in ("seed", "threads", "first_iteration"))
+    ok &= all(isinstance(v, str) for v in a["command_line"])
+    ok &= a["started_from"] in ("random", "init", "resume")
+    ok &= all(isinstance(a[k], str) for k in ("source_file", "source_created", "parent_run")
+              if k in a)
+    print(f"/provenance: run {a['run_id']} started from {a['started_from']}: "
+          + ("consistent" if ok else "INCONSISTENT"))
+    return bool(ok)
+
+
 def main(path):
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "pinn-result", "not a pinn result file"
@@ -134,6 +177,8 @@ def main(path):
             print(f"max_abs_error: stored {m['max_abs_error']:.16e}, recomputed {mx:.16e}")
             ok &= abs(rel - m["rel_l2"]) <= 1e-12 * rel
             ok &= mx == m["max_abs_error"]
+        ok &= check_state(f)
+        ok &= check_provenance(f)
     print("agree" if ok else "DIFFER")
     return 0 if ok else 1
 

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod interrupt;
+pub mod resume;
 pub mod solve;
 pub mod validate;
 

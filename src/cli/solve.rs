@@ -11,7 +11,7 @@ use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interr
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
 use crate::presets::solver_config;
 use crate::problem::load_problem;
-use crate::run::{CheckpointPlan, run};
+use crate::run::{CheckpointPlan, Start, run_from};
 
 /// The options of `pinn solve`.
 #[derive(Debug, clap::Args)]
@@ -24,22 +24,31 @@ pub struct SolveArgs {
     /// Where to write the HDF5 result (default: `<problem name>.h5`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Stop after this many iterations.
+    /// Stop after this many iterations (with --resume: this many more).
     #[arg(long)]
     pub max_iters: Option<usize>,
-    /// Stop after this many seconds of solving.
+    /// Stop after this many seconds of solving (with --resume: of this session).
     #[arg(long)]
     pub time_limit: Option<f64>,
     /// Seed of the parameter initialisation (overrides `[model] seed`).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Threads for the Jacobian and the linear algebra (default: all cores).
+    /// Threads for the Jacobian and the linear algebra (default: all cores; with --resume:
+    /// the run's).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Start from these parameters: a result file (`/model/params`) or a text file of
-    /// numbers in the documented θ layout.
+    /// Start a new run from these parameters: a result file (`/model/params`) or a text
+    /// file of numbers in the documented θ layout. The solver starts afresh (iteration
+    /// 0, initial damping, no memory); to continue the same run, use --resume.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Continue the run stored in this result file or checkpoint exactly where it
+    /// stopped: iteration count, damping or trust radius, quasi-Newton memory, Adam
+    /// moments, method switch, collocation points and history carry on, with the run's
+    /// own solver settings. --max-iters N then runs N more iterations (default: up to
+    /// the run's own total), --time-limit limits this session.
+    #[arg(long, conflicts_with = "init", value_name = "RUN.h5")]
+    pub resume: Option<PathBuf>,
     /// Write a checkpoint (a complete result file of the iterate so far) every N
     /// iterations.
     #[arg(long)]
@@ -116,9 +125,31 @@ pub fn solve(args: &SolveArgs) -> i32 {
     }
     if let Some(t) = args.threads {
         config.threads = t;
+    }
+    if args.seed.is_some_and(|s| i64::try_from(s).is_err()) {
+        eprintln!(
+            "error: --seed must be at most {} (it is stored as int64)",
+            i64::MAX
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let resumed = match &args.resume {
+        Some(path) => match super::resume::prepare(path, args, &problem, &config) {
+            Ok((c, resumed_config)) => {
+                config = resumed_config;
+                Some(c)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => None,
+    };
+    if args.threads.is_some() || (resumed.is_some() && config.threads != 0) {
         // The Jacobian assembly runs on rayon's global pool.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(t.max(1))
+            .num_threads(config.threads.max(1))
             .build_global();
     }
     if let Some(path) = &args.init
@@ -135,6 +166,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         );
         return EXIT_BAD_INPUT;
     }
+    let seed = args.seed.unwrap_or(problem.init_seed);
     let theta0 = match &args.init {
         Some(path) => match read_params(path, &problem.mlp) {
             Ok(t) if t.len() == problem.mlp.n_params() => t,
@@ -153,9 +185,8 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 return EXIT_BAD_INPUT;
             }
         },
-        None => problem
-            .mlp
-            .init(problem.init, args.seed.unwrap_or(problem.init_seed)),
+        None if resumed.is_some() => Vec::new(),
+        None => problem.mlp.init(problem.init, seed),
     };
     let out = args
         .out
@@ -206,7 +237,16 @@ pub fn solve(args: &SolveArgs) -> i32 {
         schedule,
     });
     let mut last_rel = None;
-    let outcome = run(&problem, &config, &theta0, plan, |rec, _theta, rel| {
+    let from = Some(super::resume::provenance(
+        args,
+        seed,
+        config.threads,
+        resumed.as_ref(),
+    ));
+    let start = resumed
+        .as_ref()
+        .map_or(Start::Params(&theta0), Start::Resume);
+    let outcome = run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
         if rel.is_some() {
             last_rel = rel;
         }
@@ -277,7 +317,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
     if outcome.summary.accepted_steps == 0 {
         // From the random initialisation that is a failed run; from `--init` (say a
         // converged result continued) it only means nothing better was found.
-        if args.init.is_none() {
+        if args.init.is_none() && args.resume.is_none() {
             eprintln!(
                 "{}: FAILED: no step was accepted, so the result is the random initial network",
                 args.file.display()
@@ -285,7 +325,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
             return EXIT_SOLVE_FAILED;
         }
         if !args.quiet {
-            println!("no step was accepted: the result is the --init parameters unchanged");
+            println!("no step was accepted: the result holds the starting parameters unchanged");
         }
     }
     let verdict = outcome.verdict();

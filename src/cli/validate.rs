@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
-use crate::output::{max_abs_error, read, rel_l2};
+use crate::output::{RunResult, max_abs_error, read, rel_l2};
 use crate::problem::{build_problem, parse_spec};
 use crate::run::{describe_embedding, embedding_record};
 
@@ -12,6 +12,89 @@ use crate::run::{describe_embedding, embedding_record};
 /// recomputation runs the same f64 code on the same inputs, so anything beyond a few
 /// ulps means the file does not describe the run it claims to.
 pub const TOLERANCE: f64 = 1e-12;
+
+/// The checks of `/state` and `/provenance` (both optional): the state parses, holds
+/// `/model/params` bit for bit, the stored loss and iteration count, one history entry
+/// per `/history` row, and `n_rows` residuals; the provenance is consistent with it.
+/// Each check is (quantity, stored, recomputed, agrees).
+fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String, bool)> {
+    let mut out = Vec::new();
+    match &r.state {
+        None => {
+            println!("(no solver state: the run cannot be resumed, only restarted with --init)")
+        }
+        Some(record) => match crate::resume::solver_state(record) {
+            Err(e) => out.push(("solver state", "/state".into(), e, false)),
+            Ok(s) => {
+                let same_theta = s.iterate.theta.len() == r.params.len()
+                    && s.iterate
+                        .theta
+                        .iter()
+                        .zip(&r.params)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                out.push(("solver state", "/state".into(), "parses".into(), true));
+                out.push((
+                    "state parameters",
+                    "/state/iterate.theta".into(),
+                    if same_theta {
+                        "= /model/params"
+                    } else {
+                        "≠ /model/params"
+                    }
+                    .into(),
+                    same_theta,
+                ));
+                out.push((
+                    "state loss",
+                    format!("{:.16e}", s.iterate.loss),
+                    format!("{:.16e}", r.metrics.final_loss),
+                    s.iterate.loss.to_bits() == r.metrics.final_loss.to_bits(),
+                ));
+                out.push((
+                    "state iterations",
+                    format!(
+                        "{} ({} recorded)",
+                        s.ledger.iteration,
+                        s.ledger.history.len()
+                    ),
+                    format!("{} ({} rows)", r.metrics.iterations, r.history.len()),
+                    s.ledger.iteration as u64 == r.metrics.iterations
+                        && s.ledger.history.len() == r.history.len(),
+                ));
+                out.push((
+                    "state sizes N, P",
+                    format!("{}, {}", s.n_residuals, s.n_params),
+                    format!("{n_rows}, {}", r.params.len()),
+                    (s.n_residuals, s.n_params) == (n_rows, r.params.len()),
+                ));
+            }
+        },
+    }
+    if let Some(p) = &r.provenance {
+        let source = p.source_file.as_deref().unwrap_or("none");
+        println!(
+            "provenance: run {} started from {} ({source})",
+            p.run_id, p.started_from
+        );
+        let known = ["random", "init", "resume"].contains(&p.started_from.as_str());
+        let fits = p.first_iteration >= 0
+            && (p.first_iteration as u64) <= r.metrics.iterations
+            && (p.started_from == "resume" || p.first_iteration == 0)
+            && (p.started_from == "random") == p.source_file.is_none();
+        out.push((
+            "provenance",
+            format!("{}, iteration {}", p.started_from, p.first_iteration),
+            if known && fits {
+                "consistent"
+            } else {
+                "inconsistent"
+            }
+            .into(),
+            known && fits,
+        ));
+    }
+    out
+}
 
 fn agree(stored: f64, recomputed: f64) -> bool {
     (stored - recomputed).abs()
@@ -178,6 +261,10 @@ pub fn validate(path: &Path) -> i32 {
             agree(r.metrics.final_loss, loss)
                 || (r.metrics.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
         );
+    }
+    let n_rows: usize = model.blocks().iter().map(|b| b.n_rows()).sum();
+    for (what, stored, recomputed, good) in resumable(&r, n_rows) {
+        line(what, stored, recomputed, good);
     }
     if ok {
         println!("{}: every stored quantity reproduced", path.display());

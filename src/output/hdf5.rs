@@ -23,6 +23,7 @@ use hdf5_pure::{AttrValue, DType, Dataset, File, FileBuilder, Group};
 
 use super::atomic::write_bytes_atomic;
 use super::error::OutputError;
+use super::provenance;
 use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics, RunResult};
 
 /// Root attribute `format`.
@@ -74,6 +75,11 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
         r.collocation.iter().map(|(n, _)| n.as_str()),
     )?;
     check_names(path, "history column", r.history.columns().map(|(n, _)| n))?;
+    check_names(
+        path,
+        "solver state vector",
+        provenance::state_names(r.state.as_ref()),
+    )?;
 
     let mut fb = FileBuilder::new();
     fb.set_attr("format", vstr(FORMAT_NAME));
@@ -207,6 +213,8 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
             .with_shape(&[col.len() as u64]);
     }
     fb.add_group(g.finish());
+
+    provenance::put(&mut fb, r.provenance.as_ref(), r.state.as_ref());
 
     fb.finish().map_err(|source| OutputError::Hdf5 {
         path: path.to_path_buf(),
@@ -392,6 +400,8 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         Vec::new()
     };
 
+    let (provenance, state) = provenance::get(&rd, &file)?;
+
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
         problem_file: if attrs.contains_key("problem_file") {
@@ -419,6 +429,8 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         },
         metrics,
         history,
+        provenance,
+        state,
     })
 }
 
@@ -475,12 +487,12 @@ fn check_names<'a>(
 
 /// Decoding helpers: each turns a missing or ill-typed object into a typed error
 /// naming the object.
-struct Reader {
+pub(super) struct Reader {
     path: PathBuf,
 }
 
 impl Reader {
-    fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
+    pub(super) fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
         OutputError::Hdf5 {
             path: self.path.clone(),
             op,
@@ -496,7 +508,7 @@ impl Reader {
         }
     }
 
-    fn group(&self, file: &File, name: &str) -> Result<Group, OutputError> {
+    pub(super) fn group(&self, file: &File, name: &str) -> Result<Group, OutputError> {
         let groups = file
             .root()
             .groups()
@@ -507,7 +519,7 @@ impl Reader {
         file.group(name).map_err(|e| self.h5("open group", e))
     }
 
-    fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
+    pub(super) fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
         g.attrs().map_err(|e| self.h5("read group attributes", e))
     }
 
@@ -534,7 +546,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} missing")))
     }
 
-    fn attr_str(
+    pub(super) fn attr_str(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -546,7 +558,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} is not a string")))
     }
 
-    fn attr_strings(
+    pub(super) fn attr_strings(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -558,7 +570,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} is not a string array")))
     }
 
-    fn attr_i64(
+    pub(super) fn attr_i64(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -594,7 +606,12 @@ impl Reader {
         }
     }
 
-    fn scalar_string(&self, g: &Group, at: &str, name: &str) -> Result<String, OutputError> {
+    pub(super) fn scalar_string(
+        &self,
+        g: &Group,
+        at: &str,
+        name: &str,
+    ) -> Result<String, OutputError> {
         let ds = self.dataset(g, at, name)?;
         let mut v = ds
             .read_string()
@@ -627,7 +644,7 @@ impl Reader {
         Ok((shape, data))
     }
 
-    fn vector(&self, g: &Group, at: &str, name: &str) -> Result<Vec<f64>, OutputError> {
+    pub(super) fn vector(&self, g: &Group, at: &str, name: &str) -> Result<Vec<f64>, OutputError> {
         let (shape, data) = self.f64_data(g, at, name)?;
         if shape.len() != 1 {
             return Err(self.schema(

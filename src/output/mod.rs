@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod error;
 pub mod hdf5;
+pub mod provenance;
 pub mod result;
 pub mod xdmf;
 
@@ -16,6 +17,7 @@ pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
 pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_atomic};
+pub use provenance::{Provenance, StateRecord};
 pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
     RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,

@@ -52,6 +52,11 @@ pub struct RunResult {
     pub metrics: Metrics,
     /// `/history/<column>`.
     pub history: History,
+    /// `/provenance` (optional): how the run was started.
+    pub provenance: Option<super::Provenance>,
+    /// `/state` (optional): the solver state a resume continues from; with the points
+    /// of `/collocation`, everything a continuation needs besides the problem.
+    pub state: Option<super::StateRecord>,
 }
 
 /// The input embedding `φ` of a network, as stored: periodic features

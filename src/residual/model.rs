@@ -201,6 +201,25 @@ impl ResidualModel {
             .collect()
     }
 
+    /// Replaces block `block`'s points (e.g. with those a stored run was trained on when
+    /// it is continued). The shape must stay `N_b × d`, and the points are validated as
+    /// at construction.
+    ///
+    /// # Errors
+    /// No such block, or points the block rejects.
+    pub fn set_points(&mut self, block: usize, points: Mat<f64>) -> Result<(), ResidualModelError> {
+        let n_blocks = self.blocks.len();
+        let b = self
+            .blocks
+            .get_mut(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks,
+            })?;
+        b.set_points(points)?;
+        Ok(())
+    }
+
     /// Draws new points for block `block` every `every` iterations (at iterations
     /// `every, 2·every, …`) with `draw(iteration)`. The sampler must return as many
     /// points as the block has, of the same dimension.
@@ -534,6 +553,30 @@ mod tests {
         assert_eq!(model.n_rows_per_block(), vec![3, 3]);
         assert_eq!(model.block_rows(1), 3..6);
         assert_eq!(model.n_residuals(), 6);
+    }
+
+    #[test]
+    fn set_points_replaces_a_blocks_points_or_says_why_not() {
+        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
+        let mut model = ResidualModel::new(mlp, vec![dirichlet(0, 2)]).unwrap();
+        let moved = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.3 + 0.2 * i as f64 });
+        model.set_points(0, moved.clone()).unwrap();
+        assert_eq!(model.blocks()[0].points(), moved.as_ref());
+        assert!(matches!(
+            model.set_points(1, moved.clone()),
+            Err(ResidualModelError::NoSuchBlock {
+                index: 1,
+                n_blocks: 1
+            })
+        ));
+        // Another shape, or a non-finite point, is refused; the points stay.
+        assert!(model.set_points(0, Mat::zeros(4, 2)).is_err());
+        assert!(
+            model
+                .set_points(0, Mat::from_fn(3, 2, |_, _| f64::NAN))
+                .is_err()
+        );
+        assert_eq!(model.blocks()[0].points(), moved.as_ref());
     }
 
     #[test]

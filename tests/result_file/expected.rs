@@ -80,6 +80,12 @@ pub fn expected_json(r: &RunResult) -> String {
     if r.embedding.is_some() {
         groups.push("/model/embedding");
     }
+    if r.provenance.is_some() {
+        groups.push("/provenance");
+    }
+    if r.state.is_some() {
+        groups.push("/state");
+    }
     groups.sort();
     let mut ds = BTreeMap::new();
     ds.insert("/config/problem".to_string(), js(&r.config_problem));
@@ -105,6 +111,8 @@ pub fn expected_json(r: &RunResult) -> String {
     }
 
     let mut attrs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    // Objects without attributes, which must have none.
+    let mut bare: Vec<String> = Vec::new();
     let mut put = |obj: &str, k: &str, v: String| {
         attrs
             .entry(obj.to_string())
@@ -163,6 +171,33 @@ pub fn expected_json(r: &RunResult) -> String {
             put("/model/embedding/fourier", "seed", jint(f.seed as i64));
         }
     }
+    if let Some(p) = &r.provenance {
+        put("/provenance", "run_id", js(&p.run_id));
+        put("/provenance", "seed", jint(p.seed));
+        put("/provenance", "command_line", jstrs(&p.command_line));
+        put("/provenance", "threads", jint(p.threads));
+        put("/provenance", "started_from", js(&p.started_from));
+        put("/provenance", "first_iteration", jint(p.first_iteration));
+        for (k, v) in [
+            ("source_file", &p.source_file),
+            ("source_created", &p.source_created),
+            ("parent_run", &p.parent_run),
+        ] {
+            if let Some(v) = v {
+                put("/provenance", k, js(v));
+            }
+        }
+    }
+    if let Some(s) = &r.state {
+        ds.insert("/state/solver".into(), js(&s.solver));
+        let names: Vec<String> = s.vectors.iter().map(|(n, _)| n.clone()).collect();
+        put("/state", "vectors", jstrs(&names));
+        for (n, v) in &s.vectors {
+            ds.insert(format!("/state/{n}"), jdata(&[v.len()], &vec_bits(v)));
+            bare.push(format!("/state/{n}"));
+        }
+        bare.push("/state/solver".into());
+    }
     let blocks: Vec<String> = r.collocation.iter().map(|(n, _)| n.clone()).collect();
     put("/collocation", "blocks", jstrs(&blocks));
     put("/evaluation/points", "variables", jstrs(&e.variables));
@@ -190,6 +225,9 @@ pub fn expected_json(r: &RunResult) -> String {
         "/metrics",
     ] {
         attrs.entry(obj.to_string()).or_default();
+    }
+    for obj in bare {
+        attrs.entry(obj).or_default();
     }
 
     let attrs_json: BTreeMap<String, String> =
