@@ -115,6 +115,23 @@ pub struct RunOutcome {
     /// The loss of the all-zero parameters on the final residual points: the yardstick
     /// of [`crate::verdict::Verdict`] when no exact solution is known.
     pub zero_loss: f64,
+    /// Per time slab, what it did (empty for a run without `[time_slabs]`).
+    pub slabs: Vec<SlabOutcome>,
+}
+
+/// What one time slab of a march did, for the end-of-solve summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlabOutcome {
+    /// `[t_k, t_{k+1}]`.
+    pub interval: (f64, f64),
+    /// The slab's iterations.
+    pub iterations: usize,
+    /// Its final loss.
+    pub final_loss: f64,
+    /// Why it stopped.
+    pub termination: String,
+    /// The rel L2 error on the evaluation points in the slab, with an exact solution.
+    pub rel_l2: Option<f64>,
 }
 
 impl RunOutcome {
@@ -257,12 +274,13 @@ pub fn run(
         summary,
         result,
         zero_loss,
+        slabs: Vec::new(),
     })
 }
 
 /// The result file of `theta`: evaluation, metrics and everything else.
 #[allow(clippy::too_many_arguments)]
-fn result_file(
+pub(crate) fn result_file(
     problem: &Problem,
     config_text: &str,
     theta: &[f64],
@@ -298,5 +316,6 @@ fn result_file(
         evaluation,
         metrics,
         history,
+        time_slabs: None,
     }
 }

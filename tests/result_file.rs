@@ -114,6 +114,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
         evaluation,
         metrics,
         history,
+        time_slabs: None,
     }
 }
 
@@ -446,17 +447,17 @@ fn read_rejects_other_hdf5_files_and_versions() {
         "{e}"
     );
 
-    let wrong_version = d.join("v3.h5");
+    let wrong_version = d.join("v4.h5");
     let mut fb = hdf5_pure::FileBuilder::new();
     fb.set_attr(
         "format",
         hdf5_pure::AttrValue::VarLenString("pinn-result".into()),
     );
-    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(3));
+    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(4));
     fb.write(&wrong_version).unwrap();
     let e = read(&wrong_version).unwrap_err();
     assert!(
-        e.to_string().contains("format_version 3 is not supported"),
+        e.to_string().contains("format_version 4 is not supported"),
         "{e}"
     );
     fs::remove_dir_all(&d).unwrap();

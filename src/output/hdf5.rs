@@ -28,7 +28,7 @@ use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 /// The oldest `format_version` the reader accepts: version 1 files have no output
 /// transforms (every output is the network output).
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
@@ -195,6 +195,10 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     g.set_attr("termination", vstr(&m.termination));
     g.set_attr("wall_time_s", AttrValue::F64(m.wall_time_s));
     fb.add_group(g.finish());
+
+    if let Some(slabs) = &r.time_slabs {
+        super::slabs::write(&mut fb, slabs).map_err(|_| too_big("/time_slabs"))?;
+    }
 
     let mut g = fb.create_group("history");
     g.set_attr(
@@ -392,6 +396,8 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         Vec::new()
     };
 
+    let time_slabs = super::slabs::read(&rd, &file)?;
+
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
         problem_file: if attrs.contains_key("problem_file") {
@@ -419,6 +425,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         },
         metrics,
         history,
+        time_slabs,
     })
 }
 
@@ -475,12 +482,12 @@ fn check_names<'a>(
 
 /// Decoding helpers: each turns a missing or ill-typed object into a typed error
 /// naming the object.
-struct Reader {
+pub(super) struct Reader {
     path: PathBuf,
 }
 
 impl Reader {
-    fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
+    pub(super) fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
         OutputError::Hdf5 {
             path: self.path.clone(),
             op,
@@ -488,7 +495,7 @@ impl Reader {
         }
     }
 
-    fn schema(&self, object: &str, problem: impl Into<String>) -> OutputError {
+    pub(super) fn schema(&self, object: &str, problem: impl Into<String>) -> OutputError {
         OutputError::Schema {
             path: self.path.clone(),
             object: object.to_string(),
@@ -496,7 +503,7 @@ impl Reader {
         }
     }
 
-    fn group(&self, file: &File, name: &str) -> Result<Group, OutputError> {
+    pub(super) fn group(&self, file: &File, name: &str) -> Result<Group, OutputError> {
         let groups = file
             .root()
             .groups()
@@ -507,7 +514,7 @@ impl Reader {
         file.group(name).map_err(|e| self.h5("open group", e))
     }
 
-    fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
+    pub(super) fn attrs(&self, g: &Group) -> Result<HashMap<String, AttrValue>, OutputError> {
         g.attrs().map_err(|e| self.h5("read group attributes", e))
     }
 
@@ -534,7 +541,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} missing")))
     }
 
-    fn attr_str(
+    pub(super) fn attr_str(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -558,7 +565,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} is not a string array")))
     }
 
-    fn attr_i64(
+    pub(super) fn attr_i64(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -569,7 +576,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} is not an integer")))
     }
 
-    fn attr_f64(
+    pub(super) fn attr_f64(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,
@@ -627,7 +634,7 @@ impl Reader {
         Ok((shape, data))
     }
 
-    fn vector(&self, g: &Group, at: &str, name: &str) -> Result<Vec<f64>, OutputError> {
+    pub(super) fn vector(&self, g: &Group, at: &str, name: &str) -> Result<Vec<f64>, OutputError> {
         let (shape, data) = self.f64_data(g, at, name)?;
         if shape.len() != 1 {
             return Err(self.schema(

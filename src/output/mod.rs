@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod hdf5;
 pub mod result;
+pub mod slabs;
 pub mod xdmf;
 
 pub use atomic::{check_writable, remove_stale_temps};
@@ -20,4 +21,5 @@ pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
     RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,
 };
+pub use slabs::{SlabRecord, SlabsRecord};
 pub use xdmf::write_xdmf_sidecar;

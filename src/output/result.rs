@@ -52,6 +52,8 @@ pub struct RunResult {
     pub metrics: Metrics,
     /// `/history/<column>`.
     pub history: History,
+    /// `/time_slabs`: the slabs of a time-marching run (`None` for an ordinary run).
+    pub time_slabs: Option<super::slabs::SlabsRecord>,
 }
 
 /// The input embedding `φ` of a network, as stored: periodic features
