@@ -5,6 +5,7 @@ pub mod check;
 pub mod interrupt;
 pub mod solve;
 pub mod validate;
+mod validate_slabs;
 
 use std::path::PathBuf;
 
