@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 use pinn_solvers::{IterationRecord, SolverConfig};
 
 use crate::output::{
@@ -34,17 +34,7 @@ pub fn slab_evaluation(problem: &Problem, thetas: &[Vec<f64>]) -> Evaluation {
         .filter(|&i| owner[i] < thetas.len())
         .collect();
     let points = Mat::from_fn(keep.len(), all.ncols(), |i, j| all[(keep[i], j)]);
-    let mut u = Mat::zeros(keep.len(), problem.context.outputs().len());
-    for (k, theta) in thetas.iter().enumerate() {
-        let rows: Vec<usize> = (0..keep.len()).filter(|&i| owner[keep[i]] == k).collect();
-        let pts = Mat::from_fn(rows.len(), all.ncols(), |i, j| points[(rows[i], j)]);
-        let uk = problem.solution(theta, pts.as_ref());
-        for (i, &r) in rows.iter().enumerate() {
-            for o in 0..uk.ncols() {
-                u[(r, o)] = uk[(i, o)];
-            }
-        }
-    }
+    let u = solution_by_slab(problem, thetas, points.as_ref());
     let exact = problem
         .exact
         .as_ref()
@@ -57,6 +47,39 @@ pub fn slab_evaluation(problem: &Problem, thetas: &[Vec<f64>]) -> Evaluation {
         u,
         exact,
     )
+}
+
+/// The solution at `points` of a march that trained `thetas.len()` slabs: each point
+/// by the network of the slab its time belongs to.
+///
+/// # Panics
+/// On a point of a slab not trained, or a problem without `[time_slabs]`.
+pub fn solution_by_slab(
+    problem: &Problem,
+    thetas: &[Vec<f64>],
+    points: MatRef<'_, f64>,
+) -> Mat<f64> {
+    let slabs = problem
+        .time_slabs
+        .as_ref()
+        .expect("a problem with [time_slabs]");
+    let owner = slabs.assign(points);
+    assert!(
+        owner.iter().all(|&k| k < thetas.len()),
+        "every point lies in a trained slab"
+    );
+    let mut u = Mat::zeros(points.nrows(), problem.context.outputs().len());
+    for (k, theta) in thetas.iter().enumerate() {
+        let rows: Vec<usize> = (0..points.nrows()).filter(|&i| owner[i] == k).collect();
+        let pts = Mat::from_fn(rows.len(), points.ncols(), |i, j| points[(rows[i], j)]);
+        let uk = problem.solution(theta, pts.as_ref());
+        for (i, &r) in rows.iter().enumerate() {
+            for o in 0..uk.ncols() {
+                u[(r, o)] = uk[(i, o)];
+            }
+        }
+    }
+    u
 }
 
 /// The rel L2 error of each trained slab on its own evaluation points (`None` without an
