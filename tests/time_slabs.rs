@@ -217,3 +217,21 @@ fn one_slab_trains_bit_for_bit_like_no_slabs_and_a_plain_file_has_no_slab_group(
     assert!(String::from_utf8_lossy(&o.stderr).contains("one network per slab"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn the_documented_time_slab_example_is_a_valid_problem() {
+    let doc = std::fs::read_to_string(root().join("docs/problem-files.md")).unwrap();
+    let section = doc.find("## Time slabs").expect("the time slab section");
+    let start = section + doc[section..].find("```toml\n").unwrap() + 8;
+    let len = doc[start..].find("```").unwrap();
+    let d = scratch("doc");
+    let path = d.join("heat-marched.toml");
+    std::fs::write(&path, &doc[start..start + len]).unwrap();
+    let p = load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    let s = p.time_slabs.clone().unwrap();
+    assert_eq!(s.boundaries, vec![0.0, 0.2, 0.5, 1.0]);
+    assert_eq!(s.time_var, 0);
+    let slab = p.slab_problem(1, Some(&p.initial_params())).unwrap();
+    assert_eq!((slab.domain.lo()[0], slab.domain.hi()[0]), (0.2, 0.5));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -11,6 +11,9 @@ Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 2: per output an expression in the variables, the constants of
 /model@transform_constants and N; "N" is the network output itself), and checks
 /evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error.
+A time-slab result (format version 3, /time_slabs) is evaluated per slab: each point by
+the network /time_slabs/slab_<k>/params of the slab that owns its time
+(t_k <= t < t_{k+1}, the last slab closed).
 Exit 0 when everything agrees to 1e-12 relative (the forward pass here is numpy's, not
 ours, so u agrees to rounding only).
 """
@@ -114,7 +117,7 @@ def main(path):
             tcol = x[:, int(ts.attrs["time_variable"])]
             owner = np.searchsorted(b[1:-1], tcol, side="right")
             stored = [ts[f"slab_{k}/params"][:] for k in range(len(ts.keys()) - 1)]
-            print(f"{len(stored)} of {len(b) - 1} time slabs, boundaries {list(b)}")
+            print(f"{len(stored)} of {len(b) - 1} time slabs, boundaries {[float(v) for v in b]}")
             if not np.array_equal(stored[-1], params):
                 print("/model/params is not the last slab's parameters")
                 return 1
