@@ -206,9 +206,9 @@ pub fn run_slabs(
                         final_loss: rec.loss,
                         termination: "Checkpoint".into(),
                     });
-                    let history = history_so_far
-                        .clone()
-                        .unwrap_or_else(|| History::new(has_exact, &[]));
+                    let history = history_so_far.clone().unwrap_or_else(|| {
+                        History::new(has_exact, &["inner_iterations", "trial_loss", "slab"])
+                    });
                     let partial = march_result(
                         problem,
                         &config_text,

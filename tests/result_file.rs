@@ -138,6 +138,7 @@ fn vec_bits(v: &[f64]) -> Vec<u64> {
 /// equals NaN and -0.0 differs from 0.0).
 fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
     assert_eq!(a.problem_name, b.problem_name);
+    assert_eq!(a.time_slabs, b.time_slabs);
     assert_eq!(a.problem_file, b.problem_file);
     assert_eq!(a.pinn_version, b.pinn_version);
     assert_eq!(a.created, b.created);

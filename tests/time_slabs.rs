@@ -235,3 +235,62 @@ fn the_documented_time_slab_example_is_a_valid_problem() {
     assert_eq!((slab.domain.lo()[0], slab.domain.hi()[0]), (0.2, 0.5));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_checkpoint_and_a_stopped_march_are_valid_files_of_the_slabs_so_far() {
+    let d = scratch("checkpoint");
+    let problem = load_problem(&root().join("tests/problems/heat-slabs.toml")).unwrap();
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.termination.max_iterations = 20;
+    let checkpoint = d.join("checkpoint.h5");
+    let schedule =
+        pinn::output::Checkpointer::new(Some(7), None, std::time::Instant::now()).unwrap();
+    let plan = pinn::run::CheckpointPlan {
+        path: &checkpoint,
+        schedule,
+    };
+    let outcome = pinn::march::run_slabs(
+        &problem,
+        &config,
+        &problem.initial_params(),
+        Some(plan),
+        |k, rec, _, _| {
+            if k == 1 && rec.iteration == 9 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    // Stopped in slab 2 of 3: two slabs stored, evaluation on their points only.
+    assert_eq!(outcome.slabs.len(), 2);
+    let stopped = d.join("stopped.h5");
+    pinn::output::write_atomic(&stopped, &outcome.result).unwrap();
+    let cp = read(&checkpoint).unwrap();
+    let slabs = cp.time_slabs.as_ref().unwrap();
+    assert_eq!(slabs.slabs.len(), 2);
+    assert_eq!(slabs.slabs[1].termination, "Checkpoint");
+    let t_end = 2.0 / 3.0;
+    assert!((0..cp.evaluation.points.nrows()).all(|i| cp.evaluation.points[(i, 0)] < t_end));
+    assert!(cp.evaluation.points.nrows() > 0 && cp.evaluation.points.nrows() < 2000);
+    for f in [&checkpoint, &stopped] {
+        let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
+            .arg("validate")
+            .arg(f)
+            .output()
+            .unwrap();
+        let vt = String::from_utf8_lossy(&v.stdout);
+        assert_eq!(v.status.code(), Some(0), "{}: {vt}", f.display());
+        assert!(vt.contains("slab 2 final_loss"), "{vt}");
+        let py = Command::new("python3")
+            .arg(root().join("validation/check_result.py"))
+            .arg(f)
+            .output()
+            .unwrap();
+        let pt = String::from_utf8_lossy(&py.stdout);
+        assert_eq!(py.status.code(), Some(0), "{pt}");
+        assert!(pt.contains("2 of 3 time slabs"), "{pt}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
