@@ -232,7 +232,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
             };
             if args.verbose {
                 println!("{tag}{}", rec.log_line());
-            } else if rec.iteration % 10 == 0 || rel.is_some() {
+            } else if rec.iteration.is_multiple_of(10) || rel.is_some() {
                 let damping = rec
                     .lambda
                     .map(|l| format!("λ={l:.2e}"))

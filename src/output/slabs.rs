@@ -78,7 +78,11 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<SlabsRecord>, Outp
     let time_variable = usize::try_from(rd.attr_i64(&a, AT, "time_variable")?)
         .map_err(|_| rd.schema(AT, "attribute time_variable is negative"))?;
     let boundaries = rd.vector(&g, AT, "boundaries")?;
-    if boundaries.len() < 2 || boundaries.windows(2).any(|w| !(w[1] > w[0])) {
+    if boundaries.len() < 2
+        || boundaries
+            .windows(2)
+            .any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+    {
         return Err(rd.schema(
             "/time_slabs/boundaries",
             "not at least two strictly increasing times",

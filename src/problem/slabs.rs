@@ -167,7 +167,7 @@ pub(super) fn schedule(
             }
             for w in list.windows(2) {
                 let (a, z) = (*w[0].get_ref(), *w[1].get_ref());
-                if !(z > a) || !z.is_finite() {
+                if z.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) || !z.is_finite() {
                     return Err(err(
                         w[1].span(),
                         format!("`boundaries` must be strictly increasing: {z} follows {a}"),
