@@ -158,7 +158,9 @@ pub struct CheckpointPlan<'a> {
     pub schedule: Checkpointer,
 }
 
-/// Runs `config` on `problem` from `theta0`. `on_iteration(record, θ, rel_l2)` sees
+/// Runs `config` on `problem` from `theta0`, one network over the whole domain (a
+/// problem's `[time_slabs]` are marched by [`crate::march::run_slabs`], which calls this
+/// once per slab). `on_iteration(record, θ, rel_l2)` sees
 /// every iteration (rel L2 when it was measured); returning `Break` stops the solve.
 /// With `checkpoint`, a complete result file of the current iterate is written whenever
 /// one is due (a failure to write one is reported on stderr and the run goes on).
