@@ -8,6 +8,7 @@ pub mod argmin;
 pub mod cli;
 pub mod expr;
 pub mod geometry;
+pub mod march;
 pub mod model;
 pub mod output;
 pub mod plot;

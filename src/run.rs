@@ -117,6 +117,23 @@ pub struct RunOutcome {
     /// The loss of the all-zero parameters on the final residual points: the yardstick
     /// of [`crate::verdict::Verdict`] when no exact solution is known.
     pub zero_loss: f64,
+    /// Per time slab, what it did (empty for a run without `[time_slabs]`).
+    pub slabs: Vec<SlabOutcome>,
+}
+
+/// What one time slab of a march did, for the end-of-solve summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlabOutcome {
+    /// `[t_k, t_{k+1}]`.
+    pub interval: (f64, f64),
+    /// The slab's iterations.
+    pub iterations: usize,
+    /// Its final loss.
+    pub final_loss: f64,
+    /// Why it stopped.
+    pub termination: String,
+    /// The rel L2 error on the evaluation points in the slab, with an exact solution.
+    pub rel_l2: Option<f64>,
 }
 
 impl RunOutcome {
@@ -154,7 +171,9 @@ pub enum Start<'a> {
 /// The extra history columns every run records, in order.
 pub const EXTRA_COLUMNS: [&str; 2] = ["inner_iterations", "trial_loss"];
 
-/// Runs `config` on `problem` from `theta0`; see [`run_from`].
+/// Runs `config` on `problem` from `theta0`, one network over the whole domain (a
+/// problem's `[time_slabs]` are marched by [`crate::march::run_slabs`], which calls this
+/// once per slab); see [`run_from`].
 ///
 /// # Errors
 /// An invalid solver configuration.
@@ -302,6 +321,7 @@ pub fn run_from(
         summary,
         result,
         zero_loss,
+        slabs: Vec::new(),
     })
 }
 
@@ -316,7 +336,7 @@ fn current_points(model: &ResidualModel) -> Vec<(String, Mat<f64>)> {
 
 /// The result file of `theta`: evaluation, metrics and everything else.
 #[allow(clippy::too_many_arguments)]
-fn result_file(
+pub(crate) fn result_file(
     problem: &Problem,
     config_text: &str,
     theta: &[f64],
@@ -354,5 +374,6 @@ fn result_file(
         history,
         provenance: None,
         state: None,
+        time_slabs: None,
     }
 }

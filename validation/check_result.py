@@ -11,6 +11,9 @@ Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 2: per output an expression in the variables, the constants of
 /model@transform_constants and N; "N" is the network output itself), and checks
 /evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error.
+A time-slab result (format version 3, /time_slabs) is evaluated per slab: each point by
+the network /time_slabs/slab_<k>/params of the slab that owns its time
+(t_k <= t < t_{k+1}, the last slab closed).
 Exit 0 when everything agrees to 1e-12 relative (the forward pass here is numpy's, not
 ours, so u agrees to rounding only).
 
@@ -149,7 +152,27 @@ def main(path):
         activation = f["model"].attrs["activation"]
         x = f["evaluation/points"][:]
         u_stored = f["evaluation/u"][:]
-        n = forward(params, layers, activation, embed(f["model"], x))
+        if "time_slabs" in f:
+            # Time slabs: each point is evaluated by the network of the slab that owns
+            # its time, t_k <= t < t_{k+1} (the last slab closed).
+            ts = f["time_slabs"]
+            b = ts["boundaries"][:]
+            tcol = x[:, int(ts.attrs["time_variable"])]
+            owner = np.searchsorted(b[1:-1], tcol, side="right")
+            stored = [ts[f"slab_{k}/params"][:] for k in range(len(ts.keys()) - 1)]
+            print(f"{len(stored)} of {len(b) - 1} time slabs, boundaries {[float(v) for v in b]}")
+            if not np.array_equal(stored[-1], params):
+                print("/model/params is not the last slab's parameters")
+                return 1
+            if np.any(owner >= len(stored)):
+                print("an evaluation point lies in a slab that was not trained")
+                return 1
+            n = np.zeros_like(u_stored)
+            for k, theta in enumerate(stored):
+                rows = owner == k
+                n[rows] = forward(theta, layers, activation, embed(f["model"], x[rows]))
+        else:
+            n = forward(params, layers, activation, embed(f["model"], x))
         u = n.copy()
         if f.attrs["format_version"] >= 2:
             model = f["model"].attrs

@@ -129,6 +129,14 @@ pub fn check_report(p: &Problem) -> String {
             }
         }
     }
+    if let Some(t) = &p.time_slabs {
+        s.push_str(&format!(
+            "slabs     {} time slabs, boundaries {:?}: one network per slab, trained in turn; \
+             the blocks above are drawn again inside each slab\n",
+            t.count(),
+            t.boundaries
+        ));
+    }
     let f = 8.0;
     s.push_str(&format!(
         "memory    J (N×P) {}, JᵀJ (P×P) {}, J Jᵀ (N×N) {}\n",

@@ -6,6 +6,7 @@ pub mod interrupt;
 pub mod resume;
 pub mod solve;
 pub mod validate;
+mod validate_slabs;
 
 use std::path::PathBuf;
 

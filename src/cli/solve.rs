@@ -8,6 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
+use crate::march::run_slabs;
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
 use crate::presets::solver_config;
 use crate::problem::load_problem;
@@ -24,10 +25,12 @@ pub struct SolveArgs {
     /// Where to write the HDF5 result (default: `<problem name>.h5`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Stop after this many iterations (with --resume: this many more).
+    /// Stop after this many iterations (per slab with `[time_slabs]`; with --resume: this
+    /// many more).
     #[arg(long)]
     pub max_iters: Option<usize>,
-    /// Stop after this many seconds of solving (with --resume: of this session).
+    /// Stop after this many seconds of solving (with `[time_slabs]`: for the whole
+    /// march, shared equally among the slabs; with --resume: of this session).
     #[arg(long)]
     pub time_limit: Option<f64>,
     /// Seed of the parameter initialisation (overrides `[model] seed`).
@@ -39,7 +42,9 @@ pub struct SolveArgs {
     pub threads: Option<usize>,
     /// Start a new run from these parameters: a result file (`/model/params`) or a text
     /// file of numbers in the documented θ layout. The solver starts afresh (iteration
-    /// 0, initial damping, no memory); to continue the same run, use --resume.
+    /// 0, initial damping, no memory); to continue the same run, use --resume. With
+    /// `[time_slabs]` they start slab 0; a time-slab result file is refused (it holds
+    /// one network per slab).
     #[arg(long)]
     pub init: Option<PathBuf>,
     /// Continue the run stored in this result file or checkpoint exactly where it
@@ -73,6 +78,14 @@ pub struct SolveArgs {
 /// only the right number of values (checked by the caller).
 pub fn read_params(path: &Path, mlp: &crate::model::Mlp) -> Result<Vec<f64>, String> {
     if let Ok(r) = crate::output::read(path) {
+        if r.time_slabs.is_some() {
+            return Err(format!(
+                "{}: cannot start from a time-slab result: it holds one network per slab, \
+                 each valid on its own time interval only (pass its slab's parameters as a \
+                 text file to start from one of them)",
+                path.display()
+            ));
+        }
         crate::run::check_stored_network(mlp, &r.layers, r.embedding.as_ref(), r.params.len())
             .map_err(|e| format!("{}: cannot start from this result: {e}", path.display()))?;
         return Ok(r.params);
@@ -130,6 +143,13 @@ pub fn solve(args: &SolveArgs) -> i32 {
         eprintln!(
             "error: --seed must be at most {} (it is stored as int64)",
             i64::MAX
+        );
+        return EXIT_BAD_INPUT;
+    }
+    if args.resume.is_some() && problem.time_slabs.is_some() {
+        eprintln!(
+            "{}: error: --resume does not continue a time-slab march yet; start it again, or continue one slab's network with --init on a file without [time_slabs]",
+            args.file.display()
         );
         return EXIT_BAD_INPUT;
     }
@@ -237,41 +257,59 @@ pub fn solve(args: &SolveArgs) -> i32 {
         schedule,
     });
     let mut last_rel = None;
-    let from = Some(super::resume::provenance(
-        args,
-        seed,
-        config.threads,
-        resumed.as_ref(),
-    ));
-    let start = resumed
+    let n_slabs = problem
+        .time_slabs
         .as_ref()
-        .map_or(Start::Params(&theta0), Start::Resume);
-    let outcome = run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
-        if rel.is_some() {
-            last_rel = rel;
-        }
-        if args.verbose {
-            println!("{}", rec.log_line());
-        } else if rec.iteration % 10 == 0 || rel.is_some() {
-            let damping = rec
-                .lambda
-                .map(|l| format!("λ={l:.2e}"))
-                .or(rec.step_size.map(|e| format!("η={e:.2e}")))
-                .unwrap_or_default();
-            let rel = last_rel
-                .map(|r| format!("rel L2={r:.3e}"))
-                .unwrap_or_default();
-            bar.set_message(format!(
-                "iter {} loss={:.6e} {rel} {damping}",
-                rec.iteration, rec.loss
-            ));
-        }
-        if interrupt::requested() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    });
+        .map(crate::problem::TimeSlabs::count);
+    let mut progress =
+        |slab: Option<usize>, rec: &pinn_solvers::IterationRecord, rel: Option<f64>| {
+            if rel.is_some() {
+                last_rel = rel;
+            }
+            let tag = match (slab, n_slabs) {
+                (Some(k), Some(n)) => format!("slab {}/{n} ", k + 1),
+                _ => String::new(),
+            };
+            if args.verbose {
+                println!("{tag}{}", rec.log_line());
+            } else if rec.iteration.is_multiple_of(10) || rel.is_some() {
+                let damping = rec
+                    .lambda
+                    .map(|l| format!("λ={l:.2e}"))
+                    .or(rec.step_size.map(|e| format!("η={e:.2e}")))
+                    .unwrap_or_default();
+                let rel = last_rel
+                    .map(|r| format!("rel L2={r:.3e}"))
+                    .unwrap_or_default();
+                bar.set_message(format!(
+                    "{tag}iter {} loss={:.6e} {rel} {damping}",
+                    rec.iteration, rec.loss
+                ));
+            }
+            if interrupt::requested() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+    let outcome = if n_slabs.is_some() {
+        run_slabs(&problem, &config, &theta0, plan, |k, rec, _theta, rel| {
+            progress(Some(k), rec, rel)
+        })
+    } else {
+        let from = Some(super::resume::provenance(
+            args,
+            seed,
+            config.threads,
+            resumed.as_ref(),
+        ));
+        let start = resumed
+            .as_ref()
+            .map_or(Start::Params(&theta0), Start::Resume);
+        run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
+            progress(None, rec, rel)
+        })
+    };
     bar.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,
@@ -298,11 +336,28 @@ pub fn solve(args: &SolveArgs) -> i32 {
     };
     if !args.quiet {
         println!("{}", outcome.summary.full());
+        let n = outcome.slabs.len();
+        for (k, s) in outcome.slabs.iter().enumerate() {
+            let rel = s
+                .rel_l2
+                .map(|r| format!(", rel L2 {r:.3e} on its evaluation points"))
+                .unwrap_or_default();
+            println!(
+                "slab {}/{} t in [{}, {}]: {} iterations, final loss {:.6e} ({}){rel}",
+                k + 1,
+                n_slabs.unwrap_or(n),
+                s.interval.0,
+                s.interval.1,
+                s.iterations,
+                s.final_loss,
+                s.termination
+            );
+        }
         let m = &outcome.result.metrics;
         if let (Some(rel), Some(max)) = (m.rel_l2, m.max_abs_error) {
             println!(
                 "rel L2 error {rel:.3e}, max abs error {max:.3e} on {} evaluation points",
-                problem.evaluation.nrows()
+                outcome.result.evaluation.points.nrows()
             );
         }
         println!("result written to {}", out.display());

@@ -96,7 +96,7 @@ fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String,
     out
 }
 
-fn agree(stored: f64, recomputed: f64) -> bool {
+pub(super) fn agree(stored: f64, recomputed: f64) -> bool {
     (stored - recomputed).abs()
         <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
         || (stored.is_nan() && recomputed.is_nan())
@@ -176,91 +176,95 @@ pub fn validate(path: &Path) -> i32 {
         format!("{transform:?}"),
         r.transform == transform,
     );
-    let ev = &r.evaluation;
-    let u = problem.solution(&r.params, ev.points.as_ref());
-    let du = (0..u.nrows())
-        .flat_map(|i| (0..u.ncols()).map(move |k| (i, k)))
-        .map(|(i, k)| (u[(i, k)] - ev.u[(i, k)]).abs() / ev.u[(i, k)].abs().max(1.0))
-        .fold(0.0, f64::max);
-    line(
-        "u at evaluation points",
-        "/evaluation/u".into(),
-        format!("max rel diff {du:.1e}"),
-        du <= TOLERANCE,
-    );
-    match (&problem.exact, &ev.u_exact) {
-        (Some(known), Some(stored_exact)) => {
-            let Some(exact) = known.at(ev.points.as_ref()) else {
+    if problem.time_slabs.is_some() || r.time_slabs.is_some() {
+        super::validate_slabs::check(&problem, &r, &mut line);
+    } else {
+        let ev = &r.evaluation;
+        let u = problem.solution(&r.params, ev.points.as_ref());
+        let du = (0..u.nrows())
+            .flat_map(|i| (0..u.ncols()).map(move |k| (i, k)))
+            .map(|(i, k)| (u[(i, k)] - ev.u[(i, k)]).abs() / ev.u[(i, k)].abs().max(1.0))
+            .fold(0.0, f64::max);
+        line(
+            "u at evaluation points",
+            "/evaluation/u".into(),
+            format!("max rel diff {du:.1e}"),
+            du <= TOLERANCE,
+        );
+        match (&problem.exact, &ev.u_exact) {
+            (Some(known), Some(stored_exact)) => {
+                let Some(exact) = known.at(ev.points.as_ref()) else {
+                    line(
+                        "evaluation points",
+                        "/evaluation/points".into(),
+                        "not the reference points".into(),
+                        false,
+                    );
+                    return EXIT_SOLVE_FAILED;
+                };
+                let de = (0..exact.nrows())
+                    .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
+                    .map(|(i, k)| {
+                        (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
+                    })
+                    .fold(0.0, f64::max);
                 line(
-                    "evaluation points",
-                    "/evaluation/points".into(),
-                    "not the reference points".into(),
-                    false,
+                    "exact solution",
+                    "/evaluation/u_exact".into(),
+                    format!("max rel diff {de:.1e}"),
+                    de <= TOLERANCE,
                 );
-                return EXIT_SOLVE_FAILED;
-            };
-            let de = (0..exact.nrows())
-                .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
-                .map(|(i, k)| {
-                    (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
-                })
-                .fold(0.0, f64::max);
+                let rel = rel_l2(&u, &exact);
+                let max = max_abs_error(&u, &exact);
+                let (srel, smax) = (
+                    r.metrics.rel_l2.unwrap_or(f64::NAN),
+                    r.metrics.max_abs_error.unwrap_or(f64::NAN),
+                );
+                line(
+                    "rel_l2",
+                    format!("{srel:.16e}"),
+                    format!("{rel:.16e}"),
+                    agree(srel, rel),
+                );
+                line(
+                    "max_abs_error",
+                    format!("{smax:.16e}"),
+                    format!("{max:.16e}"),
+                    agree(smax, max),
+                );
+            }
+            (None, None) => println!("(no exact solution: no errors to check)"),
+            _ => line(
+                "exact solution present",
+                format!("{}", ev.u_exact.is_some()),
+                format!("{}", problem.exact.is_some()),
+                false,
+            ),
+        }
+        let model = problem.residual_model();
+        // The stored collocation points are the ones trained on; the loss there must match.
+        let blocks_match = model.blocks().len() == r.collocation.len()
+            && model
+                .blocks()
+                .iter()
+                .zip(&r.collocation)
+                .all(|(b, (name, pts))| b.name() == name && b.points().nrows() == pts.nrows());
+        line(
+            "collocation blocks",
+            format!("{}", r.collocation.len()),
+            format!("{}", model.blocks().len()),
+            blocks_match,
+        );
+        if blocks_match && problem.resample_every.is_none() {
+            let loss = model.loss(&r.params);
             line(
-                "exact solution",
-                "/evaluation/u_exact".into(),
-                format!("max rel diff {de:.1e}"),
-                de <= TOLERANCE,
-            );
-            let rel = rel_l2(&u, &exact);
-            let max = max_abs_error(&u, &exact);
-            let (srel, smax) = (
-                r.metrics.rel_l2.unwrap_or(f64::NAN),
-                r.metrics.max_abs_error.unwrap_or(f64::NAN),
-            );
-            line(
-                "rel_l2",
-                format!("{srel:.16e}"),
-                format!("{rel:.16e}"),
-                agree(srel, rel),
-            );
-            line(
-                "max_abs_error",
-                format!("{smax:.16e}"),
-                format!("{max:.16e}"),
-                agree(smax, max),
+                "final_loss",
+                format!("{:.16e}", r.metrics.final_loss),
+                format!("{loss:.16e}"),
+                agree(r.metrics.final_loss, loss)
+                    || (r.metrics.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
             );
         }
-        (None, None) => println!("(no exact solution: no errors to check)"),
-        _ => line(
-            "exact solution present",
-            format!("{}", ev.u_exact.is_some()),
-            format!("{}", problem.exact.is_some()),
-            false,
-        ),
-    }
-    let model = problem.residual_model();
-    // The stored collocation points are the ones trained on; the loss there must match.
-    let blocks_match = model.blocks().len() == r.collocation.len()
-        && model
-            .blocks()
-            .iter()
-            .zip(&r.collocation)
-            .all(|(b, (name, pts))| b.name() == name && b.points().nrows() == pts.nrows());
-    line(
-        "collocation blocks",
-        format!("{}", r.collocation.len()),
-        format!("{}", model.blocks().len()),
-        blocks_match,
-    );
-    if blocks_match && problem.resample_every.is_none() {
-        let loss = model.loss(&r.params);
-        line(
-            "final_loss",
-            format!("{:.16e}", r.metrics.final_loss),
-            format!("{loss:.16e}"),
-            agree(r.metrics.final_loss, loss)
-                || (r.metrics.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
-        );
     }
     let n_rows: usize = model.blocks().iter().map(|b| b.n_rows()).sum();
     for (what, stored, recomputed, good) in resumable(&r, n_rows) {

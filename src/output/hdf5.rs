@@ -29,7 +29,7 @@ use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 /// The oldest `format_version` the reader accepts: version 1 files have no output
 /// transforms (every output is the network output).
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
@@ -201,6 +201,10 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     g.set_attr("termination", vstr(&m.termination));
     g.set_attr("wall_time_s", AttrValue::F64(m.wall_time_s));
     fb.add_group(g.finish());
+
+    if let Some(slabs) = &r.time_slabs {
+        super::slabs::write(&mut fb, slabs).map_err(|_| too_big("/time_slabs"))?;
+    }
 
     let mut g = fb.create_group("history");
     g.set_attr(
@@ -401,6 +405,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
     };
 
     let (provenance, state) = provenance::get(&rd, &file)?;
+    let time_slabs = super::slabs::read(&rd, &file)?;
 
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
@@ -431,6 +436,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         history,
         provenance,
         state,
+        time_slabs,
     })
 }
 
@@ -500,7 +506,7 @@ impl Reader {
         }
     }
 
-    fn schema(&self, object: &str, problem: impl Into<String>) -> OutputError {
+    pub(super) fn schema(&self, object: &str, problem: impl Into<String>) -> OutputError {
         OutputError::Schema {
             path: self.path.clone(),
             object: object.to_string(),
@@ -581,7 +587,7 @@ impl Reader {
             .ok_or_else(|| self.schema(at, format!("attribute {name} is not an integer")))
     }
 
-    fn attr_f64(
+    pub(super) fn attr_f64(
         &self,
         a: &HashMap<String, AttrValue>,
         at: &str,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod hdf5;
 pub mod provenance;
 pub mod result;
+pub mod slabs;
 pub mod xdmf;
 
 pub use atomic::{check_writable, remove_stale_temps};
@@ -22,4 +23,5 @@ pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
     RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,
 };
+pub use slabs::{SlabRecord, SlabsRecord};
 pub use xdmf::write_xdmf_sidecar;

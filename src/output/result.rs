@@ -57,6 +57,8 @@ pub struct RunResult {
     /// `/state` (optional): the solver state a resume continues from; with the points
     /// of `/collocation`, everything a continuation needs besides the problem.
     pub state: Option<super::StateRecord>,
+    /// `/time_slabs`: the slabs of a time-marching run (`None` for an ordinary run).
+    pub time_slabs: Option<super::slabs::SlabsRecord>,
 }
 
 /// The input embedding `φ` of a network, as stored: periodic features

@@ -70,7 +70,10 @@ pub struct Samples {
 pub fn sample(result: &RunResult) -> Samples {
     match rebuild(result) {
         // A tabulated reference is known only at the stored evaluation points.
-        Some(problem) if problem.exact.as_ref().is_none_or(ExactSolution::is_formula) => {
+        Some(problem)
+            if problem.exact.as_ref().is_none_or(ExactSolution::is_formula)
+                && slabs_complete(result, &problem) =>
+        {
             on_grid(result, &problem)
         }
         _ => scattered(result),
@@ -138,10 +141,29 @@ pub fn grid_layout(names: &[String], lo: &[f64], hi: &[f64]) -> (Layout, Mat<f64
     (layout, pts)
 }
 
+/// Whether a time-slab result holds a network for every slab of its problem (a
+/// checkpoint or a stopped march covers only part of the time interval: its stored
+/// evaluation points are plotted instead). True for a result without slabs.
+fn slabs_complete(result: &RunResult, problem: &Problem) -> bool {
+    match (&result.time_slabs, &problem.time_slabs) {
+        (None, None) => true,
+        (Some(r), Some(p)) => r.boundaries == p.boundaries && r.slabs.len() == p.count(),
+        _ => false,
+    }
+}
+
+/// The solution on a grid over the whole domain; with time slabs each grid point is
+/// evaluated by the network of its slab.
 fn on_grid(result: &RunResult, problem: &Problem) -> Samples {
     let dom = &problem.domain;
     let (layout, points) = grid_layout(dom.names(), dom.lo(), dom.hi());
-    let u = problem.solution(&result.params, points.as_ref());
+    let u = match &result.time_slabs {
+        None => problem.solution(&result.params, points.as_ref()),
+        Some(s) => {
+            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
+            crate::march::solution_by_slab(problem, &thetas, points.as_ref())
+        }
+    };
     let u_exact = problem.exact.as_ref().and_then(|e| e.at(points.as_ref()));
     Samples {
         layout,

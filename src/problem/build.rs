@@ -14,7 +14,10 @@
 //! | `initial_velocity` | `∂u_o/∂t − value` at `t = t_min` | the `t_min` face |
 //! | `periodic` | `u_o(x_lo) − u_o(x_hi)` (+ first derivatives with `derivatives = true`) | the lower face of `axis` |
 
+mod faces;
 mod transform;
+
+use faces::group_by_face;
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -76,6 +79,8 @@ pub struct Problem {
     pub evaluation: Mat<f64>,
     /// The `[solver]` table: `preset` plus overrides.
     pub solver: toml::Table,
+    /// `[time_slabs]`: the slab schedule of a time-marching run, if any.
+    pub time_slabs: Option<super::slabs::TimeSlabs>,
 }
 
 /// Reads, parses and builds the problem file at `path`.
@@ -86,8 +91,15 @@ pub fn load_problem(path: &Path) -> Result<Problem, InputError> {
 
 /// Builds a parsed problem file; `path` and `text` are for messages and for resolving
 /// point files relative to the problem file.
-pub fn build_problem(path: &Path, text: &str, spec: ProblemSpec) -> Result<Problem, InputError> {
-    Builder { path, text }.build(spec)
+pub fn build_problem(
+    path: &Path,
+    text: &str,
+    mut spec: ProblemSpec,
+) -> Result<Problem, InputError> {
+    let slabs = spec.time_slabs.take();
+    let mut problem = Builder { path, text }.build(spec)?;
+    problem.time_slabs = super::slabs::schedule(path, text, slabs.as_ref(), &problem)?;
+    Ok(problem)
 }
 
 pub(super) struct Builder<'a> {
@@ -263,6 +275,7 @@ impl Builder<'_> {
             exact,
             evaluation,
             solver,
+            time_slabs: None,
         })
     }
 
@@ -1075,36 +1088,6 @@ impl PointResidual for ValueMinus {
         dfdc[0] = 1.0;
         c[0] - self.g.eval(x)
     }
-}
-
-/// Points read from a file, reordered so that they come grouped by face in the order of
-/// `faces` (a point on an edge counts for the first face listed), with the rows per face.
-fn group_by_face(
-    pts: &Mat<f64>,
-    domain: &BoxDomain,
-    faces: &[Face],
-) -> Result<(Mat<f64>, Vec<usize>), String> {
-    let mut order: Vec<(usize, usize)> = Vec::with_capacity(pts.nrows());
-    for i in 0..pts.nrows() {
-        let x: Vec<f64> = (0..pts.ncols()).map(|j| pts[(i, j)]).collect();
-        let k = faces
-            .iter()
-            .position(|&f| domain.on_face(f, &x))
-            .ok_or_else(|| {
-                format!(
-                    "point {} of the file lies on none of the block's faces",
-                    i + 1
-                )
-            })?;
-        order.push((k, i));
-    }
-    order.sort_by_key(|&(k, i)| (k, i));
-    let mut counts = vec![0; faces.len()];
-    for &(k, _) in &order {
-        counts[k] += 1;
-    }
-    let grouped = Mat::from_fn(pts.nrows(), pts.ncols(), |r, j| pts[(order[r].1, j)]);
-    Ok((grouped, counts))
 }
 
 impl Problem {

@@ -9,6 +9,8 @@ pub mod location;
 mod network;
 pub mod points_file;
 pub mod sampling;
+mod slab_problem;
+pub mod slabs;
 pub mod spec;
 
 pub use build::{Problem, build_problem, load_problem};
@@ -16,4 +18,5 @@ pub use error::InputError;
 pub use exact::ExactSolution;
 pub use load::{load_spec, parse_spec};
 pub use sampling::{AdaptiveSampling, BlockSampling};
+pub use slabs::TimeSlabs;
 pub use spec::ProblemSpec;

@@ -58,6 +58,22 @@ pub struct ProblemSpec {
     /// A solver preset by name plus overrides of its settings.
     #[serde(default)]
     pub solver: Option<Spanned<toml::Table>>,
+    /// `[time_slabs]`: march through the time interval in slabs, one training per slab.
+    #[serde(default)]
+    pub time_slabs: Option<Spanned<TimeSlabsSpec>>,
+}
+
+/// `[time_slabs]`: either `count` equal slabs or explicit `boundaries`
+/// `t_0 < t_1 < … < t_K` spanning the time interval.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSlabsSpec {
+    /// The number of equal slabs.
+    #[serde(default)]
+    pub count: Option<Spanned<i64>>,
+    /// The slab boundaries, first and last the time bounds.
+    #[serde(default)]
+    pub boundaries: Option<Spanned<Vec<Spanned<f64>>>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.

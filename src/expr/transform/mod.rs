@@ -167,6 +167,19 @@ impl OutputTransform {
         Ok(t)
     }
 
+    /// The first output whose ansatz reads coordinate `i`, if any (time slabs refuse an
+    /// ansatz in the time variable: it builds in the data at the first time only).
+    pub fn reads_variable(&self, i: usize) -> Option<usize> {
+        self.ansatz.iter().position(|a| {
+            a.as_ref().is_some_and(|a| {
+                a.tape
+                    .ops()
+                    .iter()
+                    .any(|op| matches!(op, Op::Var(v) if *v as usize == i))
+            })
+        })
+    }
+
     /// Whether no output has an ansatz.
     pub fn is_identity(&self) -> bool {
         self.ansatz.iter().all(Option::is_none)

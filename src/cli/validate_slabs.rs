@@ -1,0 +1,148 @@
+//! `pinn validate` of a time-slab result: every stored slab's network re-evaluated on
+//! the evaluation points its slab owns, the errors recomputed, and each slab's loss
+//! recomputed on its own problem (whose initial data come from the stored previous
+//! slab).
+
+use super::validate::{TOLERANCE, agree};
+use crate::march::{per_slab_rel_l2, slab_evaluation};
+use crate::output::{RunResult, max_abs_error, rel_l2};
+use crate::problem::Problem;
+
+/// Checks the slab part of `r` against `problem`, reporting through
+/// `line(what, stored, recomputed, good)`.
+pub(super) fn check(
+    problem: &Problem,
+    r: &RunResult,
+    line: &mut dyn FnMut(&str, String, String, bool),
+) {
+    let (Some(slabs), Some(stored)) = (&problem.time_slabs, &r.time_slabs) else {
+        line(
+            "time slabs",
+            format!("{}", r.time_slabs.is_some()),
+            format!("{}", problem.time_slabs.is_some()),
+            false,
+        );
+        return;
+    };
+    let same_plan = slabs.boundaries == stored.boundaries && slabs.time_var == stored.time_variable;
+    line(
+        "time slab boundaries",
+        format!("{:?}", stored.boundaries),
+        format!("{:?}", slabs.boundaries),
+        same_plan,
+    );
+    if !same_plan {
+        return;
+    }
+    let last = stored.slabs.last().expect("the reader requires a slab");
+    line(
+        "/model/params",
+        "last slab's".into(),
+        if last.params == r.params {
+            "same"
+        } else {
+            "differs"
+        }
+        .into(),
+        last.params == r.params,
+    );
+    let thetas: Vec<Vec<f64>> = stored.slabs.iter().map(|s| s.params.clone()).collect();
+    let mine = slab_evaluation(problem, &thetas);
+    let ev = &r.evaluation;
+    let same_points = mine.points.nrows() == ev.points.nrows()
+        && mine.points.ncols() == ev.points.ncols()
+        && (0..ev.points.nrows()).all(|i| {
+            (0..ev.points.ncols())
+                .all(|j| mine.points[(i, j)].to_bits() == ev.points[(i, j)].to_bits())
+        });
+    line(
+        "evaluation points",
+        format!("{}", ev.points.nrows()),
+        format!("{}", mine.points.nrows()),
+        same_points,
+    );
+    if !same_points || mine.u.ncols() != ev.u.ncols() {
+        return;
+    }
+    let du = (0..ev.u.nrows())
+        .flat_map(|i| (0..ev.u.ncols()).map(move |k| (i, k)))
+        .map(|(i, k)| (mine.u[(i, k)] - ev.u[(i, k)]).abs() / ev.u[(i, k)].abs().max(1.0))
+        .fold(0.0, f64::max);
+    line(
+        "u at evaluation points",
+        "/evaluation/u".into(),
+        format!("max rel diff {du:.1e} (per slab)"),
+        du <= TOLERANCE,
+    );
+    match (&mine.u_exact, &ev.u_exact) {
+        (Some(exact), Some(stored_exact)) => {
+            let de = (0..exact.nrows())
+                .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
+                .map(|(i, k)| {
+                    (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
+                })
+                .fold(0.0, f64::max);
+            line(
+                "exact solution",
+                "/evaluation/u_exact".into(),
+                format!("max rel diff {de:.1e}"),
+                de <= TOLERANCE,
+            );
+            let rel = rel_l2(&mine.u, exact);
+            let max = max_abs_error(&mine.u, exact);
+            let (srel, smax) = (
+                r.metrics.rel_l2.unwrap_or(f64::NAN),
+                r.metrics.max_abs_error.unwrap_or(f64::NAN),
+            );
+            line(
+                "rel_l2",
+                format!("{srel:.16e}"),
+                format!("{rel:.16e}"),
+                agree(srel, rel),
+            );
+            line(
+                "max_abs_error",
+                format!("{smax:.16e}"),
+                format!("{max:.16e}"),
+                agree(smax, max),
+            );
+            for (k, e) in per_slab_rel_l2(problem, &mine, thetas.len())
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(e) = e {
+                    println!("  slab {}: rel L2 {e:.3e} on its evaluation points", k + 1);
+                }
+            }
+        }
+        (None, None) => println!("(no exact solution: no errors to check)"),
+        _ => line(
+            "exact solution present",
+            format!("{}", ev.u_exact.is_some()),
+            format!("{}", mine.u_exact.is_some()),
+            false,
+        ),
+    }
+    if problem.resample_every.is_some() {
+        return;
+    }
+    // Each slab's loss on its own points, with the initial data of the stored slab
+    // before it.
+    for (k, s) in stored.slabs.iter().enumerate() {
+        let previous = (k > 0).then(|| stored.slabs[k - 1].params.as_slice());
+        let what = format!("slab {} final_loss", k + 1);
+        match problem.slab_problem(k, previous) {
+            Ok(slab) => {
+                let loss = slab.residual_model().loss(&s.params);
+                line(
+                    &what,
+                    format!("{:.16e}", s.final_loss),
+                    format!("{loss:.16e}"),
+                    agree(s.final_loss, loss)
+                        || (s.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
+                );
+            }
+            Err(e) => line(&what, format!("{:.3e}", s.final_loss), e.to_string(), false),
+        }
+    }
+}

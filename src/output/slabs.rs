@@ -1,0 +1,122 @@
+//! `/time_slabs` of a time-marching run: the slab boundaries and, per slab trained, its
+//! parameters, iterations, final loss and termination.
+
+use hdf5_pure::{AttrValue, File, FileBuilder};
+
+use super::error::OutputError;
+use super::hdf5::Reader;
+
+/// What a time-marching run stores about its slabs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlabsRecord {
+    /// `/time_slabs/boundaries`: `t_0 < … < t_K`, the whole plan (a checkpoint or a
+    /// stopped run may hold fewer than `K` slabs).
+    pub boundaries: Vec<f64>,
+    /// `/time_slabs` attribute `time_variable`: the column of the time coordinate.
+    pub time_variable: usize,
+    /// `/time_slabs/slab_<k>`, `k = 0, 1, …`: the slabs trained (the last one possibly
+    /// unfinished).
+    pub slabs: Vec<SlabRecord>,
+}
+
+/// One slab's training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlabRecord {
+    /// `params`: the slab's network θ_k.
+    pub params: Vec<f64>,
+    /// Attribute `iterations`.
+    pub iterations: u64,
+    /// Attribute `final_loss`: the slab's loss (its initial blocks fitting the previous
+    /// slab).
+    pub final_loss: f64,
+    /// Attribute `termination`.
+    pub termination: String,
+}
+
+/// Writes `/time_slabs`.
+pub(super) fn write(fb: &mut FileBuilder, s: &SlabsRecord) -> Result<(), String> {
+    let mut g = fb.create_group("time_slabs");
+    g.set_attr(
+        "time_variable",
+        AttrValue::I64(i64::try_from(s.time_variable).map_err(|e| e.to_string())?),
+    );
+    g.create_dataset("boundaries")
+        .with_f64_data(&s.boundaries)
+        .with_shape(&[s.boundaries.len() as u64]);
+    for (k, slab) in s.slabs.iter().enumerate() {
+        let mut sg = g.create_group(&format!("slab_{k}"));
+        sg.create_dataset("params")
+            .with_f64_data(&slab.params)
+            .with_shape(&[slab.params.len() as u64]);
+        sg.set_attr(
+            "iterations",
+            AttrValue::I64(i64::try_from(slab.iterations).map_err(|e| e.to_string())?),
+        );
+        sg.set_attr("final_loss", AttrValue::F64(slab.final_loss));
+        sg.set_attr(
+            "termination",
+            AttrValue::VarLenString(slab.termination.clone()),
+        );
+        g.add_group(sg.finish());
+    }
+    fb.add_group(g.finish());
+    Ok(())
+}
+
+/// Reads `/time_slabs` if the file has it (format version 3 on).
+pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<SlabsRecord>, OutputError> {
+    let groups = file
+        .root()
+        .groups()
+        .map_err(|e| rd.h5("list root groups", e))?;
+    if !groups.iter().any(|g| g == "time_slabs") {
+        return Ok(None);
+    }
+    const AT: &str = "/time_slabs";
+    let g = rd.group(file, "time_slabs")?;
+    let a = rd.attrs(&g)?;
+    let time_variable = usize::try_from(rd.attr_i64(&a, AT, "time_variable")?)
+        .map_err(|_| rd.schema(AT, "attribute time_variable is negative"))?;
+    let boundaries = rd.vector(&g, AT, "boundaries")?;
+    if boundaries.len() < 2
+        || boundaries
+            .windows(2)
+            .any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+    {
+        return Err(rd.schema(
+            "/time_slabs/boundaries",
+            "not at least two strictly increasing times",
+        ));
+    }
+    let names = g.groups().map_err(|e| rd.h5("list /time_slabs", e))?;
+    let mut slabs = Vec::new();
+    while names.iter().any(|n| *n == format!("slab_{}", slabs.len())) {
+        let k = slabs.len();
+        let at = format!("{AT}/slab_{k}");
+        let sg = g
+            .group(&format!("slab_{k}"))
+            .map_err(|e| rd.h5("open group", e))?;
+        let sa = rd.attrs(&sg)?;
+        slabs.push(SlabRecord {
+            params: rd.vector(&sg, &at, "params")?,
+            iterations: u64::try_from(rd.attr_i64(&sa, &at, "iterations")?)
+                .map_err(|_| rd.schema(&at, "attribute iterations is negative"))?,
+            final_loss: rd.attr_f64(&sa, &at, "final_loss")?,
+            termination: rd.attr_str(&sa, &at, "termination")?,
+        });
+    }
+    if slabs.is_empty() || slabs.len() > boundaries.len() - 1 || slabs.len() != names.len() {
+        return Err(rd.schema(
+            AT,
+            format!(
+                "expected groups slab_0, slab_1, … (at most {}), found {names:?}",
+                boundaries.len() - 1
+            ),
+        ));
+    }
+    Ok(Some(SlabsRecord {
+        boundaries,
+        time_variable,
+        slabs,
+    }))
+}

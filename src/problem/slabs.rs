@@ -1,0 +1,294 @@
+//! `[time_slabs]`: time marching. The time interval `[t_min, t_max]` is cut at
+//! `t_0 = t_min < t_1 < … < t_K = t_max`; slab `k` covers `[t_k, t_{k+1}]` and gets a
+//! network of its own, trained after slab `k − 1`, whose `initial` blocks sit at
+//! `t = t_k` with slab `k − 1`'s solution there as their data (its `∂u/∂t` for an
+//! `initial_velocity` block). Long-time problems that a single network fails to
+//! propagate (Allen–Cahn, KdV, wave, convection) become a chain of short ones: the
+//! "time marching" or "bc-PINN" strategy of Wight & Zhao, "Solving Allen–Cahn and
+//! Cahn–Hilliard equations using the adaptive physics informed neural networks" (2020),
+//! and Mattey & Ghosh, "A novel sequential method to train physics informed neural
+//! networks for Allen Cahn and Cahn Hilliard equations", CMAME 390 (2022).
+//!
+//! This module reads and checks the schedule and assigns points to slabs; building the
+//! problem of one slab is [`super::slab_problem`].
+
+use std::ops::Range;
+use std::path::Path;
+
+use faer::MatRef;
+use toml::Spanned;
+
+use super::build::Problem;
+use super::error::InputError;
+use super::spec::TimeSlabsSpec;
+use crate::residual::BlockKind;
+
+/// The slab schedule of a problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeSlabs {
+    /// The index of the time coordinate.
+    pub time_var: usize,
+    /// `t_0 < t_1 < … < t_K`, `t_0` and `t_K` the bounds of the time variable.
+    pub boundaries: Vec<f64>,
+}
+
+impl TimeSlabs {
+    /// `count` equal slabs of `[lo, hi]` (the last boundary is `hi` exactly).
+    #[must_use]
+    pub fn equal(time_var: usize, lo: f64, hi: f64, count: usize) -> Self {
+        let boundaries = (0..=count)
+            .map(|k| {
+                if k == count {
+                    hi
+                } else {
+                    lo + (hi - lo) * k as f64 / count as f64
+                }
+            })
+            .collect();
+        TimeSlabs {
+            time_var,
+            boundaries,
+        }
+    }
+
+    /// `K`, the number of slabs.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.boundaries.len() - 1
+    }
+
+    /// `[t_k, t_{k+1}]`, the time interval of slab `k`.
+    #[must_use]
+    pub fn interval(&self, k: usize) -> (f64, f64) {
+        (self.boundaries[k], self.boundaries[k + 1])
+    }
+
+    /// The slab a time belongs to: `k` with `t_k ≤ t < t_{k+1}`, so that a time on an
+    /// inner boundary belongs to the later slab; the last slab is closed (and times
+    /// outside the interval go to the first or last slab).
+    #[must_use]
+    pub fn slab_of(&self, t: f64) -> usize {
+        let k = self.count();
+        self.boundaries[1..k].iter().filter(|&&b| b <= t).count()
+    }
+
+    /// [`Self::slab_of`] of every row of `points` (its time coordinate).
+    #[must_use]
+    pub fn assign(&self, points: MatRef<'_, f64>) -> Vec<usize> {
+        (0..points.nrows())
+            .map(|i| self.slab_of(points[(i, self.time_var)]))
+            .collect()
+    }
+
+    /// The rows of `points` that lie in slab `k` (by [`Self::slab_of`]), in order.
+    #[must_use]
+    pub fn rows_in(&self, points: MatRef<'_, f64>, k: usize) -> Vec<usize> {
+        self.assign(points)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, s)| s == k)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The sampler seed of slab `k` for a seed `seed` of the problem file: slab 0 keeps
+    /// it (so a one-slab run draws the unslabbed problem's points), later slabs add `k`
+    /// times the 64-bit golden ratio, far from the `seed + draw` sequence of resampling.
+    #[must_use]
+    pub fn seed(seed: u64, k: usize) -> u64 {
+        seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+/// Reads and checks `[time_slabs]` against the built problem: exactly one of `count`
+/// (≥ 1) and `boundaries` (strictly increasing, from `t_min` to `t_max`), a time
+/// variable, at least one `initial` block, no output transform in the time variable and
+/// no block points read from a file (every slab draws its own).
+pub(super) fn schedule(
+    path: &Path,
+    text: &str,
+    spec: Option<&Spanned<TimeSlabsSpec>>,
+    problem: &Problem,
+) -> Result<Option<TimeSlabs>, InputError> {
+    let Some(spec) = spec else {
+        return Ok(None);
+    };
+    let err = |span: Range<usize>, m: String| InputError::at_span(path, text, span, m);
+    let s = spec.get_ref();
+    // The spans of the domain, transform entries and block points are in the spec,
+    // which the build consumed: read the text again (it parsed a moment ago).
+    let again = super::load::parse_spec(path, text)?;
+    let time_var = again
+        .domain
+        .get_ref()
+        .time
+        .as_ref()
+        .and_then(|t| problem.domain.axis(t.get_ref()))
+        .ok_or_else(|| {
+            err(
+                spec.span(),
+                "`[time_slabs]` needs a time variable: add `time = \"t\"` to `[domain]`".into(),
+            )
+        })?;
+    let (lo, hi) = (problem.domain.lo()[time_var], problem.domain.hi()[time_var]);
+    let t = &problem.domain.names()[time_var];
+    let slabs = match (&s.count, &s.boundaries) {
+        (Some(_), Some(b)) => {
+            return Err(err(
+                b.span(),
+                "give either `count` or `boundaries` in `[time_slabs]`, not both".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(err(
+                spec.span(),
+                "`[time_slabs]` needs `count` (equal slabs) or `boundaries` (the slab ends)".into(),
+            ));
+        }
+        (Some(c), None) => {
+            if *c.get_ref() < 1 {
+                return Err(err(
+                    c.span(),
+                    format!("`count` must be ≥ 1, found {}", c.get_ref()),
+                ));
+            }
+            TimeSlabs::equal(time_var, lo, hi, *c.get_ref() as usize)
+        }
+        (None, Some(b)) => {
+            let list = b.get_ref();
+            if list.len() < 2 {
+                return Err(err(
+                    b.span(),
+                    format!(
+                        "`boundaries` needs at least two times ({t}_min and {t}_max), found {}",
+                        list.len()
+                    ),
+                ));
+            }
+            for w in list.windows(2) {
+                let (a, z) = (*w[0].get_ref(), *w[1].get_ref());
+                if z.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) || !z.is_finite() {
+                    return Err(err(
+                        w[1].span(),
+                        format!("`boundaries` must be strictly increasing: {z} follows {a}"),
+                    ));
+                }
+            }
+            let (first, last) = (&list[0], &list[list.len() - 1]);
+            if *first.get_ref() != lo {
+                return Err(err(
+                    first.span(),
+                    format!(
+                        "the first boundary must be the lower bound of `{t}`, {lo}: the slabs must span the time interval"
+                    ),
+                ));
+            }
+            if *last.get_ref() != hi {
+                return Err(err(
+                    last.span(),
+                    format!(
+                        "the last boundary must be the upper bound of `{t}`, {hi}: the slabs must span the time interval"
+                    ),
+                ));
+            }
+            TimeSlabs {
+                time_var,
+                boundaries: list.iter().map(|v| *v.get_ref()).collect(),
+            }
+        }
+    };
+    if !problem
+        .blocks
+        .iter()
+        .any(|b| matches!(b.kind(), BlockKind::InitialValue { .. }))
+    {
+        return Err(err(
+            spec.span(),
+            "`[time_slabs]` needs an `initial` block: each slab takes its initial values \
+             from the previous slab's solution through it"
+                .into(),
+        ));
+    }
+    if let Some(o) = problem.transform.reads_variable(time_var) {
+        let output = &problem.context.outputs()[o];
+        let span = again
+            .transform
+            .iter()
+            .find(|(k, _)| k.get_ref() == output)
+            .map_or(spec.span(), |(_, v)| v.span());
+        return Err(err(
+            span,
+            format!(
+                "the transform of `{output}` reads the time variable `{t}`, which cannot be \
+                 combined with `[time_slabs]`: such an ansatz builds in the initial data at \
+                 {t} = {lo} only, while each later slab starts from the previous slab's \
+                 solution at its own first time"
+            ),
+        ));
+    }
+    if let Some(f) = again
+        .blocks
+        .iter()
+        .find_map(|b| b.get_ref().points.get_ref().file.as_ref())
+    {
+        return Err(err(
+            f.span(),
+            "block points read from a file cannot be used with `[time_slabs]`: every slab \
+             draws its own points inside its time interval"
+                .into(),
+        ));
+    }
+    Ok(Some(slabs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_slabs_end_exactly_at_the_bounds() {
+        let s = TimeSlabs::equal(0, 0.0, 1.0, 3);
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.boundaries[0], 0.0);
+        assert_eq!(s.boundaries[3], 1.0);
+        assert_eq!(s.interval(1), (1.0 / 3.0, 2.0 / 3.0));
+        let one = TimeSlabs::equal(1, -2.0, 5.0, 1);
+        assert_eq!(one.boundaries, vec![-2.0, 5.0]);
+    }
+
+    #[test]
+    fn a_boundary_point_belongs_to_the_later_slab_and_the_last_slab_is_closed() {
+        let s = TimeSlabs {
+            time_var: 1,
+            boundaries: vec![0.0, 0.1, 0.3, 1.0],
+        };
+        assert_eq!(s.slab_of(0.0), 0);
+        assert_eq!(s.slab_of(0.05), 0);
+        assert_eq!(s.slab_of(0.1), 1);
+        assert_eq!(s.slab_of(0.2999), 1);
+        assert_eq!(s.slab_of(0.3), 2);
+        assert_eq!(s.slab_of(1.0), 2);
+        assert_eq!(s.slab_of(-1.0), 0);
+        assert_eq!(s.slab_of(2.0), 2);
+        let pts = faer::Mat::from_fn(
+            4,
+            2,
+            |i, j| if j == 1 { [0.3, 0.0, 1.0, 0.1][i] } else { 9.0 },
+        );
+        assert_eq!(s.assign(pts.as_ref()), vec![2, 0, 2, 1]);
+        assert_eq!(s.rows_in(pts.as_ref(), 2), vec![0, 2]);
+        assert!(s.rows_in(pts.as_ref(), 3).is_empty());
+    }
+
+    #[test]
+    fn slab_zero_keeps_the_seed_and_later_slabs_move_far_away() {
+        assert_eq!(TimeSlabs::seed(7, 0), 7);
+        let s1 = TimeSlabs::seed(7, 1);
+        let s2 = TimeSlabs::seed(7, 2);
+        assert!(s1.abs_diff(7) > 1 << 40 && s2.abs_diff(s1) > 1 << 40);
+        assert_eq!(
+            TimeSlabs::seed(u64::MAX, 1),
+            u64::MAX.wrapping_add(0x9E37_79B9_7F4A_7C15)
+        );
+    }
+}
