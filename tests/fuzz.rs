@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 const CASE_LIMIT: Duration = Duration::from_secs(20);
 /// The memory a fuzzed problem may ask for: larger ones are refused by the loader's
 /// budget before anything is sampled.
-const MEMORY_LIMIT: u64 = 64 << 20;
+const MEMORY_LIMIT: u64 = 256 << 20;
 
 fn cases(default: usize) -> usize {
     std::env::var("PINN_FUZZ_CASES")
@@ -214,9 +214,9 @@ fn mutate(rng: &mut StdRng, seed_text: &str, max_len: usize) -> String {
 
 /// Runs `run` on every input on one worker thread, each within [`CASE_LIMIT`]; fails on
 /// a panic or a hang, printing (and saving) the input.
-fn drive(what: &str, inputs: impl Iterator<Item = String>, run: fn(&str)) -> usize {
+fn drive(what: &str, inputs: impl Iterator<Item = String>, run: fn(&str) -> bool) -> usize {
     let (to_worker, cases) = mpsc::channel::<String>();
-    let (to_main, results) = mpsc::channel::<Result<(), String>>();
+    let (to_main, results) = mpsc::channel::<Result<bool, String>>();
     std::thread::Builder::new()
         .name(format!("fuzz-{what}"))
         .stack_size(64 << 20)
@@ -237,13 +237,17 @@ fn drive(what: &str, inputs: impl Iterator<Item = String>, run: fn(&str)) -> usi
     let start = Instant::now();
     let mut n = 0;
     let mut slowest = Duration::ZERO;
+    let mut accepted = 0;
     for input in inputs {
         let t = Instant::now();
         to_worker.send(input.clone()).unwrap();
         let outcome = results.recv_timeout(CASE_LIMIT);
         slowest = slowest.max(t.elapsed());
         let failure = match outcome {
-            Ok(Ok(())) => None,
+            Ok(Ok(ok)) => {
+                accepted += usize::from(ok);
+                None
+            }
             Ok(Err(panic)) => Some(format!("panicked: {panic}")),
             Err(_) => Some(format!("took more than {CASE_LIMIT:?}")),
         };
@@ -259,7 +263,7 @@ fn drive(what: &str, inputs: impl Iterator<Item = String>, run: fn(&str)) -> usi
         n += 1;
     }
     eprintln!(
-        "fuzz {what}: {n} cases in {:.1} s, slowest {:.3} s",
+        "fuzz {what}: {n} cases ({accepted} accepted) in {:.1} s, slowest {:.3} s",
         start.elapsed().as_secs_f64(),
         slowest.as_secs_f64()
     );
@@ -314,7 +318,7 @@ fn shipped() -> Vec<PathBuf> {
 
 /// One expression case: compiled as a residual, a function and a transform; whatever
 /// compiles is evaluated and, for a transform, wrapped around a residual.
-fn expression_case(src: &str) {
+fn expression_case(src: &str) -> bool {
     let ctx = Context::new(&["x", "y", "t"], &["u", "v", "p"])
         .unwrap()
         .with_constant("nu", 0.01)
@@ -322,7 +326,8 @@ fn expression_case(src: &str) {
         .with_laplacian_vars(&["x", "y"])
         .unwrap();
     let x = [0.3, -0.7, 0.1];
-    if let Ok(r) = parse_residual(src, &ctx) {
+    let residual = parse_residual(src, &ctx);
+    if let Ok(r) = &residual {
         let c = vec![0.5; r.channels().len()];
         let mut dfdc = vec![0.0; c.len()];
         let _ = r.eval(&x, &c, &mut dfdc);
@@ -338,32 +343,34 @@ fn expression_case(src: &str) {
             let _ = w.eval(&x, &c, &mut dfdc);
         }
     }
+    residual.is_ok()
 }
 
 /// One loader case: the text parsed and built as if it were the file whose name it
 /// starts with (so that its data files resolve), within [`MEMORY_LIMIT`].
-fn loader_case(input: &str) {
+fn loader_case(input: &str) -> bool {
     let (file, text) = input.split_once('\n').expect("a file line first");
     let path = Path::new(file);
     let opts = LoadOptions {
         memory_limit: Some(MEMORY_LIMIT),
         ..LoadOptions::default()
     };
-    let shown = match parse_spec(path, text) {
+    let (accepted, shown) = match parse_spec(path, text) {
         Ok(spec) => match build_problem_with(path, text, spec, &opts) {
-            Ok(p) => pinn::cli::check::check_report(&p),
-            Err(e) => e.to_string(),
+            Ok(p) => (true, pinn::cli::check::check_report(&p)),
+            Err(e) => (false, e.to_string()),
         },
-        Err(e) => e.to_string(),
+        Err(e) => (false, e.to_string()),
     };
     assert!(!shown.is_empty());
+    accepted
 }
 
 #[test]
 fn the_expression_parser_survives_mutated_and_random_input() {
     let seeds = seed_expressions();
     let mut rng = StdRng::seed_from_u64(seed());
-    let n = cases(3000);
+    let n = cases(20_000);
     let inputs = (0..n).map(move |_| {
         if rng.random_bool(0.05) {
             // Random bytes.
@@ -388,7 +395,7 @@ fn the_problem_loader_survives_mutated_problem_files() {
         })
         .collect();
     let mut rng = StdRng::seed_from_u64(seed() ^ 0x10ad);
-    let n = cases(300);
+    let n = cases(3000);
     let inputs = (0..n).map(move |_| {
         let (path, text) = &files[rng.random_range(0..files.len())];
         let mutated = mutate(&mut rng, text, 200_000);
