@@ -47,7 +47,18 @@ impl Builder<'_> {
             let (l, h) = (*pair[0].get_ref(), *pair[1].get_ref());
             // The width must be finite too: [-1e308, 1e308] has an infinite one.
             if !(l.is_finite() && h.is_finite() && l < h && (h - l).is_finite()) {
-                return Err(self.err(b.span(), format!("bounds of `{}` must be finite with lo < hi, found [{l}, {h}]: the domain is empty", v.get_ref())));
+                let why = if l.is_finite() && h.is_finite() && l < h {
+                    "its width hi − lo overflows f64"
+                } else {
+                    "the domain is empty or undefined"
+                };
+                return Err(self.err(
+                    b.span(),
+                    format!(
+                        "bounds of `{}` must be finite with lo < hi and a finite width, found [{l}, {h}]: {why}",
+                        v.get_ref()
+                    ),
+                ));
             }
             lo.push(l);
             hi.push(h);
