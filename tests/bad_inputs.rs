@@ -49,7 +49,68 @@ fn every_broken_problem_file_is_a_located_error_and_none_panics() {
         }
         n += 1;
     }
-    assert!(n >= 25, "only {n} broken files");
+    assert!(n >= 100, "only {n} broken files");
+}
+
+/// The memory budget with a limit of our own, so the outcome does not depend on the
+/// machine: a shipped problem fits in 1 GiB, not in 1 MiB, and the message says which
+/// preset's estimate it is and what it found largest.
+#[test]
+fn the_memory_budget_refuses_before_sampling_and_names_the_preset() {
+    use pinn::problem::{LoadOptions, load_problem_with};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d.toml");
+    let fits = LoadOptions {
+        memory_limit: Some(1 << 30),
+        ..LoadOptions::default()
+    };
+    let p = load_problem_with(&path, &fits).unwrap_or_else(|e| panic!("{e}"));
+    let e = p.memory_estimate("lm");
+    assert!(e.total() < 1 << 30 && e.jacobian > 0, "{e:?}");
+    assert_eq!(p.memory_estimate("lbfgs").jacobian, 0);
+    let tight = LoadOptions {
+        memory_limit: Some(1 << 20),
+        ..LoadOptions::default()
+    };
+    let Err(err) = load_problem_with(&path, &tight) else {
+        panic!("a 1 MiB budget accepted poisson2d")
+    };
+    assert!(
+        err.message.contains("a solve with preset `lm` needs about")
+            && err.message.contains("the limit is 1.0 MiB"),
+        "{err}"
+    );
+    assert!(err.at.is_some(), "{err}");
+    // The command line's preset is the one estimated.
+    let lbfgs = LoadOptions {
+        solver: Some("lbfgs".into()),
+        memory_limit: Some(1 << 20),
+        ..LoadOptions::default()
+    };
+    let Err(err) = load_problem_with(&path, &lbfgs) else {
+        panic!("a 1 MiB budget accepted poisson2d with lbfgs")
+    };
+    assert!(err.message.contains("preset `lbfgs`"), "{err}");
+}
+
+/// `[solver]` errors point at the key or the value at fault.
+#[test]
+fn solver_errors_point_at_the_key_or_the_value() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
+    for (file, needle) in [
+        ("solver_unknown_key.toml", "threds"),
+        ("solver_unknown_preset.toml", "\"newton\""),
+        ("solver_nan_time_limit.toml", "nan"),
+        ("solver_fractional_max_iters.toml", "2.5"),
+    ] {
+        let path = dir.join(file);
+        let Err(err) = pinn::problem::load_problem(&path) else {
+            panic!("{file} accepted")
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = err.at.expect("located");
+        let line = text.lines().nth(at.line - 1).unwrap();
+        assert_eq!(at.column, line.find(needle).unwrap() + 1, "{err}");
+    }
 }
 
 #[test]

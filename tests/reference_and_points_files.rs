@@ -96,7 +96,7 @@ fn a_run_on_hdf5_points_measured_against_an_hdf5_reference_validates() {
         .with_f64_data(&values)
         .with_shape(&[300, 1]);
     std::fs::write(dir.join("reference.h5"), fb.finish().unwrap()).unwrap();
-    let problem_path = dir.join("problem.toml");
+    let problem_path = dir.join("poisson-files.toml");
     std::fs::write(&problem_path, PROBLEM).unwrap();
 
     let p = load_problem(&problem_path).unwrap_or_else(|e| panic!("{e}"));

@@ -7,21 +7,7 @@ use pinn_solvers::LeastSquares;
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::problem::{ExactSolution, Problem, load_problem};
 
-/// Bytes in a human unit (KiB, MiB, GiB).
-pub fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use crate::problem::memory::human_bytes;
 
 /// The report `pinn check` prints for a valid problem.
 pub fn check_report(p: &Problem) -> String {
@@ -37,6 +23,7 @@ pub fn check_report(p: &Problem) -> String {
         "network   {layers:?} {:?}, P = {params} parameters\n",
         p.mlp.activation()
     ));
+    s.push_str(&format!("solver    preset {}\n", p.preset));
     if !p.transform.is_identity() {
         for (o, name) in p.context.outputs().iter().enumerate() {
             if let Some(src) = p.transform.source(o) {
@@ -137,13 +124,16 @@ pub fn check_report(p: &Problem) -> String {
             t.boundaries
         ));
     }
-    let f = 8.0;
     s.push_str(&format!(
-        "memory    J (N×P) {}, JᵀJ (P×P) {}, J Jᵀ (N×N) {}\n",
-        human_bytes(f * n as f64 * params as f64),
-        human_bytes(f * (params * params) as f64),
-        human_bytes(f * (n * n) as f64)
+        "memory    {}\n",
+        p.memory_estimate(&p.preset).summary()
     ));
+    if let Some(m) = crate::problem::memory::MachineMemory::read() {
+        s.push_str(&format!(
+            "          {}; a solve that needs more is refused\n",
+            m.describe()
+        ));
+    }
     for note in &p.notes {
         s.push_str(note);
         s.push('\n');
@@ -181,11 +171,16 @@ pub fn problems(dir: &Path) -> i32 {
     let mut code = EXIT_OK;
     for path in paths {
         match crate::problem::load_spec(&path) {
-            Ok((_, spec)) => println!(
-                "{:<16} {}",
-                spec.name.get_ref(),
-                spec.description.as_deref().unwrap_or("")
-            ),
+            Ok((_, spec)) => {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                let name = spec
+                    .name
+                    .as_ref()
+                    .map(|n| n.get_ref().clone())
+                    .or(stem)
+                    .unwrap_or_default();
+                println!("{name:<16} {}", spec.description.as_deref().unwrap_or(""));
+            }
             Err(e) => {
                 eprintln!("{e}");
                 code = EXIT_BAD_INPUT;
@@ -193,16 +188,4 @@ pub fn problems(dir: &Path) -> i32 {
         }
     }
     code
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_are_shown_in_binary_units() {
-        assert_eq!(human_bytes(512.0), "512 B");
-        assert_eq!(human_bytes(2048.0), "2.0 KiB");
-        assert_eq!(human_bytes(1020.0 * 257.0 * 8.0), "2.0 MiB");
-    }
 }

@@ -10,8 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
 use crate::march::run_slabs;
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
-use crate::presets::solver_config;
-use crate::problem::load_problem;
+use crate::problem::{LoadOptions, load_problem_with};
 use crate::run::{CheckpointPlan, Start, run_from};
 
 /// The options of `pinn solve`.
@@ -73,25 +72,45 @@ pub struct SolveArgs {
     pub verbose: bool,
 }
 
+/// The first bytes of every HDF5 file.
+const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
+
 /// Parameters from a result file or a whitespace/comma separated text file. A result
 /// file must hold the network `mlp` describes (layers and input embedding); a text file
 /// only the right number of values (checked by the caller).
 pub fn read_params(path: &Path, mlp: &crate::model::Mlp) -> Result<Vec<f64>, String> {
-    if let Ok(r) = crate::output::read(path) {
-        if r.time_slabs.is_some() {
-            return Err(format!(
-                "{}: cannot start from a time-slab result: it holds one network per slab, \
-                 each valid on its own time interval only (pass its slab's parameters as a \
-                 text file to start from one of them)",
-                path.display()
-            ));
+    let why = match crate::output::read(path) {
+        Ok(r) => {
+            if r.time_slabs.is_some() {
+                return Err(format!(
+                    "{}: cannot start from a time-slab result: it holds one network per slab, \
+                     each valid on its own time interval only (pass its slab's parameters as a \
+                     text file to start from one of them)",
+                    path.display()
+                ));
+            }
+            crate::run::check_stored_network(mlp, &r.layers, r.embedding.as_ref(), r.params.len())
+                .map_err(|e| format!("{}: cannot start from this result: {e}", path.display()))?;
+            return Ok(r.params);
         }
-        crate::run::check_stored_network(mlp, &r.layers, r.embedding.as_ref(), r.params.len())
-            .map_err(|e| format!("{}: cannot start from this result: {e}", path.display()))?;
-        return Ok(r.params);
-    }
-    let text = std::fs::read_to_string(path)
+        Err(e) => e.to_string(),
+    };
+    let bytes = std::fs::read(path)
         .map_err(|e| format!("{}: cannot read parameters: {e}", path.display()))?;
+    if bytes.starts_with(HDF5_SIGNATURE) || crate::problem::points_file::is_hdf5(path) {
+        return Err(format!(
+            "{}: a truncated or invalid HDF5 file ({} bytes): {why}",
+            path.display(),
+            bytes.len()
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: neither a result file nor a text file of numbers (byte {} is not UTF-8)",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     text.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|s| !s.is_empty())
         .enumerate()
@@ -110,30 +129,58 @@ pub fn read_params(path: &Path, mlp: &crate::model::Mlp) -> Result<Vec<f64>, Str
         .collect()
 }
 
+/// The command line's numbers checked before any work: a negative or NaN interval
+/// would otherwise silently turn checkpoints off.
+fn check_options(args: &SolveArgs) -> Result<(), String> {
+    if let Some(t) = args.time_limit
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(format!(
+            "--time-limit must be a positive number of seconds, found {t}"
+        ));
+    }
+    let t = args.checkpoint_seconds;
+    if !(t.is_finite() && t >= 0.0) {
+        return Err(format!(
+            "--checkpoint-seconds must be a finite number of seconds ≥ 0 (0 turns time-based \
+             checkpoints off), found {t}"
+        ));
+    }
+    if args.checkpoint_every == Some(0) {
+        return Err(
+            "--checkpoint-every must be ≥ 1 iteration (leave it out for no iteration-based \
+             checkpoints)"
+                .to_string(),
+        );
+    }
+    if args.max_iters == Some(0) {
+        return Err("--max-iters must be ≥ 1".to_string());
+    }
+    Ok(())
+}
+
 /// Runs `pinn solve`; returns the exit code.
 pub fn solve(args: &SolveArgs) -> i32 {
-    let problem = match load_problem(&args.file) {
+    if let Err(e) = check_options(args) {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    let opts = LoadOptions {
+        solver: args.solver.clone(),
+        ..LoadOptions::default()
+    };
+    let problem = match load_problem_with(&args.file, &opts) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let mut config = match solver_config(&problem.solver, args.solver.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}: error: {e}", args.file.display());
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let mut config = problem.config.clone();
     if let Some(n) = args.max_iters {
         config.termination.max_iterations = n;
     }
     if let Some(t) = args.time_limit {
-        if !(t.is_finite() && t > 0.0) {
-            eprintln!("error: --time-limit must be a positive number of seconds, found {t}");
-            return EXIT_BAD_INPUT;
-        }
         config.termination.time_limit_seconds = Some(t);
     }
     if let Some(t) = args.threads {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
 use crate::output::{RunResult, max_abs_error, read, rel_l2};
-use crate::problem::{build_problem, parse_spec};
+use crate::problem::{LoadOptions, build_problem_with, parse_spec};
 use crate::run::{describe_embedding, embedding_record};
 
 /// Relative agreement required between a stored and a recomputed quantity. The
@@ -119,7 +119,7 @@ pub fn validate(path: &Path) -> i32 {
         .as_ref()
         .map_or_else(|| path.join("config/problem"), std::path::PathBuf::from);
     let problem = match parse_spec(&label, &r.config_problem)
-        .and_then(|s| build_problem(&label, &r.config_problem, s))
+        .and_then(|s| build_problem_with(&label, &r.config_problem, s, &LoadOptions::embedded()))
     {
         Ok(p) => p,
         Err(e) => {

@@ -38,6 +38,8 @@ pub enum ErrorKind {
     TooDeep,
     /// A derivative of the network output inside an output transform (`N_x`).
     DerivativeInTransform,
+    /// A source longer than an expression may be.
+    TooLong,
 }
 
 /// A parse error with its position in the source string.

@@ -67,7 +67,19 @@ pub use error::{ContextError, ErrorKind, ExprError};
 pub use func::Func;
 pub use transform::{OutputTransform, TransformError, TransformedResidual, WrapError};
 
+pub use parser::MAX_SOURCE_BYTES;
 use parser::{Mode, compile};
+
+/// `src` for a message: whole when short, else its first 60 characters, `…` and its
+/// length, so that an overlong expression does not flood the terminal.
+pub fn shortened(src: &str) -> String {
+    const SHOWN: usize = 60;
+    if src.chars().count() <= 2 * SHOWN {
+        return src.to_string();
+    }
+    let head: String = src.chars().take(SHOWN).collect();
+    format!("{head}… ({} characters)", src.chars().count())
+}
 
 /// Compiles a residual `F(x, c)`: any of the language, including outputs and their
 /// derivatives. The channels it reads are [`CompiledResidual`]'s

@@ -38,8 +38,26 @@ pub(crate) enum Mode {
 const MAX_DEPTH: usize = 200;
 const PREFIX_BP: u8 = 25;
 
+/// The longest source accepted, in bytes: hundreds of times any real residual, and short
+/// enough that the tokens and the tape of any source stay small (the tape grows linearly
+/// with the source; a source of tens of megabytes would take seconds and gigabytes).
+pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
+
 /// Parses and compiles `src`.
 pub(crate) fn compile(src: &str, ctx: &Context, mode: Mode) -> Result<Tape, ExprError> {
+    if src.len() > MAX_SOURCE_BYTES {
+        let shown = super::shortened(src);
+        return Err(ExprError::new(
+            ErrorKind::TooLong,
+            1,
+            1,
+            format!(
+                "the expression has {} bytes, more than the {MAX_SOURCE_BYTES} an expression may have",
+                src.len()
+            ),
+            &shown,
+        ));
+    }
     let toks = lex(src)?;
     let mut p = Parser {
         toks,
@@ -543,6 +561,10 @@ mod tests {
         assert_eq!(err("(x , y)"), (ErrorKind::BadArguments, 4));
         let deep = "(".repeat(1000) + "x" + &")".repeat(1000);
         assert_eq!(err(&deep).0, ErrorKind::TooDeep);
+        let long = "x+".repeat(MAX_SOURCE_BYTES / 2) + "x";
+        assert_eq!(err(&long), (ErrorKind::TooLong, 1));
+        let fits = "x+".repeat(MAX_SOURCE_BYTES / 2 - 1) + "x";
+        assert!(compile(&fits, &ctx(), Mode::Function).is_ok());
         let chain = "-".repeat(1000) + "x";
         assert_eq!(err(&chain).0, ErrorKind::TooDeep);
         let fine = "(".repeat(100) + "x" + &")".repeat(100);

@@ -251,7 +251,10 @@ pub fn allocate_by_measure(
     }
     let measures: Vec<f64> = faces.iter().map(|&f| domain.face_measure(f)).collect();
     let total: f64 = measures.iter().sum();
-    let quotas: Vec<f64> = measures.iter().map(|m| n as f64 * m / total).collect();
+    let mut quotas: Vec<f64> = measures.iter().map(|m| n as f64 * m / total).collect();
+    if !quotas.iter().all(|q| q.is_finite()) {
+        quotas = quotas_from_logs(domain, faces, n);
+    }
     let mut counts: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
     let frac = |i: usize| quotas[i] - quotas[i].floor();
     // Order faces by remainder, largest first, ties by position.
@@ -277,6 +280,37 @@ pub fn allocate_by_measure(
         }
     }
     Ok(counts)
+}
+
+/// The quotas of [`allocate_by_measure`] from the measures relative to the largest,
+/// through their logarithms: a box whose widths multiply past f64's range (or a
+/// 1e308-wide axis beside a unit one) still splits its points by finite proportions.
+fn quotas_from_logs(domain: &BoxDomain, faces: &[Face], n: usize) -> Vec<f64> {
+    let logs: Vec<f64> = faces
+        .iter()
+        .map(|f| {
+            (0..domain.dim())
+                .filter(|&j| j != f.axis)
+                .map(|j| (domain.hi()[j] - domain.lo()[j]).ln())
+                .sum()
+        })
+        .collect();
+    let largest = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let relative: Vec<f64> = logs
+        .iter()
+        .map(|l| {
+            if largest.is_finite() {
+                (l - largest).exp()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let total: f64 = relative.iter().sum();
+    relative
+        .iter()
+        .map(|r| (n as f64 * r / total).clamp(0.0, n as f64))
+        .collect()
 }
 
 /// Number of rows of [`sample_faces`]'s output that belong to each face, in the order
@@ -372,6 +406,18 @@ mod tests {
 
     fn rect() -> BoxDomain {
         BoxDomain::new(["x", "y"], &[0.0; 2], &[2.0, 1.0]).unwrap()
+    }
+
+    #[test]
+    fn extreme_widths_split_points_by_finite_proportions() {
+        let d = BoxDomain::new(["t", "x"], &[0.0, -1.0], &[1.0, 1.1e308]).unwrap();
+        let c = allocate_by_measure(&d, &d.faces(), 100).unwrap();
+        assert_eq!(c.iter().sum::<usize>(), 100);
+        // The t faces span the 1e308-wide axis: they take every point.
+        assert_eq!(c, vec![50, 50, 0, 0]);
+        let wide = BoxDomain::new(["a", "b", "c"], &[0.0; 3], &[1e200, 1e200, 1.0]).unwrap();
+        let c = allocate_by_measure(&wide, &wide.faces(), 10).unwrap();
+        assert_eq!(c.iter().sum::<usize>(), 10);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use faer::Mat;
 
 use crate::output::RunResult;
-use crate::problem::{ExactSolution, Problem, build_problem, parse_spec};
+use crate::problem::{ExactSolution, LoadOptions, Problem, build_problem_with, parse_spec};
 
 /// Cells per axis of the regular grid of a 2-D field (the heat map is about 600 px
 /// wide, so a cell is 3 px).
@@ -88,7 +88,13 @@ fn rebuild(result: &RunResult) -> Option<Problem> {
         std::path::PathBuf::from,
     );
     let spec = parse_spec(&label, &result.config_problem).ok()?;
-    let problem = build_problem(&label, &result.config_problem, spec).ok()?;
+    let problem = build_problem_with(
+        &label,
+        &result.config_problem,
+        spec,
+        &LoadOptions::embedded(),
+    )
+    .ok()?;
     crate::run::check_stored_network(
         &problem.mlp,
         &result.layers,

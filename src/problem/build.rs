@@ -14,10 +14,11 @@
 //! | `initial_velocity` | `∂u_o/∂t − value` at `t = t_min` | the `t_min` face |
 //! | `periodic` | `u_o(x_lo) − u_o(x_hi)` (+ first derivatives with `derivatives = true`) | the lower face of `axis` |
 
-mod faces;
+mod budget;
+mod domain;
+mod finite;
+mod points;
 mod transform;
-
-use faces::group_by_face;
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -27,11 +28,16 @@ use std::sync::Arc;
 use faer::Mat;
 use toml::Spanned;
 
+use pinn_solvers::SolverConfig;
+
 use super::error::InputError;
 use super::exact::ExactSolution;
-use super::points_file::{read_points, read_reference};
+use super::name::problem_name;
+use super::options::LoadOptions;
+use super::points_file::read_reference;
 use super::sampling::{BlockSampling, adaptive_sampling};
-use super::spec::{BlockSpec, PointsSpec, ProblemSpec};
+use super::solver::solver_settings;
+use super::spec::{BlockSpec, ProblemSpec};
 use crate::expr::{
     CompiledFunction, Context, ExprError, OutputTransform, parse_function, parse_residual,
 };
@@ -79,25 +85,40 @@ pub struct Problem {
     pub evaluation: Mat<f64>,
     /// The `[solver]` table: `preset` plus overrides.
     pub solver: toml::Table,
+    /// The solver preset (the command line's, when it overrides the file's).
+    pub preset: String,
+    /// The preset with the file's overrides, validated.
+    pub config: SolverConfig,
     /// `[time_slabs]`: the slab schedule of a time-marching run, if any.
     pub time_slabs: Option<super::slabs::TimeSlabs>,
 }
 
 /// Reads, parses and builds the problem file at `path`.
 pub fn load_problem(path: &Path) -> Result<Problem, InputError> {
+    load_problem_with(path, &LoadOptions::default())
+}
+
+/// Reads, parses and builds the problem file at `path` with `opts`.
+pub fn load_problem_with(path: &Path, opts: &LoadOptions) -> Result<Problem, InputError> {
     let (text, spec) = super::load::load_spec(path)?;
-    build_problem(path, &text, spec)
+    build_problem_with(path, &text, spec, opts)
 }
 
 /// Builds a parsed problem file; `path` and `text` are for messages and for resolving
 /// point files relative to the problem file.
-pub fn build_problem(
+pub fn build_problem(path: &Path, text: &str, spec: ProblemSpec) -> Result<Problem, InputError> {
+    build_problem_with(path, text, spec, &LoadOptions::default())
+}
+
+/// Builds a parsed problem file with `opts`.
+pub fn build_problem_with(
     path: &Path,
     text: &str,
     mut spec: ProblemSpec,
+    opts: &LoadOptions,
 ) -> Result<Problem, InputError> {
     let slabs = spec.time_slabs.take();
-    let mut problem = Builder { path, text }.build(spec)?;
+    let mut problem = Builder { path, text, opts }.build(spec)?;
     problem.time_slabs = super::slabs::schedule(path, text, slabs.as_ref(), &problem)?;
     Ok(problem)
 }
@@ -105,6 +126,7 @@ pub fn build_problem(
 pub(super) struct Builder<'a> {
     pub(super) path: &'a Path,
     pub(super) text: &'a str,
+    pub(super) opts: &'a LoadOptions,
 }
 
 const KINDS: &[&str] = &[
@@ -153,7 +175,7 @@ impl Builder<'_> {
             at..(at + byte_len.max(1)).min(span.end.max(at + 1)),
             format!(
                 "in expression `{}`: column {}: {}",
-                s.get_ref(),
+                crate::expr::shortened(s.get_ref()),
                 e.column,
                 e.message
             ),
@@ -161,14 +183,25 @@ impl Builder<'_> {
     }
 
     fn build(&self, spec: ProblemSpec) -> Result<Problem, InputError> {
-        let name = spec.name.get_ref().clone();
-        if name.trim().is_empty() {
-            return Err(self.err(spec.name.span(), "`name` must not be empty"));
-        }
+        let name = problem_name(self.path, self.text, spec.name.as_ref(), self.opts.name)?;
+        let settings = solver_settings(
+            self.path,
+            self.text,
+            spec.solver.as_ref(),
+            self.opts.solver.as_deref(),
+        )?;
         let (domain, time) = self.domain(&spec)?;
         let outputs = self.outputs(&spec)?;
         let context = self.context(&spec, &domain, &outputs, time)?;
         let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs)?;
+        let widths = mlp.layers().to_vec();
+        self.check_budget(
+            &spec,
+            &settings.preset,
+            domain.dim(),
+            &widths,
+            mlp.n_params(),
+        )?;
         let transform = self.transform(&spec, &context, &outputs)?;
         let notes = self.embedding_notes(&spec, &domain, &mlp);
 
@@ -237,28 +270,11 @@ impl Builder<'_> {
         if spec.reference.is_some() {
             self.check_finite(&spec, &blocks, &sampling, None, &evaluation)?;
         }
-        let solver = match &spec.solver {
-            None => toml::Table::new(),
-            Some(t) => {
-                let table = t.get_ref().clone();
-                match table.get("preset") {
-                    Some(toml::Value::String(_)) => {}
-                    Some(_) => {
-                        return Err(
-                            self.err(t.span(), "`preset` must be a string (a solver preset name)")
-                        );
-                    }
-                    None => {
-                        return Err(
-                            self.err(t.span(), "`[solver]` needs `preset`, a solver preset name")
-                        );
-                    }
-                }
-                table
-            }
-        };
-
-        Ok(Problem {
+        let solver = spec
+            .solver
+            .as_ref()
+            .map_or_else(toml::Table::new, |t| t.get_ref().clone());
+        let problem = Problem {
             name,
             text: self.text.to_string(),
             path: self.path.to_path_buf(),
@@ -275,78 +291,12 @@ impl Builder<'_> {
             exact,
             evaluation,
             solver,
+            preset: settings.preset,
+            config: settings.config,
             time_slabs: None,
-        })
-    }
-
-    fn domain(&self, spec: &ProblemSpec) -> Result<(BoxDomain, Option<usize>), InputError> {
-        let d = spec.domain.get_ref();
-        let vars = d.variables.get_ref();
-        if vars.is_empty() {
-            return Err(self.err(
-                d.variables.span(),
-                "`variables` is empty: expected at least one name",
-            ));
-        }
-        let bounds = d.bounds.get_ref();
-        if bounds.len() != vars.len() {
-            return Err(self.err(
-                d.bounds.span(),
-                format!(
-                    "{} variables but {} bounds: expected one `[lo, hi]` per variable",
-                    vars.len(),
-                    bounds.len()
-                ),
-            ));
-        }
-        let mut lo = Vec::with_capacity(vars.len());
-        let mut hi = Vec::with_capacity(vars.len());
-        for (b, v) in bounds.iter().zip(vars) {
-            let pair = b.get_ref();
-            if pair.len() != 2 {
-                return Err(self.err(
-                    b.span(),
-                    format!(
-                        "bounds of `{}`: expected `[lo, hi]`, found {} numbers",
-                        v.get_ref(),
-                        pair.len()
-                    ),
-                ));
-            }
-            let (l, h) = (*pair[0].get_ref(), *pair[1].get_ref());
-            if !(l.is_finite() && h.is_finite() && l < h) {
-                return Err(self.err(b.span(), format!("bounds of `{}` must be finite with lo < hi, found [{l}, {h}]: the domain is empty", v.get_ref())));
-            }
-            lo.push(l);
-            hi.push(h);
-        }
-        let names: Vec<String> = vars.iter().map(|v| v.get_ref().clone()).collect();
-        let domain = BoxDomain::new(names.clone(), &lo, &hi)
-            .map_err(|e| self.err(d.variables.span(), e.to_string()))?;
-        let time = match &d.time {
-            None => None,
-            Some(t) => Some(names.iter().position(|n| n == t.get_ref()).ok_or_else(|| {
-                self.err(
-                    t.span(),
-                    format!(
-                        "time variable `{}` is not one of the variables ({})",
-                        t.get_ref(),
-                        names.join(", ")
-                    ),
-                )
-            })?),
         };
-        Ok((domain, time))
-    }
-
-    fn outputs(&self, spec: &ProblemSpec) -> Result<Vec<String>, InputError> {
-        match &spec.outputs {
-            None => Ok(vec!["u".to_string()]),
-            Some(o) if o.get_ref().is_empty() => {
-                Err(self.err(o.span(), "`outputs` is empty: expected at least one name"))
-            }
-            Some(o) => Ok(o.get_ref().iter().map(|s| s.get_ref().clone()).collect()),
-        }
+        self.check_built_budget(&spec, &problem)?;
+        Ok(problem)
     }
 
     fn context(
@@ -388,100 +338,6 @@ impl Builder<'_> {
             }
         }
         Ok(ctx)
-    }
-
-    fn sampler(&self, p: &Spanned<PointsSpec>, default: Sampler) -> Result<Sampler, InputError> {
-        match &p.get_ref().sampler {
-            None => Ok(default),
-            Some(s) => match s.get_ref().as_str() {
-                "uniform" => Ok(Sampler::Uniform),
-                "lhs" | "latin_hypercube" => Ok(Sampler::LatinHypercube),
-                "sobol" => Ok(Sampler::Sobol),
-                "grid" => Ok(Sampler::Grid { include_boundary: true }),
-                "grid_interior" => Ok(Sampler::Grid { include_boundary: false }),
-                other => Err(self.err(s.span(), format!("unknown sampler `{other}`: expected uniform, lhs, sobol, grid or grid_interior"))),
-            },
-        }
-    }
-
-    fn count(&self, p: &Spanned<PointsSpec>) -> Result<usize, InputError> {
-        match &p.get_ref().count {
-            None => Err(self.err(p.span(), "points need `count` (or `file`)")),
-            Some(c) if *c.get_ref() < 1 => Err(self.err(
-                c.span(),
-                format!("`count` must be ≥ 1, found {}", c.get_ref()),
-            )),
-            Some(c) => Ok(*c.get_ref() as usize),
-        }
-    }
-
-    /// The points of a block or of the evaluation set: from a file, or sampled.
-    fn points(
-        &self,
-        p: &Spanned<PointsSpec>,
-        domain: &BoxDomain,
-        faces: &[Face],
-        default_seed: u64,
-    ) -> Result<(Mat<f64>, BlockSampling), InputError> {
-        let spec = p.get_ref();
-        let sampler = self.sampler(p, Sampler::Uniform)?;
-        let seed = spec.seed.unwrap_or(default_seed);
-        if let Some(f) = &spec.file {
-            if spec.count.is_some() {
-                return Err(self.err(p.span(), "give either `count` or `file`, not both"));
-            }
-            let file = self
-                .path
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(f.get_ref());
-            let dataset = spec.dataset.as_ref().map(|d| d.get_ref().as_str());
-            let pts =
-                read_points(&file, dataset, domain.dim()).map_err(|e| self.err(f.span(), e))?;
-            for i in 0..pts.nrows() {
-                let x: Vec<f64> = (0..pts.ncols()).map(|j| pts[(i, j)]).collect();
-                if !domain.contains(&x) {
-                    return Err(self.err(
-                        f.span(),
-                        format!(
-                            "point {} of `{}` lies outside the domain",
-                            i + 1,
-                            f.get_ref()
-                        ),
-                    ));
-                }
-            }
-            let count = pts.nrows();
-            return Ok((
-                pts,
-                BlockSampling {
-                    faces: faces.to_vec(),
-                    sampler,
-                    count,
-                    seed,
-                    from_file: true,
-                    adaptive: None,
-                },
-            ));
-        }
-        let count = self.count(p)?;
-        let pts = if faces.is_empty() {
-            geometry::sample_interior(domain, sampler, count, seed)
-        } else {
-            geometry::sample_faces(domain, faces, sampler, count, seed)
-        }
-        .map_err(|e| self.err(p.span(), e.to_string()))?;
-        Ok((
-            pts,
-            BlockSampling {
-                faces: faces.to_vec(),
-                sampler,
-                count,
-                seed,
-                from_file: false,
-                adaptive: None,
-            },
-        ))
     }
 
     fn output_index(&self, b: &BlockSpec, outputs: &[String]) -> Result<usize, InputError> {
@@ -747,7 +603,7 @@ impl Builder<'_> {
                     // One block per face (the outward normal differs); weights w·N_f/N keep
                     // the block's mean over all its points: (w N_f/N)/N_f = w/N.
                     let (pts, counts) = if s.from_file {
-                        group_by_face(&pts, domain, &faces)
+                        points::group_by_face(&pts, domain, &faces)
                             .map_err(|e| self.err(b.points.span(), e))?
                     } else {
                         let counts = geometry::rows_per_face(domain, &faces, s.sampler, s.count)
@@ -861,74 +717,6 @@ impl Builder<'_> {
             ));
         }
         Ok((blocks, sampling))
-    }
-
-    /// Every formula must be finite where it is used: a source that is NaN or infinite at
-    /// a collocation point would poison the loss at the first iteration. Equations are
-    /// evaluated with every channel set to 1 (their source terms alone are not
-    /// separable); values and exact solutions at their points.
-    fn check_finite(
-        &self,
-        spec: &ProblemSpec,
-        blocks: &[ResidualBlock],
-        sampling: &[BlockSampling],
-        exact: Option<&[CompiledFunction]>,
-        evaluation: &Mat<f64>,
-    ) -> Result<(), InputError> {
-        let _ = sampling;
-        // Map built blocks back to their spec entries by name prefix (Neumann splits).
-        for block in blocks {
-            let spec_block = spec
-                .blocks
-                .iter()
-                .find(|b| {
-                    block.name() == b.get_ref().name.get_ref()
-                        || block
-                            .name()
-                            .starts_with(&format!("{}_", b.get_ref().name.get_ref()))
-                })
-                .expect("every block comes from a spec entry");
-            let pts = block.points();
-            for group in block.row_groups() {
-                for term in &group.terms {
-                    let r = &term.residual;
-                    let c = vec![1.0; r.channels().len()];
-                    let mut dfdc = vec![0.0; c.len()];
-                    for i in 0..pts.nrows() {
-                        let x: Vec<f64> = (0..pts.ncols()).map(|j| pts[(i, j)]).collect();
-                        let f = r.eval(&x, &c, &mut dfdc);
-                        if !f.is_finite() || dfdc.iter().any(|v| !v.is_finite()) {
-                            let b = spec_block.get_ref();
-                            let span = b
-                                .equation
-                                .as_ref()
-                                .or(b.value.as_ref())
-                                .map_or(spec_block.span(), Spanned::span);
-                            return Err(self.err(
-                                span,
-                                format!("block `{}`: the residual is not finite ({f}) at point {} = {x:?}", block.name(), i + 1),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(exact) = exact {
-            for (k, g) in exact.iter().enumerate() {
-                for i in 0..evaluation.nrows() {
-                    let x: Vec<f64> = (0..evaluation.ncols())
-                        .map(|j| evaluation[(i, j)])
-                        .collect();
-                    let v = g.eval(&x);
-                    if !v.is_finite() {
-                        let (key, val) = spec.exact.iter().nth(k).expect("one entry per output");
-                        let _ = key;
-                        return Err(self.err(val.span(), format!("the exact solution is not finite ({v}) at evaluation point {} = {x:?}", i + 1)));
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     fn exact(

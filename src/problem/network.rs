@@ -7,6 +7,7 @@ use toml::Spanned;
 use super::build::Builder;
 use super::error::InputError;
 use super::location::line_col;
+use super::memory::{group, param_count};
 use super::spec::{EmbeddingSpec, PeriodicSpec, ProblemSpec};
 use crate::geometry::BoxDomain;
 use crate::model::{Activation, Embedding, Init, Mlp, Periodic};
@@ -122,6 +123,23 @@ impl Builder<'_> {
             None => Embedding::identity(layers[0]),
             Some(e) => self.embedding(e, domain)?,
         };
+        // Counted in u128 and checked: the sizes must fit the machine's integers before
+        // the memory estimate can refuse them.
+        let mut widths: Vec<u128> = layers.iter().map(|&w| w as u128).collect();
+        widths[0] = embedding.width() as u128;
+        match param_count(&widths) {
+            Some(p) if p <= (usize::MAX / 8) as u128 => {}
+            p => {
+                let count = p.map_or_else(|| "more than 2^128".to_string(), group);
+                return Err(self.err(
+                    m.layers.span(),
+                    format!(
+                        "the network has {count} parameters, more than any machine can hold \
+                         (8 bytes each): use narrower layers"
+                    ),
+                ));
+            }
+        }
         let mlp = Mlp::with_embedding(&layers, activation, embedding)
             .map_err(|e| self.err(m.layers.span(), e.to_string()))?;
         Ok((mlp, init, m.seed.unwrap_or(0)))

@@ -16,8 +16,10 @@ use toml::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemSpec {
-    /// Short name, used for result files and `pinn problems`.
-    pub name: Spanned<String>,
+    /// Short name, used for result files (`<name>.h5`) and `pinn problems`: the file's
+    /// name without `.toml`, which is also the default.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
     /// One paragraph on the problem.
     #[serde(default)]
     pub description: Option<String>,

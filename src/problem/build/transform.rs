@@ -79,7 +79,7 @@ impl Builder<'_> {
                         .transform
                         .iter()
                         .find(|(k, _)| *k.get_ref() == outputs[e.output])
-                        .map_or_else(|| spec.name.span(), |(_, v)| v.span());
+                        .map_or_else(|| spec.model.span(), |(_, v)| v.span());
                     self.err(span, format!("block `{name}`: {e}"))
                 })
             })
