@@ -36,11 +36,10 @@
 use super::secant::{SecantPair, first_length, negate_or_steepest, scaled};
 use super::{Descent, Linearization, Meter};
 use crate::control::Boldness;
-use crate::linalg::LinearSolveError;
+use crate::linalg::{LinearSolveError, fixed_order};
 use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Which member of the family updates `H`.
@@ -168,15 +167,7 @@ impl DenseQuasiNewton {
     }
 
     fn mat_vec(&self, x: &[f64], out: &mut [f64]) {
-        let p = x.len();
-        matmul(
-            MatMut::from_column_major_slice_mut(out, p, 1),
-            Accum::Replace,
-            self.h.as_ref(),
-            MatRef::from_column_major_slice(x, p, 1),
-            1.0,
-            self.par,
-        );
+        fixed_order::mat_vec(out, self.h.as_ref(), x, 1.0, self.par);
     }
 
     /// Offers the pair in `self.pair` (with the gradient at the older point); updates
@@ -349,6 +340,8 @@ impl Descent for DenseQuasiNewton {
 mod tests {
     use super::*;
     use crate::record::{EvaluationCounts, TimeSplit};
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut};
 
     struct Unused;
     impl LeastSquares for Unused {

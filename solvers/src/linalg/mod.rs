@@ -11,6 +11,7 @@
 
 pub mod cg;
 pub mod dense_qr;
+pub mod fixed_order;
 pub mod normal_cholesky;
 pub mod pinv;
 pub mod sample_space;
@@ -113,7 +114,7 @@ pub fn build(
     par: Par,
 ) -> Box<dyn AugmentedSolver + Send> {
     match kind {
-        LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params, par)),
+        LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params)),
         LinearSolverKind::SampleSpace => Box::new(SampleSpace::new(n_residuals, n_params, par)),
         LinearSolverKind::NormalCholesky | LinearSolverKind::Auto => {
             Box::new(NormalCholesky::new(n_residuals, n_params, par))
