@@ -381,7 +381,8 @@ pub struct SolverConfig {
     pub quasi_newton: QuasiNewtonConfig,
     /// Adam options.
     pub adam: AdamConfig,
-    /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential.
+    /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential. Only the speed
+    /// depends on it: every parallel sum is split at points fixed by the problem's sizes.
     pub threads: usize,
 }
 
