@@ -4,9 +4,9 @@
 //! - argmin's own L-BFGS (Moré–Thuente and Hager–Zhang line searches) reaches a loss
 //!   within 10× of our L-BFGS in the same iteration budget.
 //!
-//! Both runs of a comparison execute inside one single-thread rayon pool: the
-//! engine's `Jᵀw` (vjp) reduces in a thread-dependent order, so only a fixed thread
-//! count makes two runs bitwise comparable.
+//! Both runs of a comparison execute inside one single-thread rayon pool with
+//! `threads = 1`; a run's bits do not depend on the thread count
+//! (`tests/thread_count.rs`), one thread keeps the test light.
 
 use argmin::core::{Executor, State, TerminationStatus};
 use pinn::argmin::{argmin_lbfgs_hager_zhang, argmin_lbfgs_more_thuente};

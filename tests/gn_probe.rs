@@ -19,7 +19,11 @@ fn gn_probe_solves_poisson2d_to_1e_8() {
         ControlFlow::Continue(())
     })
     .expect("valid configuration");
-    let rel = outcome.result.metrics.rel_l2.expect("poisson2d has an exact solution");
+    let rel = outcome
+        .result
+        .metrics
+        .rel_l2
+        .expect("poisson2d has an exact solution");
     assert!(
         rel <= 1e-8,
         "rel L2 {rel:e} after {} iterations",

@@ -4,8 +4,8 @@
 //! `pinn_solvers::test_problems::snapshot`). An intended change of behaviour rewrites
 //! `tests/snapshots/poisson2d.snap` with `UPDATE_SNAPSHOTS=1`, in a commit of its own.
 //!
-//! The runs execute in a single-thread rayon pool with `threads = 1`: the engine's
-//! `Jᵀw` reduces in a thread-dependent order.
+//! The runs execute in a single-thread rayon pool with `threads = 1`. A run's bits do not
+//! depend on the thread count (`tests/thread_count.rs`), so the snapshot holds on any.
 
 use pinn::presets::preset;
 use pinn_solvers::config::SwitchConfig;

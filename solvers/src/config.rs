@@ -389,7 +389,8 @@ pub struct SolverConfig {
     pub adam: AdamConfig,
     /// Probe-selected trust-region options.
     pub probe: crate::control::probe_radius::ProbeParams,
-    /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential.
+    /// Threads for the dense kernels: 0 = all of rayon's, 1 = sequential. Only the speed
+    /// depends on it: every parallel sum is split at points fixed by the problem's sizes.
     pub threads: usize,
 }
 

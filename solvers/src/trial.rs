@@ -13,10 +13,10 @@
 
 use crate::control::{Boldness, Purpose, StepInfo, TrialGradient, TrialValue, Trials};
 use crate::descent::{Descent, Linearization, Meter};
+use crate::linalg::fixed_order;
 use crate::problem::{LeastSquares, half_squared_norm};
 use crate::record::{EvaluationCounts, InvalidReason, TimeSplit};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Mat, Par};
 use std::time::Instant;
 
 /// Buffers allocated once (Ceres `TrustRegionMinimizer::Init`).
@@ -176,11 +176,11 @@ impl Trials for LoopTrials<'_> {
         let t = Instant::now();
         let (n, p) = (self.ws.r.len(), self.ws.delta.len());
         if self.descent.needs_jacobian() {
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut self.ws.jdelta, n, 1),
-                Accum::Replace,
+            debug_assert_eq!((self.ws.jdelta.len(), self.ws.delta.len()), (n, p));
+            fixed_order::mat_vec(
+                &mut self.ws.jdelta,
                 self.ws.jac.as_ref(),
-                MatRef::from_column_major_slice(&self.ws.delta, p, 1),
+                &self.ws.delta,
                 1.0,
                 self.par,
             );

@@ -36,6 +36,10 @@ use crate::residual::Channel;
 /// enough that the per-layer products are efficient.
 pub(crate) const CHUNK: usize = 128;
 
+/// At most this many partial gradients in `Jᵀw`: bounds its memory to `PARTIALS · P`
+/// while leaving enough independent groups of chunks to keep every thread busy.
+const PARTIALS: usize = 64;
+
 /// Points per chunk for `n` points: at most [`CHUNK`], at least 16, and otherwise about
 /// `n/8` so that small blocks still spread over the threads. It depends on `n` only, never
 /// on the thread count, so results are bitwise the same on any number of threads.
@@ -573,52 +577,71 @@ pub(crate) fn vjp_channels(
     let plan = JetPlan::new(channels, net.n_inputs(), m);
     let nb_max = chunk_size(n);
     let n_chunks = n.div_ceil(nb_max);
-    let grad = (0..n_chunks)
+    // Fixed groups of consecutive chunks, each summed in order into its own partial
+    // gradient; the partials are then added in group order. The grouping depends on `n`
+    // only, so the sum is bitwise the same on any number of threads.
+    let per_group = n_chunks.div_ceil(PARTIALS);
+    let n_groups = n_chunks.div_ceil(per_group);
+    let partials: Vec<Vec<f64>> = (0..n_groups)
         .into_par_iter()
-        .fold(
-            || {
-                let ws =
-                    Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false);
-                (ws, vec![0.0; np])
-            },
-            |(mut ws, mut g), ci| {
-                let i0 = ci * nb_max;
-                let nb = nb_max.min(n - i0);
-                forward(net, theta, &plan, points, i0, nb, &mut ws);
-                let rows = ws.rows;
-                ws.adj_z[..rows * m].fill(0.0);
-                for (k, &(o, slot)) in plan.channel_slots.iter().enumerate() {
-                    for p in 0..nb {
-                        ws.adj_z[o * rows + slot * nb + p] += cotangents[(i0 + p, k)];
-                    }
+        .map_init(
+            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+            |ws, group| {
+                let mut g = vec![0.0; np];
+                let chunks = group * per_group..((group + 1) * per_group).min(n_chunks);
+                for ci in chunks {
+                    let i0 = ci * nb_max;
+                    let nb = nb_max.min(n - i0);
+                    vjp_chunk(net, theta, &plan, points, cotangents, i0, nb, ws, &mut g);
                 }
-                reverse(net, theta, &plan, &mut ws, |k, adj_z, s, _| {
-                    let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
-                    let w_off = net.layer_offset(k);
-                    let (gw, rest) = g[w_off..].split_at_mut(n_in * n_out);
-                    // ∂/∂W_k = Σ_rows Z̄_kᵀ S_k, written into the row-major W block.
-                    matmul(
-                        MatMut::from_row_major_slice_mut(gw, n_out, n_in),
-                        Accum::Add,
-                        view(adj_z, rows, n_out).transpose(),
-                        view(s, rows, n_in),
-                        1.0,
-                        Par::Seq,
-                    );
-                    for (r, gb) in rest[..n_out].iter_mut().enumerate() {
-                        *gb += adj_z[r * rows..r * rows + nb].iter().sum::<f64>();
-                    }
-                });
-                (ws, g)
+                g
             },
         )
-        .map(|(_, g)| g)
-        .reduce(
-            || vec![0.0; np],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+        .collect();
+    let mut grad = vec![0.0; np];
+    for g in &partials {
+        grad.iter_mut().zip(g).for_each(|(x, y)| *x += y);
+    }
     out.iter_mut().zip(&grad).for_each(|(o, g)| *o += g);
+}
+
+/// Adds `Σ_p cᵀ ∂c(x_p)/∂θ` over the chunk of points `i0 .. i0 + nb` to `g`.
+#[allow(clippy::too_many_arguments)]
+fn vjp_chunk(
+    net: &Mlp,
+    theta: &[f64],
+    plan: &JetPlan,
+    points: MatRef<'_, f64>,
+    cotangents: MatRef<'_, f64>,
+    i0: usize,
+    nb: usize,
+    ws: &mut Workspace,
+    g: &mut [f64],
+) {
+    let m = net.n_outputs();
+    forward(net, theta, plan, points, i0, nb, ws);
+    let rows = ws.rows;
+    ws.adj_z[..rows * m].fill(0.0);
+    for (k, &(o, slot)) in plan.channel_slots.iter().enumerate() {
+        for p in 0..nb {
+            ws.adj_z[o * rows + slot * nb + p] += cotangents[(i0 + p, k)];
+        }
+    }
+    reverse(net, theta, plan, ws, |k, adj_z, s, _| {
+        let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
+        let w_off = net.layer_offset(k);
+        let (gw, rest) = g[w_off..].split_at_mut(n_in * n_out);
+        // ∂/∂W_k = Σ_rows Z̄_kᵀ S_k, written into the row-major W block.
+        matmul(
+            MatMut::from_row_major_slice_mut(gw, n_out, n_in),
+            Accum::Add,
+            view(adj_z, rows, n_out).transpose(),
+            view(s, rows, n_in),
+            1.0,
+            Par::Seq,
+        );
+        for (r, gb) in rest[..n_out].iter_mut().enumerate() {
+            *gb += adj_z[r * rows..r * rows + nb].iter().sum::<f64>();
+        }
+    });
 }

@@ -447,3 +447,31 @@ fn jvp_and_vjp_match_assembled_jacobian() {
         assert!(err <= 1e-12, "{layers:?} {act:?} vjp: {err:e}");
     }
 }
+
+/// `Jᵀw` sums its points in groups fixed by `N` alone: the same bits on 1, 2 and 3
+/// threads, both when every group is one chunk (`N = 1000`) and when groups hold several
+/// chunks (`N = 20 000`: 157 chunks of 128 points, more than there are partial sums).
+#[test]
+fn vjp_same_bits_on_any_thread_count() {
+    let mut rng = StdRng::seed_from_u64(17);
+    let net = Mlp::new(&[3, 16, 12, 2], Activation::Tanh);
+    let theta = random_theta(&net, 4);
+    let (chans, _) = jacobian_setup(3);
+    for n in [1000, 20_000] {
+        let pts = random_points(n, 3, &mut rng);
+        let cot = Mat::from_fn(n, chans.len(), |_, _| rng.random_range(-1.0..1.0));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut out = vec![0.25; net.n_params()];
+            pool.install(|| net.vjp_channels(&theta, pts.as_ref(), &chans, cot.as_ref(), &mut out));
+            out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            assert!(one == run(threads), "N = {n}: 1 vs {threads} threads");
+        }
+    }
+}

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 enum Variant {
     Spectral {
-        pinv: SpectralPinv,
+        pinv: Box<SpectralPinv>,
         cutoff: f64,
     },
     Tikhonov {
@@ -46,7 +46,7 @@ impl GramianDescent {
         let wide = sample_space_when_wide && n < p;
         let variant = match solve {
             crate::config::EngdSolve::Eigen { relative_cutoff } => Variant::Spectral {
-                pinv: SpectralPinv::new(
+                pinv: Box::new(SpectralPinv::new(
                     n,
                     p,
                     if wide {
@@ -55,7 +55,7 @@ impl GramianDescent {
                         Space::Parameter
                     },
                     par,
-                ),
+                )),
                 cutoff: relative_cutoff,
             },
             crate::config::EngdSolve::Tikhonov { epsilon } => Variant::Tikhonov {

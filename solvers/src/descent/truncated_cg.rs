@@ -12,6 +12,7 @@ use crate::config::{GnCgConfig, JacobianAccess};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
 use crate::linalg::cg::{CgError, CgParams, CgScratch, conjugate_gradient};
+use crate::linalg::fixed_order;
 use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
 use faer::linalg::matmul::matmul;
@@ -127,14 +128,7 @@ impl Descent for TruncatedCg {
             match lin.jacobian {
                 Some(jac) => {
                     let n = jv.len();
-                    matmul(
-                        MatMut::from_column_major_slice_mut(jv, n, 1),
-                        Accum::Replace,
-                        jac,
-                        MatRef::from_column_major_slice(v, p, 1),
-                        1.0,
-                        par,
-                    );
+                    fixed_order::mat_vec(jv, jac, v, 1.0, par);
                     matmul(
                         MatMut::from_column_major_slice_mut(o, p, 1),
                         Accum::Replace,

@@ -36,8 +36,11 @@ use faer::linalg::triangular_solve::solve_upper_triangular_in_place;
 use faer::{Conj, Mat, MatRef, Par};
 
 /// QR of `J` once per iterate, then a `(k + P) × P` QR per λ. Buffers allocated once.
+///
+/// Every step runs sequentially: faer's parallel Householder QR rounds differently with
+/// the number of threads (measured from 400 × 60 to 10 000 × 1 341), and a step must not
+/// depend on the thread count.
 pub struct DenseQr {
-    par: Par,
     /// `J`, overwritten by its Householder factors and `R`.
     a: Mat<f64>,
     a_coeff: Mat<f64>,
@@ -53,7 +56,8 @@ pub struct DenseQr {
 
 impl DenseQr {
     /// Allocates every buffer for an `n × p` Jacobian.
-    pub fn new(n: usize, p: usize, par: Par) -> Self {
+    pub fn new(n: usize, p: usize) -> Self {
+        let par = Par::Seq;
         let k = n.min(p);
         let bs = recommended_block_size::<f64>(n, p).max(1);
         let bs2 = recommended_block_size::<f64>(k + p, p).max(1);
@@ -70,7 +74,6 @@ impl DenseQr {
             ),
         ]);
         Self {
-            par,
             a: Mat::zeros(n, p),
             a_coeff: Mat::zeros(bs, k),
             qtr: Mat::zeros(n, 1),
@@ -118,7 +121,7 @@ impl AugmentedSolver for DenseQr {
         qr_in_place(
             self.a.as_mut(),
             self.a_coeff.as_mut(),
-            self.par,
+            Par::Seq,
             stack,
             Default::default(),
         );
@@ -130,7 +133,7 @@ impl AugmentedSolver for DenseQr {
             self.a_coeff.as_ref(),
             Conj::No,
             self.qtr.as_mut(),
-            self.par,
+            Par::Seq,
             MemStack::new(&mut self.mem),
         );
         Ok(())
@@ -162,7 +165,7 @@ impl AugmentedSolver for DenseQr {
         qr_in_place(
             self.s.as_mut(),
             self.s_coeff.as_mut(),
-            self.par,
+            Par::Seq,
             MemStack::new(&mut self.mem),
             Default::default(),
         );
@@ -171,7 +174,7 @@ impl AugmentedSolver for DenseQr {
             self.s_coeff.as_ref(),
             Conj::No,
             self.rhs.as_mut(),
-            self.par,
+            Par::Seq,
             MemStack::new(&mut self.mem),
         );
         for i in 0..p {
@@ -180,7 +183,7 @@ impl AugmentedSolver for DenseQr {
                 return Err(LinearSolveError::Singular { index: i });
             }
         }
-        solve_upper_triangular_in_place(self.s.get(..p, ..p), self.rhs.get_mut(..p, ..), self.par);
+        solve_upper_triangular_in_place(self.s.get(..p, ..p), self.rhs.get_mut(..p, ..), Par::Seq);
         for (i, o) in out.iter_mut().enumerate() {
             *o = -self.rhs[(i, 0)];
         }
@@ -247,7 +250,7 @@ mod tests {
         let (j, r) = known(50, 12, 12, 1e4, 7);
         let lambda = 0.3;
         let d2: Vec<f64> = (0..12).map(|i| 1.0 + 0.1 * i as f64).collect();
-        let mut s = DenseQr::new(50, 12, Par::Seq);
+        let mut s = DenseQr::new(50, 12);
         s.factor(j.as_ref(), &r, &d2).unwrap();
         let mut x = vec![0.0; 12];
         s.solve(j.as_ref(), lambda, &mut x).unwrap();
@@ -276,7 +279,7 @@ mod tests {
     fn non_finite_input_is_an_error() {
         let (mut j, r) = known(10, 4, 4, 10.0, 1);
         j[(3, 2)] = f64::NAN;
-        let mut s = DenseQr::new(10, 4, Par::Seq);
+        let mut s = DenseQr::new(10, 4);
         assert_eq!(
             s.factor(j.as_ref(), &r, &[1.0; 4]),
             Err(LinearSolveError::NonFinite)

@@ -25,10 +25,11 @@
 //! "Sketched Gauss–Newton with a target reduction ratio" (arXiv 2607.02194, 2026); here
 //! unsketched.
 
-use super::{AugmentedSolver, DenseQr, LinearSolveError};
+use super::{AugmentedSolver, DenseQr, LinearSolveError, fixed_order};
 use crate::config::LinearSolverKind;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+use faer::{Mat, MatRef, Par};
 
 /// `Ĵ = QR`, `R = USVᵀ`, and `c = UᵀQᵀr`, once per iterate.
 pub struct DenseSvd {
@@ -59,7 +60,7 @@ impl DenseSvd {
     pub fn new(n: usize, p: usize, par: Par) -> Self {
         Self {
             par,
-            qr: DenseQr::new(n, p, par),
+            qr: DenseQr::new(n, p),
             scaled: Mat::zeros(0, 0),
             d_inv: vec![1.0; p],
             v: Mat::zeros(p, 0),
@@ -154,28 +155,40 @@ impl AugmentedSolver for DenseSvd {
             self.qr.factor(self.scaled.as_ref(), r, &ones)?;
         }
         let (r_factor, qtr) = self.qr.triangular_factor();
-        let qtr = Mat::from_fn(qtr.len(), 1, |i, _| qtr[i]);
-        let svd = r_factor
-            .svd()
-            .map_err(|_| LinearSolveError::EigenNoConvergence)?;
-        let (u, s, v) = (svd.U(), svd.S(), svd.V());
-        let m = s.dim();
-        let s_max = (0..m).map(|i| s[i]).fold(0.0_f64, f64::max);
+        // A sequential SVD: faer's parallel one rounds differently with the thread count.
+        let (k, p) = r_factor.shape();
+        let m = k.min(p);
+        let mut sv = faer::diag::Diag::<f64>::zeros(m);
+        let mut u = Mat::<f64>::zeros(k, m);
+        let mut v = Mat::<f64>::zeros(p, m);
+        let mut mem = MemBuffer::new(svd_scratch::<f64>(
+            k,
+            p,
+            ComputeSvdVectors::Thin,
+            ComputeSvdVectors::Thin,
+            Par::Seq,
+            Default::default(),
+        ));
+        svd(
+            r_factor.as_ref(),
+            sv.as_mut(),
+            Some(u.as_mut()),
+            Some(v.as_mut()),
+            Par::Seq,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .map_err(|_| LinearSolveError::EigenNoConvergence)?;
+        let s_max = (0..m).map(|i| sv[i]).fold(0.0_f64, f64::max);
         let cutoff = p as f64 * f64::EPSILON * s_max;
         self.s = (0..m)
-            .map(|i| if s[i] > cutoff { s[i] } else { 0.0 })
+            .map(|i| if sv[i] > cutoff { sv[i] } else { 0.0 })
             .collect();
-        let mut c = Mat::<f64>::zeros(m, 1);
-        matmul(
-            c.as_mut(),
-            Accum::Replace,
-            u.transpose(),
-            qtr.as_ref(),
-            1.0,
-            self.par,
-        );
-        self.c = (0..m).map(|i| c[(i, 0)]).collect();
-        self.v = v.to_owned();
+        // c = Uᵀ(Qᵀr)[..k], one dot product per column of U.
+        self.c = (0..m)
+            .map(|j| (0..k).map(|i| u[(i, j)] * qtr[i]).sum())
+            .collect();
+        self.v = v;
         self.coeff = Mat::zeros(m, 1);
         if !self.s.iter().chain(&self.c).all(|x| x.is_finite()) {
             return Err(LinearSolveError::NonFinite);
@@ -196,15 +209,10 @@ impl AugmentedSolver for DenseSvd {
                 0.0
             };
         }
-        let p = out.len();
-        matmul(
-            faer::MatMut::from_column_major_slice_mut(out, p, 1),
-            Accum::Replace,
-            self.v.as_ref(),
-            self.coeff.as_ref(),
-            1.0,
-            self.par,
-        );
+        let coeff: Vec<f64> = (0..self.coeff.nrows())
+            .map(|i| self.coeff[(i, 0)])
+            .collect();
+        fixed_order::mat_vec(out, self.v.as_ref(), &coeff, 1.0, self.par);
         for (o, d) in out.iter_mut().zip(&self.d_inv) {
             *o *= d;
         }
@@ -236,7 +244,7 @@ mod tests {
         let (j, r) = known(n, p, p, 1e7, 3);
         for d2 in [vec![1.0; p], (0..p).map(|i| 0.5 + i as f64).collect()] {
             let mut svd = DenseSvd::new(n, p, Par::Seq);
-            let mut qr = DenseQr::new(n, p, Par::Seq);
+            let mut qr = DenseQr::new(n, p);
             svd.factor(j.as_ref(), &r, &d2).unwrap();
             qr.factor(j.as_ref(), &r, &d2).unwrap();
             for lambda in [1e-6, 1e-2, 1.0, 1e3] {

@@ -12,6 +12,7 @@
 pub mod cg;
 pub mod dense_qr;
 pub mod dense_svd;
+pub mod fixed_order;
 pub mod normal_cholesky;
 pub mod pinv;
 pub mod sample_space;
@@ -121,7 +122,7 @@ pub fn build(
     par: Par,
 ) -> Box<dyn AugmentedSolver + Send> {
     match kind {
-        LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params, par)),
+        LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params)),
         LinearSolverKind::DenseSvd => Box::new(DenseSvd::new(n_residuals, n_params, par)),
         LinearSolverKind::SampleSpace => Box::new(SampleSpace::new(n_residuals, n_params, par)),
         LinearSolverKind::NormalCholesky | LinearSolverKind::Auto => {

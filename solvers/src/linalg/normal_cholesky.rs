@@ -70,6 +70,11 @@ pub(crate) fn gram_lower(g: faer::MatMut<'_, f64>, jac: MatRef<'_, f64>, par: Pa
 }
 
 /// `LLᵀ` of `h` in place (lower triangle), then `x ← (LLᵀ)⁻¹ x`.
+///
+/// The factorisation runs on `par` (faer's blocked Cholesky partitions its output, so its
+/// bits do not depend on the thread count); the two triangular solves run sequentially:
+/// with one right-hand side faer splits their inner sums between threads, and they cost
+/// `O(P²)` next to the factorisation's `O(P³)`.
 pub(crate) fn llt_solve(
     h: faer::MatMut<'_, f64>,
     x: faer::MatMut<'_, f64>,
@@ -89,7 +94,7 @@ pub(crate) fn llt_solve(
             LinearSolveError::NotPositiveDefinite { pivot: index }
         }
     })?;
-    solve_in_place_with_conj(h.as_ref(), Conj::No, x, par, MemStack::new(mem));
+    solve_in_place_with_conj(h.as_ref(), Conj::No, x, Par::Seq, MemStack::new(mem));
     Ok(())
 }
 
@@ -219,7 +224,7 @@ mod tests {
         let (j, r) = known(50, 10, 10, 10.0, 11);
         let d2 = [1.0; 10];
         let mut a = NormalCholesky::new(50, 10, Par::Seq);
-        let mut b = super::super::DenseQr::new(50, 10, Par::Seq);
+        let mut b = super::super::DenseQr::new(50, 10);
         a.factor(j.as_ref(), &r, &d2).unwrap();
         b.factor(j.as_ref(), &r, &d2).unwrap();
         let (mut x, mut y) = (vec![0.0; 10], vec![0.0; 10]);

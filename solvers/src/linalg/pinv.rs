@@ -20,10 +20,14 @@
 //! the resulting ENGD with an independent implementation of the authors' algorithm.
 
 use super::LinearSolveError;
+use super::fixed_order;
 use super::normal_cholesky::gram_lower;
 use super::sample_space::outer_gram_lower;
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 
 /// Which matrix is decomposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +38,11 @@ pub enum Space {
     Sample,
 }
 
-/// Buffers for the spectral pseudo-inverse (the eigensolver itself allocates).
+/// Buffers for the spectral pseudo-inverse.
+///
+/// The eigendecomposition runs sequentially: faer's parallel symmetric eigensolver rounds
+/// differently with the thread count (measured at `P = 1 341`), and the products around
+/// it run on `par` in a thread-independent order.
 pub struct SpectralPinv {
     par: Par,
     space: Space,
@@ -42,6 +50,9 @@ pub struct SpectralPinv {
     rhs: Mat<f64>,
     coef: Mat<f64>,
     tmp: Mat<f64>,
+    u: Mat<f64>,
+    s: Diag<f64>,
+    mem: MemBuffer,
 }
 
 impl SpectralPinv {
@@ -55,6 +66,14 @@ impl SpectralPinv {
             rhs: Mat::zeros(dim, 1),
             coef: Mat::zeros(dim, 1),
             tmp: Mat::zeros(dim, 1),
+            u: Mat::zeros(dim, dim),
+            s: Diag::zeros(dim),
+            mem: MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+                dim,
+                ComputeEigenvectors::Yes,
+                Par::Seq,
+                Default::default(),
+            )),
         }
     }
 
@@ -91,11 +110,17 @@ impl SpectralPinv {
             }
         }
         let dim = self.gram.nrows();
-        let evd = self
-            .gram
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| LinearSolveError::EigenNoConvergence)?;
-        let (u, s) = (evd.U(), evd.S());
+        // Reads the lower triangle only, as `gram_lower`/`outer_gram_lower` leave it.
+        self_adjoint_evd(
+            self.gram.as_ref(),
+            self.s.as_mut(),
+            Some(self.u.as_mut()),
+            Par::Seq,
+            MemStack::new(&mut self.mem),
+            Default::default(),
+        )
+        .map_err(|_| LinearSolveError::EigenNoConvergence)?;
+        let (u, s) = (self.u.as_ref(), self.s.as_ref());
         let lmax = (0..dim).map(|i| s[i].abs()).fold(0.0, f64::max);
         let rel = if relative_cutoff > 0.0 {
             relative_cutoff
@@ -120,11 +145,10 @@ impl SpectralPinv {
                 self.coef[(i, 0)] = 0.0;
             }
         }
-        matmul(
-            self.tmp.as_mut(),
-            Accum::Replace,
+        fixed_order::mat_vec(
+            self.tmp.col_as_slice_mut(0),
             u,
-            self.coef.as_ref(),
+            self.coef.col_as_slice(0),
             1.0,
             self.par,
         );
