@@ -26,8 +26,7 @@ fn scratch(name: &str) -> PathBuf {
 /// points as given, so that a mismatch can be built from it.
 fn poisson(layers: &str, interior: usize, extra: &str) -> String {
     format!(
-        r#"name = "poisson-small"
-outputs = ["u"]
+        r#"outputs = ["u"]
 [domain]
 variables = ["x", "y"]
 bounds = [[0.0, 1.0], [0.0, 1.0]]
@@ -58,8 +57,7 @@ seed = 2
 
 /// Heat with an adaptively drawn interior (RAD from a pool) and uniformly re-drawn
 /// initial and boundary points, every 3 iterations.
-const HEAT_REDRAWN: &str = r#"name = "heat-redrawn"
-[domain]
+const HEAT_REDRAWN: &str = r#"[domain]
 variables = ["t", "x"]
 bounds = [[0.0, 1.0], [0.0, 1.0]]
 time = "t"
