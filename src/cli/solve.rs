@@ -57,6 +57,10 @@ pub struct SolveArgs {
     /// Print a fixed-column line per iteration.
     #[arg(long)]
     pub verbose: bool,
+    /// Print the resolved solver configuration (preset, the file's `[solver]`
+    /// overrides, then the command-line options) as TOML and exit without solving.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// Parameters from a result file or a whitespace/comma separated text file. A result
@@ -120,6 +124,9 @@ pub fn solve(args: &SolveArgs) -> i32 {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
             .build_global();
+    }
+    if args.print_config {
+        return super::presets::print_resolved(&args.file, &config);
     }
     if let Some(path) = &args.init
         && let Ok(r) = crate::output::read(path)

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod hdf5;
 pub mod result;
+pub mod vtk;
 pub mod xdmf;
 
 pub use atomic::{check_writable, remove_stale_temps};

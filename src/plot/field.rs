@@ -45,10 +45,11 @@ pub fn draw_field(
     let root = BitMapBackend::new(path, FIELD_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     match layout {
-        Layout::Line { name } => {
+        Layout::Line { axis, name } => {
+            let axis = *axis;
             let (lo, hi) = finite_range(
                 &(0..points.nrows())
-                    .map(|i| points[(i, 0)])
+                    .map(|i| points[(i, axis)])
                     .collect::<Vec<_>>(),
             )
             .unwrap_or((0.0, 1.0));
@@ -70,7 +71,7 @@ pub fn draw_field(
             let mut run = Vec::new();
             for (i, &v) in values.iter().enumerate() {
                 if v.is_finite() {
-                    run.push((points[(i, 0)], v));
+                    run.push((points[(i, axis)], v));
                 } else if !run.is_empty() {
                     chart.draw_series(std::iter::once(PathElement::new(
                         std::mem::take(&mut run),
