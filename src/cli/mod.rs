@@ -4,10 +4,13 @@
 pub mod check;
 pub mod eval;
 pub mod export;
+pub mod format;
 pub mod interrupt;
 pub mod plot;
 pub mod presets;
+pub mod progress;
 pub mod solve;
+pub mod stop;
 pub mod stored;
 pub mod table;
 pub mod validate;
