@@ -12,6 +12,7 @@ pub mod progress;
 pub mod solve;
 pub mod stop;
 pub mod stored;
+pub mod summary;
 pub mod table;
 pub mod validate;
 

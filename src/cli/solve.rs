@@ -270,17 +270,14 @@ pub fn solve(args: &SolveArgs) -> i32 {
         }
     };
     if !args.quiet {
-        println!("{}", outcome.summary.full());
-        let m = &outcome.result.metrics;
-        if let (Some(rel), Some(max)) = (m.rel_l2, m.max_abs_error) {
-            println!(
-                "rel L2 error {rel:.3e}, max abs error {max:.3e} on {} evaluation points",
-                problem.evaluation.nrows()
-            );
+        if args.verbose {
+            println!("{}", outcome.summary.full());
         }
-        if let Some(s) = stop.stopped() {
-            println!("{}", s.describe());
-        }
+        let name = &outcome.result.problem_name;
+        print!(
+            "{}",
+            super::summary::summary(&outcome, stop.stopped(), name)
+        );
         println!("result written to {}", out.display());
         for p in &plots {
             println!("plot written to {}", p.display());

@@ -48,11 +48,11 @@ impl Stopped {
         }
     }
 
-    /// One sentence for the end-of-solve summary.
-    pub fn describe(&self) -> String {
+    /// Why, for the summary's "stopped because" line.
+    pub fn reason_text(&self) -> String {
         match self {
             Self::TargetRelL2 { reached, target } => format!(
-                "stopped: rel L2 error {} reached the target {} (--target-rel-l2)",
+                "the rel L2 error {} reached the target {} (--target-rel-l2)",
                 sci(*reached),
                 sci(*target)
             ),
@@ -61,7 +61,7 @@ impl Stopped {
                 before,
                 now,
             } => format!(
-                "stopped: the lowest loss fell only from {} to {} over the last {} iterations (--stagnation)",
+                "the lowest loss fell only from {} to {} over the last {} iterations (--stagnation)",
                 sci(*before),
                 sci(*now),
                 count(*window as u64)
@@ -181,7 +181,11 @@ mod tests {
         assert!(!s.observe(0.5 * low + 0.5 * 2.0 * low, None));
         assert!(s.observe(low * (1.0 - 1e-4), None));
         match s.stopped() {
-            Some(Stopped::Stagnation { window: 3, before, now }) => {
+            Some(Stopped::Stagnation {
+                window: 3,
+                before,
+                now,
+            }) => {
                 assert_eq!(*before, low);
                 assert_eq!(*now, low * (1.0 - 1e-4));
             }

@@ -19,6 +19,6 @@ pub use error::OutputError;
 pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_atomic};
 pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
-    RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,
+    RunResult, iso8601_utc, max_abs_error, per_output_errors, pointwise_error, rel_l2,
 };
 pub use xdmf::write_xdmf_sidecar;
