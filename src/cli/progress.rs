@@ -110,7 +110,7 @@ impl Progress {
                 None => say(&rec.log_line()),
             },
             Self::Bar { bar, budget } => {
-                if rec.iteration % 10 == 0 || rel.is_some() {
+                if rec.iteration.is_multiple_of(10) || rel.is_some() {
                     bar.set_message(line(rec, last_rel, budget));
                 }
             }
@@ -120,7 +120,7 @@ impl Progress {
                 budget,
             } => {
                 let due = match every {
-                    Some(n) => rec.iteration as u64 % (*n).max(1) == 0,
+                    Some(n) => (rec.iteration as u64).is_multiple_of((*n).max(1)),
                     None => rec.total_time - *last >= LOG_EVERY_SECONDS,
                 };
                 if due {

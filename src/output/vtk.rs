@@ -70,9 +70,9 @@ pub fn vtu_text(e: &Evaluation) -> String {
          \x20     <PointData>\n"
     );
     for (name, values) in point_arrays(e) {
-        let _ = write!(
+        let _ = writeln!(
             x,
-            "        <DataArray type=\"Float64\" Name=\"{}\" format=\"ascii\">\n",
+            "        <DataArray type=\"Float64\" Name=\"{}\" format=\"ascii\">",
             escape(&name)
         );
         push_numbers(&mut x, values.iter().copied());

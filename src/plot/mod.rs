@@ -177,12 +177,13 @@ fn plot_samples(
             written.push(path);
             let err: Vec<f64> = uk.iter().zip(&ek).map(|(a, b)| a - b).collect();
             let path = sibling(result_path, &format!("{name}{tag}_error"));
-            field::draw_field(
+            field::draw_field_with(
                 &path,
                 &format!("{name}: error {name} − exact{note}"),
                 &layout,
                 points.as_ref(),
                 &err,
+                field::Colours::Diverging,
             )?;
             written.push(path);
         }
