@@ -236,8 +236,9 @@ mod tests {
     fn ticks_print_zero_as_zero_and_small_scales_with_exponents() {
         assert_eq!(tick(0.0, -1.0, 1.0), "0");
         assert_eq!(tick(1e-17, -1.0, 1.0), "0");
-        assert_eq!(tick(0.5, 0.0, 1.0), "0.50");
-        assert_eq!(tick(2.0, 0.0, 10.0), "2.0");
+        assert_eq!(tick(0.5, 0.0, 1.0), "0.5");
+        assert_eq!(tick(0.25, 0.0, 0.5), "0.25");
+        assert_eq!(tick(2.0, 0.0, 10.0), "2");
         assert_eq!(tick(250.0, 0.0, 1000.0), "250");
         assert_eq!(tick(3e-12, -5e-12, 5e-12), "3.00e-12");
         assert_eq!(tick(-1.5e-9, -2e-9, 0.0), "-1.50e-9");
