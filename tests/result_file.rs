@@ -193,6 +193,12 @@ fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
         ma.max_abs_error.map(f64::to_bits),
         mb.max_abs_error.map(f64::to_bits)
     );
+    let bits = |v: &Option<Vec<f64>>| v.as_ref().map(|v| vec_bits(v));
+    assert_eq!(bits(&ma.rel_l2_per_output), bits(&mb.rel_l2_per_output));
+    assert_eq!(
+        bits(&ma.max_abs_error_per_output),
+        bits(&mb.max_abs_error_per_output)
+    );
     assert_eq!(ma.final_loss.to_bits(), mb.final_loss.to_bits());
     assert_eq!(ma.iterations, mb.iterations);
     assert_eq!(ma.termination, mb.termination);

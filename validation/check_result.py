@@ -10,7 +10,8 @@ Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 /evaluation/points, applies the output transforms of /model@transform (format version
 2: per output an expression in the variables, the constants of
 /model@transform_constants and N; "N" is the network output itself), and checks
-/evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error.
+/evaluation/u, /evaluation/error and the /metrics attributes rel_l2 and max_abs_error
+(and, when present, rel_l2_per_output and max_abs_error_per_output).
 A time-slab result (format version 3, /time_slabs) is evaluated per slab: each point by
 the network /time_slabs/slab_<k>/params of the slab that owns its time
 (t_k <= t < t_{k+1}, the last slab closed).
@@ -200,6 +201,20 @@ def main(path):
             print(f"max_abs_error: stored {m['max_abs_error']:.16e}, recomputed {mx:.16e}")
             ok &= abs(rel - m["rel_l2"]) <= 1e-12 * rel
             ok &= mx == m["max_abs_error"]
+            # Per output (from format version 3; optional).
+            outputs = list(f["evaluation/u"].attrs["outputs"])
+            if "rel_l2_per_output" in m:
+                rels = np.linalg.norm(err, axis=0) / np.linalg.norm(exact, axis=0)
+                for k, name in enumerate(outputs):
+                    s = m["rel_l2_per_output"][k]
+                    print(f"rel_l2 of {name}: stored {s:.16e}, recomputed {rels[k]:.16e}")
+                    ok &= abs(rels[k] - s) <= 1e-12 * rels[k]
+            if "max_abs_error_per_output" in m:
+                mxs = np.max(np.abs(err), axis=0)
+                for k, name in enumerate(outputs):
+                    s = m["max_abs_error_per_output"][k]
+                    print(f"max_abs_error of {name}: stored {s:.16e}, recomputed {mxs[k]:.16e}")
+                    ok &= mxs[k] == s
         ok &= check_state(f)
         ok &= check_provenance(f)
     print("agree" if ok else "DIFFER")

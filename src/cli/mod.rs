@@ -2,9 +2,19 @@
 //! 2 bad input, 130 stopped by Ctrl-C or SIGTERM after writing the result).
 
 pub mod check;
+pub mod eval;
+pub mod export;
+pub mod format;
 pub mod interrupt;
+pub mod plot;
+pub mod presets;
+pub mod progress;
 pub mod resume;
 pub mod solve;
+pub mod stop;
+pub mod stored;
+pub mod summary;
+pub mod table;
 pub mod validate;
 mod validate_slabs;
 
@@ -46,6 +56,18 @@ pub enum Command {
         /// The result file (HDF5).
         result: PathBuf,
     },
+    /// Every solver preset: what it is for, and every option with its value.
+    Presets {
+        /// Show only this preset.
+        name: Option<String>,
+    },
+    /// Evaluate a stored network at the points of a text file; write a CSV.
+    Eval(eval::EvalArgs),
+    /// Write the stored evaluation points, solution, exact solution and error as CSV
+    /// or VTK (ParaView).
+    Export(export::ExportArgs),
+    /// Re-draw the plots of a stored result, optionally on a slice of the domain.
+    Plot(plot::PlotArgs),
     /// One line per problem file in a directory (default: problems/).
     Problems {
         /// The directory to list.
@@ -61,5 +83,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Problems { dir } => check::problems(&dir),
         Command::Solve(args) => solve::solve(&args),
         Command::Validate { result } => validate::validate(&result),
+        Command::Presets { name } => presets::presets(name.as_deref()),
+        Command::Eval(args) => eval::eval(&args),
+        Command::Export(args) => export::export(&args),
+        Command::Plot(args) => plot::plot(&args),
     }
 }

@@ -3,10 +3,9 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
+use super::progress::{Budget, Progress};
+use super::stop::StopRules;
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
 use crate::march::run_slabs;
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
@@ -70,6 +69,21 @@ pub struct SolveArgs {
     /// Print a fixed-column line per iteration.
     #[arg(long)]
     pub verbose: bool,
+    /// Stop once the measured rel L2 error is at most X (needs an exact solution or a
+    /// reference; measured about every 0.25 s).
+    #[arg(long, value_name = "X")]
+    pub target_rel_l2: Option<f64>,
+    /// Stop when the lowest loss has not fallen by a relative 1e-3 over the last N
+    /// iterations.
+    #[arg(long, value_name = "N")]
+    pub stagnation: Option<usize>,
+    /// When not on a terminal: a progress line every N iterations (default: every 10 s).
+    #[arg(long, value_name = "N")]
+    pub log_every: Option<u64>,
+    /// Print the resolved solver configuration (preset, the file's `[solver]`
+    /// overrides, then the command-line options) as TOML and exit without solving.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// The first bytes of every HDF5 file.
@@ -219,6 +233,9 @@ pub fn solve(args: &SolveArgs) -> i32 {
             .num_threads(config.threads.max(1))
             .build_global();
     }
+    if args.print_config {
+        return super::presets::print_resolved(&args.file, &config);
+    }
     if let Some(path) = &args.init
         && let Ok(r) = crate::output::read(path)
         && r.transform != problem.transform.sources()
@@ -277,20 +294,25 @@ pub fn solve(args: &SolveArgs) -> i32 {
         eprintln!("warning: {e}");
     }
 
-    let bar = if args.quiet || args.verbose {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new_spinner();
-        b.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-                .expect("valid template"),
-        );
-        b.enable_steady_tick(Duration::from_millis(200));
-        b
+    let mut stop = match StopRules::new(args.target_rel_l2, args.stagnation) {
+        Ok(s) if s.needs_rel_l2() && problem.exact.is_none() => {
+            eprintln!(
+                "{}: error: --target-rel-l2 needs an exact solution or a reference, and this problem has neither",
+                args.file.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
-    if args.verbose {
-        println!("{}", pinn_solvers::IterationRecord::log_header());
-    }
+    let budget = Budget {
+        max_iterations: config.termination.max_iterations,
+        time_limit: config.termination.time_limit_seconds,
+    };
+    let mut progress = Progress::new(args.quiet, args.verbose, args.log_every, budget);
     let secs = (args.checkpoint_seconds > 0.0).then_some(args.checkpoint_seconds);
     let schedule = match Checkpointer::new(args.checkpoint_every, secs, std::time::Instant::now()) {
         Ok(s) => s,
@@ -308,7 +330,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         .time_slabs
         .as_ref()
         .map(crate::problem::TimeSlabs::count);
-    let mut progress =
+    let mut on_iteration =
         |slab: Option<usize>, rec: &pinn_solvers::IterationRecord, rel: Option<f64>| {
             if rel.is_some() {
                 last_rel = rel;
@@ -317,21 +339,9 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 (Some(k), Some(n)) => format!("slab {}/{n} ", k + 1),
                 _ => String::new(),
             };
-            if args.verbose {
-                println!("{tag}{}", rec.log_line());
-            } else if rec.iteration.is_multiple_of(10) || rel.is_some() {
-                let damping = rec
-                    .lambda
-                    .map(|l| format!("λ={l:.2e}"))
-                    .or(rec.step_size.map(|e| format!("η={e:.2e}")))
-                    .unwrap_or_default();
-                let rel = last_rel
-                    .map(|r| format!("rel L2={r:.3e}"))
-                    .unwrap_or_default();
-                bar.set_message(format!(
-                    "{tag}iter {} loss={:.6e} {rel} {damping}",
-                    rec.iteration, rec.loss
-                ));
+            progress.iteration(&tag, rec, rel, last_rel);
+            if stop.observe(rec.loss, rel) {
+                return ControlFlow::Break(());
             }
             if interrupt::requested() {
                 ControlFlow::Break(())
@@ -341,7 +351,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         };
     let outcome = if n_slabs.is_some() {
         run_slabs(&problem, &config, &theta0, plan, |k, rec, _theta, rel| {
-            progress(Some(k), rec, rel)
+            on_iteration(Some(k), rec, rel)
         })
     } else {
         let from = Some(super::resume::provenance(
@@ -354,17 +364,20 @@ pub fn solve(args: &SolveArgs) -> i32 {
             .as_ref()
             .map_or(Start::Params(&theta0), Start::Resume);
         run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
-            progress(None, rec, rel)
+            on_iteration(None, rec, rel)
         })
     };
-    bar.finish_and_clear();
-    let outcome = match outcome {
+    progress.finish();
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{}: error: {e}", args.file.display());
             return EXIT_BAD_INPUT;
         }
     };
+    if let Some(s) = stop.stopped() {
+        outcome.result.metrics.termination = s.termination().to_string();
+    }
     if let Err(e) = write_atomic(&out, &outcome.result) {
         eprintln!("error: {e}");
         return EXIT_SOLVE_FAILED;
@@ -382,7 +395,9 @@ pub fn solve(args: &SolveArgs) -> i32 {
         }
     };
     if !args.quiet {
-        println!("{}", outcome.summary.full());
+        if args.verbose {
+            println!("{}", outcome.summary.full());
+        }
         let n = outcome.slabs.len();
         for (k, s) in outcome.slabs.iter().enumerate() {
             let rel = s
@@ -400,13 +415,11 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 s.termination
             );
         }
-        let m = &outcome.result.metrics;
-        if let (Some(rel), Some(max)) = (m.rel_l2, m.max_abs_error) {
-            println!(
-                "rel L2 error {rel:.3e}, max abs error {max:.3e} on {} evaluation points",
-                outcome.result.evaluation.points.nrows()
-            );
-        }
+        let name = &outcome.result.problem_name;
+        print!(
+            "{}",
+            super::summary::summary(&outcome, stop.stopped(), name)
+        );
         println!("result written to {}", out.display());
         for p in &plots {
             println!("plot written to {}", p.display());

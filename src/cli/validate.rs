@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED};
-use crate::output::{RunResult, max_abs_error, read, rel_l2};
+use crate::output::{RunResult, max_abs_error, per_output_errors, read, rel_l2};
 use crate::problem::{LoadOptions, build_problem_with, parse_spec};
 use crate::run::{describe_embedding, embedding_record};
 
@@ -232,6 +232,23 @@ pub fn validate(path: &Path) -> i32 {
                     format!("{max:.16e}"),
                     agree(smax, max),
                 );
+                // Per-output errors are optional (older files lack them).
+                let (rels, maxes) = per_output_errors(&u, &exact);
+                let stored = [
+                    ("rel_l2", &r.metrics.rel_l2_per_output, &rels),
+                    ("max_abs_error", &r.metrics.max_abs_error_per_output, &maxes),
+                ];
+                for (what, stored, mine) in stored {
+                    let Some(stored) = stored else { continue };
+                    for ((name, &s), &m) in ev.outputs.iter().zip(stored).zip(mine) {
+                        line(
+                            &format!("{what} of {name}"),
+                            format!("{s:.16e}"),
+                            format!("{m:.16e}"),
+                            agree(s, m),
+                        );
+                    }
+                }
             }
             (None, None) => println!("(no exact solution: no errors to check)"),
             _ => line(

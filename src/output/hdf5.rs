@@ -195,6 +195,12 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
     if let Some(v) = m.max_abs_error {
         g.set_attr("max_abs_error", AttrValue::F64(v));
     }
+    if let Some(v) = &m.rel_l2_per_output {
+        g.set_attr("rel_l2_per_output", AttrValue::F64Array(v.clone()));
+    }
+    if let Some(v) = &m.max_abs_error_per_output {
+        g.set_attr("max_abs_error_per_output", AttrValue::F64Array(v.clone()));
+    }
     g.set_attr("final_loss", AttrValue::F64(m.final_loss));
     let iterations = i64::try_from(m.iterations).map_err(|_| too_big("/metrics@iterations"))?;
     g.set_attr("iterations", AttrValue::I64(iterations));
@@ -356,6 +362,13 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
     let metrics = Metrics {
         rel_l2: rd.opt_attr_f64(&ma, "/metrics", "rel_l2")?,
         max_abs_error: rd.opt_attr_f64(&ma, "/metrics", "max_abs_error")?,
+        rel_l2_per_output: rd.opt_attr_f64s(&ma, "/metrics", "rel_l2_per_output", outputs.len())?,
+        max_abs_error_per_output: rd.opt_attr_f64s(
+            &ma,
+            "/metrics",
+            "max_abs_error_per_output",
+            outputs.len(),
+        )?,
         final_loss: rd.attr_f64(&ma, "/metrics", "final_loss")?,
         iterations: u64::try_from(iterations)
             .map_err(|_| rd.schema("/metrics", "attribute iterations is negative"))?,
@@ -609,6 +622,26 @@ impl Reader {
             self.attr_f64(a, at, name).map(Some)
         } else {
             Ok(None)
+        }
+    }
+
+    /// An optional f64 array attribute of `len` values (absent in older files).
+    fn opt_attr_f64s(
+        &self,
+        a: &HashMap<String, AttrValue>,
+        at: &str,
+        name: &str,
+        len: usize,
+    ) -> Result<Option<Vec<f64>>, OutputError> {
+        match a.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .to_f64s()
+                .filter(|v| v.len() == len)
+                .map(Some)
+                .ok_or_else(|| {
+                    self.schema(at, format!("attribute {name} is not one f64 per output"))
+                }),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod hdf5;
 pub mod provenance;
 pub mod result;
 pub mod slabs;
+pub mod vtk;
 pub mod xdmf;
 
 pub use atomic::{check_writable, remove_stale_temps};
@@ -21,7 +22,7 @@ pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_a
 pub use provenance::{Provenance, StateRecord};
 pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
-    RunResult, iso8601_utc, max_abs_error, pointwise_error, rel_l2,
+    RunResult, iso8601_utc, max_abs_error, per_output_errors, pointwise_error, rel_l2,
 };
 pub use slabs::{SlabRecord, SlabsRecord};
 pub use xdmf::write_xdmf_sidecar;

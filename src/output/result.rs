@@ -173,6 +173,21 @@ pub fn rel_l2(u: &Mat<f64>, u_exact: &Mat<f64>) -> f64 {
     pointwise_error(u, u_exact).norm_l2() / u_exact.norm_l2()
 }
 
+/// [`rel_l2`] and [`max_abs_error`] of each column (output) on its own.
+///
+/// # Panics
+/// If the shapes differ (contract violation).
+pub fn per_output_errors(u: &Mat<f64>, u_exact: &Mat<f64>) -> (Vec<f64>, Vec<f64>) {
+    assert_eq!((u.nrows(), u.ncols()), (u_exact.nrows(), u_exact.ncols()));
+    (0..u.ncols())
+        .map(|k| {
+            let col = |m: &Mat<f64>| Mat::from_fn(m.nrows(), 1, |i, _| m[(i, k)]);
+            let (a, b) = (col(u), col(u_exact));
+            (rel_l2(&a, &b), max_abs_error(&a, &b))
+        })
+        .unzip()
+}
+
 /// `max_ij |u_ij − u*_ij|`; 0 for an empty grid. A NaN anywhere gives NaN (a
 /// diverged network must not report a finite error).
 ///
@@ -201,6 +216,12 @@ pub struct Metrics {
     pub rel_l2: Option<f64>,
     /// `max |u − u*|` over the evaluation points; `None` without an exact solution.
     pub max_abs_error: Option<f64>,
+    /// Per output (column of `u`), its own `‖u_k − u*_k‖₂/‖u*_k‖₂`: a system's outputs
+    /// differ in scale, and one norm over all of them hides the worst. `None` without
+    /// an exact solution, and in files written before these were stored.
+    pub rel_l2_per_output: Option<Vec<f64>>,
+    /// Per output, `max_i |u_ik − u*_ik|`; `None` as `rel_l2_per_output`.
+    pub max_abs_error_per_output: Option<Vec<f64>>,
     /// The loss at the returned parameters.
     pub final_loss: f64,
     /// Solver iterations performed.
@@ -228,9 +249,15 @@ impl Metrics {
             ),
             None => (None, None),
         };
+        let per = evaluation
+            .u_exact
+            .as_ref()
+            .map(|e| per_output_errors(&evaluation.u, e));
         Self {
             rel_l2: rel,
             max_abs_error: max,
+            rel_l2_per_output: per.as_ref().map(|p| p.0.clone()),
+            max_abs_error_per_output: per.map(|p| p.1),
             final_loss,
             iterations,
             termination: termination.into(),

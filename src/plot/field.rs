@@ -32,7 +32,53 @@ pub fn finite_range(values: &[f64]) -> Option<(f64, f64)> {
     Some((lo - pad, hi + pad))
 }
 
-/// Draws `values` (one per row of `points`) laid out as `layout` into the PNG `path`.
+/// How values map to colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colours {
+    /// Viridis from the smallest to the largest value: solutions.
+    Sequential,
+    /// Blue below 0, white at 0, red above, over `[−a, a]` with `a = max |v|`: a signed
+    /// error, whose sign and zero crossings a sequential map hides.
+    Diverging,
+}
+
+/// The diverging map at `t ∈ [−1, 1]`: blue (59, 76, 192) to near-white (247, 247, 247)
+/// to red (180, 4, 38), the end points of Moreland's cool-warm map.
+pub fn diverging(t: f64) -> RGBColor {
+    let t = if t.is_finite() {
+        t.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let (a, b, f) = if t < 0.0 {
+        ([247.0, 247.0, 247.0], [59.0, 76.0, 192.0], -t)
+    } else {
+        ([247.0, 247.0, 247.0], [180.0, 4.0, 38.0], t)
+    };
+    let c = |k: usize| (a[k] + (b[k] - a[k]) * f).round() as u8;
+    RGBColor(c(0), c(1), c(2))
+}
+
+/// A tick label: `0` for zero (and for rounding noise next to it, below a billionth of
+/// the axis range), fixed-point with just enough decimals for the tick spacing when the
+/// axis is between 1e-3 and 1e4 in size, otherwise three significant digits with an
+/// exponent, so that a 1e-12 scale is labelled as such.
+pub fn tick(v: f64, lo: f64, hi: f64) -> String {
+    let width = (hi - lo).abs();
+    if v == 0.0 || v.abs() <= 1e-9 * width {
+        return "0".into();
+    }
+    let size = lo.abs().max(hi.abs());
+    if (1e-3..1e4).contains(&size) && width > 0.0 {
+        // Ten ticks or so: a decimal more than the spacing's leading digit.
+        let decimals = (-(width / 10.0).log10().floor()).clamp(0.0, 8.0) as usize;
+        return format!("{v:.decimals$}");
+    }
+    format!("{v:.2e}")
+}
+
+/// Draws `values` (one per row of `points`) laid out as `layout` into the PNG `path`,
+/// with the viridis colour map.
 pub fn draw_field(
     path: &Path,
     title: &str,
@@ -40,15 +86,41 @@ pub fn draw_field(
     points: faer::MatRef<'_, f64>,
     values: &[f64],
 ) -> Result<(), PlotError> {
+    draw_field_with(path, title, layout, points, values, Colours::Sequential)
+}
+
+/// [`draw_field`] with the colour map `colours`.
+pub fn draw_field_with(
+    path: &Path,
+    title: &str,
+    layout: &Layout,
+    points: faer::MatRef<'_, f64>,
+    values: &[f64],
+    colours: Colours,
+) -> Result<(), PlotError> {
     assert_eq!(points.nrows(), values.len(), "one value per point");
     let range = finite_range(values).ok_or_else(|| PlotError::NoFiniteValue(title.into()))?;
+    let range = match colours {
+        Colours::Sequential => range,
+        Colours::Diverging => {
+            let a = range.0.abs().max(range.1.abs());
+            (-a, a)
+        }
+    };
+    let colour = |v: f64| -> RGBColor {
+        match colours {
+            Colours::Sequential => ViridisRGB::get_color_normalized(v, range.0, range.1),
+            Colours::Diverging => diverging(v / range.1),
+        }
+    };
     let root = BitMapBackend::new(path, FIELD_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     match layout {
-        Layout::Line { name } => {
+        Layout::Line { axis, name } => {
+            let axis = *axis;
             let (lo, hi) = finite_range(
                 &(0..points.nrows())
-                    .map(|i| points[(i, 0)])
+                    .map(|i| points[(i, axis)])
                     .collect::<Vec<_>>(),
             )
             .unwrap_or((0.0, 1.0));
@@ -64,13 +136,14 @@ pub fn draw_field(
                 .label_style(("sans-serif", 15))
                 .axis_desc_style(("sans-serif", 17))
                 .x_desc(name.as_str())
-                .y_label_formatter(&|v| format!("{v:.3e}"))
+                .x_label_formatter(&|v| tick(*v, lo, hi))
+                .y_label_formatter(&|v| tick(*v, range.0, range.1))
                 .draw()?;
             // A non-finite value breaks the line rather than being drawn.
             let mut run = Vec::new();
             for (i, &v) in values.iter().enumerate() {
                 if v.is_finite() {
-                    run.push((points[(i, 0)], v));
+                    run.push((points[(i, axis)], v));
                 } else if !run.is_empty() {
                     chart.draw_series(std::iter::once(PathElement::new(
                         std::mem::take(&mut run),
@@ -102,6 +175,8 @@ pub fn draw_field(
                 .disable_mesh()
                 .x_desc(names[0].as_str())
                 .y_desc(names[1].as_str())
+                .x_label_formatter(&|v| tick(*v, lo[0], hi[0]))
+                .y_label_formatter(&|v| tick(*v, lo[1], hi[1]))
                 .draw()?;
             // Non-finite values (a diverged network) stay white.
             chart.draw_series(
@@ -109,24 +184,25 @@ pub fn draw_field(
                     .filter(|&i| values[i].is_finite())
                     .map(|i| {
                         let (x, y) = (points[(i, axes[0])], points[(i, axes[1])]);
-                        let c = ViridisRGB::get_color_normalized(values[i], range.0, range.1);
+                        let c = colour(values[i]);
                         Rectangle::new(
                             [(x - half[0], y - half[1]), (x + half[0], y + half[1])],
                             c.filled(),
                         )
                     }),
             )?;
-            draw_colour_bar(&right, range)?;
+            draw_colour_bar(&right, range, &colour)?;
         }
     }
     root.present()?;
     Ok(())
 }
 
-/// A vertical viridis bar from `range.0` (bottom) to `range.1` (top) with value labels.
+/// A vertical colour bar from `range.0` (bottom) to `range.1` (top) with value labels.
 fn draw_colour_bar(
     area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
     range: (f64, f64),
+    colour: &dyn Fn(f64) -> RGBColor,
 ) -> Result<(), PlotError> {
     const STEPS: usize = 256;
     let mut bar = ChartBuilder::on(area)
@@ -141,12 +217,12 @@ fn draw_colour_bar(
         .disable_mesh()
         .disable_x_axis()
         .y_labels(8)
-        .y_label_formatter(&|v| format!("{v:.3e}"))
+        .y_label_formatter(&|v| tick(*v, range.0, range.1))
         .draw()?;
     let dy = (range.1 - range.0) / STEPS as f64;
     bar.draw_series((0..STEPS).map(|s| {
         let y0 = range.0 + dy * s as f64;
-        let c = ViridisRGB::get_color_normalized(y0 + 0.5 * dy, range.0, range.1);
+        let c = colour(y0 + 0.5 * dy);
         Rectangle::new([(0.0, y0), (1.0, y0 + dy)], c.filled())
     }))?;
     Ok(())
@@ -155,6 +231,28 @@ fn draw_colour_bar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_print_zero_as_zero_and_small_scales_with_exponents() {
+        assert_eq!(tick(0.0, -1.0, 1.0), "0");
+        assert_eq!(tick(1e-17, -1.0, 1.0), "0");
+        assert_eq!(tick(0.5, 0.0, 1.0), "0.5");
+        assert_eq!(tick(0.25, 0.0, 0.5), "0.25");
+        assert_eq!(tick(2.0, 0.0, 10.0), "2");
+        assert_eq!(tick(250.0, 0.0, 1000.0), "250");
+        assert_eq!(tick(3e-12, -5e-12, 5e-12), "3.00e-12");
+        assert_eq!(tick(-1.5e-9, -2e-9, 0.0), "-1.50e-9");
+        assert_eq!(tick(2e5, 0.0, 1e6), "2.00e5");
+    }
+
+    #[test]
+    fn the_diverging_map_is_white_at_zero_and_saturates_at_the_ends() {
+        assert_eq!(diverging(0.0), RGBColor(247, 247, 247));
+        assert_eq!(diverging(-1.0), RGBColor(59, 76, 192));
+        assert_eq!(diverging(1.0), RGBColor(180, 4, 38));
+        assert_eq!(diverging(7.0), diverging(1.0));
+        assert_eq!(diverging(f64::NAN), diverging(0.0));
+    }
 
     #[test]
     fn finite_range_ignores_non_finite_values_and_never_has_zero_width() {

@@ -1,4 +1,6 @@
-//! The convergence history: loss and relative L2 error against iteration, log scale.
+//! The convergence history: loss and relative L2 error on a log scale, against
+//! iteration (left panel) and against wall-clock time (right panel), since methods
+//! whose iterations differ in cost a hundredfold are compared by time.
 
 use std::path::Path;
 
@@ -8,12 +10,17 @@ use super::PlotError;
 use crate::output::History;
 
 /// Size in pixels of the history plot.
-pub const HISTORY_SIZE: (u32, u32) = (900, 600);
+pub const HISTORY_SIZE: (u32, u32) = (1500, 600);
 
 /// The `(iteration, value)` pairs of `column` that a log axis can show (finite and
 /// positive); rel L2 is NaN on the iterations where it was not measured.
 pub fn log_series(history: &History, column: &str) -> Vec<(f64, f64)> {
-    let (Some(it), Some(v)) = (history.column("iteration"), history.column(column)) else {
+    log_series_against(history, "iteration", column)
+}
+
+/// [`log_series`] against the column `x` (e.g. `wall_time_s`) instead of the iteration.
+pub fn log_series_against(history: &History, x: &str, column: &str) -> Vec<(f64, f64)> {
+    let (Some(it), Some(v)) = (history.column(x), history.column(column)) else {
         return Vec::new();
     };
     it.iter()
@@ -23,13 +30,37 @@ pub fn log_series(history: &History, column: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Draws loss and (when measured) rel L2 against iteration into the PNG `path`.
+/// Draws loss and (when measured) rel L2 against iteration and against wall time into
+/// the PNG `path`.
 ///
 /// # Errors
 /// [`PlotError::EmptyHistory`] when neither series has a point a log axis can show.
 pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), PlotError> {
-    let loss = log_series(history, "loss");
-    let rel = log_series(history, History::REL_L2);
+    let root = BitMapBackend::new(path, HISTORY_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(HISTORY_SIZE.0 / 2);
+    panel(&left, title, history, "iteration", "iteration")?;
+    panel(
+        &right,
+        &format!("{title} against time"),
+        history,
+        "wall_time_s",
+        "wall-clock time (s)",
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+/// One panel: loss and rel L2 against the history column `x`.
+fn panel(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    title: &str,
+    history: &History,
+    x: &str,
+    x_desc: &str,
+) -> Result<(), PlotError> {
+    let loss = log_series_against(history, x, "loss");
+    let rel = log_series_against(history, x, History::REL_L2);
     let all = loss.iter().chain(&rel);
     let (x0, x1, y0, y1) = all.fold(
         (
@@ -50,9 +81,7 @@ pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), P
     };
     // A factor of 2 of head room on the log axis (and a non-zero range for one value).
     let (y0, y1) = (y0 / 2.0, y1 * 2.0);
-    let root = BitMapBackend::new(path, HISTORY_SIZE).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
@@ -62,8 +91,8 @@ pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), P
         .configure_mesh()
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
-        .x_desc("iteration")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc(x_desc)
+        .x_label_formatter(&|v| super::field::tick(*v, x0, x1))
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()?;
     if !loss.is_empty() {
@@ -89,7 +118,6 @@ pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), P
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
 

@@ -34,6 +34,9 @@ pub enum PlotError {
     /// A field has no finite value (a diverged network), so it has no colour range.
     #[error("{0}: no finite value to plot")]
     NoFiniteValue(String),
+    /// A slice that cannot be taken (see [`sample::sample_slice`]).
+    #[error("{0}")]
+    Slice(String),
     /// The history has no positive finite loss or error to show on a log axis.
     #[error("the history has no positive finite loss or error to plot")]
     EmptyHistory,
@@ -97,6 +100,38 @@ fn where_note(layout: &Layout, d: usize) -> String {
 /// The embedded font does not load, a field has no finite value, or a file cannot
 /// be written.
 pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf>, PlotError> {
+    plot_samples(result_path, result, sample::sample(result), "")
+}
+
+/// [`plot_result`] with the fields on the slice `variable = value` of the domain (see
+/// [`sample::sample_slice`]); the file names gain `_<variable>=<value>` after the
+/// output name so that slices do not replace the full plots.
+///
+/// # Errors
+/// As [`plot_result`], and [`PlotError::Slice`] for a slice that cannot be taken.
+pub fn plot_result_slice(
+    result_path: &Path,
+    result: &RunResult,
+    variable: &str,
+    value: f64,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let samples = sample::sample_slice(result, variable, value).map_err(PlotError::Slice)?;
+    plot_samples(
+        result_path,
+        result,
+        samples,
+        &format!("_{variable}={value}"),
+    )
+}
+
+/// Draws `samples`; `tag` goes into every field plot's file name after the output name,
+/// `note` into its title (both empty for the full plots).
+fn plot_samples(
+    result_path: &Path,
+    result: &RunResult,
+    samples: Samples,
+    tag: &str,
+) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
     let Samples {
         layout,
@@ -104,13 +139,23 @@ pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf
         u,
         u_exact,
         outputs,
-    } = sample::sample(result);
-    let note = where_note(&layout, result.evaluation.points.ncols());
+    } = samples;
+    let mut note = where_note(&layout, result.evaluation.points.ncols());
+    if let Layout::Line { axis, .. } = &layout
+        && points.ncols() > 1
+        && points.nrows() > 0
+    {
+        let fixed: Vec<String> = (0..points.ncols())
+            .filter(|j| j != axis)
+            .map(|j| format!("{} = {}", result.evaluation.variables[j], points[(0, j)]))
+            .collect();
+        note = format!(" (slice {})", fixed.join(", "));
+    }
     let mut written = Vec::new();
     for (k, name) in outputs.iter().enumerate() {
         let col = |m: &faer::Mat<f64>| (0..m.nrows()).map(|i| m[(i, k)]).collect::<Vec<f64>>();
         let uk = col(&u);
-        let path = sibling(result_path, &format!("{name}_solution"));
+        let path = sibling(result_path, &format!("{name}{tag}_solution"));
         field::draw_field(
             &path,
             &format!("{name}: network{note}"),
@@ -121,7 +166,7 @@ pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf
         written.push(path);
         if let Some(ex) = &u_exact {
             let ek = col(ex);
-            let path = sibling(result_path, &format!("{name}_exact"));
+            let path = sibling(result_path, &format!("{name}{tag}_exact"));
             field::draw_field(
                 &path,
                 &format!("{name}: exact{note}"),
@@ -131,13 +176,14 @@ pub fn plot_result(result_path: &Path, result: &RunResult) -> Result<Vec<PathBuf
             )?;
             written.push(path);
             let err: Vec<f64> = uk.iter().zip(&ek).map(|(a, b)| a - b).collect();
-            let path = sibling(result_path, &format!("{name}_error"));
-            field::draw_field(
+            let path = sibling(result_path, &format!("{name}{tag}_error"));
+            field::draw_field_with(
                 &path,
                 &format!("{name}: error {name} − exact{note}"),
                 &layout,
                 points.as_ref(),
                 &err,
+                field::Colours::Diverging,
             )?;
             written.push(path);
         }

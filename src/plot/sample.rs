@@ -23,8 +23,11 @@ pub const GRID_1D: usize = 801;
 /// How the sample points are laid out, which decides how they are drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layout {
-    /// `d = 1`: points along axis 0, sorted ascending; drawn as a line.
+    /// Points along one variable (the only one, or the free one of a 2-D slice),
+    /// sorted ascending; drawn as a line.
     Line {
+        /// Column of the variable in the points.
+        axis: usize,
         /// Name of the variable.
         name: String,
     },
@@ -122,6 +125,7 @@ pub fn grid_layout(names: &[String], lo: &[f64], hi: &[f64]) -> (Layout, Mat<f64
         });
         return (
             Layout::Line {
+                axis: 0,
                 name: names[0].clone(),
             },
             pts,
@@ -145,6 +149,112 @@ pub fn grid_layout(names: &[String], lo: &[f64], hi: &[f64]) -> (Layout, Mat<f64
         scattered: false,
     };
     (layout, pts)
+}
+
+/// Samples the result's fields on the slice `variable = value` of its box: a line
+/// along the other variable of a 2-D problem, a heat map in the first two free
+/// variables of a larger one (the rest at the centre of their intervals). Needs the
+/// problem rebuilt from `/config/problem`; a tabulated reference is known only at the
+/// stored points, so on a slice only the network is drawn.
+///
+/// # Errors
+/// A message: a 1-D problem, an unknown variable, a value outside its interval, or a
+/// problem that cannot be rebuilt.
+pub fn sample_slice(result: &RunResult, variable: &str, value: f64) -> Result<Samples, String> {
+    let names = &result.evaluation.variables;
+    if names.len() < 2 {
+        return Err("a slice needs a domain of two or more variables".into());
+    }
+    let fixed = names.iter().position(|n| n == variable).ok_or_else(|| {
+        format!(
+            "`{variable}` is not a variable of this problem ({})",
+            names.join(", ")
+        )
+    })?;
+    let problem = rebuild(result).ok_or(
+        "the stored problem cannot be rebuilt (has a points or reference file it names moved?)",
+    )?;
+    let dom = &problem.domain;
+    let (lo, hi) = (dom.lo()[fixed], dom.hi()[fixed]);
+    if !(value >= lo && value <= hi) {
+        return Err(format!(
+            "{variable} = {value} lies outside the domain's interval [{lo}, {hi}]"
+        ));
+    }
+    let (layout, points) = slice_layout(dom.names(), dom.lo(), dom.hi(), fixed, value);
+    let u = match &result.time_slabs {
+        None => problem.solution(&result.params, points.as_ref()),
+        Some(s) => {
+            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
+            crate::march::solution_by_slab(&problem, &thetas, points.as_ref())
+        }
+    };
+    let u_exact = problem
+        .exact
+        .as_ref()
+        .filter(|e| e.is_formula())
+        .and_then(|e| e.at(points.as_ref()));
+    Ok(Samples {
+        layout,
+        points,
+        u,
+        u_exact,
+        outputs: result.evaluation.outputs.clone(),
+    })
+}
+
+/// The grid of [`grid_layout`] on the slice `names[fixed] = value` (`d ≥ 2`): the
+/// remaining variables laid out as the grid of a box one dimension smaller.
+pub fn slice_layout(
+    names: &[String],
+    lo: &[f64],
+    hi: &[f64],
+    fixed: usize,
+    value: f64,
+) -> (Layout, Mat<f64>) {
+    let d = names.len();
+    assert!(
+        d >= 2 && fixed < d,
+        "a slice of a box of two or more variables"
+    );
+    let free: Vec<usize> = (0..d).filter(|&j| j != fixed).collect();
+    let pick = |v: &[f64]| free.iter().map(|&j| v[j]).collect::<Vec<f64>>();
+    let free_names: Vec<String> = free.iter().map(|&j| names[j].clone()).collect();
+    let (layout, sub) = grid_layout(&free_names, &pick(lo), &pick(hi));
+    let points = Mat::from_fn(sub.nrows(), d, |i, j| {
+        match free.iter().position(|&f| f == j) {
+            Some(k) => sub[(i, k)],
+            None => value,
+        }
+    });
+    let layout = match layout {
+        Layout::Line { name, .. } => Layout::Line {
+            axis: free[0],
+            name,
+        },
+        Layout::Map {
+            names: map_names,
+            lo,
+            hi,
+            half,
+            slice,
+            scattered,
+            ..
+        } => {
+            let mut fixed_at = vec![(names[fixed].clone(), value)];
+            fixed_at.extend(slice);
+            Layout::Map {
+                axes: [free[0], free[1]],
+                names: map_names,
+                lo,
+                hi,
+                half,
+                slice: fixed_at,
+                scattered,
+            }
+        }
+    };
+    (layout, points)
 }
 
 /// Whether a time-slab result holds a network for every slab of its problem (a
@@ -192,6 +302,7 @@ fn scattered(result: &RunResult) -> Samples {
         let pick = |a: &Mat<f64>| Mat::from_fn(m, a.ncols(), |i, k| a[(order[i], k)]);
         return Samples {
             layout: Layout::Line {
+                axis: 0,
                 name: ev.variables[0].clone(),
             },
             points: pick(&ev.points),
@@ -266,9 +377,44 @@ mod tests {
     }
 
     #[test]
+    fn slices_fix_one_variable_and_lay_out_the_others() {
+        let n = names(&["x", "t"]);
+        let (layout, p) = slice_layout(&n, &[-1.0, 0.0], &[1.0, 2.0], 0, 0.25);
+        assert_eq!(
+            layout,
+            Layout::Line {
+                axis: 1,
+                name: "t".into()
+            }
+        );
+        assert_eq!((p.nrows(), p.ncols()), (GRID_1D, 2));
+        assert!((0..p.nrows()).all(|i| p[(i, 0)] == 0.25));
+        assert_eq!((p[(0, 1)], p[(GRID_1D - 1, 1)]), (0.0, 2.0));
+        let n = names(&["x", "y", "z"]);
+        let (layout, p) = slice_layout(&n, &[0.0; 3], &[1.0, 2.0, 4.0], 1, 0.5);
+        assert!((0..p.nrows()).all(|i| p[(i, 1)] == 0.5 && p[(i, 2)] < 4.0));
+        match layout {
+            Layout::Map {
+                axes, names, slice, ..
+            } => {
+                assert_eq!(axes, [0, 2]);
+                assert_eq!(names, ["x".to_string(), "z".to_string()]);
+                assert_eq!(slice, vec![("y".to_string(), 0.5)]);
+            }
+            other => panic!("expected a map, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn line_grid_spans_the_interval_inclusive() {
         let (layout, p) = grid_layout(&names(&["x"]), &[-1.0], &[3.0]);
-        assert_eq!(layout, Layout::Line { name: "x".into() });
+        assert_eq!(
+            layout,
+            Layout::Line {
+                axis: 0,
+                name: "x".into()
+            }
+        );
         assert_eq!(p.nrows(), GRID_1D);
         assert_eq!(p[(0, 0)], -1.0);
         assert_eq!(p[(GRID_1D - 1, 0)], 3.0);

@@ -209,6 +209,18 @@ pub fn expected_json(r: &RunResult) -> String {
     if let Some(v) = m.max_abs_error {
         put("/metrics", "max_abs_error", jf64(v));
     }
+    let f64s = |v: &[f64]| {
+        format!(
+            "{{\"f64s\": {}}}",
+            json_list(v, |x| x.to_bits().to_string())
+        )
+    };
+    if let Some(v) = &m.rel_l2_per_output {
+        put("/metrics", "rel_l2_per_output", f64s(v));
+    }
+    if let Some(v) = &m.max_abs_error_per_output {
+        put("/metrics", "max_abs_error_per_output", f64s(v));
+    }
     put("/metrics", "final_loss", jf64(m.final_loss));
     put("/metrics", "iterations", jint(m.iterations as i64));
     put("/metrics", "termination", js(&m.termination));

@@ -1,0 +1,152 @@
+//! The end-of-solve summary of `pinn solve`: what ran, how long, why it stopped, and the
+//! errors (per output for a system), in plain words with consistently formatted
+//! numbers: three significant digits, thousands separators for counts. `--verbose`
+//! adds the solver's detailed report (evaluation counts, time split).
+
+use std::fmt::Write as _;
+
+use pinn_solvers::{Method, TerminationReason};
+
+use super::format::{count, duration, sci};
+use super::stop::Stopped;
+use crate::run::RunOutcome;
+
+/// A method's plain name.
+pub fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Lm => "Levenberg–Marquardt",
+        Method::Engd => "energy natural gradient",
+        Method::GnCg => "Gauss–Newton–CG",
+        Method::Lbfgs => "L-BFGS",
+        Method::Adam => "Adam",
+        Method::Bfgs => "BFGS",
+        Method::SsBfgs => "self-scaled BFGS",
+        Method::SsBroyden => "self-scaled Broyden",
+        Method::GnProbe => "probe-selected trust-region Gauss–Newton",
+    }
+}
+
+/// Why the solver stopped, in plain words.
+pub fn termination_text(t: &TerminationReason) -> String {
+    match t {
+        TerminationReason::GradientTolerance => "the gradient fell below its tolerance".into(),
+        TerminationReason::LossTolerance => "the loss fell below its tolerance".into(),
+        TerminationReason::RelativeLossChange => {
+            "a step changed the loss by less than its tolerance".into()
+        }
+        TerminationReason::StepTolerance => "the step fell below its tolerance".into(),
+        TerminationReason::MaxIterations => "the iteration budget ran out".into(),
+        TerminationReason::TimeLimit => "the time limit was reached".into(),
+        TerminationReason::Stalled => "no further progress is possible in f64".into(),
+        TerminationReason::PreparationFailed => {
+            "the linear model could not be factorised at the iterate".into()
+        }
+        TerminationReason::TooManyInvalidSteps => "too many invalid steps in a row".into(),
+        TerminationReason::UserStop => "stopped by a signal".into(),
+        TerminationReason::NonFiniteIterate => {
+            "the iterate is not finite (the network diverged)".into()
+        }
+        TerminationReason::InvalidConfig(e) => format!("invalid configuration: {e}"),
+    }
+}
+
+/// The summary text (ends with a newline).
+pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -> String {
+    let s = &outcome.summary;
+    let m = &outcome.result.metrics;
+    let ev = &outcome.result.evaluation;
+    let methods: Vec<&str> = s.methods.iter().map(|&m| method_name(m)).collect();
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{problem}: {} for {}",
+        methods.join(" then "),
+        duration(s.total_time)
+    );
+    let row = |t: &mut String, k: &str, v: String| {
+        let _ = writeln!(t, "  {k:<17} {v}");
+    };
+    row(
+        &mut t,
+        "iterations",
+        format!(
+            "{} ({} accepted, {} rejected, {} invalid)",
+            count(s.iterations as u64),
+            count(s.accepted_steps as u64),
+            count(s.rejected_steps as u64),
+            count(s.invalid_steps as u64)
+        ),
+    );
+    row(
+        &mut t,
+        "size",
+        format!(
+            "{} parameters, {} residuals",
+            count(s.n_params as u64),
+            count(s.n_residuals as u64)
+        ),
+    );
+    row(
+        &mut t,
+        "loss",
+        format!("{} → {}", sci(s.initial_loss), sci(s.final_loss)),
+    );
+    let why = match stopped {
+        Some(st) => st.reason_text(),
+        None => termination_text(&s.termination),
+    };
+    row(&mut t, "stopped because", why);
+    if let (Some(rel), Some(max)) = (m.rel_l2, m.max_abs_error) {
+        row(
+            &mut t,
+            "rel L2 error",
+            format!(
+                "{}  on {} evaluation points",
+                sci(rel),
+                count(ev.points.nrows() as u64)
+            ),
+        );
+        row(&mut t, "max abs error", sci(max));
+        if let (Some(rels), Some(maxes)) = (&m.rel_l2_per_output, &m.max_abs_error_per_output)
+            && ev.outputs.len() > 1
+        {
+            let _ = writeln!(t, "  {:<17} {:<10} max abs error", "per output", "rel L2");
+            for ((name, r), x) in ev.outputs.iter().zip(rels).zip(maxes) {
+                let _ = writeln!(t, "    {name:<15} {:<10} {}", sci(*r), sci(*x));
+            }
+        }
+    } else {
+        row(
+            &mut t,
+            "errors",
+            "no exact solution or reference to compare with".into(),
+        );
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_and_reason_has_a_plain_name() {
+        for m in [
+            Method::Lm,
+            Method::Engd,
+            Method::GnCg,
+            Method::Lbfgs,
+            Method::Adam,
+            Method::Bfgs,
+            Method::SsBfgs,
+            Method::SsBroyden,
+        ] {
+            assert!(!method_name(m).contains("::"));
+        }
+        assert_eq!(
+            termination_text(&TerminationReason::TimeLimit),
+            "the time limit was reached"
+        );
+        assert!(termination_text(&TerminationReason::InvalidConfig("x".into())).ends_with(": x"));
+    }
+}
