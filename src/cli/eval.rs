@@ -53,7 +53,14 @@ fn table(result: &Path, points_file: &Path) -> Result<String, String> {
     let variables = &r.evaluation.variables;
     let points =
         parse_points(&text, variables).map_err(|e| format!("{}: {e}", points_file.display()))?;
-    let u = problem.solution(&r.params, points.as_ref());
+    // A time-slab result: each point by the network of the slab that owns its time.
+    let u = match &r.time_slabs {
+        None => problem.solution(&r.params, points.as_ref()),
+        Some(s) => {
+            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
+            crate::march::solution_by_slab(&problem, &thetas, points.as_ref())
+        }
+    };
     let names: Vec<String> = variables
         .iter()
         .chain(&r.evaluation.outputs)

@@ -98,6 +98,19 @@ pub fn draw_field_with(
     values: &[f64],
     colours: Colours,
 ) -> Result<(), PlotError> {
+    super::write_png_atomic(path, |tmp| {
+        draw_into(tmp, title, layout, points, values, colours)
+    })
+}
+
+fn draw_into(
+    path: &Path,
+    title: &str,
+    layout: &Layout,
+    points: faer::MatRef<'_, f64>,
+    values: &[f64],
+    colours: Colours,
+) -> Result<(), PlotError> {
     assert_eq!(points.nrows(), values.len(), "one value per point");
     let range = finite_range(values).ok_or_else(|| PlotError::NoFiniteValue(title.into()))?;
     let range = match colours {

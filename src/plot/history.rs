@@ -36,6 +36,10 @@ pub fn log_series_against(history: &History, x: &str, column: &str) -> Vec<(f64,
 /// # Errors
 /// [`PlotError::EmptyHistory`] when neither series has a point a log axis can show.
 pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), PlotError> {
+    super::write_png_atomic(path, |tmp| draw_into(tmp, title, history))
+}
+
+fn draw_into(path: &Path, title: &str, history: &History) -> Result<(), PlotError> {
     let root = BitMapBackend::new(path, HISTORY_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(HISTORY_SIZE.0 / 2);

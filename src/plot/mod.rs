@@ -42,6 +42,28 @@ pub enum PlotError {
     EmptyHistory,
 }
 
+/// Writes a PNG atomically: `draw` renders into a temporary file beside `path` (same
+/// directory, `.png` extension so the encoder knows the format), which is then renamed
+/// over `path`; a reader never sees a half-written plot, and a failed drawing leaves the
+/// old plot (if any) in place and no temporary file behind.
+pub(crate) fn write_png_atomic(
+    path: &Path,
+    draw: impl FnOnce(&Path) -> Result<(), PlotError>,
+) -> Result<(), PlotError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.partial-{}.png", std::process::id()));
+    let result = draw(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| PlotError::Draw(format!("{}: {e}", path.display())))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>>
     for PlotError
 {
@@ -222,5 +244,32 @@ mod tests {
     fn embedded_font_registers() {
         assert_eq!(register_font(), Ok(()));
         assert_eq!(register_font(), Ok(()));
+    }
+
+    /// A drawing that fails leaves the previous plot and no temporary file; one that
+    /// succeeds replaces the plot, again leaving no temporary file.
+    #[test]
+    fn plots_are_replaced_atomically() {
+        let dir = std::env::temp_dir().join(format!("pinn-plot-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run_u_solution.png");
+        std::fs::write(&path, b"old").unwrap();
+        let failed = write_png_atomic(&path, |tmp| {
+            std::fs::write(tmp, b"half").unwrap();
+            Err(PlotError::EmptyHistory)
+        });
+        assert_eq!(failed, Err(PlotError::EmptyHistory));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        let files = || std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(files(), 1, "a temporary file was left behind");
+        write_png_atomic(&path, |tmp| {
+            assert_eq!(tmp.extension().unwrap(), "png");
+            assert_eq!(tmp.parent(), path.parent());
+            std::fs::write(tmp, b"new").map_err(|e| PlotError::Draw(e.to_string()))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(files(), 1);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
