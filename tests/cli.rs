@@ -1,6 +1,9 @@
 //! The `pinn` program end to end: exit codes, a real solve, the result file checked by
 //! `pinn validate` and by an independent h5py + numpy script.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -100,7 +103,7 @@ fn solve_writes_a_result_that_validate_and_h5py_reproduce() {
     );
     assert!(text.contains("every stored quantity reproduced"), "{text}");
 
-    let py = Command::new("python3").arg(root().join("validation/check_result.py")).arg(&out_file).output().expect(
+    let py = Command::new(python::python()).arg(root().join("validation/check_result.py")).arg(&out_file).output().expect(
         "python3 is needed (with h5py and numpy: python3 -m pip install h5py numpy; .ci/run installs them)",
     );
     let text = String::from_utf8_lossy(&py.stdout);

@@ -2,6 +2,9 @@
 //! `pinn solve --print-config`, `pinn eval`, `pinn export` (CSV, VTK XML and legacy,
 //! parsed back) and `pinn plot` (with slices).
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -231,7 +234,7 @@ fn eval_refuses_bad_points_files_with_the_line() {
 }
 
 fn python_checks(vtk: &Path, csv: &Path, d: usize) {
-    let o = Command::new("python3")
+    let o = Command::new(python::python())
         .arg(root().join("tests/py/check_vtk.py"))
         .arg(vtk)
         .arg(csv)

@@ -3,6 +3,9 @@
 //! file re-checked by `pinn validate` and by numpy (validation/check_result.py), with a
 //! mismatched `--init` refused.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -253,7 +256,7 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
     assert_eq!(v.status.code(), Some(0), "{text}");
     assert!(text.contains("every stored quantity reproduced"), "{text}");
 
-    let py = Command::new("python3")
+    let py = Command::new(python::python())
         .arg(root().join("validation/check_result.py"))
         .arg(&out)
         .output()
@@ -279,7 +282,7 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
         text.contains("embedding") && text.contains("DIFFERS"),
         "{text}"
     );
-    let py = Command::new("python3")
+    let py = Command::new(python::python())
         .arg(root().join("validation/check_result.py"))
         .arg(&bad_file)
         .output()

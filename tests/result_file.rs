@@ -5,6 +5,9 @@
 //! h5py and numpy are required (CI's `.ci/run` installs them); without them the h5py
 //! tests fail with instructions rather than skip.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -275,7 +278,7 @@ fn round_trip_of_degenerate_shapes() {
 // ---------------------------------------------------------------- h5py
 
 fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
+    python::python()
 }
 
 /// Fails (never skips) when Python or h5py is missing, saying how to install them.
@@ -285,8 +288,7 @@ fn h5py_probe() {
         .output();
     match probe {
         Err(e) => panic!(
-            "cannot run `{}` ({e}): the result-file tests need Python 3 with h5py and numpy \
-             (`python3 -m pip install h5py numpy`; CI's .ci/run does this)",
+            "cannot run `{}` ({e}): the result-file tests need Python 3 with h5py and numpy",
             python()
         ),
         Ok(o) if !o.status.success() => panic!(

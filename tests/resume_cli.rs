@@ -6,6 +6,9 @@
 //!
 //! `--threads 1` throughout: the Jacobian-transpose reduction is thread-order dependent.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -368,7 +371,7 @@ fn validators_check_the_state_when_present() {
     let check = |file: &Path| -> (i32, String, i32, String) {
         let v = pinn().arg("validate").arg(file).output().unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let py = Command::new("python3")
+        let py = Command::new(python::python())
             .arg(root.join("validation/check_result.py"))
             .arg(file)
             .output()

@@ -3,6 +3,9 @@
 //! initial data (values and, for the wave equation, velocities), and a one-slab march
 //! that is the plain run bit for bit.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,7 +74,7 @@ fn a_three_slab_heat_march_is_accurate_valid_and_carries_its_initial_data() {
     let vt = String::from_utf8_lossy(&v.stdout);
     assert_eq!(v.status.code(), Some(0), "{vt}");
     assert!(vt.contains("slab 3 final_loss"), "{vt}");
-    let py = Command::new("python3")
+    let py = Command::new(python::python())
         .arg(root().join("validation/check_result.py"))
         .arg(&out)
         .output()
@@ -192,7 +195,7 @@ fn one_slab_trains_bit_for_bit_like_no_slabs_and_a_plain_file_has_no_slab_group(
         b.metrics.rel_l2.map(f64::to_bits)
     );
 
-    let groups = Command::new("python3")
+    let groups = Command::new(python::python())
         .arg("-c")
         .arg("import h5py,sys; f=h5py.File(sys.argv[1]); print(sorted(f.keys()), f.attrs['format_version'])")
         .arg(d.join("plain.h5"))
@@ -285,7 +288,7 @@ fn a_checkpoint_and_a_stopped_march_are_valid_files_of_the_slabs_so_far() {
         let vt = String::from_utf8_lossy(&v.stdout);
         assert_eq!(v.status.code(), Some(0), "{}: {vt}", f.display());
         assert!(vt.contains("slab 2 final_loss"), "{vt}");
-        let py = Command::new("python3")
+        let py = Command::new(python::python())
             .arg(root().join("validation/check_result.py"))
             .arg(f)
             .output()

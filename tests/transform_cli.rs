@@ -3,6 +3,9 @@
 //! h5py + numpy script reproduce through the stored transform, and `--init` refusing a
 //! run trained with another transform.
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -96,7 +99,7 @@ fn a_transformed_run_is_reproduced_by_validate_and_by_numpy() {
     let text = String::from_utf8_lossy(&v.stdout);
     assert_eq!(v.status.code(), Some(0), "{text}");
     let py = |file: &Path| {
-        Command::new("python3")
+        Command::new(python::python())
             .arg(root().join("validation/check_result.py"))
             .arg(file)
             .output()
