@@ -99,8 +99,51 @@ pub fn draw_field_with(
     colours: Colours,
 ) -> Result<(), PlotError> {
     super::write_png_atomic(path, |tmp| {
-        draw_into(tmp, title, layout, points, values, colours)
+        draw_into(tmp, title, layout, points, values, None, colours)
     })
+}
+
+/// [`draw_field`] with `reference` (e.g. the exact solution, one value per point)
+/// overlaid: in a line plot as a second, red curve with a legend, so that the network
+/// and the exact solution can be compared directly; a map shows `values` alone.
+pub fn draw_field_against(
+    path: &Path,
+    title: &str,
+    layout: &Layout,
+    points: faer::MatRef<'_, f64>,
+    values: &[f64],
+    reference: &[f64],
+) -> Result<(), PlotError> {
+    assert_eq!(
+        values.len(),
+        reference.len(),
+        "one reference value per point"
+    );
+    super::write_png_atomic(path, |tmp| {
+        draw_into(
+            tmp,
+            title,
+            layout,
+            points,
+            values,
+            Some(reference),
+            Colours::Sequential,
+        )
+    })
+}
+
+/// `(x, v)` runs of a line, broken where `v` is not finite (a gap, not a drawn value).
+fn finite_runs(xs: &[f64], vs: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = vec![Vec::new()];
+    for (&x, &v) in xs.iter().zip(vs) {
+        if v.is_finite() {
+            runs.last_mut().expect("never empty").push((x, v));
+        } else if !runs.last().expect("never empty").is_empty() {
+            runs.push(Vec::new());
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
 }
 
 fn draw_into(
@@ -109,10 +152,17 @@ fn draw_into(
     layout: &Layout,
     points: faer::MatRef<'_, f64>,
     values: &[f64],
+    reference: Option<&[f64]>,
     colours: Colours,
 ) -> Result<(), PlotError> {
     assert_eq!(points.nrows(), values.len(), "one value per point");
-    let range = finite_range(values).ok_or_else(|| PlotError::NoFiniteValue(title.into()))?;
+    let line_reference = reference.filter(|_| matches!(layout, Layout::Line { .. }));
+    let all: Vec<f64> = values
+        .iter()
+        .chain(line_reference.unwrap_or(&[]))
+        .copied()
+        .collect();
+    let range = finite_range(&all).ok_or_else(|| PlotError::NoFiniteValue(title.into()))?;
     let range = match colours {
         Colours::Sequential => range,
         Colours::Diverging => {
@@ -153,18 +203,35 @@ fn draw_into(
                 .y_label_formatter(&|v| tick(*v, range.0, range.1))
                 .draw()?;
             // A non-finite value breaks the line rather than being drawn.
-            let mut run = Vec::new();
-            for (i, &v) in values.iter().enumerate() {
-                if v.is_finite() {
-                    run.push((points[(i, axis)], v));
-                } else if !run.is_empty() {
-                    chart.draw_series(std::iter::once(PathElement::new(
-                        std::mem::take(&mut run),
-                        BLUE.stroke_width(2),
-                    )))?;
+            let xs: Vec<f64> = (0..points.nrows()).map(|i| points[(i, axis)]).collect();
+            let network = finite_runs(&xs, values);
+            let labelled = line_reference.is_some();
+            for (k, run) in network.into_iter().enumerate() {
+                let series = chart
+                    .draw_series(std::iter::once(PathElement::new(run, BLUE.stroke_width(2))))?;
+                if labelled && k == 0 {
+                    series.label("network").legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2))
+                    });
                 }
             }
-            chart.draw_series(std::iter::once(PathElement::new(run, BLUE.stroke_width(2))))?;
+            if let Some(reference) = line_reference {
+                for (k, run) in finite_runs(&xs, reference).into_iter().enumerate() {
+                    let series = chart
+                        .draw_series(std::iter::once(PathElement::new(run, RED.stroke_width(1))))?;
+                    if k == 0 {
+                        series.label("exact").legend(|(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(1))
+                        });
+                    }
+                }
+                chart
+                    .configure_series_labels()
+                    .label_font(("sans-serif", 15))
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()?;
+            }
         }
         Layout::Map {
             axes,
@@ -277,5 +344,38 @@ mod tests {
         assert_eq!(finite_range(&[0.0]), Some((-1.0, 1.0)));
         assert_eq!(finite_range(&[f64::NAN]), None);
         assert_eq!(finite_range(&[]), None);
+    }
+
+    #[test]
+    fn lines_break_at_non_finite_values() {
+        let xs = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let vs = [1.0, f64::NAN, 2.0, 3.0, f64::INFINITY, f64::NAN];
+        assert_eq!(
+            finite_runs(&xs, &vs),
+            vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]
+        );
+        assert!(finite_runs(&xs, &[f64::NAN; 6]).is_empty());
+    }
+
+    /// A 1-D plot with the exact solution overlaid is a PNG; the overlay's values set
+    /// the range too (a reference outside the network's range is not clipped away).
+    #[test]
+    fn a_line_plot_overlays_the_reference() {
+        super::super::register_font().unwrap();
+        let dir = std::env::temp_dir().join(format!("pinn-overlay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("u_solution.png");
+        let n = 50;
+        let points = faer::Mat::from_fn(n, 1, |i, _| i as f64 / (n - 1) as f64);
+        let network: Vec<f64> = (0..n).map(|i| (i as f64 * 0.1).sin()).collect();
+        let exact: Vec<f64> = network.iter().map(|v| v + 5.0).collect();
+        let layout = Layout::Line {
+            axis: 0,
+            name: "x".into(),
+        };
+        draw_field_against(&path, "u", &layout, points.as_ref(), &network, &exact).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

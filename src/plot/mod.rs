@@ -178,13 +178,24 @@ fn plot_samples(
         let col = |m: &faer::Mat<f64>| (0..m.nrows()).map(|i| m[(i, k)]).collect::<Vec<f64>>();
         let uk = col(&u);
         let path = sibling(result_path, &format!("{name}{tag}_solution"));
-        field::draw_field(
-            &path,
-            &format!("{name}: network{note}"),
-            &layout,
-            points.as_ref(),
-            &uk,
-        )?;
+        // A line plot overlays the exact solution on the network's.
+        match (&layout, &u_exact) {
+            (Layout::Line { .. }, Some(ex)) => field::draw_field_against(
+                &path,
+                &format!("{name}: network and exact{note}"),
+                &layout,
+                points.as_ref(),
+                &uk,
+                &col(ex),
+            )?,
+            _ => field::draw_field(
+                &path,
+                &format!("{name}: network{note}"),
+                &layout,
+                points.as_ref(),
+                &uk,
+            )?,
+        }
         written.push(path);
         if let Some(ex) = &u_exact {
             let ek = col(ex);
