@@ -96,6 +96,62 @@ fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String,
     out
 }
 
+/// The checks shared by plain and time-slab results, given the recomputed solution `u`
+/// and exact solution `exact` at the evaluation points: the stored exact solution, the
+/// rel L2 and max errors, and the per-output errors when the file has them.
+pub(super) fn check_errors(
+    r: &RunResult,
+    u: &faer::Mat<f64>,
+    exact: &faer::Mat<f64>,
+    stored_exact: &faer::Mat<f64>,
+    line: &mut dyn FnMut(&str, String, String, bool),
+) {
+    let de = (0..exact.nrows())
+        .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
+        .map(|(i, k)| (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0))
+        .fold(0.0, f64::max);
+    line(
+        "exact solution",
+        "/evaluation/u_exact".into(),
+        format!("max rel diff {de:.1e}"),
+        de <= TOLERANCE,
+    );
+    let (rel, max) = (rel_l2(u, exact), max_abs_error(u, exact));
+    let (srel, smax) = (
+        r.metrics.rel_l2.unwrap_or(f64::NAN),
+        r.metrics.max_abs_error.unwrap_or(f64::NAN),
+    );
+    line(
+        "rel_l2",
+        format!("{srel:.16e}"),
+        format!("{rel:.16e}"),
+        agree(srel, rel),
+    );
+    line(
+        "max_abs_error",
+        format!("{smax:.16e}"),
+        format!("{max:.16e}"),
+        agree(smax, max),
+    );
+    // Per-output errors are optional (older files lack them).
+    let (rels, maxes) = per_output_errors(u, exact);
+    let stored = [
+        ("rel_l2", &r.metrics.rel_l2_per_output, &rels),
+        ("max_abs_error", &r.metrics.max_abs_error_per_output, &maxes),
+    ];
+    for (what, stored, mine) in stored {
+        let Some(stored) = stored else { continue };
+        for ((name, &s), &m) in r.evaluation.outputs.iter().zip(stored).zip(mine) {
+            line(
+                &format!("{what} of {name}"),
+                format!("{s:.16e}"),
+                format!("{m:.16e}"),
+                agree(s, m),
+            );
+        }
+    }
+}
+
 pub(super) fn agree(stored: f64, recomputed: f64) -> bool {
     (stored - recomputed).abs()
         <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
@@ -202,53 +258,7 @@ pub fn validate(path: &Path) -> i32 {
                     );
                     return EXIT_SOLVE_FAILED;
                 };
-                let de = (0..exact.nrows())
-                    .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
-                    .map(|(i, k)| {
-                        (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
-                    })
-                    .fold(0.0, f64::max);
-                line(
-                    "exact solution",
-                    "/evaluation/u_exact".into(),
-                    format!("max rel diff {de:.1e}"),
-                    de <= TOLERANCE,
-                );
-                let rel = rel_l2(&u, &exact);
-                let max = max_abs_error(&u, &exact);
-                let (srel, smax) = (
-                    r.metrics.rel_l2.unwrap_or(f64::NAN),
-                    r.metrics.max_abs_error.unwrap_or(f64::NAN),
-                );
-                line(
-                    "rel_l2",
-                    format!("{srel:.16e}"),
-                    format!("{rel:.16e}"),
-                    agree(srel, rel),
-                );
-                line(
-                    "max_abs_error",
-                    format!("{smax:.16e}"),
-                    format!("{max:.16e}"),
-                    agree(smax, max),
-                );
-                // Per-output errors are optional (older files lack them).
-                let (rels, maxes) = per_output_errors(&u, &exact);
-                let stored = [
-                    ("rel_l2", &r.metrics.rel_l2_per_output, &rels),
-                    ("max_abs_error", &r.metrics.max_abs_error_per_output, &maxes),
-                ];
-                for (what, stored, mine) in stored {
-                    let Some(stored) = stored else { continue };
-                    for ((name, &s), &m) in ev.outputs.iter().zip(stored).zip(mine) {
-                        line(
-                            &format!("{what} of {name}"),
-                            format!("{s:.16e}"),
-                            format!("{m:.16e}"),
-                            agree(s, m),
-                        );
-                    }
-                }
+                check_errors(&r, &u, &exact, stored_exact, &mut line);
             }
             (None, None) => println!("(no exact solution: no errors to check)"),
             _ => line(

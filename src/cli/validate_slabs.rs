@@ -5,7 +5,7 @@
 
 use super::validate::{TOLERANCE, agree};
 use crate::march::{per_slab_rel_l2, slab_evaluation};
-use crate::output::{RunResult, max_abs_error, rel_l2};
+use crate::output::RunResult;
 use crate::problem::Problem;
 
 /// Checks the slab part of `r` against `problem`, reporting through
@@ -76,36 +76,7 @@ pub(super) fn check(
     );
     match (&mine.u_exact, &ev.u_exact) {
         (Some(exact), Some(stored_exact)) => {
-            let de = (0..exact.nrows())
-                .flat_map(|i| (0..exact.ncols()).map(move |k| (i, k)))
-                .map(|(i, k)| {
-                    (exact[(i, k)] - stored_exact[(i, k)]).abs() / exact[(i, k)].abs().max(1.0)
-                })
-                .fold(0.0, f64::max);
-            line(
-                "exact solution",
-                "/evaluation/u_exact".into(),
-                format!("max rel diff {de:.1e}"),
-                de <= TOLERANCE,
-            );
-            let rel = rel_l2(&mine.u, exact);
-            let max = max_abs_error(&mine.u, exact);
-            let (srel, smax) = (
-                r.metrics.rel_l2.unwrap_or(f64::NAN),
-                r.metrics.max_abs_error.unwrap_or(f64::NAN),
-            );
-            line(
-                "rel_l2",
-                format!("{srel:.16e}"),
-                format!("{rel:.16e}"),
-                agree(srel, rel),
-            );
-            line(
-                "max_abs_error",
-                format!("{smax:.16e}"),
-                format!("{max:.16e}"),
-                agree(smax, max),
-            );
+            super::validate::check_errors(r, &mine.u, exact, stored_exact, line);
             for (k, e) in per_slab_rel_l2(problem, &mine, thetas.len())
                 .into_iter()
                 .enumerate()
