@@ -75,7 +75,8 @@ fn the_memory_budget_refuses_before_sampling_and_names_the_preset() {
         panic!("a 1 MiB budget accepted poisson2d")
     };
     assert!(
-        err.message.contains("a solve with preset `lm` needs about")
+        err.message
+            .contains("a solve with preset `gn-probe` needs about")
             && err.message.contains("the limit is 1.0 MiB"),
         "{err}"
     );

@@ -99,9 +99,9 @@ fn check_prints_the_memory_estimate_and_the_preset() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("solver    preset lm"), "{text}");
+    assert!(text.contains("solver    preset gn-probe"), "{text}");
     assert!(
-        text.contains("memory    about") && text.contains("for preset `lm`"),
+        text.contains("memory    about") && text.contains("for preset `gn-probe`"),
         "{text}"
     );
     assert!(text.contains("Jacobian N×P"), "{text}");

@@ -10,7 +10,9 @@
 //! - the vectors: the residual vector twice (current and trial) and 26 parameter-length
 //!   vectors (θ, gradient, step and trial point, and an L-BFGS history of 10 pairs);
 //! - the preset's matrix: the N × P Jacobian plus a P × P normal matrix for `lm`,
-//!   `lm-qr` and `engd`, the Jacobian alone for `gncg`, a P × P inverse Hessian for the
+//!   `lm-qr` and `engd`, the Jacobian alone for `gncg`, the Jacobian twice (its column-scaled
+//!   copy is factorised in place) plus three P × P matrices (R and the singular vectors of
+//!   its SVD) for `gn-probe`, a P × P inverse Hessian for the
 //!   self-scaled quasi-Newton presets, nothing for `lbfgs`, `adam` and `adam-lbfgs`.
 //!
 //! The rule: a problem is refused when the estimate exceeds the machine's total memory
@@ -28,7 +30,7 @@ const CHUNK: u128 = 128;
 const PARAM_VECTORS: u128 = 26;
 
 /// Presets that form the dense N × P Jacobian.
-pub const DENSE_JACOBIAN_PRESETS: &[&str] = &["lm", "lm-qr", "engd", "gncg"];
+pub const DENSE_JACOBIAN_PRESETS: &[&str] = &["lm", "lm-qr", "engd", "gncg", "gn-probe"];
 
 /// The sizes of a solve, as counts (u128: products of counts never overflow).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +65,9 @@ pub enum Matrix {
     },
     /// A dense P × P inverse Hessian.
     InverseHessian,
+    /// The N × P Jacobian and a column-scaled copy factorised in place, plus the
+    /// triangular factor and both sets of singular vectors (three P × P matrices).
+    JacobianSvd,
 }
 
 /// The preset's matrix.
@@ -70,6 +75,7 @@ pub fn matrix_of(preset: &str) -> Matrix {
     match preset {
         "lm" | "lm-qr" | "engd" => Matrix::Jacobian { normal: true },
         "gncg" => Matrix::Jacobian { normal: false },
+        "gn-probe" => Matrix::JacobianSvd,
         "ssbroyden" | "ssbfgs" | "adam-ssbroyden" => Matrix::InverseHessian,
         _ => Matrix::None,
     }
@@ -106,6 +112,7 @@ impl Estimate {
                 if normal { F64 * s.params * s.params } else { 0 },
             ),
             Matrix::InverseHessian => (0, F64 * s.params * s.params),
+            Matrix::JacobianSvd => (2 * F64 * s.rows * s.params, 3 * F64 * s.params * s.params),
         };
         Estimate {
             preset: preset.to_string(),
@@ -346,6 +353,11 @@ mod tests {
         assert_eq!(lm.square, 8 * 100 * 100);
         let gncg = Estimate::new("gncg", &s);
         assert_eq!((gncg.jacobian, gncg.square), (8 * 1000 * 100, 0));
+        let probe = Estimate::new("gn-probe", &s);
+        assert_eq!(
+            (probe.jacobian, probe.square),
+            (2 * 8 * 1000 * 100, 3 * 8 * 100 * 100)
+        );
         let ss = Estimate::new("ssbroyden", &s);
         assert_eq!((ss.jacobian, ss.square), (0, 8 * 100 * 100));
         let lbfgs = Estimate::new("lbfgs", &s);
