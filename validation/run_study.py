@@ -21,10 +21,13 @@ import h5py
 import numpy as np
 
 DEFAULT = [
+    "poisson2d:gn-probe",
     "poisson2d:lm",
     "poisson2d-engd:engd:51",
     "poisson2d-engd:engd",
     "poisson2d-engd:lm",
+    "poisson2d-engd:gn-probe",
+    "heat1d:gn-probe",
     "heat1d:lm",
     "poisson5d:engd",
     "helmholtz2d:lm",
