@@ -16,6 +16,11 @@ use crate::output::{
 use crate::problem::Problem;
 use crate::residual::model::ResidualModel;
 
+/// The activation's name as the result file stores it (`tanh`, `sin`, …).
+pub fn activation_name(mlp: &crate::model::Mlp) -> String {
+    format!("{:?}", mlp.activation()).to_lowercase()
+}
+
 /// The network's outputs and, when known, the exact solution at the evaluation points.
 pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
     let pts = problem.evaluation.as_ref();
@@ -360,7 +365,7 @@ pub(crate) fn result_file(
         config_solver: config_text.to_string(),
         layers: problem.mlp.layers().to_vec(),
         embedding: embedding_record(&problem.mlp),
-        activation: format!("{:?}", problem.mlp.activation()).to_lowercase(),
+        activation: activation_name(&problem.mlp),
         params: theta.to_vec(),
         transform: problem.transform.sources(),
         transform_constants: if problem.transform.is_identity() {

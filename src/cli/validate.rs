@@ -104,6 +104,7 @@ pub(super) fn check_errors(
     u: &faer::Mat<f64>,
     exact: &faer::Mat<f64>,
     stored_exact: &faer::Mat<f64>,
+    stored_error: Option<&faer::Mat<f64>>,
     line: &mut dyn FnMut(&str, String, String, bool),
 ) {
     let de = (0..exact.nrows())
@@ -116,6 +117,39 @@ pub(super) fn check_errors(
         format!("max rel diff {de:.1e}"),
         de <= TOLERANCE,
     );
+    // The stored pointwise error is derived data, but a reader plots it: it must be
+    // u − u_exact as recomputed.
+    if let Some(err) = stored_error {
+        let shape_ok = (err.nrows(), err.ncols()) == (u.nrows(), u.ncols());
+        let d = if shape_ok {
+            (0..u.nrows())
+                .flat_map(|i| (0..u.ncols()).map(move |k| (i, k)))
+                .map(|(i, k)| {
+                    let mine = u[(i, k)] - exact[(i, k)];
+                    let diff = (err[(i, k)] - mine).abs();
+                    if diff.is_nan() && !(err[(i, k)].is_nan() && mine.is_nan()) {
+                        f64::INFINITY
+                    } else if diff.is_nan() {
+                        0.0
+                    } else {
+                        diff / exact[(i, k)].abs().max(1.0)
+                    }
+                })
+                .fold(0.0, f64::max)
+        } else {
+            f64::INFINITY
+        };
+        line(
+            "pointwise error",
+            "/evaluation/error".into(),
+            if shape_ok {
+                format!("max rel diff {d:.1e}")
+            } else {
+                "shape differs".into()
+            },
+            d <= TOLERANCE,
+        );
+    }
     let (rel, max) = (rel_l2(u, exact), max_abs_error(u, exact));
     let (srel, smax) = (
         r.metrics.rel_l2.unwrap_or(f64::NAN),
@@ -153,8 +187,10 @@ pub(super) fn check_errors(
 }
 
 pub(super) fn agree(stored: f64, recomputed: f64) -> bool {
-    (stored - recomputed).abs()
-        <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
+    // Equal values agree, infinities of the same sign included (a diverged run's loss).
+    stored == recomputed
+        || (stored - recomputed).abs()
+            <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
         || (stored.is_nan() && recomputed.is_nan())
 }
 
@@ -163,6 +199,13 @@ pub(super) fn agree(stored: f64, recomputed: f64) -> bool {
 pub fn validate(path: &Path) -> i32 {
     let r = match read(path) {
         Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let stored_error = match crate::output::read_stored_error(path) {
+        Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
@@ -178,8 +221,20 @@ pub fn validate(path: &Path) -> i32 {
         .and_then(|s| build_problem_with(&label, &r.config_problem, s, &LoadOptions::embedded()))
     {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
+        Err(mut e) => {
+            // An error in the problem text is in the copy stored in the result file, not
+            // in the file on disk it was read from (which may have changed since).
+            if e.file == label {
+                e.file = std::path::PathBuf::from(format!("{}:/config/problem", path.display()));
+                eprintln!("{e}");
+                eprintln!(
+                    "note: the line and column are of the problem text stored in the result \
+                     file (read from {} when the run started)",
+                    label.display()
+                );
+            } else {
+                eprintln!("{e}");
+            }
             return EXIT_BAD_INPUT;
         }
     };
@@ -202,6 +257,13 @@ pub fn validate(path: &Path) -> i32 {
         format!("{:?}", r.layers),
         format!("{:?}", problem.mlp.layers()),
         layers_ok,
+    );
+    let activation = crate::run::activation_name(&problem.mlp);
+    line(
+        "activation",
+        r.activation.clone(),
+        activation.clone(),
+        r.activation == activation,
     );
     // The embedding is stored (B itself for Fourier features): it must be the one the
     // problem text builds, bit for bit.
@@ -233,7 +295,7 @@ pub fn validate(path: &Path) -> i32 {
         r.transform == transform,
     );
     if problem.time_slabs.is_some() || r.time_slabs.is_some() {
-        super::validate_slabs::check(&problem, &r, &mut line);
+        super::validate_slabs::check(&problem, &r, stored_error.as_ref(), &mut line);
     } else {
         let ev = &r.evaluation;
         let u = problem.solution(&r.params, ev.points.as_ref());
@@ -258,7 +320,14 @@ pub fn validate(path: &Path) -> i32 {
                     );
                     return EXIT_SOLVE_FAILED;
                 };
-                check_errors(&r, &u, &exact, stored_exact, &mut line);
+                check_errors(
+                    &r,
+                    &u,
+                    &exact,
+                    stored_exact,
+                    stored_error.as_ref(),
+                    &mut line,
+                );
             }
             (None, None) => println!("(no exact solution: no errors to check)"),
             _ => line(
@@ -283,6 +352,20 @@ pub fn validate(path: &Path) -> i32 {
             blocks_match,
         );
         if blocks_match && problem.resample_every.is_none() {
+            // Fixed points are rebuilt from the seed and the points files: the stored
+            // ones must be them, bit for bit (the loss below is computed on these).
+            for (b, (name, pts)) in model.blocks().iter().zip(&r.collocation) {
+                let mine = b.points();
+                let same = (0..pts.nrows()).all(|i| {
+                    (0..pts.ncols()).all(|k| pts[(i, k)].to_bits() == mine[(i, k)].to_bits())
+                }) && pts.ncols() == mine.ncols();
+                line(
+                    &format!("points of {name}"),
+                    format!("/collocation/{name}"),
+                    if same { "same".into() } else { "differ".into() },
+                    same,
+                );
+            }
             let loss = model.loss(&r.params);
             line(
                 "final_loss",
@@ -309,5 +392,22 @@ pub fn validate(path: &Path) -> i32 {
     } else {
         println!("{}: some stored quantities differ", path.display());
         EXIT_SOLVE_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agree;
+
+    #[test]
+    fn equal_infinities_and_nans_agree_and_nothing_else_does() {
+        assert!(agree(f64::INFINITY, f64::INFINITY));
+        assert!(agree(f64::NAN, f64::NAN));
+        assert!(!agree(f64::INFINITY, f64::NEG_INFINITY));
+        assert!(!agree(f64::INFINITY, 1e300));
+        assert!(!agree(f64::NAN, 1.0));
+        assert!(agree(1.0, 1.0 + 1e-14));
+        assert!(!agree(1.0, 1.0 + 1e-9));
+        assert!(agree(0.0, 0.0));
     }
 }

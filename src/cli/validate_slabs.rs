@@ -13,6 +13,7 @@ use crate::problem::Problem;
 pub(super) fn check(
     problem: &Problem,
     r: &RunResult,
+    stored_error: Option<&faer::Mat<f64>>,
     line: &mut dyn FnMut(&str, String, String, bool),
 ) {
     let (Some(slabs), Some(stored)) = (&problem.time_slabs, &r.time_slabs) else {
@@ -76,7 +77,7 @@ pub(super) fn check(
     );
     match (&mine.u_exact, &ev.u_exact) {
         (Some(exact), Some(stored_exact)) => {
-            super::validate::check_errors(r, &mine.u, exact, stored_exact, line);
+            super::validate::check_errors(r, &mine.u, exact, stored_exact, stored_error, line);
             for (k, e) in per_slab_rel_l2(problem, &mine, thetas.len())
                 .into_iter()
                 .enumerate()

@@ -453,6 +453,32 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
     })
 }
 
+/// The stored pointwise error `/evaluation/error` (`u − u_exact`, written beside the
+/// exact solution), or `None` when the file has none. [`read`] does not keep it, since it
+/// is derived data; `pinn validate` reads it to check that it was not edited.
+///
+/// # Errors
+/// As [`read`], for a file or dataset that cannot be read.
+pub fn read_stored_error(path: &Path) -> Result<Option<Mat<f64>>, OutputError> {
+    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        op: "read",
+        source,
+    })?;
+    guard_panics(path, || {
+        let rd = Reader {
+            path: path.to_path_buf(),
+        };
+        let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
+        let eval = rd.group(&file, "evaluation")?;
+        let names = eval.datasets().map_err(|e| rd.h5("list /evaluation", e))?;
+        if !names.iter().any(|n| n == "error") {
+            return Ok(None);
+        }
+        rd.matrix(&eval, "/evaluation", "error").map(Some)
+    })
+}
+
 fn vstr(s: &str) -> AttrValue {
     AttrValue::VarLenString(s.to_string())
 }

@@ -18,7 +18,9 @@ pub mod xdmf;
 pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
-pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_atomic};
+pub use hdf5::{
+    FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, read_stored_error, write_atomic,
+};
 pub use provenance::{Provenance, StateRecord};
 pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,

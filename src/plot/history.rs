@@ -83,21 +83,28 @@ fn panel(
     } else {
         (x0 - 1.0, x1 + 1.0)
     };
-    // A factor of 2 of head room on the log axis (and a non-zero range for one value).
-    let (y0, y1) = (y0 / 2.0, y1 * 2.0);
+    // The values are drawn as log10 on a linear axis, so the labels cover the whole
+    // range (plotters' own log axis stops labelling after about 15 decades), with a
+    // factor of 2 of head room (and a non-zero range for one value).
+    let (y0, y1) = ((y0 / 2.0).log10(), (y1 * 2.0).log10());
+    let log = |s: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        s.into_iter().map(|(x, y)| (x, y.log10())).collect()
+    };
+    let (loss, rel) = (log(loss), log(rel));
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
+        .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .x_desc(x_desc)
         .x_label_formatter(&|v| super::field::tick(*v, x0, x1))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_labels(12)
+        .y_label_formatter(&|v| power_label(*v))
         .draw()?;
     if !loss.is_empty() {
         chart
@@ -125,9 +132,59 @@ fn panel(
     Ok(())
 }
 
+/// The label of the tick at `e` on a log10 axis: `1e-20` at whole decades, `1` at 10⁰,
+/// and 10ᵉ to two significant digits between decades (narrow ranges).
+pub fn power_label(e: f64) -> String {
+    let k = e.round();
+    if (e - k).abs() < 1e-9 {
+        if k == 0.0 {
+            "1".to_string()
+        } else {
+            format!("1e{k:.0}")
+        }
+    } else {
+        format!("{:.1e}", 10f64.powf(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_axis_labels_are_powers_of_ten_down_to_any_decade() {
+        assert_eq!(power_label(0.0), "1");
+        assert_eq!(power_label(-20.0), "1e-20");
+        assert_eq!(power_label(-20.000_000_000_1), "1e-20");
+        assert_eq!(power_label(3.0), "1e3");
+        assert_eq!(power_label(-0.5), "3.2e-1");
+    }
+
+    #[test]
+    fn a_history_spanning_twenty_decades_is_drawn() {
+        let n = 50;
+        let h = History::from_columns(
+            History::STANDARD
+                .iter()
+                .map(|c| {
+                    let v: Vec<f64> = match *c {
+                        "iteration" => (0..n).map(|i| i as f64).collect(),
+                        "wall_time_s" => (0..n).map(|i| 0.1 * i as f64).collect(),
+                        "loss" => (0..n).map(|i| 10f64.powf(1.0 - 0.45 * i as f64)).collect(),
+                        _ => vec![f64::NAN; n],
+                    };
+                    (c.to_string(), v)
+                })
+                .collect(),
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("pinn-history-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("h.png");
+        draw_history(&path, "t", &h).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn log_series_keeps_only_positive_finite_values() {
