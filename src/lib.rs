@@ -4,6 +4,8 @@
 //! Points are stored as faer matrices `N × d` (one row per point, one column per
 //! coordinate).
 
+#[macro_use]
+pub mod stdout;
 pub mod argmin;
 pub mod cli;
 pub mod expr;

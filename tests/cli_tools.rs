@@ -340,3 +340,46 @@ fn plot_redraws_a_result_and_its_slices() {
         );
     }
 }
+
+/// A reader that goes away (`pinn solve … | head -2`) does not abort the solve: the
+/// lines after it are dropped, the result is still written, and the exit code is the
+/// solve's. `presets` piped into a closed reader exits 0 without a panic message too.
+#[test]
+fn a_closed_stdout_neither_panics_nor_stops_the_solve() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = temp_dir("pipe");
+    let out = dir.join("r.h5");
+    let mut child = pinn()
+        .args(["solve", "--no-plots", "--log-every", "1", "--max-iters", "60"])
+        .arg("--out")
+        .arg(&out)
+        .arg(root().join("problems/heat1d.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("iter 0"), "{first}");
+    // The reader is dropped here: every later write of the solve meets a closed pipe.
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(pinn::output::read(&out).unwrap().metrics.iterations == 60);
+
+    let mut child = pinn()
+        .arg("presets")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(!text(&o.stderr).contains("panicked"));
+    let _ = std::fs::remove_dir_all(dir);
+}

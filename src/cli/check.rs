@@ -145,7 +145,7 @@ pub fn check_report(p: &Problem) -> String {
 pub fn check(file: &Path) -> i32 {
     match load_problem(file) {
         Ok(p) => {
-            print!("{}", check_report(&p));
+            out!("{}", check_report(&p));
             EXIT_OK
         }
         Err(e) => {
@@ -179,7 +179,7 @@ pub fn problems(dir: &Path) -> i32 {
                     .map(|n| n.get_ref().clone())
                     .or(stem)
                     .unwrap_or_default();
-                println!("{name:<16} {}", spec.description.as_deref().unwrap_or(""));
+                outln!("{name:<16} {}", spec.description.as_deref().unwrap_or(""));
             }
             Err(e) => {
                 eprintln!("{e}");

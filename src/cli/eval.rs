@@ -26,7 +26,7 @@ pub fn eval(args: &EvalArgs) -> i32 {
     match table(&args.result, &args.points) {
         Ok(text) => match &args.out {
             None => {
-                print!("{text}");
+                out!("{text}");
                 EXIT_OK
             }
             Some(out) => match write_bytes_atomic(out, text.as_bytes()) {

@@ -60,7 +60,7 @@ pub fn export(args: &ExportArgs) -> i32 {
             eprintln!("error: {e}");
             return EXIT_SOLVE_FAILED;
         }
-        println!("written {}", path.display());
+        outln!("written {}", path.display());
     }
     EXIT_OK
 }

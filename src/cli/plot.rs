@@ -63,7 +63,7 @@ pub fn plot(args: &PlotArgs) -> i32 {
     match drawn {
         Ok(paths) => {
             for p in paths {
-                println!("plot written to {}", p.display());
+                outln!("plot written to {}", p.display());
             }
             EXIT_OK
         }

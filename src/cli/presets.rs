@@ -69,7 +69,7 @@ pub fn presets(name: Option<&str>) -> i32 {
         },
     };
     if name.is_none() {
-        println!(
+        outln!(
             "# The solver presets. A problem file picks one with `[solver] preset = \"NAME\"`\n\
              # (or `pinn solve --solver NAME`) and overrides any option below in its\n\
              # `[solver]` table, e.g. `[solver.termination] max_iterations = 51`; the\n\
@@ -80,9 +80,9 @@ pub fn presets(name: Option<&str>) -> i32 {
         match describe(n, purpose) {
             Ok(text) => {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
-                print!("{text}");
+                out!("{text}");
             }
             Err(e) => {
                 eprintln!("error: {e}");
@@ -97,8 +97,8 @@ pub fn presets(name: Option<&str>) -> i32 {
 pub fn print_resolved(file: &std::path::Path, config: &SolverConfig) -> i32 {
     match config_toml(config) {
         Ok(text) => {
-            println!("# the solver configuration of {}", file.display());
-            print!("{text}");
+            outln!("# the solver configuration of {}", file.display());
+            out!("{text}");
             EXIT_OK
         }
         Err(e) => {

@@ -81,7 +81,7 @@ impl Progress {
             return Self::Quiet;
         }
         if verbose {
-            println!("{}    rel_l2", IterationRecord::log_header());
+            outln!("{}    rel_l2", IterationRecord::log_header());
             return Self::Verbose;
         }
         if std::io::stderr().is_terminal() {

@@ -396,7 +396,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
     };
     if !args.quiet {
         if args.verbose {
-            println!("{}", outcome.summary.full());
+            outln!("{}", outcome.summary.full());
         }
         let n = outcome.slabs.len();
         for (k, s) in outcome.slabs.iter().enumerate() {
@@ -404,7 +404,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 .rel_l2
                 .map(|r| format!(", rel L2 {r:.3e} on its evaluation points"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "slab {}/{} t in [{}, {}]: {} iterations, final loss {:.6e} ({}){rel}",
                 k + 1,
                 n_slabs.unwrap_or(n),
@@ -416,13 +416,13 @@ pub fn solve(args: &SolveArgs) -> i32 {
             );
         }
         let name = &outcome.result.problem_name;
-        print!(
+        out!(
             "{}",
             super::summary::summary(&outcome, stop.stopped(), name)
         );
-        println!("result written to {}", out.display());
+        outln!("result written to {}", out.display());
         for p in &plots {
-            println!("plot written to {}", p.display());
+            outln!("plot written to {}", p.display());
         }
     }
     if interrupt::requested() {
@@ -440,12 +440,12 @@ pub fn solve(args: &SolveArgs) -> i32 {
             return EXIT_SOLVE_FAILED;
         }
         if !args.quiet {
-            println!("no step was accepted: the result holds the starting parameters unchanged");
+            outln!("no step was accepted: the result holds the starting parameters unchanged");
         }
     }
     let verdict = outcome.verdict();
     if verdict.is_useful() && !args.quiet {
-        println!("verdict: {verdict}");
+        outln!("verdict: {verdict}");
     }
     if !verdict.is_useful() {
         // Said even with --quiet: it is the one thing a user must not miss.

@@ -21,7 +21,7 @@ fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String,
     let mut out = Vec::new();
     match &r.state {
         None => {
-            println!("(no solver state: the run cannot be resumed, only restarted with --init)")
+            outln!("(no solver state: the run cannot be resumed, only restarted with --init)")
         }
         Some(record) => match crate::resume::solver_state(record) {
             Err(e) => out.push(("solver state", "/state".into(), e, false)),
@@ -72,9 +72,10 @@ fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String,
     }
     if let Some(p) = &r.provenance {
         let source = p.source_file.as_deref().unwrap_or("none");
-        println!(
+        outln!(
             "provenance: run {} started from {} ({source})",
-            p.run_id, p.started_from
+            p.run_id,
+            p.started_from
         );
         let known = ["random", "init", "resume"].contains(&p.started_from.as_str());
         let fits = p.first_iteration >= 0
@@ -240,7 +241,7 @@ pub fn validate(path: &Path) -> i32 {
     };
     let mut ok = true;
     let mut line = |what: &str, stored: String, recomputed: String, good: bool| {
-        println!(
+        outln!(
             "{:<28} {:>24} {:>24}  {}",
             what,
             stored,
@@ -249,7 +250,7 @@ pub fn validate(path: &Path) -> i32 {
         );
         ok &= good;
     };
-    println!("{:<28} {:>24} {:>24}", "quantity", "stored", "recomputed");
+    outln!("{:<28} {:>24} {:>24}", "quantity", "stored", "recomputed");
     let layers_ok =
         problem.mlp.layers() == r.layers.as_slice() && r.params.len() == problem.mlp.n_params();
     line(
@@ -281,8 +282,8 @@ pub fn validate(path: &Path) -> i32 {
             "differs".into(),
             false,
         );
-        println!("  stored:     {}", show(r.embedding.as_ref()));
-        println!("  recomputed: {}", show(mine.as_ref()));
+        outln!("  stored:     {}", show(r.embedding.as_ref()));
+        outln!("  recomputed: {}", show(mine.as_ref()));
     }
     if !(layers_ok && embedding_ok) {
         return EXIT_SOLVE_FAILED;
@@ -329,7 +330,7 @@ pub fn validate(path: &Path) -> i32 {
                     &mut line,
                 );
             }
-            (None, None) => println!("(no exact solution: no errors to check)"),
+            (None, None) => outln!("(no exact solution: no errors to check)"),
             _ => line(
                 "exact solution present",
                 format!("{}", ev.u_exact.is_some()),
@@ -387,10 +388,10 @@ pub fn validate(path: &Path) -> i32 {
         line(what, stored, recomputed, good);
     }
     if ok {
-        println!("{}: every stored quantity reproduced", path.display());
+        outln!("{}: every stored quantity reproduced", path.display());
         EXIT_OK
     } else {
-        println!("{}: some stored quantities differ", path.display());
+        outln!("{}: some stored quantities differ", path.display());
         EXIT_SOLVE_FAILED
     }
 }

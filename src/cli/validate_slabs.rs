@@ -83,11 +83,11 @@ pub(super) fn check(
                 .enumerate()
             {
                 if let Some(e) = e {
-                    println!("  slab {}: rel L2 {e:.3e} on its evaluation points", k + 1);
+                    outln!("  slab {}: rel L2 {e:.3e} on its evaluation points", k + 1);
                 }
             }
         }
-        (None, None) => println!("(no exact solution: no errors to check)"),
+        (None, None) => outln!("(no exact solution: no errors to check)"),
         _ => line(
             "exact solution present",
             format!("{}", ev.u_exact.is_some()),
