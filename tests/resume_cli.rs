@@ -214,6 +214,7 @@ fn resumed_runs_are_bitwise_straight_ones() {
     straight_vs_split(&dir, &poisson, "lm", &["--solver", "lm"], 10);
     straight_vs_split(&dir, &poisson, "engd", &["--solver", "engd"], 8);
     straight_vs_split(&dir, &poisson, "lbfgs", &["--solver", "lbfgs"], 15);
+    straight_vs_split(&dir, &poisson, "gn-probe", &["--solver", "gn-probe"], 10);
     // Re-drawn points: the split at 7 lies between draws (at 6 and 9), so the stored
     // points must be restored, and the draws after it repeat the straight run's.
     let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
