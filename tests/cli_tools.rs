@@ -351,7 +351,14 @@ fn a_closed_stdout_neither_panics_nor_stops_the_solve() {
     let dir = temp_dir("pipe");
     let out = dir.join("r.h5");
     let mut child = pinn()
-        .args(["solve", "--no-plots", "--log-every", "1", "--max-iters", "60"])
+        .args([
+            "solve",
+            "--no-plots",
+            "--log-every",
+            "1",
+            "--max-iters",
+            "60",
+        ])
         .arg("--out")
         .arg(&out)
         .arg(root().join("problems/heat1d.toml"))

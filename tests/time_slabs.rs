@@ -184,6 +184,10 @@ fn one_slab_trains_bit_for_bit_like_no_slabs_and_a_plain_file_has_no_slab_group(
     );
     assert!(a.time_slabs.is_none());
     assert_eq!(b.time_slabs.as_ref().unwrap().slabs.len(), 1);
+    // A march records its provenance like a plain run (but no solver state).
+    let p = b.provenance.as_ref().expect("a march's provenance");
+    assert_eq!((p.started_from.as_str(), p.first_iteration), ("random", 0));
+    assert!(b.state.is_none());
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a.params), bits(&b.params));
     assert_eq!(

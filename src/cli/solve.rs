@@ -349,17 +349,23 @@ pub fn solve(args: &SolveArgs) -> i32 {
                 ControlFlow::Continue(())
             }
         };
+    let from = Some(super::resume::provenance(
+        args,
+        seed,
+        config.threads,
+        resumed.as_ref(),
+    ));
     let outcome = if n_slabs.is_some() {
+        // A march records where it started from like a plain run; it keeps no solver
+        // state, since a march is restarted rather than resumed.
         run_slabs(&problem, &config, &theta0, plan, |k, rec, _theta, rel| {
             on_iteration(Some(k), rec, rel)
         })
+        .map(|mut o| {
+            o.result.provenance.clone_from(&from);
+            o
+        })
     } else {
-        let from = Some(super::resume::provenance(
-            args,
-            seed,
-            config.threads,
-            resumed.as_ref(),
-        ));
         let start = resumed
             .as_ref()
             .map_or(Start::Params(&theta0), Start::Resume);
