@@ -188,11 +188,14 @@ pub(super) fn check_errors(
 }
 
 pub(super) fn agree(stored: f64, recomputed: f64) -> bool {
-    // Equal values agree, infinities of the same sign included (a diverged run's loss).
+    // Equal values agree, infinities of the same sign included (a diverged run's loss);
+    // otherwise both must be finite and within the relative tolerance.
     stored == recomputed
-        || (stored - recomputed).abs()
-            <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE)
         || (stored.is_nan() && recomputed.is_nan())
+        || (stored.is_finite()
+            && recomputed.is_finite()
+            && (stored - recomputed).abs()
+                <= TOLERANCE * stored.abs().max(recomputed.abs()).max(f64::MIN_POSITIVE))
 }
 
 /// Runs `pinn validate`; returns the exit code (0 every claim reproduced, 1 a claim
