@@ -48,7 +48,7 @@ pub fn draw_study(
     if shown.is_empty() {
         return Err(PlotError::EmptyHistory);
     }
-    let axes: [(&str, &str, fn(&StudyPoint) -> f64); 3] = [
+    let axes: [Axis; 3] = [
         ("params", "network parameters", |p| p.n_params as f64),
         ("points", "collocation points", |p| p.n_points as f64),
         ("time", "wall-clock time (s)", |p| p.wall_time_s.max(1e-3)),
@@ -61,6 +61,9 @@ pub fn draw_study(
     }
     Ok(out)
 }
+
+/// A plot's file tag, axis title and abscissa.
+type Axis = (&'static str, &'static str, fn(&StudyPoint) -> f64);
 
 /// A log range around `lo..hi` with a factor 1.5 of head room, widened about its
 /// geometric centre to at least a decade so that the axis shows a labelled power of 10.

@@ -45,6 +45,12 @@ pub struct StudySpec {
     pub budget: Spanned<BudgetSpec>,
 }
 
+/// One network of `widths`: its hidden layer widths.
+pub type Widths = Spanned<Vec<Spanned<i64>>>;
+
+/// One value of `points`: a count per block name.
+pub type Counts = Spanned<BTreeMap<Spanned<String>, Spanned<i64>>>;
+
 /// `[sweep]`: the values of each axis; an absent axis is the problem file's setting.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,11 +58,11 @@ pub struct SweepSpec {
     /// Hidden layer widths of each network, e.g. `[[32], [64, 64]]`; the input and
     /// output widths stay the problem's.
     #[serde(default)]
-    pub widths: Option<Spanned<Vec<Spanned<Vec<Spanned<i64>>>>>>,
+    pub widths: Option<Spanned<Vec<Widths>>>,
     /// Collocation point counts per block: one table `{ block = count }` per value;
     /// blocks not named keep the problem's count.
     #[serde(default)]
-    pub points: Option<Spanned<Vec<Spanned<BTreeMap<Spanned<String>, Spanned<i64>>>>>>,
+    pub points: Option<Spanned<Vec<Counts>>>,
     /// A factor on every sampled block's point count (rounded, at least 1).
     #[serde(default)]
     pub point_scale: Option<Spanned<Vec<Spanned<f64>>>>,
