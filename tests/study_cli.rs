@@ -2,7 +2,7 @@
 //! per-run result files, `study.h5` read back with h5py, a rerun that reuses every
 //! completed run (and reruns a damaged or changed one), a run that is bit for bit the
 //! `pinn solve` with the same options, and study-file errors located and refused
-//! before any run.
+//! before any run; Ctrl-C stops the study with the summary of the completed runs.
 
 #[path = "common/python.rs"]
 mod python;
@@ -301,5 +301,61 @@ fn study_file_errors_are_located_and_refused_before_any_run() {
         assert!(err.contains(expect), "want `{expect}`: {err}");
         assert!(!dir.join("out").exists(), "a run started: {err}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_stops_the_study_and_keeps_the_summary_of_completed_runs() {
+    let dir = temp_dir("interrupt");
+    // The LM run stops by itself within a second; the Adam run would take its 60 s.
+    let spec = write_spec(
+        &dir,
+        "[sweep]\nwidths = [[8]]\npoint_scale = [0.25]\nsolvers = [\"lm\", \"adam\"]\n\
+         [budget]\nmax_iters = 1000000\ntime_limit = 60\n",
+    );
+    let mut child = pinn()
+        .args(["study", "--quiet"])
+        .arg(&spec)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = dir.join("out/study.csv");
+    let t0 = std::time::Instant::now();
+    while !(csv.exists() && csv_rows(&csv).len() == 1) {
+        assert!(t0.elapsed().as_secs() < 120, "the first run did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "the study ended before the signal");
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["run"], "poisson2d-w8-n225_30-s0-lm");
+    // The interrupted run wrote its result but is not complete: a rerun solves it again.
+    let adam = dir.join("out/poisson2d-w8-n225_30-s0-adam.h5");
+    assert_eq!(
+        pinn::output::read(&adam).unwrap().metrics.termination,
+        "UserStop"
+    );
+    let o = pinn()
+        .args(["study", "--dry-run"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("[1/2] poisson2d-w8-n225_30-s0-lm (complete)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[2/2] poisson2d-w8-n225_30-s0-adam\n"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
