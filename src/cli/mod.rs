@@ -13,6 +13,7 @@ pub mod resume;
 pub mod solve;
 pub mod stop;
 pub mod stored;
+pub mod study;
 pub mod summary;
 pub mod table;
 pub mod validate;
@@ -68,6 +69,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Re-draw the plots of a stored result, optionally on a slice of the domain.
     Plot(plot::PlotArgs),
+    /// Run a sweep of one problem (network widths, point counts, seeds, solvers) from a
+    /// study file; write every run's result, `study.h5`, convergence tables and plots.
+    Study(study::StudyArgs),
     /// One line per problem file in a directory (default: problems/).
     Problems {
         /// The directory to list.
@@ -87,5 +91,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Eval(args) => eval::eval(&args),
         Command::Export(args) => export::export(&args),
         Command::Plot(args) => plot::plot(&args),
+        Command::Study(args) => study::study(&args),
     }
 }

@@ -9,7 +9,7 @@ use super::stop::StopRules;
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
 use crate::march::run_slabs;
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
-use crate::problem::{LoadOptions, load_problem_with};
+use crate::problem::{LoadOptions, Problem, load_problem_with};
 use crate::run::{CheckpointPlan, Start, run_from};
 
 /// The options of `pinn solve`.
@@ -190,6 +190,14 @@ pub fn solve(args: &SolveArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    solve_problem(args, &problem)
+}
+
+/// The solve of an already loaded `problem` with the options of `args` (whose `file`
+/// only names the problem in messages): everything `pinn solve` does after reading the
+/// problem file. `pinn study` runs each point of its sweep through here, so a study run
+/// is exactly the `pinn solve` of the same problem text and options.
+pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
     let mut config = problem.config.clone();
     if let Some(n) = args.max_iters {
         config.termination.max_iterations = n;
@@ -215,7 +223,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         return EXIT_BAD_INPUT;
     }
     let resumed = match &args.resume {
-        Some(path) => match super::resume::prepare(path, args, &problem, &config) {
+        Some(path) => match super::resume::prepare(path, args, problem, &config) {
             Ok((c, resumed_config)) => {
                 config = resumed_config;
                 Some(c)
@@ -358,7 +366,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
     let outcome = if n_slabs.is_some() {
         // A march records where it started from like a plain run; it keeps no solver
         // state, since a march is restarted rather than resumed.
-        run_slabs(&problem, &config, &theta0, plan, |k, rec, _theta, rel| {
+        run_slabs(problem, &config, &theta0, plan, |k, rec, _theta, rel| {
             on_iteration(Some(k), rec, rel)
         })
         .map(|mut o| {
@@ -369,7 +377,7 @@ pub fn solve(args: &SolveArgs) -> i32 {
         let start = resumed
             .as_ref()
             .map_or(Start::Params(&theta0), Start::Resume);
-        run_from(&problem, &config, start, from, plan, |rec, _theta, rel| {
+        run_from(problem, &config, start, from, plan, |rec, _theta, rel| {
             on_iteration(None, rec, rel)
         })
     };

@@ -1,7 +1,8 @@
 //! PNG plots of a run's result, written next to the result file: per output the
 //! network solution, the exact solution and the error `u − u*` (heat maps of 2-D
 //! fields, a slice through the centre of the box in the first two variables for
-//! `d > 2`, line plots for `d = 1`), and the convergence history.
+//! `d > 2`, line plots for `d = 1`), and the convergence history; and the error
+//! against cost plots of a `pinn study`.
 //!
 //! Rendering uses plotters' pure-Rust bitmap backend; text is drawn by ab_glyph from
 //! an embedded DejaVu Sans (assets/DejaVuSans.ttf, Bitstream Vera licence in
@@ -10,6 +11,7 @@
 pub mod field;
 pub mod history;
 pub mod sample;
+pub mod study;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
