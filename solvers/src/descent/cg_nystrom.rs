@@ -16,7 +16,7 @@ use crate::linalg::nystrom::{NystromPreconditioner, test_matrix};
 use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// The preconditioner and its refresh schedule.
 pub struct NystromSchedule {
@@ -76,25 +76,7 @@ impl NystromSchedule {
         let omega = test_matrix(p, s, self.seed, self.builds);
         let mut y = Mat::<f64>::zeros(p, s);
         match lin.jacobian {
-            Some(jac) => {
-                let mut j_omega = Mat::<f64>::zeros(jac.nrows(), s);
-                matmul(
-                    j_omega.as_mut(),
-                    Accum::Replace,
-                    jac,
-                    omega.as_ref(),
-                    1.0,
-                    self.par,
-                );
-                matmul(
-                    y.as_mut(),
-                    Accum::Replace,
-                    jac.transpose(),
-                    j_omega.as_ref(),
-                    1.0,
-                    self.par,
-                );
-            }
+            Some(jac) => sketch_assembled(y.as_mut(), jac, omega.as_ref(), self.par),
             None => {
                 let (mut col, mut out) = (vec![0.0; p], vec![0.0; p]);
                 for j in 0..s {
@@ -141,5 +123,52 @@ impl NystromSchedule {
         state.vector_into("nystrom_basis", u)?;
         state.vector_into("nystrom_eigenvalues", lambda)?;
         Ok(())
+    }
+}
+
+/// `Y = Jᵀ(JΩ)` on `par`: faer's blocked products split their output, not their inner
+/// sums, between threads, so `Y` has the same bits on any number of threads.
+fn sketch_assembled(y: MatMut<'_, f64>, jac: MatRef<'_, f64>, omega: MatRef<'_, f64>, par: Par) {
+    let mut j_omega = Mat::<f64>::zeros(jac.nrows(), omega.ncols());
+    matmul(j_omega.as_mut(), Accum::Replace, jac, omega, 1.0, par);
+    matmul(
+        y,
+        Accum::Replace,
+        jac.transpose(),
+        j_omega.as_ref(),
+        1.0,
+        par,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_assembled_sketch_does_not_depend_on_the_thread_count() {
+        let (n, p, s) = (2100, 300, 40);
+        let jac = Mat::from_fn(n, p, |i, j| {
+            ((i * 31 + j * 17) % 97) as f64 / 97.0 - 0.5 + 1e-3 * (i as f64).sin()
+        });
+        let omega = test_matrix(p, s, 3, 1);
+        let mut seq = Mat::<f64>::zeros(p, s);
+        sketch_assembled(seq.as_mut(), jac.as_ref(), omega.as_ref(), Par::Seq);
+        for threads in [2, 3, 4] {
+            let mut par = Mat::<f64>::zeros(p, s);
+            sketch_assembled(
+                par.as_mut(),
+                jac.as_ref(),
+                omega.as_ref(),
+                Par::rayon(threads),
+            );
+            assert!(
+                (0..s).all(|j| (0..p).all(|i| seq[(i, j)].to_bits() == par[(i, j)].to_bits())),
+                "{threads} threads"
+            );
+        }
+        // And it is JᵀJΩ.
+        let want = jac.transpose() * (&jac * &omega);
+        assert!((&want - &seq).norm_l2() < 1e-10 * want.norm_l2());
     }
 }
