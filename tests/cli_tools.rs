@@ -8,6 +8,7 @@ mod python;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use pinn_solvers::config::CgPreconditioner;
 use pinn_solvers::{Method, SolverConfig};
 
 fn pinn() -> Command {
@@ -96,7 +97,7 @@ fn print_config_shows_preset_file_overrides_and_command_line_without_solving() {
         .replace("name = \"heat1d\"\n", "");
     let solver_at = base.find("[solver]").expect("heat1d has a [solver] table");
     let mine = format!(
-        "{}[solver]\npreset = \"gncg\"\nmax_iters = 77\n[solver.gncg]\nmax_cg_iterations = 9\n",
+        "{}[solver]\npreset = \"gncg\"\nmax_iters = 77\n[solver.gncg]\nmax_cg_iterations = 9\npreconditioner = \"nystrom\"\nrank = 12\nrefresh_every = 5\n",
         &base[..solver_at]
     );
     std::fs::write(&file, mine).unwrap();
@@ -110,6 +111,10 @@ fn print_config_shows_preset_file_overrides_and_command_line_without_solving() {
     assert_eq!(c.method, Method::GnCg);
     assert_eq!(c.termination.max_iterations, 77);
     assert_eq!(c.gncg.max_cg_iterations, 9);
+    assert_eq!(
+        (c.gncg.preconditioner, c.gncg.rank, c.gncg.refresh_every),
+        (CgPreconditioner::Nystrom, 12, 5)
+    );
     assert_eq!(c.termination.time_limit_seconds, Some(4.5));
     assert!(!out.exists(), "--print-config must not solve");
     // --solver replaces the file's preset; the file's overrides still apply.

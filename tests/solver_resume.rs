@@ -1,13 +1,15 @@
 //! Save and resume on poisson2d: `k` iterations, [`Solver::save`], a round trip of the
 //! state through TOML text, [`Solver::resume`] into a fresh solver, and the rest of the
 //! budget give θ, the history (times excepted) and the stop reason of the
-//! uninterrupted run, bit for bit, for lm, lm-qr, engd, lbfgs and adam→lbfgs.
+//! uninterrupted run, bit for bit, for lm, lm-qr, engd, lbfgs, adam→lbfgs and GN-CG with
+//! the Nyström preconditioner rebuilt every third iterate (the split then falls between
+//! two rebuilds, so the saved preconditioner is the one in use).
 //!
 //! The uninterrupted runs use one thread (pool and `threads = 1`), the resumed ones two:
 //! a run's bits do not depend on the thread count, so the split may change it.
 
 use pinn::presets::preset;
-use pinn_solvers::config::SwitchConfig;
+use pinn_solvers::config::{CgPreconditioner, SwitchConfig};
 use pinn_solvers::test_problems::snapshot::{hash_floats, hash_history};
 use pinn_solvers::{Method, Solver, SolverState};
 use std::path::Path;
@@ -26,8 +28,13 @@ fn poisson2d_resumes_bitwise() {
         .build()
         .expect("pool")
         .install(|| {
-            for name in ["lm", "lm-qr", "engd", "lbfgs", "adam-lbfgs"] {
-                let mut config = preset(name).expect("preset");
+            for name in ["lm", "lm-qr", "engd", "lbfgs", "adam-lbfgs", "gncg-nystrom"] {
+                let mut config = preset(name.trim_end_matches("-nystrom")).expect("preset");
+                if name == "gncg-nystrom" {
+                    config.gncg.preconditioner = CgPreconditioner::Nystrom;
+                    config.gncg.rank = 40;
+                    config.gncg.refresh_every = 3;
+                }
                 config.threads = 1;
                 config.termination.max_iterations = 30;
                 if name == "adam-lbfgs" {

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod gncg;
+pub use gncg::{CgPreconditioner, GnCgConfig, JacobianAccess};
+
 /// Which method the one solve loop runs (a method = a descent + a step control).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,55 +198,6 @@ impl Default for EngdConfig {
     }
 }
 
-/// How GN-CG obtains `J·v` and `Jᵀ·w`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JacobianAccess {
-    /// Assemble `J` once per accepted iterate and multiply with it (fast when the
-    /// problem's `jvp`/`vjp` are the default ones, which assemble `J` on every call).
-    Assembled,
-    /// Call the problem's `jvp`/`vjp` (never forms `J`).
-    MatrixFree,
-}
-
-/// Gauss–Newton–CG options (Martens 2010).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GnCgConfig {
-    /// Where `J·v` comes from.
-    pub jacobian: JacobianAccess,
-    /// Jacobi preconditioning from the column norms of `J`.
-    pub jacobi: bool,
-    /// CG iteration cap per trial.
-    pub max_cg_iterations: usize,
-    /// Stop CG when `‖b − Ax‖ ≤ tol · ‖b‖`.
-    pub relative_residual_tolerance: f64,
-    /// Nash–Sofer quadratic-progress stop `i·(Qᵢ − Qᵢ₋₁)/Qᵢ < tol` (Ceres default 0.1;
-    /// 0 disables it).
-    pub quadratic_progress_tolerance: f64,
-    /// Start CG from the previous direction (Martens 2010, §4.5).
-    pub warm_start: bool,
-    /// λ control.
-    pub damping: DampingConfig,
-}
-
-impl Default for GnCgConfig {
-    fn default() -> Self {
-        Self {
-            jacobian: JacobianAccess::Assembled,
-            jacobi: true,
-            max_cg_iterations: 250,
-            relative_residual_tolerance: 1e-10,
-            quadratic_progress_tolerance: 0.0,
-            warm_start: true,
-            damping: DampingConfig {
-                initial_lambda: 1e-3,
-                ..DampingConfig::default()
-            },
-        }
-    }
-}
-
 /// L-BFGS options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -429,7 +383,7 @@ pub(crate) fn check(
     }
 }
 
-fn finite_nonneg(x: f64) -> bool {
+pub(crate) fn finite_nonneg(x: f64) -> bool {
     x.is_finite() && x >= 0.0
 }
 
@@ -691,33 +645,7 @@ impl SolverConfig {
             self.engd.grid_steps,
             "≤ 200",
         )?;
-        let g = &self.gncg;
-        check(
-            g.max_cg_iterations > 0,
-            "gncg.max_cg_iterations",
-            g.max_cg_iterations,
-            "> 0",
-        )?;
-        check(
-            g.relative_residual_tolerance.is_finite()
-                && g.relative_residual_tolerance > 0.0
-                && g.relative_residual_tolerance < 1.0,
-            "gncg.relative_residual_tolerance",
-            g.relative_residual_tolerance,
-            "in (0, 1)",
-        )?;
-        check(
-            finite_nonneg(g.quadratic_progress_tolerance),
-            "gncg.quadratic_progress_tolerance",
-            g.quadratic_progress_tolerance,
-            "finite and ≥ 0",
-        )?;
-        g.damping.validate([
-            "gncg.damping.min_lambda",
-            "gncg.damping.max_lambda",
-            "gncg.damping.initial_lambda",
-            "gncg.damping.acceptance",
-        ])?;
+        self.gncg.validate()?;
         let l = &self.lbfgs;
         check(l.memory > 0, "lbfgs.memory", l.memory, "> 0")?;
         check(l.c1 > 0.0 && l.c1 < 0.5, "lbfgs.c1", l.c1, "in (0, 1/2)")?;
@@ -823,7 +751,7 @@ mod tests {
     #[test]
     fn each_constraint_reports_field_value_and_rule() {
         type Edit = fn(&mut SolverConfig);
-        let cases: [(Edit, &str, &str); 10] = [
+        let cases: [(Edit, &str, &str); 12] = [
             (
                 |c| c.termination.max_iterations = 0,
                 "termination.max_iterations",
@@ -864,6 +792,8 @@ mod tests {
                 "0",
             ),
             (|c| c.lbfgs.c2 = 1e-5, "lbfgs.c2", "0.00001"),
+            (|c| c.gncg.rank = 0, "gncg.rank", "0"),
+            (|c| c.gncg.refresh_every = 0, "gncg.refresh_every", "0"),
             (
                 |c| {
                     c.switch = Some(SwitchConfig {

@@ -18,7 +18,7 @@
 //! Functions a method does not reach are listed per method with the reason, in
 //! `EXCLUDED_*` below; a change that makes one of them pass should move it back.
 
-use pinn_solvers::config::{LinearSolverKind, Scaling};
+use pinn_solvers::config::{CgPreconditioner, JacobianAccess, LinearSolverKind, Scaling};
 use pinn_solvers::test_problems::mgh::{MghFunction, MghProblem, standard_set};
 use pinn_solvers::{SolverConfig, solve};
 
@@ -217,6 +217,37 @@ fn gncg_reaches_known_minima() {
     run_set(
         "gncg",
         &solve_with(&tight(SolverConfig::gncg())),
+        1e-9,
+        1e-20,
+        |_| true,
+        EXCLUDED_GNCG,
+        20,
+    );
+}
+
+/// The same set with CG preconditioned by the randomised Nyström approximation of
+/// `JᵀJ`: at full rank (the default rank is capped at P) and at rank 2, refreshed every
+/// second iterate (most of these problems have P > 2, so that preconditioner is partial
+/// and often stale).
+#[test]
+fn gncg_nystrom_reaches_known_minima() {
+    let mut c = tight(SolverConfig::gncg());
+    c.gncg.preconditioner = CgPreconditioner::Nystrom;
+    run_set(
+        "gncg-nystrom",
+        &solve_with(&c),
+        1e-9,
+        1e-20,
+        |_| true,
+        EXCLUDED_GNCG,
+        20,
+    );
+    c.gncg.rank = 2;
+    c.gncg.refresh_every = 2;
+    c.gncg.jacobian = JacobianAccess::MatrixFree;
+    run_set(
+        "gncg-nystrom-rank-2",
+        &solve_with(&c),
         1e-9,
         1e-20,
         |_| true,

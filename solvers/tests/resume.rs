@@ -5,7 +5,7 @@
 //! acceptances, after rejections whose factorisation is reused, across a method
 //! switch).
 
-use pinn_solvers::config::{JacobianAccess, SwitchConfig};
+use pinn_solvers::config::{CgPreconditioner, JacobianAccess, SwitchConfig};
 use pinn_solvers::test_problems::mgh::{MghFunction, MghProblem};
 use pinn_solvers::test_problems::snapshot::{hash_floats, hash_history};
 use pinn_solvers::{LeastSquares, Method, SolveSummary, Solver, SolverConfig, SolverState};
@@ -56,6 +56,15 @@ fn configs() -> Vec<(&'static str, SolverConfig)> {
     let mut gncg = SolverConfig::gncg();
     gncg.gncg.jacobian = JacobianAccess::MatrixFree;
     gncg.termination.max_iterations = 60;
+    let mut nystrom = SolverConfig::gncg();
+    nystrom.gncg.preconditioner = CgPreconditioner::Nystrom;
+    nystrom.gncg.refresh_every = 3;
+    nystrom.gncg.seed = 17;
+    nystrom.termination.max_iterations = 60;
+    let mut nystrom_free = nystrom.clone();
+    nystrom_free.gncg.jacobian = JacobianAccess::MatrixFree;
+    nystrom_free.gncg.rank = 3;
+    nystrom_free.gncg.refresh_every = 1;
     let mut lbfgs = SolverConfig::lbfgs();
     lbfgs.termination.max_iterations = 60;
     let mut adam_lbfgs = SolverConfig::adam();
@@ -72,6 +81,8 @@ fn configs() -> Vec<(&'static str, SolverConfig)> {
         ("lm-qr", lm_qr),
         ("engd", engd),
         ("gncg-matrix-free", gncg),
+        ("gncg-nystrom", nystrom),
+        ("gncg-nystrom-matrix-free-rank-3", nystrom_free),
         ("lbfgs", lbfgs),
         ("adam-lbfgs", adam_lbfgs),
         ("ss-broyden", ss_broyden),

@@ -13,6 +13,7 @@
 //! - [`secant`]: what the secant directions share.
 
 pub mod adam;
+pub mod cg_nystrom;
 pub mod damped_gauss_newton;
 pub mod dense_quasi_newton;
 pub mod gramian;

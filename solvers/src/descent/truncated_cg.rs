@@ -6,12 +6,22 @@
 //! of `J`: read from the assembled `J`, or, matrix-free, computed once at the first
 //! iterate from `P` products `J eⱼ` and reused (as Ceres computes its Jacobi scaling
 //! once at iteration 0). CG starts from the previous trial's solution (Martens §4.5).
+//!
+//! With `preconditioner = nystrom` CG is preconditioned instead by a randomised rank-`s`
+//! Nyström approximation `U Λ̂ Uᵀ ≈ JᵀJ`, as in NysNewton-CG (Rathore, Lei, Frangella,
+//! Lu & Udell, ICML 2024): `P⁻¹ = (λ̂_s + λ) U(Λ̂ + λI)⁻¹Uᵀ + (I − UUᵀ)` for the operator
+//! `JᵀJ + λI` CG actually sees (see [`crate::linalg::nystrom`]). Its `s` products with
+//! `JᵀJ` are paid once per refresh, not per trial, and the damping λ enters only the
+//! cheap application, so every trial of an iterate reuses one sketch.
 
+use super::cg_nystrom::NystromSchedule;
 use super::{Descent, Linearization, Meter};
-use crate::config::{GnCgConfig, JacobianAccess};
+use crate::config::{CgPreconditioner, GnCgConfig, JacobianAccess};
 use crate::control::Boldness;
 use crate::linalg::LinearSolveError;
-use crate::linalg::cg::{CgError, CgParams, CgScratch, conjugate_gradient};
+use crate::linalg::cg::{
+    CgError, CgParams, CgScratch, conjugate_gradient, preconditioned_conjugate_gradient,
+};
 use crate::linalg::fixed_order;
 use crate::problem::LeastSquares;
 use crate::state::{PartState, StateError};
@@ -33,6 +43,8 @@ pub struct TruncatedCg {
     b: Vec<f64>,
     x: Vec<f64>,
     jv: Vec<f64>,
+    /// The Nyström preconditioner, when configured (it replaces Jacobi).
+    nystrom: Option<NystromSchedule>,
 }
 
 impl TruncatedCg {
@@ -40,7 +52,7 @@ impl TruncatedCg {
     pub fn new(n: usize, p: usize, c: &GnCgConfig, par: Par) -> Self {
         Self {
             access: c.jacobian,
-            jacobi: c.jacobi,
+            jacobi: c.jacobi && c.preconditioner == CgPreconditioner::Jacobi,
             warm_start: c.warm_start,
             params: CgParams {
                 max_iterations: c.max_cg_iterations,
@@ -56,6 +68,8 @@ impl TruncatedCg {
             b: vec![0.0; p],
             x: vec![0.0; p],
             jv: vec![0.0; n],
+            nystrom: (c.preconditioner == CgPreconditioner::Nystrom)
+                .then(|| NystromSchedule::new(n, p, c.rank, c.refresh_every, c.seed, par)),
         }
     }
 }
@@ -70,6 +84,38 @@ impl Descent for TruncatedCg {
     }
 
     fn prepare(
+        &mut self,
+        problem: &dyn LeastSquares,
+        lin: &Linearization<'_>,
+        meter: Meter<'_>,
+    ) -> Result<(), LinearSolveError> {
+        self.reprepare(
+            problem,
+            lin,
+            Meter {
+                time: &mut *meter.time,
+                counts: &mut *meter.counts,
+            },
+        )?;
+        if let Some(nystrom) = &mut self.nystrom {
+            let t = Instant::now();
+            let built = nystrom.at_iterate(
+                problem,
+                lin,
+                Meter {
+                    time: &mut *meter.time,
+                    counts: &mut *meter.counts,
+                },
+            );
+            meter.time.matrix += t.elapsed().as_secs_f64();
+            built?;
+        }
+        Ok(())
+    }
+
+    /// The right-hand side and the Jacobi diagonal at the iterate; the Nyström
+    /// preconditioner is left as saved (rebuilding it would draw the next test matrix).
+    fn reprepare(
         &mut self,
         problem: &dyn LeastSquares,
         lin: &Linearization<'_>,
@@ -149,15 +195,27 @@ impl Descent for TruncatedCg {
                 *o += lambda * v;
             }
         };
-        let inv = self.jacobi.then_some(&self.inv_diag[..]);
-        let res = conjugate_gradient(
-            apply,
-            inv,
-            &self.b,
-            &mut self.x,
-            &self.params,
-            &mut self.scratch,
-        );
+        let res = match &mut self.nystrom {
+            Some(nystrom) => {
+                let pre = nystrom.preconditioner();
+                preconditioned_conjugate_gradient(
+                    apply,
+                    |r, z| pre.apply(lambda, r, z),
+                    &self.b,
+                    &mut self.x,
+                    &self.params,
+                    &mut self.scratch,
+                )
+            }
+            None => conjugate_gradient(
+                apply,
+                self.jacobi.then_some(&self.inv_diag[..]),
+                &self.b,
+                &mut self.x,
+                &self.params,
+                &mut self.scratch,
+            ),
+        };
         meter.time.solve += t.elapsed().as_secs_f64();
         match res {
             Ok(info) => {
@@ -171,13 +229,24 @@ impl Descent for TruncatedCg {
         }
     }
 
-    /// The warm start (the last CG solution) and, matrix-free, the squared column norms
-    /// computed once at the first iterate.
+    /// The warm start (the last CG solution), matrix-free the squared column norms
+    /// computed once at the first iterate, and the Nyström preconditioner with its
+    /// schedule when configured.
     fn save(&self) -> PartState {
-        PartState::new(self.name())
+        let state = PartState::new(self.name())
             .with_vector("warm_start", &self.x)
             .with_vector("column_norms_squared", &self.colnorm2)
-            .with_flag("have_column_norms", self.have_colnorms)
+            .with_flag("have_column_norms", self.have_colnorms);
+        match &self.nystrom {
+            Some(nystrom) => nystrom.save(state),
+            None => state,
+        }
+    }
+
+    fn residual_set_changed(&mut self) {
+        if let Some(nystrom) = &mut self.nystrom {
+            nystrom.invalidate();
+        }
     }
 
     fn load(&mut self, state: &PartState) -> Result<(), StateError> {
@@ -185,6 +254,9 @@ impl Descent for TruncatedCg {
         state.vector_into("warm_start", &mut self.x)?;
         state.vector_into("column_norms_squared", &mut self.colnorm2)?;
         self.have_colnorms = state.flag("have_column_norms")?;
+        if let Some(nystrom) = &mut self.nystrom {
+            nystrom.load(state)?;
+        }
         Ok(())
     }
 }

@@ -108,15 +108,41 @@ fn norm(a: &[f64]) -> f64 {
 /// [`CgError`] on non-positive curvature or non-finite values; `x` then holds the last
 /// finite iterate.
 pub fn conjugate_gradient(
-    mut apply: impl FnMut(&[f64], &mut [f64]),
+    apply: impl FnMut(&[f64], &mut [f64]),
     inv_diag: Option<&[f64]>,
     b: &[f64],
     x: &mut [f64],
     params: &CgParams,
     s: &mut CgScratch,
 ) -> Result<CgInfo, CgError> {
+    assert!(inv_diag.is_none_or(|d| d.len() == b.len()));
+    let precondition = |r: &[f64], z: &mut [f64]| match inv_diag {
+        Some(d) => z
+            .iter_mut()
+            .zip(r)
+            .zip(d)
+            .for_each(|((z, r), d)| *z = r * d),
+        None => z.copy_from_slice(r),
+    };
+    preconditioned_conjugate_gradient(apply, precondition, b, x, params, s)
+}
+
+/// Runs PCG on `A x = b` from the initial guess in `x` with any SPD preconditioner:
+/// `precondition(r, z)` writes `z = M⁻¹r` (e.g. a Nyström preconditioner, see
+/// [`crate::linalg::nystrom`]).
+///
+/// # Errors
+/// As [`conjugate_gradient`].
+pub fn preconditioned_conjugate_gradient(
+    mut apply: impl FnMut(&[f64], &mut [f64]),
+    mut precondition: impl FnMut(&[f64], &mut [f64]),
+    b: &[f64],
+    x: &mut [f64],
+    params: &CgParams,
+    s: &mut CgScratch,
+) -> Result<CgInfo, CgError> {
     let n = b.len();
-    assert!(x.len() == n && s.r.len() == n && inv_diag.is_none_or(|d| d.len() == n));
+    assert!(x.len() == n && s.r.len() == n);
     let bnorm = norm(b);
     if bnorm == 0.0 {
         x.fill(0.0);
@@ -126,14 +152,6 @@ pub fn conjugate_gradient(
             stop: CgStop::Residual,
         });
     }
-    let precondition = |r: &[f64], z: &mut [f64]| match inv_diag {
-        Some(d) => z
-            .iter_mut()
-            .zip(r)
-            .zip(d)
-            .for_each(|((z, r), d)| *z = r * d),
-        None => z.copy_from_slice(r),
-    };
     apply(x, &mut s.ap);
     for ((r, b), ap) in s.r.iter_mut().zip(b).zip(&s.ap) {
         *r = b - ap;

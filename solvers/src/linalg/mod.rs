@@ -14,6 +14,7 @@ pub mod dense_qr;
 pub mod dense_svd;
 pub mod fixed_order;
 pub mod normal_cholesky;
+pub mod nystrom;
 pub mod pinv;
 pub mod sample_space;
 
