@@ -15,6 +15,7 @@ pub mod sampling;
 mod slab_problem;
 pub mod slabs;
 pub mod solver;
+pub mod stages;
 pub mod spec;
 
 pub use build::{Problem, build_problem, build_problem_with, load_problem, load_problem_with};
@@ -24,4 +25,5 @@ pub use load::{load_spec, parse_spec};
 pub use options::LoadOptions;
 pub use sampling::{AdaptiveSampling, BlockSampling};
 pub use slabs::TimeSlabs;
+pub use stages::StageSetup;
 pub use spec::ProblemSpec;
