@@ -375,5 +375,6 @@ pub(crate) fn result_file(
         provenance: None,
         state: None,
         time_slabs: None,
+        stages: None,
     }
 }
