@@ -29,9 +29,13 @@
 //! is measured and the first layer's initial weights are multiplied by `κ = max(1, 2π
 //! f_d)` (`f_d` in cycles per unit length), as the paper does. The points are scattered,
 //! so the spectrum is a Schuster periodogram along each axis: for axis `j` of length
-//! `L_j` and the frequencies `f = m / (2 L_j)`, `m = 1 … M`,
+//! `L_j` and the frequencies `f = m / (2 L_j)`, `m = 1 … M` (`M = min(64, ⌊N^{1/d}⌋)`:
+//! about `N^{1/d}` scattered points per axis resolve no more half-cycles per side),
 //! `P_j(f) = |Σ_i (r_i − r̄) e^{−2πi f x_ij}|²`, and `f_d` is the frequency of the
-//! largest `P_j(f)` over all axes. `κ` is applied for `sin` only (other activations keep
+//! largest `P_j(f) / (2πf)^{2p}` over all axes, `p` the PDE's derivative order: the
+//! residual is the operator applied to the error, which multiplies a mode of frequency
+//! `f` by about `(2πf)^p`, so dividing by the symbol's square turns the residual's
+//! spectrum into the error's, whose frequency the correction must represent. `κ` is applied for `sin` only (other activations keep
 //! `κ = 1`); both `f_d` and `κ` are stored.
 
 use std::ops::ControlFlow;
@@ -62,14 +66,22 @@ pub fn stage_scale(rms_sum: f64, loss_sum: f64, loss_zero: f64) -> f64 {
 
 /// The dominant frequency (cycles per unit length) of the values `r` at the scattered
 /// `points` (`N × d`) in a box with side lengths `lengths`: the peak of the Schuster
-/// periodogram along each axis (see the module docs). 0 for constant values.
-pub fn dominant_frequency(points: MatRef<'_, f64>, r: &[f64], lengths: &[f64]) -> f64 {
+/// periodogram along each axis divided by `(2πf)^(2·order)` (see the module docs). 0 for
+/// constant values.
+pub fn dominant_frequency(
+    points: MatRef<'_, f64>,
+    r: &[f64],
+    lengths: &[f64],
+    order: usize,
+) -> f64 {
     let n = r.len();
     if n == 0 {
         return 0.0;
     }
     let mean = r.iter().sum::<f64>() / n as f64;
-    let top = MAX_FREQUENCY_INDEX.min(n.div_ceil(2)).max(1);
+    // About n^(1/d) points per axis resolve m ≤ n^(1/d) half-cycles per side (Nyquist).
+    let per_axis = (n as f64).powf(1.0 / lengths.len().max(1) as f64).floor() as usize;
+    let top = MAX_FREQUENCY_INDEX.min(per_axis).max(1);
     let (mut best, mut f_best) = (0.0, 0.0);
     for (j, &len) in lengths.iter().enumerate() {
         if len <= 0.0 {
@@ -84,7 +96,7 @@ pub fn dominant_frequency(points: MatRef<'_, f64>, r: &[f64], lengths: &[f64]) -
                 re += (ri - mean) * c;
                 im -= (ri - mean) * s;
             }
-            let p = re * re + im * im;
+            let p = (re * re + im * im) / w.powi(2 * order as i32);
             if p > best {
                 (best, f_best) = (p, f);
             }
@@ -95,7 +107,7 @@ pub fn dominant_frequency(points: MatRef<'_, f64>, r: &[f64], lengths: &[f64]) -
 
 /// The PDE residual of `problem`'s sum at `theta` at the points of its largest `pde`
 /// block (first equation), with those points; `None` without a `pde` block.
-fn pde_residual(problem: &Problem, theta: &[f64]) -> Option<(faer::Mat<f64>, Vec<f64>)> {
+fn pde_residual(problem: &Problem, theta: &[f64]) -> Option<(faer::Mat<f64>, Vec<f64>, usize)> {
     let model = problem.residual_model();
     let b = (0..model.blocks().len())
         .filter(|&b| matches!(model.blocks()[b].kind(), BlockKind::Pde { .. }))
@@ -104,8 +116,28 @@ fn pde_residual(problem: &Problem, theta: &[f64]) -> Option<(faer::Mat<f64>, Vec
     model.residuals(theta, &mut r);
     let rows = model.block_rows(b);
     let n = model.blocks()[b].n_points();
-    let points = model.blocks()[b].points().to_owned();
-    Some((points, r[rows.start..rows.start + n].to_vec()))
+    let block = &model.blocks()[b];
+    let order = block
+        .row_groups()
+        .iter()
+        .flat_map(|g| &g.terms)
+        .flat_map(|t| t.residual.channels())
+        .map(channel_order)
+        .max()
+        .unwrap_or(0);
+    let points = block.points().to_owned();
+    Some((points, r[rows.start..rows.start + n].to_vec(), order))
+}
+
+/// The derivative order of a channel.
+fn channel_order(c: &crate::residual::Channel) -> usize {
+    use crate::residual::Channel;
+    match c {
+        Channel::Value { .. } => 0,
+        Channel::First { .. } => 1,
+        Channel::Second { .. } | Channel::Laplacian { .. } => 2,
+        Channel::Higher { vars, .. } => vars.order(),
+    }
 }
 
 /// `ε`, `κ` and `f_d` for the stage after the sum `problem` at `theta` (whose zero
@@ -129,7 +161,9 @@ pub fn next_stage_scales(
         .map(|(lo, hi)| hi - lo)
         .collect();
     let freq = pde_residual(problem, theta)
-        .map_or(0.0, |(p, r)| dominant_frequency(p.as_ref(), &r, &lengths));
+        .map_or(0.0, |(p, r, order)| {
+            dominant_frequency(p.as_ref(), &r, &lengths, order)
+        });
     let kappa = if activation == Activation::Sin {
         (2.0 * std::f64::consts::PI * freq).max(1.0)
     } else {
@@ -334,9 +368,21 @@ mod tests {
         let r: Vec<f64> = (0..n)
             .map(|i| (2.0 * std::f64::consts::PI * 3.0 * pts[(i, 1)]).sin() + 0.5)
             .collect();
-        let f = dominant_frequency(pts.as_ref(), &r, &[2.0, 1.0]);
+        let f = dominant_frequency(pts.as_ref(), &r, &[2.0, 1.0], 0);
         assert_eq!(f, 3.0);
-        assert_eq!(dominant_frequency(pts.as_ref(), &vec![1.0; n], &[2.0, 1.0]), 0.0);
+        let flat = vec![1.0; n];
+        assert_eq!(dominant_frequency(pts.as_ref(), &flat, &[2.0, 1.0], 0), 0.0);
+        // Through a second-order operator the residual's 3 cycles weigh 81 times less
+        // than a 1-cycle error of the same residual power: the error's frequency wins.
+        let mixed: Vec<f64> = (0..n)
+            .map(|i| {
+                let y = pts[(i, 1)];
+                (2.0 * std::f64::consts::PI * 3.0 * y).sin()
+                    + 0.3 * (2.0 * std::f64::consts::PI * y).sin()
+            })
+            .collect();
+        assert_eq!(dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 0), 3.0);
+        assert_eq!(dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 2), 1.0);
     }
 
     #[test]
