@@ -273,6 +273,8 @@ pub fn run_stages(
     out.zero_loss = loss_zero;
     out.result.metrics.iterations = records.iter().map(|r| r.iterations).sum();
     out.result.metrics.wall_time_s = clock.elapsed().as_secs_f64();
+    // A multi-stage run is not resumed (its solver state is the last stage's only).
+    out.result.state = None;
     out.result.stages = Some(StagesRecord { stages: records });
     Ok(out)
 }
