@@ -49,17 +49,9 @@ impl Builder<'_> {
     pub(super) fn stages(
         &self,
         stages: &[Spanned<StageSpec>],
-        has_slabs: bool,
         problem: &Problem,
     ) -> Result<Vec<StageSetup>, InputError> {
         let mut out = Vec::with_capacity(stages.len());
-        if let (Some(first), true) = (stages.first(), has_slabs) {
-            return Err(self.err(
-                first.span(),
-                "`[[stages]]` cannot be combined with `[time_slabs]`: a multi-stage run \
-                 trains corrections over the whole domain; remove one of them",
-            ));
-        }
         for (k, st) in stages.iter().enumerate() {
             out.push(self.stage(k, st.get_ref(), problem)?);
         }
