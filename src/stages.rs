@@ -160,10 +160,9 @@ pub fn next_stage_scales(
         .zip(problem.domain.hi())
         .map(|(lo, hi)| hi - lo)
         .collect();
-    let freq = pde_residual(problem, theta)
-        .map_or(0.0, |(p, r, order)| {
-            dominant_frequency(p.as_ref(), &r, &lengths, order)
-        });
+    let freq = pde_residual(problem, theta).map_or(0.0, |(p, r, order)| {
+        dominant_frequency(p.as_ref(), &r, &lengths, order)
+    });
     let kappa = if activation == Activation::Sin {
         (2.0 * std::f64::consts::PI * freq).max(1.0)
     } else {
@@ -365,7 +364,11 @@ mod tests {
         let n = 200;
         let pts = faer::Mat::from_fn(n, 2, |i, j| {
             let t = ((i * 37 + 11) % n) as f64 / n as f64;
-            if j == 0 { 2.0 * t } else { ((i * 61 + 7) % n) as f64 / n as f64 }
+            if j == 0 {
+                2.0 * t
+            } else {
+                ((i * 61 + 7) % n) as f64 / n as f64
+            }
         });
         let r: Vec<f64> = (0..n)
             .map(|i| (2.0 * std::f64::consts::PI * 3.0 * pts[(i, 1)]).sin() + 0.5)
@@ -383,8 +386,14 @@ mod tests {
                     + 0.3 * (2.0 * std::f64::consts::PI * y).sin()
             })
             .collect();
-        assert_eq!(dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 0), 3.0);
-        assert_eq!(dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 2), 1.0);
+        assert_eq!(
+            dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 0),
+            3.0
+        );
+        assert_eq!(
+            dominant_frequency(pts.as_ref(), &mixed, &[2.0, 1.0], 2),
+            1.0
+        );
     }
 
     #[test]

@@ -174,7 +174,16 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
     assert_eq!(code, 0, "{text}");
     let want = rebuilt.solution(&r.params, faer::mat![[0.5, 0.5], [0.25, 0.75]].as_ref());
     let body = std::fs::read_to_string(&csv).unwrap();
-    let first: f64 = body.lines().nth(1).unwrap().split(',').last().unwrap().trim().parse().unwrap();
+    let first: f64 = body
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!((first - want[(0, 0)]).abs() <= 1e-15, "{body}");
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -186,7 +195,14 @@ fn stages_on_the_command_line_repeat_a_default_correction() {
     std::fs::write(&file, POISSON.replace("max_iters = 600", "max_iters = 40")).unwrap();
     let out = d.join("p.h5");
     let (code, text) = pinn(
-        &["solve", "--no-plots", "--stages", "3", "--out", out.to_str().unwrap()],
+        &[
+            "solve",
+            "--no-plots",
+            "--stages",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ],
         &file,
     );
     assert_eq!(code, 0, "{text}");
@@ -194,7 +210,10 @@ fn stages_on_the_command_line_repeat_a_default_correction() {
     let st = &r.stages.unwrap().stages;
     assert_eq!(st.len(), 3);
     for s in &st[1..] {
-        assert_eq!((s.activation.as_str(), s.layers.as_slice()), ("sin", &[2, 16, 1][..]));
+        assert_eq!(
+            (s.activation.as_str(), s.layers.as_slice()),
+            ("sin", &[2, 16, 1][..])
+        );
         assert_eq!(s.iterations, 40);
     }
     // Different seeds: the repeated stages are not the same network.
@@ -247,6 +266,48 @@ fn bad_stages_are_refused_at_their_place() {
             let want = format!("bad{k}.toml:{line}:{col}");
             assert!(out.contains(&want), "{tail}: want {want}: {out}");
         }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn the_documented_stages_example_and_the_shipped_files_are_valid_problems() {
+    let doc = std::fs::read_to_string(root().join("docs/problem-files.md")).unwrap();
+    let section = doc
+        .find("## Multi-stage training")
+        .expect("the stages section");
+    let start = section + doc[section..].find("```toml\n").unwrap() + 8;
+    let len = doc[start..].find("```").unwrap();
+    let d = scratch("doc");
+    let path = d.join("poisson-staged.toml");
+    std::fs::write(&path, &doc[start..start + len]).unwrap();
+    let p = load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.stage_count(), 2);
+    let s = p.stage_setup(2);
+    assert_eq!((s.preset.as_str(), s.init_seed), ("lm", 5));
+    assert_eq!(s.config.termination.max_iterations, 300);
+    assert_eq!(s.collocation_seed, Some(3));
+    assert_eq!(format!("{:?}", s.mlp.activation()), "Sin");
+    // Stage 2's problem draws its own points and sums the frozen stage 1.
+    let frozen = pinn::residual::FrozenStages {
+        stages: vec![pinn::residual::FrozenStage {
+            mlp: p.mlp.clone(),
+            theta: p.initial_params(),
+            epsilon: 1.0,
+        }],
+        epsilon: 1e-3,
+    };
+    let stage = p.stage_problem(&s, frozen).unwrap();
+    assert_ne!(stage.blocks[0].points(), p.blocks[0].points());
+    assert_eq!(stage.evaluation, p.evaluation);
+    let zero = vec![0.0; stage.mlp.n_params()];
+    let u = stage.solution(&zero, p.evaluation.as_ref());
+    assert_eq!(u, p.solution(&p.initial_params(), p.evaluation.as_ref()));
+    for name in ["poisson2d-multistage", "heat1d-multistage"] {
+        let p = load_problem(&root().join(format!("problems/{name}.toml")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.stage_count(), 2, "{name}");
+        assert_eq!(p.stage_setup(2).preset, "gn-probe", "{name}");
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

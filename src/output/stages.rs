@@ -82,7 +82,10 @@ pub(super) fn write(fb: &mut FileBuilder, s: &StagesRecord) -> Result<(), String
             AttrValue::I64(i64::try_from(st.iterations).map_err(|e| e.to_string())?),
         );
         sg.set_attr("final_loss", AttrValue::F64(st.final_loss));
-        sg.set_attr("termination", AttrValue::VarLenString(st.termination.clone()));
+        sg.set_attr(
+            "termination",
+            AttrValue::VarLenString(st.termination.clone()),
+        );
         sg.set_attr("rel_l2", AttrValue::F64(st.rel_l2));
         sg.set_attr("wall_time_s", AttrValue::F64(st.wall_time_s));
         let mut hg = sg.create_group("history");
@@ -154,8 +157,7 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<StagesRecord>, Out
             let v = rd.vector(&hg, &hat, &c)?;
             cols.push((c, v));
         }
-        let history =
-            History::from_columns(cols).map_err(|e| rd.schema(&hat, e.to_string()))?;
+        let history = History::from_columns(cols).map_err(|e| rd.schema(&hat, e.to_string()))?;
         stages.push(StageRecord {
             layers,
             activation: rd.attr_str(&a, &at, "activation")?,

@@ -15,8 +15,8 @@ pub mod sampling;
 mod slab_problem;
 pub mod slabs;
 pub mod solver;
-pub mod stages;
 pub mod spec;
+pub mod stages;
 
 pub use build::{Problem, build_problem, build_problem_with, load_problem, load_problem_with};
 pub use error::InputError;
@@ -25,5 +25,5 @@ pub use load::{load_spec, parse_spec};
 pub use options::LoadOptions;
 pub use sampling::{AdaptiveSampling, BlockSampling};
 pub use slabs::TimeSlabs;
-pub use stages::StageSetup;
 pub use spec::ProblemSpec;
+pub use stages::StageSetup;

@@ -160,10 +160,7 @@ fn settings_at(
             let message = if leaf.written == leaf.target {
                 format!("in {label}, `{shown}`: {m}")
             } else {
-                format!(
-                    "in {label}, `{shown}` (= `{}`): {m}",
-                    leaf.target.join(".")
-                )
+                format!("in {label}, `{shown}` (= `{}`): {m}", leaf.target.join("."))
             };
             return Err(err(span, message));
         }

@@ -58,12 +58,7 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    fn stage(
-        &self,
-        k: usize,
-        st: &StageSpec,
-        problem: &Problem,
-    ) -> Result<StageSetup, InputError> {
+    fn stage(&self, k: usize, st: &StageSpec, problem: &Problem) -> Result<StageSetup, InputError> {
         let d = problem.mlp.n_inputs();
         let m = problem.mlp.n_outputs();
         let layers = match &st.layers {
@@ -165,8 +160,9 @@ impl Problem {
                 let layers: Vec<usize> = std::iter::once(self.mlp.n_inputs())
                     .chain(self.mlp.layers()[1..].iter().copied())
                     .collect();
-                let mlp = Mlp::with_embedding(&layers, Activation::Sin, self.mlp.embedding().clone())
-                    .expect("the widths of a built network are valid");
+                let mlp =
+                    Mlp::with_embedding(&layers, Activation::Sin, self.mlp.embedding().clone())
+                        .expect("the widths of a built network are valid");
                 StageSetup {
                     mlp,
                     init: self.init,

@@ -115,10 +115,7 @@ mod tests {
     fn channels_are_the_scaled_sum_of_the_stages() {
         let a = Mlp::new(&[2, 5, 1], Activation::Tanh);
         let b = Mlp::new(&[2, 3, 1], Activation::Sin);
-        let (ta, tb) = (
-            a.init(Init::XavierNormal, 1),
-            b.init(Init::XavierNormal, 2),
-        );
+        let (ta, tb) = (a.init(Init::XavierNormal, 1), b.init(Init::XavierNormal, 2));
         let frozen = FrozenStages {
             stages: vec![
                 FrozenStage {

@@ -59,8 +59,14 @@ impl PoolResiduals for BlockPool<'_> {
                         let seed = move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
                             residual.value(x, c)
                         };
-                        self.mlp
-                            .residuals(theta, points, residual.channels(), &seed, &mut f, t > 0);
+                        self.mlp.residuals(
+                            theta,
+                            points,
+                            residual.channels(),
+                            &seed,
+                            &mut f,
+                            t > 0,
+                        );
                     }
                     Some(fz) => {
                         let fc = fz.channels(points, residual.channels());
@@ -68,8 +74,14 @@ impl PoolResiduals for BlockPool<'_> {
                         let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
                             eval_sum(fc, eps, i, c, None, |ct, _| residual.value(x, ct))
                         };
-                        self.mlp
-                            .residuals(theta, points, residual.channels(), &seed, &mut f, t > 0);
+                        self.mlp.residuals(
+                            theta,
+                            points,
+                            residual.channels(),
+                            &seed,
+                            &mut f,
+                            t > 0,
+                        );
                     }
                 }
             }
