@@ -179,7 +179,7 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
         .nth(1)
         .unwrap()
         .split(',')
-        .last()
+        .next_back()
         .unwrap()
         .trim()
         .parse()
@@ -227,7 +227,8 @@ fn stages_on_the_command_line_repeat_a_default_correction() {
 fn bad_stages_are_refused_at_their_place() {
     let d = scratch("bad");
     // (tail appended to the file, message, (line in the tail, column)).
-    let cases: [(&str, &str, Option<(usize, usize)>); 5] = [
+    type Case<'a> = (&'a str, &'a str, Option<(usize, usize)>);
+    let cases: [Case<'_>; 5] = [
         (
             "[[stages]]\nactivation = \"relu\"\n",
             "unknown activation `relu`",

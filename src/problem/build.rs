@@ -125,13 +125,7 @@ pub fn build_problem_with(
     let slabs = spec.time_slabs.take();
     let stages = std::mem::take(&mut spec.stages);
     let builder = Builder { path, text, opts };
-    if let (Some(first), Some(_)) = (stages.first(), &slabs) {
-        return Err(builder.err(
-            first.span(),
-            "`[[stages]]` cannot be combined with `[time_slabs]`: a multi-stage run trains \
-             corrections over the whole domain; remove one of them",
-        ));
-    }
+    builder.stages_alone(&stages, slabs.is_some())?;
     let mut problem = builder.build(spec)?;
     problem.time_slabs = super::slabs::schedule(path, text, slabs.as_ref(), &problem)?;
     problem.stages = builder.stages(&stages, &problem)?;

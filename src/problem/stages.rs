@@ -44,6 +44,22 @@ pub struct StageSetup {
 }
 
 impl Builder<'_> {
+    /// Refuses `[[stages]]` together with `[time_slabs]`, at the first stage.
+    pub(super) fn stages_alone(
+        &self,
+        stages: &[Spanned<StageSpec>],
+        has_slabs: bool,
+    ) -> Result<(), InputError> {
+        match stages.first() {
+            Some(first) if has_slabs => Err(self.err(
+                first.span(),
+                "`[[stages]]` cannot be combined with `[time_slabs]`: a multi-stage run \
+                 trains corrections over the whole domain; remove one of them",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The `[[stages]]` entries, each checked at its place: widths, activation and
     /// `[stages.solver]` (validated like `[solver]`).
     pub(super) fn stages(

@@ -158,7 +158,7 @@ pub struct ResidualModel {
     samplers: Vec<Option<Sampler>>,
     /// The frozen stages of a multi-stage run and, per block, equation and term, their
     /// channels at the term's points ([`super::frozen`]).
-    frozen: Option<(FrozenStages, Vec<Vec<Vec<Mat<f64>>>>)>,
+    frozen: Option<(FrozenStages, FrozenCache)>,
 }
 
 impl ResidualModel {
@@ -447,6 +447,9 @@ impl ResidualModel {
     }
 }
 
+/// Per block, equation and term: the frozen stages' channels at the term's points.
+type FrozenCache = Vec<Vec<Vec<Mat<f64>>>>;
+
 /// A term's frozen channels (`N × K`) and the trainable network's scale `ε_k`.
 type Frozen<'a> = Option<(MatRef<'a, f64>, f64)>;
 
@@ -539,7 +542,7 @@ impl LeastSquares for ResidualModel {
             let channels = term.residual.channels();
             let (mut values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
             if let Some((f, eps)) = frozen {
-                values = &f + faer::Scale(eps) * &values;
+                values = f + faer::Scale(eps) * &values;
                 tangents = faer::Scale(eps) * &tangents;
             }
             let mut c = vec![0.0; channels.len()];
@@ -577,7 +580,7 @@ impl LeastSquares for ResidualModel {
             let mut values = self.mlp.eval_channels(theta, points, channels);
             let mut s = s;
             if let Some((f, eps)) = frozen {
-                values = &f + faer::Scale(eps) * &values;
+                values = f + faer::Scale(eps) * &values;
                 s *= eps;
             }
             let mut c = vec![0.0; channels.len()];
