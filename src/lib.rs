@@ -19,6 +19,7 @@ pub mod problem;
 pub mod residual;
 pub mod resume;
 pub mod run;
+pub mod stages;
 pub mod verdict;
 
 pub use pinn_solvers as solvers;

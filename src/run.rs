@@ -380,5 +380,6 @@ pub(crate) fn result_file(
         provenance: None,
         state: None,
         time_slabs: None,
+        stages: None,
     }
 }

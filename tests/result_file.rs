@@ -137,6 +137,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
             ],
         }),
         time_slabs: None,
+        stages: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn vec_bits(v: &[f64]) -> Vec<u64> {
 fn assert_bitwise_eq(a: &RunResult, b: &RunResult) {
     assert_eq!(a.problem_name, b.problem_name);
     assert_eq!(a.time_slabs, b.time_slabs);
+    assert_eq!(a.stages, b.stages);
     assert_eq!(a.problem_file, b.problem_file);
     assert_eq!(a.pinn_version, b.pinn_version);
     assert_eq!(a.created, b.created);
@@ -487,17 +489,17 @@ fn read_rejects_other_hdf5_files_and_versions() {
         "{e}"
     );
 
-    let wrong_version = d.join("v4.h5");
+    let wrong_version = d.join("v5.h5");
     let mut fb = hdf5_pure::FileBuilder::new();
     fb.set_attr(
         "format",
         hdf5_pure::AttrValue::VarLenString("pinn-result".into()),
     );
-    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(4));
+    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(5));
     fb.write(&wrong_version).unwrap();
     let e = read(&wrong_version).unwrap_err();
     assert!(
-        e.to_string().contains("format_version 4 is not supported"),
+        e.to_string().contains("format_version 5 is not supported"),
         "{e}"
     );
     fs::remove_dir_all(&d).unwrap();

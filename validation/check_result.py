@@ -15,6 +15,11 @@ Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
 A time-slab result (format version 3, /time_slabs) is evaluated per slab: each point by
 the network /time_slabs/slab_<k>/params of the slab that owns its time
 (t_k <= t < t_{k+1}, the last slab closed).
+A multi-stage result (format version 4, /stages) is evaluated as the sum
+N = sum_k epsilon_k N_k of the networks /stages/stage_<k> (their own layers, activation
+and params; the embedding of /model), then through the transform; /model/params must be
+the last stage's, and each stage's rel_l2 attribute must be the error of the partial sum
+after that stage.
 Exit 0 when everything agrees to 1e-12 relative (the forward pass here is numpy's, not
 ours, so u agrees to rounding only).
 
@@ -145,6 +150,66 @@ def check_provenance(f):
     return bool(ok)
 
 
+def solution(f, x, n):
+    """u = T(x, N) through the transforms of /model@transform (format version 2 on)."""
+    u = n.copy()
+    if f.attrs["format_version"] >= 2:
+        model = f["model"].attrs
+        variables = list(f["evaluation/points"].attrs["variables"])
+        consts = {}
+        if "transform_constants" in model:
+            consts = dict(zip(model["transform_constants"],
+                              model["transform_constant_values"]))
+        for k, src in enumerate(model["transform"]):
+            names = dict(consts, N=n[:, k])
+            names.update({v: x[:, j] for j, v in enumerate(variables)})
+            u[:, k] = np.broadcast_to(transform(src, names), n[:, k].shape)
+    return u
+
+
+def stage_terms(f, x):
+    """epsilon_k N_k(x) of every stage, in order."""
+    st = f["stages"]
+    out = []
+    for k in range(int(st.attrs["count"])):
+        g = st[f"stage_{k}"]
+        layers = [int(v) for v in g.attrs["layers"]]
+        n = forward(g["params"][:], layers, g.attrs["activation"], embed(f["model"], x))
+        out.append(g.attrs["epsilon"] * n)
+    return out
+
+
+def stage_sum(f, x, params):
+    """The multi-stage sum N at x, and whether /model is the last stage."""
+    st = f["stages"]
+    count = int(st.attrs["count"])
+    last = st[f"stage_{count - 1}"]
+    print(f"{count} stages, epsilon {[float(st[f'stage_{k}'].attrs['epsilon']) for k in range(count)]}")
+    if not np.array_equal(last["params"][:], params):
+        print("/model/params is not the last stage's parameters")
+        return None, False
+    terms = stage_terms(f, x)
+    n = terms[0].copy()
+    for t in terms[1:]:
+        n += t
+    return n, True
+
+
+def check_stages(f, x):
+    """Each stage's rel_l2 is the error of the partial sum after it."""
+    exact = f["evaluation/u_exact"][:]
+    ok = True
+    n = None
+    for k, t in enumerate(stage_terms(f, x)):
+        n = t.copy() if n is None else n + t
+        u = solution(f, x, n)
+        rel = np.linalg.norm(u - exact) / np.linalg.norm(exact)
+        s = f[f"stages/stage_{k}"].attrs["rel_l2"]
+        print(f"stage {k + 1} rel_l2 of the sum: stored {s:.16e}, recomputed {rel:.16e}")
+        ok &= abs(rel - s) <= 1e-12 + 1e-9 * rel
+    return bool(ok)
+
+
 def main(path):
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "pinn-result", "not a pinn result file"
@@ -172,21 +237,16 @@ def main(path):
             for k, theta in enumerate(stored):
                 rows = owner == k
                 n[rows] = forward(theta, layers, activation, embed(f["model"], x[rows]))
+        elif "stages" in f:
+            n, ok = stage_sum(f, x, params)
+            if not ok:
+                return 1
         else:
             n = forward(params, layers, activation, embed(f["model"], x))
-        u = n.copy()
-        if f.attrs["format_version"] >= 2:
-            model = f["model"].attrs
-            variables = list(f["evaluation/points"].attrs["variables"])
-            consts = {}
-            if "transform_constants" in model:
-                consts = dict(zip(model["transform_constants"],
-                                  model["transform_constant_values"]))
-            for k, src in enumerate(model["transform"]):
-                names = dict(consts, N=n[:, k])
-                names.update({v: x[:, j] for j, v in enumerate(variables)})
-                u[:, k] = np.broadcast_to(transform(src, names), n[:, k].shape)
+        u = solution(f, x, n)
         ok = True
+        if "stages" in f and "u_exact" in f["evaluation"]:
+            ok &= check_stages(f, x)
         du = np.max(np.abs(u - u_stored) / np.maximum(np.abs(u_stored), 1.0))
         print(f"u recomputed by numpy: max rel diff {du:.2e}")
         ok &= du <= 1e-12

@@ -18,6 +18,7 @@ pub mod summary;
 pub mod table;
 pub mod validate;
 mod validate_slabs;
+mod validate_stages;
 
 use std::path::PathBuf;
 

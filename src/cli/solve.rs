@@ -84,6 +84,13 @@ pub struct SolveArgs {
     /// overrides, then the command-line options) as TOML and exit without solving.
     #[arg(long)]
     pub print_config: bool,
+    /// Train N stages (multi-stage training): stage 1 is the file's network, stages
+    /// 2 … N its `[[stages]]` entries, the last one repeated (without entries: a `sin`
+    /// network of the `[model]` widths with stage 1's solver). Default: 1 + the number
+    /// of `[[stages]]` entries. --max-iters, --time-limit and --threads apply to every
+    /// stage; a multi-stage run writes no checkpoints and cannot be resumed.
+    #[arg(long, value_name = "N")]
+    pub stages: Option<usize>,
 }
 
 /// The first bytes of every HDF5 file.
@@ -95,6 +102,14 @@ const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
 pub fn read_params(path: &Path, mlp: &crate::model::Mlp) -> Result<Vec<f64>, String> {
     let why = match crate::output::read(path) {
         Ok(r) => {
+            if r.stages.is_some() {
+                return Err(format!(
+                    "{}: cannot start from a multi-stage result: its solution is the sum of \
+                     {} networks, /model/params is the last correction only",
+                    path.display(),
+                    r.stages.as_ref().map_or(0, |s| s.stages.len())
+                ));
+            }
             if r.time_slabs.is_some() {
                 return Err(format!(
                     "{}: cannot start from a time-slab result: it holds one network per slab, \
@@ -212,6 +227,25 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         eprintln!(
             "error: --seed must be at most {} (it is stored as int64)",
             i64::MAX
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let n_stages = args.stages.unwrap_or_else(|| problem.stage_count());
+    if n_stages == 0 {
+        eprintln!("error: --stages must be at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    if n_stages > 1 && problem.time_slabs.is_some() {
+        eprintln!(
+            "{}: error: --stages cannot be combined with [time_slabs]: a multi-stage run trains corrections over the whole domain",
+            args.file.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    if n_stages > 1 && args.resume.is_some() {
+        eprintln!(
+            "{}: error: --resume does not continue a multi-stage run; start it again",
+            args.file.display()
         );
         return EXIT_BAD_INPUT;
     }
@@ -345,6 +379,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
             }
             let tag = match (slab, n_slabs) {
                 (Some(k), Some(n)) => format!("slab {}/{n} ", k + 1),
+                (Some(k), None) => format!("stage {k}/{n_stages} "),
                 _ => String::new(),
             };
             progress.iteration(&tag, rec, rel, last_rel);
@@ -363,7 +398,33 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         config.threads,
         resumed.as_ref(),
     ));
-    let outcome = if n_slabs.is_some() {
+    let outcome = if n_stages > 1 {
+        let stage_config = |_k: usize, c: &pinn_solvers::SolverConfig| {
+            let mut c = c.clone();
+            if let Some(n) = args.max_iters {
+                c.termination.max_iterations = n;
+            }
+            if let Some(t) = args.time_limit {
+                c.termination.time_limit_seconds = Some(t);
+            }
+            if let Some(t) = args.threads {
+                c.threads = t;
+            }
+            c
+        };
+        crate::stages::run_stages(
+            problem,
+            &config,
+            &theta0,
+            n_stages,
+            stage_config,
+            |k, rec, _theta, rel| on_iteration(Some(k), rec, rel),
+        )
+        .map(|mut o| {
+            o.result.provenance.clone_from(&from);
+            o
+        })
+    } else if n_slabs.is_some() {
         // A march records where it started from like a plain run; it keeps no solver
         // state, since a march is restarted rather than resumed.
         run_slabs(problem, &config, &theta0, plan, |k, rec, _theta, rel| {
@@ -411,6 +472,30 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
     if !args.quiet {
         if args.verbose {
             outln!("{}", outcome.summary.full());
+        }
+        for (k, s) in outcome
+            .result
+            .stages
+            .iter()
+            .flat_map(|s| s.stages.iter())
+            .enumerate()
+        {
+            let rel = if s.rel_l2.is_nan() {
+                String::new()
+            } else {
+                format!(", rel L2 of the sum {:.3e}", s.rel_l2)
+            };
+            outln!(
+                "stage {}/{n_stages} ({} {:?}, ε = {:.3e}, κ = {:.3}): {} iterations, final loss {:.6e} ({}){rel}",
+                k + 1,
+                s.activation,
+                s.layers,
+                s.epsilon,
+                s.kappa,
+                s.iterations,
+                s.final_loss,
+                s.termination
+            );
         }
         let n = outcome.slabs.len();
         for (k, s) in outcome.slabs.iter().enumerate() {

@@ -25,6 +25,12 @@ pub fn load(path: &Path) -> Result<(RunResult, Problem), String> {
     let problem = parse_spec(&label, &r.config_problem)
         .and_then(|s| build_problem(&label, &r.config_problem, s))
         .map_err(|e| format!("{}: cannot rebuild the stored problem: {e}", path.display()))?;
+    let problem = match &r.stages {
+        None => problem,
+        Some(st) => crate::stages::stored_problem(&problem, st)
+            .map_err(|e| format!("{}: /stages: {e}", path.display()))?
+            .unwrap_or(problem),
+    };
     check_stored_network(
         &problem.mlp,
         &r.layers,

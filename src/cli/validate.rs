@@ -242,6 +242,16 @@ pub fn validate(path: &Path) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    let problem = match &r.stages {
+        None => problem,
+        Some(st) => match crate::stages::stored_problem(&problem, st) {
+            Ok(p) => p.unwrap_or(problem),
+            Err(e) => {
+                eprintln!("{}: /stages: {e}", path.display());
+                return EXIT_SOLVE_FAILED;
+            }
+        },
+    };
     let mut ok = true;
     let mut line = |what: &str, stored: String, recomputed: String, good: bool| {
         outln!(
@@ -379,6 +389,9 @@ pub fn validate(path: &Path) -> i32 {
                     || (r.metrics.final_loss - loss).abs() <= 1e-12 * loss.max(1e-300) + 1e-30,
             );
         }
+    }
+    if let Some(st) = &r.stages {
+        super::validate_stages::check(&problem, &r, st, &mut line);
     }
     // Every slab of a march has the file's point counts, so the rows are the same.
     let n_rows: usize = problem

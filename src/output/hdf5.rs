@@ -29,7 +29,7 @@ use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 3;
+pub const FORMAT_VERSION: i64 = 4;
 /// The oldest `format_version` the reader accepts: version 1 files have no output
 /// transforms (every output is the network output).
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
@@ -210,6 +210,9 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
 
     if let Some(slabs) = &r.time_slabs {
         super::slabs::write(&mut fb, slabs).map_err(|_| too_big("/time_slabs"))?;
+    }
+    if let Some(stages) = &r.stages {
+        super::stages::write(&mut fb, stages).map_err(|_| too_big("/stages"))?;
     }
 
     let mut g = fb.create_group("history");
@@ -419,6 +422,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
 
     let (provenance, state) = provenance::get(&rd, &file)?;
     let time_slabs = super::slabs::read(&rd, &file)?;
+    let stages = super::stages::read(&rd, &file)?;
 
     Ok(RunResult {
         problem_name: rd.attr_str(&attrs, "/", "problem")?,
@@ -450,6 +454,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         provenance,
         state,
         time_slabs,
+        stages,
     })
 }
 

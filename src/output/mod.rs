@@ -12,6 +12,7 @@ pub mod hdf5;
 pub mod provenance;
 pub mod result;
 pub mod slabs;
+pub mod stages;
 pub mod vtk;
 pub mod xdmf;
 
@@ -27,4 +28,5 @@ pub use result::{
     RunResult, iso8601_utc, max_abs_error, per_output_errors, pointwise_error, rel_l2,
 };
 pub use slabs::{SlabRecord, SlabsRecord};
+pub use stages::{StageRecord, StagesRecord};
 pub use xdmf::write_xdmf_sidecar;

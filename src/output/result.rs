@@ -59,6 +59,8 @@ pub struct RunResult {
     pub state: Option<super::StateRecord>,
     /// `/time_slabs`: the slabs of a time-marching run (`None` for an ordinary run).
     pub time_slabs: Option<super::slabs::SlabsRecord>,
+    /// `/stages`: the stages of a multi-stage run (`None` for a one-stage run).
+    pub stages: Option<super::stages::StagesRecord>,
 }
 
 /// The input embedding `φ` of a network, as stored: periodic features

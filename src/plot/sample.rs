@@ -98,6 +98,12 @@ fn rebuild(result: &RunResult) -> Option<Problem> {
         &LoadOptions::embedded(),
     )
     .ok()?;
+    let problem = match &result.stages {
+        None => problem,
+        Some(st) => crate::stages::stored_problem(&problem, st)
+            .ok()?
+            .unwrap_or(problem),
+    };
     crate::run::check_stored_network(
         &problem.mlp,
         &result.layers,

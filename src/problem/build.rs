@@ -91,6 +91,11 @@ pub struct Problem {
     pub config: SolverConfig,
     /// `[time_slabs]`: the slab schedule of a time-marching run, if any.
     pub time_slabs: Option<super::slabs::TimeSlabs>,
+    /// `[[stages]]`: the correction stages 2, 3, … of a multi-stage run.
+    pub stages: Vec<super::stages::StageSetup>,
+    /// In the problem of a correction stage: the stages trained before it, whose sum
+    /// the network `ε_k N_k` corrects ([`crate::residual::frozen`]).
+    pub frozen: Option<crate::residual::FrozenStages>,
 }
 
 /// Reads, parses and builds the problem file at `path`.
@@ -118,8 +123,12 @@ pub fn build_problem_with(
     opts: &LoadOptions,
 ) -> Result<Problem, InputError> {
     let slabs = spec.time_slabs.take();
-    let mut problem = Builder { path, text, opts }.build(spec)?;
+    let stages = std::mem::take(&mut spec.stages);
+    let builder = Builder { path, text, opts };
+    builder.stages_alone(&stages, slabs.is_some())?;
+    let mut problem = builder.build(spec)?;
     problem.time_slabs = super::slabs::schedule(path, text, slabs.as_ref(), &problem)?;
+    problem.stages = builder.stages(&stages, &problem)?;
     Ok(problem)
 }
 
@@ -294,6 +303,8 @@ impl Builder<'_> {
             preset: settings.preset,
             config: settings.config,
             time_slabs: None,
+            stages: Vec::new(),
+            frozen: None,
         };
         self.check_built_budget(&spec, &problem)?;
         Ok(problem)

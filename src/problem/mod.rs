@@ -16,6 +16,7 @@ mod slab_problem;
 pub mod slabs;
 pub mod solver;
 pub mod spec;
+pub mod stages;
 
 pub use build::{Problem, build_problem, build_problem_with, load_problem, load_problem_with};
 pub use error::InputError;
@@ -25,3 +26,4 @@ pub use options::LoadOptions;
 pub use sampling::{AdaptiveSampling, BlockSampling};
 pub use slabs::TimeSlabs;
 pub use spec::ProblemSpec;
+pub use stages::StageSetup;

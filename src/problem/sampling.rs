@@ -159,6 +159,9 @@ impl Problem {
     pub fn residual_model(&self) -> ResidualModel {
         let mut model = ResidualModel::new(self.mlp.clone(), self.blocks.clone())
             .expect("blocks built from a validated problem fit its network");
+        if let Some(frozen) = &self.frozen {
+            model = model.with_frozen(frozen.clone());
+        }
         let Some(every) = self.resample_every else {
             return model;
         };

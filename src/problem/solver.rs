@@ -49,12 +49,43 @@ pub fn solver_settings(
     table: Option<&Spanned<toml::Table>>,
     preset_override: Option<&str>,
 ) -> Result<SolverSettings, InputError> {
+    settings_at(path, text, table, preset_override, None)
+}
+
+/// Validates `[stages.solver]` of the `index`-th `[[stages]]` entry (0-based) exactly
+/// like `[solver]`, each error at its place; without a `preset` key the table overrides
+/// `default_preset` (the first stage's).
+///
+/// # Errors
+/// As [`solver_settings`].
+pub fn stage_solver_settings(
+    path: &Path,
+    text: &str,
+    table: &Spanned<toml::Table>,
+    index: usize,
+    default_preset: &str,
+) -> Result<SolverSettings, InputError> {
+    let fallback = (!table.get_ref().contains_key("preset")).then_some(default_preset);
+    settings_at(path, text, Some(table), fallback, Some(index))
+}
+
+fn settings_at(
+    path: &Path,
+    text: &str,
+    table: Option<&Spanned<toml::Table>>,
+    preset_override: Option<&str>,
+    stage: Option<usize>,
+) -> Result<SolverSettings, InputError> {
     let empty = toml::Table::new();
     let (t, table_span) = match table {
         Some(t) => (t.get_ref(), t.span()),
         None => (&empty, 0..0),
     };
-    let spans = SolverSpans::new(text);
+    let label = match stage {
+        None => "`[solver]`".to_string(),
+        Some(k) => format!("`[stages.solver]` of stage {}", k + 2),
+    };
+    let spans = SolverSpans::new(text, stage);
     let err = |span: Option<Range<usize>>, message: String| match span {
         Some(s) => InputError::at_span(path, text, s, message),
         None if table.is_some() => InputError::at_span(path, text, table_span.clone(), message),
@@ -127,17 +158,14 @@ pub fn solver_settings(
             };
             let shown = leaf.written.join(".");
             let message = if leaf.written == leaf.target {
-                format!("in `[solver]`, `{shown}`: {m}")
+                format!("in {label}, `{shown}`: {m}")
             } else {
-                format!(
-                    "in `[solver]`, `{shown}` (= `{}`): {m}",
-                    leaf.target.join(".")
-                )
+                format!("in {label}, `{shown}` (= `{}`): {m}", leaf.target.join("."))
             };
             return Err(err(span, message));
         }
     }
-    Err(err(None, format!("in `[solver]`: {message}")))
+    Err(err(None, format!("in {label}: {message}")))
 }
 
 /// Splits an override into leaves: a table goes key by key where the preset has a
@@ -211,18 +239,25 @@ fn settings(t: toml::Table) -> Result<SolverConfig, String> {
 /// parse of the text.
 struct SolverSpans<'i> {
     doc: Option<Spanned<DeTable<'i>>>,
+    /// `Some(k)`: the `solver` table of the `k`-th `[[stages]]` entry.
+    stage: Option<usize>,
 }
 
 impl<'i> SolverSpans<'i> {
-    fn new(text: &'i str) -> Self {
+    fn new(text: &'i str, stage: Option<usize>) -> Self {
         SolverSpans {
             doc: DeTable::parse(text).ok(),
+            stage,
         }
     }
 
-    /// The key and value spans of `solver.<keys>`.
+    /// The key and value spans of `solver.<keys>` (in the stage's table, for a stage).
     fn find(&self, keys: &[&str]) -> Option<(Range<usize>, Range<usize>)> {
         let mut table: &DeTable<'i> = self.doc.as_ref()?.get_ref();
+        if let Some(k) = self.stage {
+            let (_, stages) = table.iter().find(|(key, _)| &**key.get_ref() == "stages")?;
+            table = stages.get_ref().as_array()?.get(k)?.get_ref().as_table()?;
+        }
         let path: Vec<&str> = std::iter::once("solver")
             .chain(keys.iter().copied())
             .collect();

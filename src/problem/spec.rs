@@ -63,6 +63,33 @@ pub struct ProblemSpec {
     /// `[time_slabs]`: march through the time interval in slabs, one training per slab.
     #[serde(default)]
     pub time_slabs: Option<Spanned<TimeSlabsSpec>>,
+    /// `[[stages]]`: the correction stages 2, 3, … of a multi-stage run (stage 1 is the
+    /// file's `[model]` and `[solver]`).
+    #[serde(default)]
+    pub stages: Vec<Spanned<StageSpec>>,
+}
+
+/// One `[[stages]]` entry: a correction network trained on top of the earlier stages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Layer widths (default: the `[model]` layers).
+    #[serde(default)]
+    pub layers: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// The hidden activation (default `sin`).
+    #[serde(default)]
+    pub activation: Option<Spanned<String>>,
+    /// The initialisation seed (default: the `[model]` seed plus the stage number − 1).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Draw this stage's collocation points with this `[collocation]` seed instead of
+    /// the file's (default: the same points as stage 1).
+    #[serde(default)]
+    pub collocation_seed: Option<u64>,
+    /// `[stages.solver]`: the same keys as `[solver]` (without `preset`: the first
+    /// stage's preset with these overrides).
+    #[serde(default)]
+    pub solver: Option<Spanned<toml::Table>>,
 }
 
 /// `[time_slabs]`: either `count` equal slabs or explicit `boundaries`

@@ -4,6 +4,7 @@
 //! - [`dual`]: dual numbers implementing `num_traits::Float`.
 //! - [`generic`]: residuals written in Rust, generic over the scalar ([`Residual`]), and
 //!   their adapter [`RustResidual`].
+//! - [`frozen`]: the frozen stages of a multi-stage network, added before the residual.
 //! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
@@ -15,6 +16,7 @@ pub mod block;
 pub mod channel;
 pub mod dual;
 pub mod equations;
+pub mod frozen;
 pub mod generic;
 pub mod identity;
 pub mod model;
@@ -24,6 +26,7 @@ pub use adaptive::{AdaptiveError, PoolResiduals, Rad};
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
 pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;
+pub use frozen::{FrozenStage, FrozenStages};
 pub use generic::{Residual, RustResidual};
 pub use identity::identically_satisfied;
 pub use model::{ResidualModel, ResidualModelError, SampleFn};

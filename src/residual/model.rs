@@ -18,6 +18,7 @@ use pinn_solvers::{LeastSquares, half_squared_norm};
 use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
 use super::block::{BlockError, PointSet, ResidualBlock, Term};
 use super::channel::Channel;
+use super::frozen::{FrozenStages, eval_sum};
 use crate::model::Mlp;
 
 /// A point sampler for one block: called with the iteration number, returns the new
@@ -42,6 +43,7 @@ struct Sampler {
 struct BlockPool<'a> {
     mlp: &'a Mlp,
     block: &'a ResidualBlock,
+    frozen: Option<&'a FrozenStages>,
 }
 
 impl PoolResiduals for BlockPool<'_> {
@@ -52,10 +54,36 @@ impl PoolResiduals for BlockPool<'_> {
         for group in self.block.row_groups() {
             for (t, term) in group.terms.iter().enumerate() {
                 let residual = &*term.residual;
-                let seed =
-                    move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| residual.value(x, c);
-                self.mlp
-                    .residuals(theta, points, residual.channels(), &seed, &mut f, t > 0);
+                match self.frozen {
+                    None => {
+                        let seed = move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                            residual.value(x, c)
+                        };
+                        self.mlp.residuals(
+                            theta,
+                            points,
+                            residual.channels(),
+                            &seed,
+                            &mut f,
+                            t > 0,
+                        );
+                    }
+                    Some(fz) => {
+                        let fc = fz.channels(points, residual.channels());
+                        let (fc, eps) = (fc.as_ref(), fz.epsilon);
+                        let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                            eval_sum(fc, eps, i, c, None, |ct, _| residual.value(x, ct))
+                        };
+                        self.mlp.residuals(
+                            theta,
+                            points,
+                            residual.channels(),
+                            &seed,
+                            &mut f,
+                            t > 0,
+                        );
+                    }
+                }
             }
             out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
         }
@@ -128,6 +156,9 @@ pub struct ResidualModel {
     offsets: Vec<usize>,
     n_rows: usize,
     samplers: Vec<Option<Sampler>>,
+    /// The frozen stages of a multi-stage run and, per block, equation and term, their
+    /// channels at the term's points ([`super::frozen`]).
+    frozen: Option<(FrozenStages, FrozenCache)>,
 }
 
 impl ResidualModel {
@@ -165,7 +196,48 @@ impl ResidualModel {
             offsets,
             n_rows,
             samplers,
+            frozen: None,
         })
+    }
+
+    /// The same model for stage `k` of a multi-stage run: the network trained is
+    /// `ε_k N_k`, added to the frozen stages' sum before every residual (see
+    /// [`super::frozen`]). The frozen channels are computed here, and again whenever a
+    /// block's points change.
+    #[must_use]
+    pub fn with_frozen(mut self, frozen: FrozenStages) -> Self {
+        self.frozen = Some((frozen, Vec::new()));
+        for b in 0..self.blocks.len() {
+            self.refresh_frozen(b);
+        }
+        self
+    }
+
+    /// The frozen stages, in a multi-stage run.
+    pub fn frozen(&self) -> Option<&FrozenStages> {
+        self.frozen.as_ref().map(|(f, _)| f)
+    }
+
+    /// Recomputes the frozen channels of block `b` at its current points.
+    fn refresh_frozen(&mut self, b: usize) {
+        let Some((frozen, cache)) = &mut self.frozen else {
+            return;
+        };
+        let block = &self.blocks[b];
+        let terms = block
+            .row_groups()
+            .iter()
+            .map(|g| {
+                g.terms
+                    .iter()
+                    .map(|t| frozen.channels(block.points_of(t.set), t.residual.channels()))
+                    .collect()
+            })
+            .collect();
+        if cache.len() <= b {
+            cache.resize_with(b + 1, Vec::new);
+        }
+        cache[b] = terms;
     }
 
     /// The network.
@@ -217,6 +289,7 @@ impl ResidualModel {
                 n_blocks,
             })?;
         b.set_points(points)?;
+        self.refresh_frozen(block);
         Ok(())
     }
 
@@ -322,6 +395,7 @@ impl ResidualModel {
                     let evaluator = BlockPool {
                         mlp: &self.mlp,
                         block,
+                        frozen: self.frozen.as_ref().map(|(f, _)| f),
                     };
                     rad.draw(
                         &evaluator,
@@ -337,34 +411,47 @@ impl ResidualModel {
                 }
             };
             self.blocks[b].set_points(points)?;
+            self.refresh_frozen(b);
             changed = true;
         }
         Ok(changed)
     }
 
-    /// Calls `f(term, points, rows, first)` for every term of every equation, with the
-    /// rows of `r` the equation owns and whether the term is the equation's first.
+    /// Calls `f(term, points, rows, first, frozen)` for every term of every equation,
+    /// with the rows of `r` the equation owns, whether the term is the equation's first,
+    /// and in a multi-stage run the frozen stages' channels at the term's points.
     fn for_each_term(
         &self,
-        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool),
+        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool, Frozen<'_>),
     ) {
         for (b, block) in self.blocks.iter().enumerate() {
             let n = block.n_points();
             for (e, group) in block.row_groups().iter().enumerate() {
                 let start = self.offsets[b] + e * n;
                 for (t, term) in group.terms.iter().enumerate() {
+                    let frozen = self
+                        .frozen
+                        .as_ref()
+                        .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon));
                     f(
                         block,
                         term,
                         block.points_of(term.set),
                         start..start + n,
                         t == 0,
+                        frozen,
                     );
                 }
             }
         }
     }
 }
+
+/// Per block, equation and term: the frozen stages' channels at the term's points.
+type FrozenCache = Vec<Vec<Vec<Mat<f64>>>>;
+
+/// A term's frozen channels (`N × K`) and the trainable network's scale `ε_k`.
+type Frozen<'a> = Option<(MatRef<'a, f64>, f64)>;
 
 /// Copies row `i` of `points` into `x`.
 fn row_into(points: MatRef<'_, f64>, i: usize, x: &mut Vec<f64>) {
@@ -383,19 +470,22 @@ impl LeastSquares for ResidualModel {
 
     fn residuals(&self, theta: &[f64], r: &mut [f64]) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
-        self.for_each_term(|block, term, points, rows, first| {
+        self.for_each_term(|block, term, points, rows, first, frozen| {
             let s = block.scale();
             let residual = &*term.residual;
+            let out = &mut r[rows];
+            if let Some((f, eps)) = frozen {
+                let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                    s * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                };
+                let ch = residual.channels();
+                self.mlp.residuals(theta, points, ch, &seed, out, !first);
+                return;
+            }
             let seed =
                 move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
-            self.mlp.residuals(
-                theta,
-                points,
-                residual.channels(),
-                &seed,
-                &mut r[rows],
-                !first,
-            );
+            self.mlp
+                .residuals(theta, points, residual.channels(), &seed, out, !first);
         });
     }
 
@@ -406,15 +496,29 @@ impl LeastSquares for ResidualModel {
             (self.n_rows, self.n_params()),
             "J is N × P"
         );
-        self.for_each_term(|block, term, points, rows, first| {
+        self.for_each_term(|block, term, points, rows, first, frozen| {
             let s = block.scale();
             let residual = &*term.residual;
+            let j = jac.as_mut().subrows_mut(rows.start, rows.len());
+            if let Some((f, eps)) = frozen {
+                let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                    let r = eval_sum(f, eps, i, c, Some(a), |ct, a| {
+                        residual.eval(x, ct, a.expect("a is given"))
+                    });
+                    a.iter_mut().for_each(|ak| *ak *= s);
+                    s * r
+                };
+                let ch = residual.channels();
+                let out = &mut r[rows];
+                self.mlp
+                    .residuals_and_jacobian(theta, points, ch, &seed, out, j, !first);
+                return;
+            }
             let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
                 let f = residual.eval(x, c, a);
                 a.iter_mut().for_each(|ak| *ak *= s);
                 s * f
             };
-            let j = jac.as_mut().subrows_mut(rows.start, rows.len());
             self.mlp.residuals_and_jacobian(
                 theta,
                 points,
@@ -433,10 +537,14 @@ impl LeastSquares for ResidualModel {
         assert_eq!(out.len(), self.n_rows, "J·v has one entry per residual");
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _| {
+        self.for_each_term(|block, term, points, rows, _, frozen| {
             let s = block.scale();
             let channels = term.residual.channels();
-            let (values, tangents) = self.mlp.jvp_channels(theta, v, points, channels);
+            let (mut values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
+            if let Some((f, eps)) = frozen {
+                values = f + faer::Scale(eps) * &values;
+                tangents = faer::Scale(eps) * &tangents;
+            }
             let mut c = vec![0.0; channels.len()];
             a.resize(channels.len(), 0.0);
             for (i, o) in out[rows].iter_mut().enumerate() {
@@ -466,10 +574,15 @@ impl LeastSquares for ResidualModel {
         );
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _| {
+        self.for_each_term(|block, term, points, rows, _, frozen| {
             let s = block.scale();
             let channels = term.residual.channels();
-            let values = self.mlp.eval_channels(theta, points, channels);
+            let mut values = self.mlp.eval_channels(theta, points, channels);
+            let mut s = s;
+            if let Some((f, eps)) = frozen {
+                values = f + faer::Scale(eps) * &values;
+                s *= eps;
+            }
             let mut c = vec![0.0; channels.len()];
             a.resize(channels.len(), 0.0);
             let mut cot = Mat::<f64>::zeros(points.nrows(), channels.len());

@@ -52,7 +52,7 @@ pub fn study(args: &StudyArgs) -> i32 {
         }
     };
     let n = study.runs.len();
-    println!(
+    outln!(
         "study of {}: {n} run(s) into {}",
         study.problem_name,
         study.out_dir.display()
@@ -62,7 +62,7 @@ pub fn study(args: &StudyArgs) -> i32 {
             let done = run
                 .problem(&study)
                 .is_ok_and(|p| completed(&study, run, &p).is_ok());
-            println!(
+            outln!(
                 "[{}/{n}] {}{}",
                 k + 1,
                 run.name,
@@ -94,7 +94,7 @@ pub fn study(args: &StudyArgs) -> i32 {
         };
         let path = result_path(&study, run);
         let file = format!("{}.h5", run.name);
-        println!(
+        outln!(
             "[{}/{n}] {}: layers {:?}, {} points, seed {}, {}",
             k + 1,
             run.name,
@@ -105,16 +105,16 @@ pub fn study(args: &StudyArgs) -> i32 {
         );
         match completed(&study, run, &problem) {
             Ok(r) => {
-                println!("  reused: {} is complete", path.display());
+                outln!("  reused: {} is complete", path.display());
                 records.push(Record::new(run, file, r, true, None));
             }
             Err(why) => {
                 if path.exists() {
-                    println!("  {} {why}: running it again", path.display());
+                    outln!("  {} {why}: running it again", path.display());
                 }
                 let exit = solve_problem(&solve_args(&study, run, &path, args.quiet), &problem);
                 if exit == EXIT_INTERRUPTED {
-                    println!("  stopped by a signal: not counted as complete");
+                    outln!("  stopped by a signal: not counted as complete");
                     code = EXIT_INTERRUPTED;
                     break;
                 }
@@ -127,7 +127,7 @@ pub fn study(args: &StudyArgs) -> i32 {
                 }
                 match crate::output::read(&path) {
                     Ok(r) => {
-                        println!("  {}", one_line(&r));
+                        outln!("  {}", one_line(&r));
                         records.push(Record::new(run, file, r, false, Some(exit)));
                     }
                     Err(e) => eprintln!("  no result to summarise: {e}"),
@@ -137,7 +137,7 @@ pub fn study(args: &StudyArgs) -> i32 {
         write_summary(&study, &records);
     }
     let written = write_summary(&study, &records);
-    println!(
+    outln!(
         "{} of {n} runs complete; summary in {}",
         records.len(),
         written.join(", ")
@@ -176,6 +176,7 @@ fn solve_args(study: &Study, run: &RunPlan, out: &Path, quiet: bool) -> SolveArg
         stagnation: None,
         log_every: None,
         print_config: false,
+        stages: None,
     }
 }
 

@@ -92,6 +92,7 @@ impl Problem {
     /// output read through the output transforms. Every use of the solution (errors,
     /// plots, result files) goes through this, never through the raw network output.
     pub fn solution(&self, theta: &[f64], points: MatRef<'_, f64>) -> Mat<f64> {
-        self.transform.apply(points, self.mlp.eval(theta, points))
+        self.transform
+            .apply(points, self.network_sum(theta, points))
     }
 }

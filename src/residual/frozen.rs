@@ -1,0 +1,303 @@
+//! Frozen stages of a multi-stage network (Wang & Lai, "Multi-stage neural networks:
+//! function approximator of machine precision", J. Comput. Phys. 2024).
+//!
+//! After stages `1 … k−1` are trained, stage `k` trains a fresh network `N_k` so that the
+//! raw network output is the sum
+//!
+//! ```text
+//!   N(x) = Σ_{j<k} ε_j N_j(x; θ_j)  +  ε_k N_k(x; θ)        (ε_1 = 1)
+//! ```
+//!
+//! and the solution is `u = T(x, N)` through the problem's output transform (for the
+//! usual affine ansatz `u = g + b(x) N` the corrections inherit homogeneous data). The
+//! frozen part is a fixed function of `x`: its channels (values and derivatives, the
+//! Taylor jets the residuals read) are computed once per point set and added to the
+//! channels of `ε_k N_k` before the residual `F` is applied. `F` may be nonlinear, so the
+//! sum goes through `F`, never a linearisation. With `c = f + ε_k c_k(θ)`:
+//!
+//! ```text
+//!   r_i = s F(x_i, f_i + ε_k c_ik(θ)),      ∂r_i/∂θ = s Σ_m ε_k (∂F/∂c_m) ∂c_ikm/∂θ
+//! ```
+//!
+//! i.e. the parameter Jacobian is that of `ε_k N_k` alone, exact.
+
+use faer::{Mat, MatRef};
+
+use super::channel::Channel;
+use crate::model::Mlp;
+
+/// One frozen stage: its network, parameters and scale `ε_j`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrozenStage {
+    /// The stage's network (same inputs, embedding and outputs as the problem's).
+    pub mlp: Mlp,
+    /// Its trained parameters.
+    pub theta: Vec<f64>,
+    /// Its scale `ε_j` (1 for the first stage).
+    pub epsilon: f64,
+}
+
+/// The frozen stages `Σ_{j<k} ε_j N_j` and the scale `ε_k` of the trainable network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrozenStages {
+    /// The stages trained so far, in order.
+    pub stages: Vec<FrozenStage>,
+    /// `ε_k`, the scale of the network being trained.
+    pub epsilon: f64,
+}
+
+impl FrozenStages {
+    /// The frozen sum's channel values: an `N × K` matrix, column `k` the sum of
+    /// `ε_j · channels[k]` of every frozen stage at every point (stages added in order).
+    pub fn channels(&self, points: MatRef<'_, f64>, channels: &[Channel]) -> Mat<f64> {
+        let mut out = Mat::<f64>::zeros(points.nrows(), channels.len());
+        for s in &self.stages {
+            let c = s.mlp.eval_channels(&s.theta, points, channels);
+            out += faer::Scale(s.epsilon) * &c;
+        }
+        out
+    }
+
+    /// The raw output `N = Σ_j ε_j N_j + ε_k N_k(θ)` at `points` (`N × m`).
+    pub fn sum(&self, mlp: &Mlp, theta: &[f64], points: MatRef<'_, f64>) -> Mat<f64> {
+        let channels: Vec<Channel> = (0..mlp.n_outputs())
+            .map(|output| Channel::Value { output })
+            .collect();
+        let mut out = self.channels(points, &channels);
+        out += faer::Scale(self.epsilon) * &mlp.eval(theta, points);
+        out
+    }
+}
+
+/// Per-point scratch of at most this many channels lives on the stack.
+const STACK_CHANNELS: usize = 32;
+
+/// `F(x, f_i + ε c)` with `∂/∂c = ε ∂F/∂c` written into `a` (when `a` is `Some`):
+/// the residual of the sum at point `i`, from the frozen channels `f` (`N × K`).
+pub(crate) fn eval_sum(
+    f: MatRef<'_, f64>,
+    epsilon: f64,
+    i: usize,
+    c: &[f64],
+    a: Option<&mut [f64]>,
+    eval: impl FnOnce(&[f64], Option<&mut [f64]>) -> f64,
+) -> f64 {
+    let k = c.len();
+    let mut stack = [0.0; STACK_CHANNELS];
+    let mut heap = Vec::new();
+    let total: &mut [f64] = if k <= STACK_CHANNELS {
+        &mut stack[..k]
+    } else {
+        heap.resize(k, 0.0);
+        &mut heap
+    };
+    for (m, (t, &cm)) in total.iter_mut().zip(c).enumerate() {
+        *t = f[(i, m)] + epsilon * cm;
+    }
+    match a {
+        Some(a) => {
+            let r = eval(total, Some(&mut *a));
+            a.iter_mut().for_each(|am| *am *= epsilon);
+            r
+        }
+        None => eval(total, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Activation, Init};
+
+    /// The frozen channels are `Σ ε_j c_j`, and the sum of a zero trainable network is
+    /// the frozen sum.
+    #[test]
+    fn channels_are_the_scaled_sum_of_the_stages() {
+        let a = Mlp::new(&[2, 5, 1], Activation::Tanh);
+        let b = Mlp::new(&[2, 3, 1], Activation::Sin);
+        let (ta, tb) = (a.init(Init::XavierNormal, 1), b.init(Init::XavierNormal, 2));
+        let frozen = FrozenStages {
+            stages: vec![
+                FrozenStage {
+                    mlp: a.clone(),
+                    theta: ta.clone(),
+                    epsilon: 1.0,
+                },
+                FrozenStage {
+                    mlp: b.clone(),
+                    theta: tb.clone(),
+                    epsilon: 0.25,
+                },
+            ],
+            epsilon: 0.5,
+        };
+        let pts = Mat::from_fn(7, 2, |i, j| 0.1 * i as f64 - 0.3 * j as f64);
+        let ch = [
+            Channel::Value { output: 0 },
+            Channel::Laplacian {
+                output: 0,
+                vars: crate::residual::VarSet::all(2),
+            },
+        ];
+        let f = frozen.channels(pts.as_ref(), &ch);
+        let ca = a.eval_channels(&ta, pts.as_ref(), &ch);
+        let cb = b.eval_channels(&tb, pts.as_ref(), &ch);
+        for i in 0..7 {
+            for k in 0..2 {
+                let want = ca[(i, k)] + 0.25 * cb[(i, k)];
+                assert!((f[(i, k)] - want).abs() <= 1e-15 * (1.0 + want.abs()));
+            }
+        }
+        let c = Mlp::new(&[2, 4, 1], Activation::Sin);
+        let u = frozen.sum(&c, &vec![0.0; c.n_params()], pts.as_ref());
+        for i in 0..7 {
+            assert_eq!(u[(i, 0)], f[(i, 0)]);
+        }
+    }
+
+    use std::sync::Arc;
+
+    use pinn_solvers::LeastSquares;
+
+    use crate::expr::{Context, parse_residual};
+    use crate::residual::block::{BlockKind, ResidualBlock};
+    use crate::residual::{PointResidual, ResidualModel};
+
+    /// A nonlinear PDE `u u_xx + u³ + u_y − sin x = 0` at scattered points plus a
+    /// Dirichlet block, and a stage-1 network with trained-looking parameters.
+    fn stage_one() -> (ResidualModel, Vec<f64>) {
+        let ctx = Context::new(&["x", "y"], &["u"]).unwrap();
+        let pde: Arc<dyn PointResidual> =
+            Arc::new(parse_residual("u*u_xx + u^3 + u_y - sin(x)", &ctx).unwrap());
+        let pts = Mat::from_fn(37, 2, |i, j| {
+            ((i * 7 + j * 13) % 37) as f64 / 37.0 + 0.01 * j as f64
+        });
+        let bc_pts = Mat::from_fn(9, 2, |i, j| if j == 0 { 0.0 } else { i as f64 / 9.0 });
+        let blocks = vec![
+            ResidualBlock::new(
+                "pde",
+                pts,
+                BlockKind::Pde {
+                    equations: vec![pde],
+                },
+                1.0,
+            )
+            .unwrap(),
+            ResidualBlock::new(
+                "bc",
+                bc_pts,
+                BlockKind::Dirichlet {
+                    output: 0,
+                    face: crate::residual::Face {
+                        axis: 0,
+                        upper: false,
+                    },
+                    g: Arc::new(|x: &[f64]| x[1].cos()),
+                },
+                2.0,
+            )
+            .unwrap(),
+        ];
+        let mlp = Mlp::new(&[2, 6, 6, 1], Activation::Tanh);
+        let theta = mlp.init(Init::XavierNormal, 3);
+        (ResidualModel::new(mlp, blocks).unwrap(), theta)
+    }
+
+    fn stage_two(model: &ResidualModel, theta1: &[f64], eps: f64) -> ResidualModel {
+        let frozen = FrozenStages {
+            stages: vec![FrozenStage {
+                mlp: model.mlp().clone(),
+                theta: theta1.to_vec(),
+                epsilon: 1.0,
+            }],
+            epsilon: eps,
+        };
+        let mlp = Mlp::new(&[2, 5, 1], Activation::Sin);
+        ResidualModel::new(mlp, model.blocks().to_vec())
+            .unwrap()
+            .with_frozen(frozen)
+    }
+
+    /// A zero correction network is the zero function with zero derivatives, so stage
+    /// 2 at θ₂ = 0 has exactly stage 1's residual, bit for bit.
+    #[test]
+    fn a_zero_correction_reproduces_stage_one_exactly() {
+        let (m1, t1) = stage_one();
+        let m2 = stage_two(&m1, &t1, 1e-3);
+        let (mut r1, mut r2) = (vec![0.0; m1.n_residuals()], vec![0.0; m2.n_residuals()]);
+        m1.residuals(&t1, &mut r1);
+        m2.residuals(&vec![0.0; m2.n_params()], &mut r2);
+        assert_eq!(r1, r2);
+        assert!(r1.iter().any(|r| r.abs() > 1e-3), "a non-trivial residual");
+    }
+
+    /// The exact Jacobian of stage 2, `J_v`, `Jᵀw` and the residual-only path agree with
+    /// central finite differences of `r(θ₂)` and with each other.
+    #[test]
+    fn the_stage_two_jacobian_matches_finite_differences() {
+        let (m1, t1) = stage_one();
+        let m2 = stage_two(&m1, &t1, 0.3);
+        let p = m2.n_params();
+        let n = m2.n_residuals();
+        let theta: Vec<f64> = m2
+            .mlp()
+            .init(Init::XavierNormal, 5)
+            .iter()
+            .map(|t| 0.7 * t)
+            .collect();
+        let mut r = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, p);
+        m2.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
+        let mut r0 = vec![0.0; n];
+        m2.residuals(&theta, &mut r0);
+        for (a, b) in r.iter().zip(&r0) {
+            assert!((a - b).abs() <= 1e-14 * (1.0 + b.abs()));
+        }
+        let h = 1e-6;
+        let mut worst: f64 = 0.0;
+        for q in 0..p {
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[q] += h;
+            tm[q] -= h;
+            let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
+            m2.residuals(&tp, &mut rp);
+            m2.residuals(&tm, &mut rm);
+            for i in 0..n {
+                let fd = (rp[i] - rm[i]) / (2.0 * h);
+                worst = worst.max((fd - jac[(i, q)]).abs() / (1.0 + fd.abs()));
+            }
+        }
+        assert!(worst < 1e-7, "worst relative Jacobian error {worst:e}");
+        // The parameter Jacobian is ε₂ times that of the correction alone: it vanishes
+        // with ε₂ (checked through J·v and Jᵀ·w against the matrix).
+        let v: Vec<f64> = (0..p).map(|q| ((q * 5 % 11) as f64 - 5.0) / 7.0).collect();
+        let w: Vec<f64> = (0..n).map(|i| ((i * 3 % 7) as f64 - 3.0) / 5.0).collect();
+        let (mut jv, mut jtw) = (vec![0.0; n], vec![0.0; p]);
+        m2.jvp(&theta, &v, &mut jv);
+        m2.vjp(&theta, &w, &mut jtw);
+        for i in 0..n {
+            let want: f64 = (0..p).map(|q| jac[(i, q)] * v[q]).sum();
+            assert!((jv[i] - want).abs() <= 1e-12 * (1.0 + want.abs()));
+        }
+        for q in 0..p {
+            let want: f64 = (0..n).map(|i| jac[(i, q)] * w[i]).sum();
+            assert!((jtw[q] - want).abs() <= 1e-12 * (1.0 + want.abs()));
+        }
+    }
+
+    /// New points refresh the frozen channels: the model after `set_points` equals a
+    /// model built on those points.
+    #[test]
+    fn new_points_recompute_the_frozen_jets() {
+        let (m1, t1) = stage_one();
+        let mut m2 = stage_two(&m1, &t1, 0.5);
+        let moved = Mat::from_fn(37, 2, |i, j| ((i * 11 + j * 5) % 37) as f64 / 41.0 + 0.02);
+        m2.set_points(0, moved.clone()).unwrap();
+        let mut blocks = m1.blocks().to_vec();
+        blocks[0].set_points(moved).unwrap();
+        let fresh = ResidualModel::new(m1.mlp().clone(), blocks).unwrap();
+        let fresh = stage_two(&fresh, &t1, 0.5);
+        let theta = m2.mlp().init(Init::XavierNormal, 9);
+        assert_eq!(m2.loss(&theta), fresh.loss(&theta));
+    }
+}
