@@ -46,6 +46,9 @@ pub enum LinearSolverKind {
     /// QR of `J D̃⁻¹`, then the SVD of its `R`: a step for any λ in `O(P²)` and the λ
     /// of any trust radius in `O(P)` (for probing many radii per iteration).
     DenseSvd,
+    /// The same spectral solve on a doubly sketched core `S J Q` (count sketch of the
+    /// rows, SRCT of the columns): a step in a random `s₂`-dimensional subspace.
+    SketchedSvd,
 }
 
 /// The damping matrix `D̃` in `λ‖D̃δ‖²`.
@@ -571,6 +574,15 @@ impl SolverConfig {
     pub fn gn_probe() -> Self {
         let mut c = Self::base(Method::GnProbe);
         c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// [`SolverConfig::gn_probe`] on the doubly sketched model: count sketch of the
+    /// rows and SRCT of the parameters at the published sizes (2000 × 2000, 4 hashes),
+    /// `J` swept in row blocks and never assembled.
+    pub fn gn_probe_sketch() -> Self {
+        let mut c = Self::gn_probe();
+        c.probe.sketch = Some(crate::linalg::SketchParams::default());
         c
     }
 

@@ -427,6 +427,48 @@ impl LeastSquares for ResidualModel {
         });
     }
 
+    /// Only the points behind `rows`: each equation's rows are its points in order, so
+    /// the overlap of `rows` with an equation's rows is a contiguous run of its points,
+    /// evaluated through the same kernel as [`LeastSquares::residuals_and_jacobian`].
+    fn jacobian_rows(
+        &self,
+        theta: &[f64],
+        rows: Range<usize>,
+        r: &mut [f64],
+        mut jac: MatMut<'_, f64>,
+    ) {
+        assert_eq!(r.len(), rows.len(), "r has one entry per requested row");
+        assert_eq!(
+            (jac.nrows(), jac.ncols()),
+            (rows.len(), self.n_params()),
+            "J's block is rows × P"
+        );
+        assert!(rows.end <= self.n_rows, "rows past the last residual");
+        self.for_each_term(|block, term, points, own, first| {
+            let (lo, hi) = (own.start.max(rows.start), own.end.min(rows.end));
+            if lo >= hi {
+                return;
+            }
+            let s = block.scale();
+            let residual = &*term.residual;
+            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let f = residual.eval(x, c, a);
+                a.iter_mut().for_each(|ak| *ak *= s);
+                s * f
+            };
+            let out = (lo - rows.start)..(hi - rows.start);
+            self.mlp.residuals_and_jacobian(
+                theta,
+                points.subrows(lo - own.start, hi - lo),
+                residual.channels(),
+                &seed,
+                &mut r[out.clone()],
+                jac.as_mut().subrows_mut(out.start, out.len()),
+                !first,
+            );
+        });
+    }
+
     /// `(J v)_i = s Σ_k a_ik ċ_ik`, with the channel tangents `ċ` from one forward pass.
     fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
         assert_eq!(v.len(), self.n_params(), "v has one entry per parameter");
