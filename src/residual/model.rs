@@ -664,6 +664,49 @@ mod tests {
         assert_eq!(model.blocks()[0].points(), kept.as_ref());
     }
 
+    /// Any row range of `J` (crossing blocks and equations, and the second term of a
+    /// periodic equation) equals those rows of the assembled Jacobian.
+    #[test]
+    fn jacobian_rows_are_the_rows_of_the_assembled_jacobian() {
+        let mlp = Mlp::new(&[2, 5, 2], Activation::Tanh);
+        let periodic = ResidualBlock::new(
+            "p",
+            Mat::from_fn(4, 2, |i, j| if j == 0 { 0.0 } else { 0.2 * i as f64 }),
+            BlockKind::Periodic {
+                output: 1,
+                axis: 0,
+                period: 1.0,
+                derivatives: true,
+            },
+            2.0,
+        )
+        .unwrap();
+        let model = ResidualModel::new(
+            mlp.clone(),
+            vec![dirichlet(0, 2), periodic, dirichlet(1, 2)],
+        )
+        .unwrap();
+        let (n, p) = (model.n_residuals(), model.n_params());
+        let theta: Vec<f64> = (0..p).map(|i| 0.3 * (i as f64 * 1.7).sin()).collect();
+        let mut r = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, p);
+        model.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
+        for (lo, hi) in [(0, n), (0, 1), (2, 7), (3, n), (n - 1, n)] {
+            let mut rb = vec![f64::NAN; hi - lo];
+            let mut jb = Mat::<f64>::from_fn(hi - lo, p, |_, _| f64::NAN);
+            model.jacobian_rows(&theta, lo..hi, &mut rb, jb.as_mut());
+            for i in lo..hi {
+                assert!((rb[i - lo] - r[i]).abs() <= 1e-14, "r row {i}");
+                for k in 0..p {
+                    assert!(
+                        (jb[(i - lo, k)] - jac[(i, k)]).abs() <= 1e-14,
+                        "J row {i} col {k} of rows {lo}..{hi}"
+                    );
+                }
+            }
+        }
+    }
+
     /// With θ = 0 the network is identically 0, so a Dirichlet residual is `−g` and the
     /// loss is `½ w g²` exactly.
     #[test]
