@@ -43,6 +43,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "trust-region Gauss–Newton from the SVD of J, radius chosen from 24 probes at a target reduction ratio",
     ),
     (
+        "gn-probe-sketch",
+        "gn-probe on a doubly sketched model (count sketch of the residuals, SRCT of the parameters, 2000 × 2000); J built in row blocks, never whole",
+    ),
+    (
         "adam-ssbroyden",
         "Adam for 1000 iterations, then self-scaled Broyden",
     ),
@@ -68,6 +72,7 @@ pub fn preset(name: &str) -> Option<SolverConfig> {
         "ssbroyden" => SolverConfig::ss_broyden(),
         "ssbfgs" => SolverConfig::ss_bfgs(),
         "gn-probe" => SolverConfig::gn_probe(),
+        "gn-probe-sketch" => SolverConfig::gn_probe_sketch(),
         "adam-ssbroyden" => {
             let mut c = SolverConfig::adam();
             c.switch = Some(SwitchConfig {

@@ -49,6 +49,8 @@ pub enum LinearSolverKind {
     /// QR of `J D̃⁻¹`, then the SVD of its `R`: a step for any λ in `O(P²)` and the λ
     /// of any trust radius in `O(P)` (for probing many radii per iteration).
     DenseSvd,
+    /// The spectral solve on a doubly sketched core `S J Q`: a step in a random subspace.
+    SketchedSvd,
 }
 
 /// The damping matrix `D̃` in `λ‖D̃δ‖²`.
@@ -518,13 +520,19 @@ impl SolverConfig {
         c
     }
 
-    /// Trust-region Gauss–Newton with a probe-selected radius: one thin QR of `J` and
-    /// an SVD of its `R` per accepted iterate, 24 probe radii in `[Δ/3, 3Δ]`, the step
-    /// at the largest radius whose reduction ratio reaches 0.075 (Webb, Jerad & Cartis
-    /// 2026, unsketched).
+    /// Trust-region Gauss–Newton with a probe-selected radius: a thin QR of `J` and an
+    /// SVD of its `R` per accepted iterate, 24 probe radii in `[Δ/3, 3Δ]`, the step at
+    /// the largest radius whose reduction ratio reaches 0.075 (Webb, Jerad & Cartis 2026).
     pub fn gn_probe() -> Self {
         let mut c = Self::base(Method::GnProbe);
         c.termination.max_iterations = 10_000;
+        c
+    }
+
+    /// [`SolverConfig::gn_probe`] on the sketched model, published sizes (2000 × 2000).
+    pub fn gn_probe_sketch() -> Self {
+        let mut c = Self::gn_probe();
+        c.probe.sketch = Some(crate::linalg::SketchParams::default());
         c
     }
 

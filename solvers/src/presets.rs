@@ -11,6 +11,7 @@
 //! | `adam` | Adam | always accept | — |
 //! | `bfgs`, `ss_bfgs`, `ss_broyden` | dense inverse Hessian | strong Wolfe | — |
 //! | `gn_probe` | damped Gauss–Newton | probe-selected trust radius | SVD of `R` from a QR of `J` |
+//! | `gn_probe` with `probe.sketch` | sketched Gauss–Newton | probe-selected trust radius | SVD of the sketched core `S J Q` |
 
 use crate::config::{JacobianAccess, LinearSolverKind, Method, Scaling, SolverConfig};
 use crate::control::StepControl;
@@ -22,7 +23,9 @@ use crate::control::probe_radius::ProbeRadius;
 use crate::control::reduction_ratio::ReductionRatio;
 use crate::control::strong_wolfe::StrongWolfe;
 use crate::descent::dense_quasi_newton::{DenseQuasiNewton, DenseUpdate};
-use crate::descent::{Adam, DampedGaussNewton, Descent, GramianDescent, TruncatedCg, TwoLoop};
+use crate::descent::{
+    Adam, DampedGaussNewton, Descent, GramianDescent, SketchedGaussNewton, TruncatedCg, TwoLoop,
+};
 use crate::linalg;
 use faer::Par;
 
@@ -99,6 +102,16 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
         Method::Bfgs => dense_quasi_newton(DenseUpdate::Bfgs, p, c, par),
         Method::SsBfgs => dense_quasi_newton(DenseUpdate::SsBfgs, p, c, par),
         Method::SsBroyden => dense_quasi_newton(DenseUpdate::SsBroyden, p, c, par),
+        Method::GnProbe if c.probe.sketch.is_some() => Pairing {
+            descent: Box::new(SketchedGaussNewton::new(
+                n,
+                p,
+                c.probe.sketch.unwrap_or_default(),
+                par,
+            )),
+            control: Box::new(ProbeRadius::new(c.probe)),
+            linear_solver: Some((LinearSolverKind::SketchedSvd, LinearSolverKind::SketchedSvd)),
+        },
         Method::GnProbe => Pairing {
             descent: Box::new(DampedGaussNewton::new(
                 linalg::build(LinearSolverKind::DenseSvd, n, p, par),
@@ -138,7 +151,8 @@ fn dense_quasi_newton(update: DenseUpdate, p: usize, c: &SolverConfig, par: Par)
 /// allocate it once for every method a configuration may switch to).
 pub fn needs_jacobian(method: Method, c: &SolverConfig) -> bool {
     match method {
-        Method::Lm | Method::Engd | Method::GnProbe => true,
+        Method::Lm | Method::Engd => true,
+        Method::GnProbe => c.probe.sketch.is_none(),
         Method::GnCg => c.gncg.jacobian == JacobianAccess::Assembled,
         Method::Lbfgs | Method::Adam | Method::Bfgs | Method::SsBfgs | Method::SsBroyden => false,
     }
@@ -169,9 +183,14 @@ mod tests {
             Method::SsBroyden,
             Method::GnProbe,
         ] {
-            for access in [JacobianAccess::Assembled, JacobianAccess::MatrixFree] {
+            for (access, sketch) in [
+                (JacobianAccess::Assembled, None),
+                (JacobianAccess::MatrixFree, None),
+                (JacobianAccess::Assembled, Some(Default::default())),
+            ] {
                 let mut c = SolverConfig::lm();
                 c.gncg.jacobian = access;
+                c.probe.sketch = sketch;
                 let pair = pairing(method, 5, 3, &c, Par::Seq);
                 assert_eq!(
                     pair.descent.needs_jacobian(),

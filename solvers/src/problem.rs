@@ -24,6 +24,26 @@ pub trait LeastSquares {
     /// Writes `r(θ)` into `r` and `J(θ) = ∂r/∂θ` into `jac` (`N × P`, caller-owned).
     fn residuals_and_jacobian(&self, theta: &[f64], r: &mut [f64], jac: MatMut<'_, f64>);
 
+    /// Writes the residuals `rows` of `r(θ)` into `r` and the same rows of `J(θ)` into
+    /// `jac` (`rows.len() × P`), so that a solver can sweep `J` in macro-batches of rows
+    /// without ever holding all `N × P` entries. The default assembles everything and
+    /// copies the block out; problems whose rows can be evaluated on their own (a PINN:
+    /// one row per collocation point and equation) should override it.
+    fn jacobian_rows(
+        &self,
+        theta: &[f64],
+        rows: std::ops::Range<usize>,
+        r: &mut [f64],
+        mut jac: MatMut<'_, f64>,
+    ) {
+        let (n, p) = (self.n_residuals(), self.n_params());
+        let mut full_r = vec![0.0; n];
+        let mut full = faer::Mat::<f64>::zeros(n, p);
+        self.residuals_and_jacobian(theta, &mut full_r, full.as_mut());
+        r.copy_from_slice(&full_r[rows.clone()]);
+        jac.copy_from(full.as_ref().subrows(rows.start, rows.len()));
+    }
+
     /// Writes `J(θ)·v` (length `N`) into `out`. The default assembles `J`; problems
     /// with a matrix-free forward mode should override it.
     fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {

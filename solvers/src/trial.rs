@@ -173,6 +173,9 @@ impl Trials for LoopTrials<'_> {
     }
 
     fn predicted_reduction(&mut self) -> f64 {
+        if let Some(decrease) = self.descent.model_decrease() {
+            return decrease;
+        }
         let t = Instant::now();
         let (n, p) = (self.ws.r.len(), self.ws.delta.len());
         if self.descent.needs_jacobian() {

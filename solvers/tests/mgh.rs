@@ -317,3 +317,27 @@ fn gn_probe_reaches_known_minima() {
     let c = tight(SolverConfig::gn_probe());
     run_set("gn-probe", &solve_with(&c), 1e-9, 1e-20, |_| true, &[], 20);
 }
+
+/// The same control on the sketched model with `s₂ = P` and `s₁ = N` (the default
+/// sizes clip to the problem) and one hash: the row sketch is a signed permutation and
+/// the SRCT an orthogonal change of basis, both redrawn at every iterate, so the model
+/// is the unsketched one in a random basis and the minima are the same. (With four
+/// hashes the row sketch at `s₁ = N` is not orthogonal — for N = 2 it is often
+/// singular — and a nonzero-residual solve stops where `JᵀSᵀS r = 0`, not `Jᵀr = 0`.)
+#[test]
+fn gn_probe_sketch_with_full_columns_reaches_known_minima() {
+    let mut c = tight(SolverConfig::gn_probe_sketch());
+    c.probe.sketch = Some(pinn_solvers::linalg::SketchParams {
+        hashes: 1,
+        ..Default::default()
+    });
+    run_set(
+        "gn-probe-sketch",
+        &solve_with(&c),
+        1e-9,
+        1e-20,
+        |_| true,
+        &[],
+        20,
+    );
+}

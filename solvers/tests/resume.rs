@@ -76,7 +76,19 @@ fn configs() -> Vec<(&'static str, SolverConfig)> {
     adam_lbfgs.termination.max_iterations = 60;
     let mut ss_broyden = SolverConfig::ss_broyden();
     ss_broyden.termination.max_iterations = 60;
+    // Compressing sketches (P = 2 clips cols to 2, so Rosenbrock is uncompressed in
+    // θ; Osborne 1 and Brown–Dennis are compressed on both sides).
+    let mut gn_probe_sketch = SolverConfig::gn_probe_sketch();
+    gn_probe_sketch.probe.sketch = Some(pinn_solvers::linalg::SketchParams {
+        rows: 12,
+        cols: 3,
+        hashes: 2,
+        batch_rows: 5,
+        seed: 9,
+    });
+    gn_probe_sketch.termination.max_iterations = 40;
     let mut out = vec![
+        ("gn-probe-sketch", gn_probe_sketch),
         ("lm", lm),
         ("lm-qr", lm_qr),
         ("engd", engd),

@@ -17,7 +17,7 @@ use crate::run::{CheckpointPlan, Start, run_from};
 pub struct SolveArgs {
     /// The problem file (TOML).
     pub file: PathBuf,
-    /// A solver preset (lm, lm-qr, engd, gncg, lbfgs, adam, adam-lbfgs, ssbroyden, ssbfgs, adam-ssbroyden, gn-probe); overrides the file's.
+    /// A solver preset (lm, lm-qr, engd, gncg, lbfgs, adam, adam-lbfgs, ssbroyden, ssbfgs, adam-ssbroyden, gn-probe, gn-probe-sketch); overrides the file's.
     #[arg(long)]
     pub solver: Option<String>,
     /// Where to write the HDF5 result (default: `<problem name>.h5`).

@@ -360,6 +360,43 @@ mod tests {
     }
 
     #[test]
+    fn a_sketch_table_configures_gn_probe_and_bad_sizes_are_located() {
+        let s = check("[solver]\npreset = \"gn-probe-sketch\"", None).unwrap();
+        assert_eq!(
+            s.config.probe.sketch,
+            Some(pinn_solvers::linalg::SketchParams::default())
+        );
+        let s = check(
+            "[solver]\npreset = \"gn-probe\"\n[solver.probe.sketch]\nrows = 800\ncols = 300",
+            None,
+        )
+        .unwrap();
+        let sketch = s.config.probe.sketch.expect("sketch set");
+        assert_eq!((sketch.rows, sketch.cols, sketch.hashes), (800, 300, 4));
+        assert_eq!(
+            check("[solver]\npreset = \"gn-probe\"", None)
+                .unwrap()
+                .config
+                .probe
+                .sketch,
+            None
+        );
+        let e = check(
+            "[solver]\npreset = \"gn-probe\"\n[solver.probe.sketch]\nhashes = 0",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(at(&e), (4, 1), "{e}");
+        assert!(e.message.contains("probe.sketch.hashes"), "{e}");
+        let e = check(
+            "[solver]\npreset = \"gn-probe\"\n[solver.probe.sketch]\nrow = 10",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(at(&e), (5, 1), "{e}");
+    }
+
+    #[test]
     fn a_table_without_preset_or_with_a_number_is_refused() {
         let e = check("[solver]\nmax_iters = 5", None).unwrap_err();
         assert!(e.message.contains("needs `preset`"), "{e}");

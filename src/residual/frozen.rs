@@ -285,6 +285,35 @@ mod tests {
         }
     }
 
+    /// Row blocks of a stage-2 Jacobian (the streamed path of the sketched solvers)
+    /// index the frozen channels past the rows they skip: any row range equals those rows
+    /// of the assembled matrix, bit for bit.
+    #[test]
+    fn stage_two_row_blocks_are_rows_of_the_assembled_jacobian() {
+        let (m1, t1) = stage_one();
+        let m2 = stage_two(&m1, &t1, 0.3);
+        let (n, p) = (m2.n_residuals(), m2.n_params());
+        let theta = m2.mlp().init(Init::XavierNormal, 5);
+        let mut r = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, p);
+        m2.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
+        for (lo, hi) in [(0, n), (5, 20), (30, 42), (40, n), (n - 1, n)] {
+            let mut rb = vec![f64::NAN; hi - lo];
+            let mut jb = Mat::<f64>::from_fn(hi - lo, p, |_, _| f64::NAN);
+            m2.jacobian_rows(&theta, lo..hi, &mut rb, jb.as_mut());
+            for i in lo..hi {
+                assert_eq!(rb[i - lo].to_bits(), r[i].to_bits(), "r row {i}");
+                for q in 0..p {
+                    assert_eq!(
+                        jb[(i - lo, q)].to_bits(),
+                        jac[(i, q)].to_bits(),
+                        "J {i},{q}"
+                    );
+                }
+            }
+        }
+    }
+
     /// New points refresh the frozen channels: the model after `set_points` equals a
     /// model built on those points.
     #[test]

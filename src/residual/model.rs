@@ -531,6 +531,70 @@ impl LeastSquares for ResidualModel {
         });
     }
 
+    /// Only the points behind `rows`: each equation's rows are its points in order, so
+    /// the overlap of `rows` with an equation's rows is a contiguous run of its points,
+    /// evaluated through the same kernel as [`LeastSquares::residuals_and_jacobian`].
+    fn jacobian_rows(
+        &self,
+        theta: &[f64],
+        rows: Range<usize>,
+        r: &mut [f64],
+        mut jac: MatMut<'_, f64>,
+    ) {
+        assert_eq!(r.len(), rows.len(), "r has one entry per requested row");
+        assert_eq!(
+            (jac.nrows(), jac.ncols()),
+            (rows.len(), self.n_params()),
+            "J's block is rows × P"
+        );
+        assert!(rows.end <= self.n_rows, "rows past the last residual");
+        self.for_each_term(|block, term, points, own, first, frozen| {
+            let (lo, hi) = (own.start.max(rows.start), own.end.min(rows.end));
+            if lo >= hi {
+                return;
+            }
+            let s = block.scale();
+            let residual = &*term.residual;
+            let out = (lo - rows.start)..(hi - rows.start);
+            let skip = lo - own.start;
+            if let Some((f, eps)) = frozen {
+                // The frozen stages' jets are cached per point of the whole block: index
+                // them past the rows skipped.
+                let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                    let r = eval_sum(f, eps, i + skip, c, Some(a), |ct, a| {
+                        residual.eval(x, ct, a.expect("a is given"))
+                    });
+                    a.iter_mut().for_each(|ak| *ak *= s);
+                    s * r
+                };
+                self.mlp.residuals_and_jacobian(
+                    theta,
+                    points.subrows(skip, hi - lo),
+                    residual.channels(),
+                    &seed,
+                    &mut r[out.clone()],
+                    jac.as_mut().subrows_mut(out.start, out.len()),
+                    !first,
+                );
+                return;
+            }
+            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let f = residual.eval(x, c, a);
+                a.iter_mut().for_each(|ak| *ak *= s);
+                s * f
+            };
+            self.mlp.residuals_and_jacobian(
+                theta,
+                points.subrows(skip, hi - lo),
+                residual.channels(),
+                &seed,
+                &mut r[out.clone()],
+                jac.as_mut().subrows_mut(out.start, out.len()),
+                !first,
+            );
+        });
+    }
+
     /// `(J v)_i = s Σ_k a_ik ċ_ik`, with the channel tangents `ċ` from one forward pass.
     fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
         assert_eq!(v.len(), self.n_params(), "v has one entry per parameter");
@@ -733,6 +797,49 @@ mod tests {
             })
         ));
         assert_eq!(model.blocks()[0].points(), kept.as_ref());
+    }
+
+    /// Any row range of `J` (crossing blocks and equations, and the second term of a
+    /// periodic equation) equals those rows of the assembled Jacobian.
+    #[test]
+    fn jacobian_rows_are_the_rows_of_the_assembled_jacobian() {
+        let mlp = Mlp::new(&[2, 5, 2], Activation::Tanh);
+        let periodic = ResidualBlock::new(
+            "p",
+            Mat::from_fn(4, 2, |i, j| if j == 0 { 0.0 } else { 0.2 * i as f64 }),
+            BlockKind::Periodic {
+                output: 1,
+                axis: 0,
+                period: 1.0,
+                derivatives: true,
+            },
+            2.0,
+        )
+        .unwrap();
+        let model = ResidualModel::new(
+            mlp.clone(),
+            vec![dirichlet(0, 2), periodic, dirichlet(1, 2)],
+        )
+        .unwrap();
+        let (n, p) = (model.n_residuals(), model.n_params());
+        let theta: Vec<f64> = (0..p).map(|i| 0.3 * (i as f64 * 1.7).sin()).collect();
+        let mut r = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, p);
+        model.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
+        for (lo, hi) in [(0, n), (0, 1), (2, 7), (3, n), (n - 1, n)] {
+            let mut rb = vec![f64::NAN; hi - lo];
+            let mut jb = Mat::<f64>::from_fn(hi - lo, p, |_, _| f64::NAN);
+            model.jacobian_rows(&theta, lo..hi, &mut rb, jb.as_mut());
+            for i in lo..hi {
+                assert!((rb[i - lo] - r[i]).abs() <= 1e-14, "r row {i}");
+                for k in 0..p {
+                    assert!(
+                        (jb[(i - lo, k)] - jac[(i, k)]).abs() <= 1e-14,
+                        "J row {i} col {k} of rows {lo}..{hi}"
+                    );
+                }
+            }
+        }
     }
 
     /// With θ = 0 the network is identically 0, so a Dirichlet residual is `−g` and the

@@ -49,6 +49,11 @@ pub struct ProbeParams {
     pub min_radius: f64,
     /// The largest radius.
     pub max_radius: f64,
+    /// Sketch sizes: when present the model is the doubly sketched one
+    /// ([`crate::descent::SketchedGaussNewton`]) and `J` is never assembled; absent,
+    /// the unsketched SVD of `J`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<crate::linalg::SketchParams>,
 }
 
 impl Default for ProbeParams {
@@ -61,6 +66,7 @@ impl Default for ProbeParams {
             initial_radius: 1.0,
             min_radius: 1e-8,
             max_radius: 1e3,
+            sketch: None,
         }
     }
 }
@@ -106,7 +112,8 @@ impl ProbeParams {
             "probe.initial_radius",
             self.initial_radius,
             "finite and > 0",
-        )
+        )?;
+        self.sketch.map_or(Ok(()), |s| s.validate())
     }
 }
 

@@ -5,6 +5,8 @@
 //! which boldness to ask for (see [`crate::control`]).
 //!
 //! - [`damped_gauss_newton`]: `argmin ‖Jδ + r‖² + λ‖D̃δ‖²` through a dense linear solver;
+//! - [`sketched_gauss_newton`]: the same in a random subspace, fitted to sketched
+//!   residuals, with `J` swept in row blocks;
 //! - [`truncated_cg`]: the same system by preconditioned CG on `J·v`, `Jᵀ·w`;
 //! - [`gramian`]: ENGD's `−η G⁺∇L`;
 //! - [`two_loop`]: L-BFGS's `−α H∇L`, from the pairs in [`lbfgs_memory`];
@@ -19,6 +21,7 @@ pub mod dense_quasi_newton;
 pub mod gramian;
 pub mod lbfgs_memory;
 pub mod secant;
+pub mod sketched_gauss_newton;
 pub mod symmetric_dense;
 pub mod truncated_cg;
 pub mod two_loop;
@@ -33,6 +36,7 @@ use faer::MatRef;
 pub use adam::Adam;
 pub use damped_gauss_newton::DampedGaussNewton;
 pub use gramian::GramianDescent;
+pub use sketched_gauss_newton::SketchedGaussNewton;
 pub use truncated_cg::TruncatedCg;
 pub use two_loop::TwoLoop;
 
@@ -108,6 +112,12 @@ pub trait Descent {
     /// say without a search; `None` otherwise (the default).
     fn damping_for_radius(&self, radius: f64) -> Option<f64> {
         let _ = radius;
+        None
+    }
+    /// The decrease of the descent's own model at the last step, when that model is not
+    /// the Gauss–Newton model `½‖r‖² − ½‖r + Jδ‖²` the loop forms from `J·δ` (a sketched
+    /// model predicts from its sketches); `None` (the default) lets the loop form it.
+    fn model_decrease(&self) -> Option<f64> {
         None
     }
     /// No decrease exists along the last direction: start afresh (forget memory) and

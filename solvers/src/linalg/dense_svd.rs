@@ -89,6 +89,20 @@ impl DenseSvd {
         (n2, q)
     }
 
+    /// The model decrease `½‖r‖² − ½‖Ĵδ̃(λ) + r‖² = ½ Σ cᵢ² sᵢ² (sᵢ² + 2λ)/(sᵢ² + λ)²`
+    /// (each term is positive: no cancellation), 0 before a factorisation.
+    pub fn model_decrease(&self, lambda: f64) -> f64 {
+        let mut sum = 0.0;
+        for (s, c) in self.s.iter().zip(&self.c) {
+            if *s > 0.0 {
+                let s2 = s * s;
+                let d = s2 + lambda;
+                sum += c * c * s2 * (s2 + 2.0 * lambda) / (d * d);
+            }
+        }
+        0.5 * sum
+    }
+
     /// The damping λ ≥ 0 whose step has scaled norm `radius` (0 when the Gauss–Newton
     /// step is already inside), or `None` before a factorisation or for a radius that
     /// is not positive and finite.

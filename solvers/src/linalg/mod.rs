@@ -17,6 +17,8 @@ pub mod normal_cholesky;
 pub mod nystrom;
 pub mod pinv;
 pub mod sample_space;
+pub mod sketch;
+pub mod sketched_svd;
 
 use crate::config::{LinearSolverKind, Scaling};
 use faer::{MatRef, Par};
@@ -25,6 +27,7 @@ pub use dense_qr::DenseQr;
 pub use dense_svd::DenseSvd;
 pub use normal_cholesky::NormalCholesky;
 pub use sample_space::SampleSpace;
+pub use sketched_svd::{SketchParams, SketchedSvd};
 
 /// A data-dependent failure of a linear solve (never a panic).
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
@@ -116,6 +119,8 @@ pub fn select(
 }
 
 /// Builds the (already selected, non-`Auto`) solver with its buffers allocated once.
+/// The sketched solver gets the default sketch sizes here; `gn_probe` builds its own
+/// from `probe.sketch`.
 pub fn build(
     kind: LinearSolverKind,
     n_residuals: usize,
@@ -126,6 +131,12 @@ pub fn build(
         LinearSolverKind::DenseQr => Box::new(DenseQr::new(n_residuals, n_params)),
         LinearSolverKind::DenseSvd => Box::new(DenseSvd::new(n_residuals, n_params, par)),
         LinearSolverKind::SampleSpace => Box::new(SampleSpace::new(n_residuals, n_params, par)),
+        LinearSolverKind::SketchedSvd => Box::new(SketchedSvd::new(
+            n_residuals,
+            n_params,
+            SketchParams::default(),
+            par,
+        )),
         LinearSolverKind::NormalCholesky | LinearSolverKind::Auto => {
             Box::new(NormalCholesky::new(n_residuals, n_params, par))
         }
