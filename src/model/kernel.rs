@@ -72,6 +72,13 @@ fn forward(
     ws.nb = nb;
     ws.rows = plan.n_slots() * nb;
     embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
+    forward_layers(net, theta, plan, ws);
+}
+
+/// The layers of the forward pass, from the input jets already seeded in `ws.s[0]`
+/// (which they only read, so one seeding serves any number of θ).
+fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) {
+    let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
     for k in 0..n_lin {
         let lp = net.layer(theta, k);
@@ -550,6 +557,55 @@ pub(crate) fn residuals(
             let i0 = ci * nb_max;
             forward(net, theta, &plan, points, i0, rc.len(), ws);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+        },
+    );
+}
+
+/// [`residuals`] at every `θ_j` of `thetas` into `outs[j]`, in one parallel sweep over
+/// the chunks of points: a chunk's coordinates and input jets (with any embedding) are
+/// seeded once, then the layers and seeds run for each θ_j in turn. Every θ_j goes
+/// through exactly the operations of [`residuals`] on the same chunks, so each `outs[j]`
+/// is bitwise what [`residuals`] writes, on any number of threads.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn residuals_many(
+    net: &Mlp,
+    thetas: &[&[f64]],
+    points: MatRef<'_, f64>,
+    channels: &[Channel],
+    seed: &Seed<'_>,
+    outs: &mut [&mut [f64]],
+    accumulate: bool,
+) {
+    assert_eq!(outs.len(), thetas.len(), "one residual vector per θ");
+    let (n, m) = (points.nrows(), net.n_outputs());
+    for (theta, out) in thetas.iter().zip(outs.iter()) {
+        net.check_shapes(theta, points);
+        assert_eq!(out.len(), n, "r must have one entry per point");
+    }
+    if n == 0 || thetas.is_empty() {
+        return;
+    }
+    let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let nb_max = chunk_size(n);
+    let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(nb_max))
+        .map(|_| Vec::with_capacity(thetas.len()))
+        .collect();
+    for out in outs.iter_mut() {
+        for (ci, rc) in out.chunks_mut(nb_max).enumerate() {
+            per_chunk[ci].push(rc);
+        }
+    }
+    per_chunk.into_par_iter().enumerate().for_each_init(
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        |ws, (ci, mut rcs)| {
+            let (i0, nb) = (ci * nb_max, rcs[0].len());
+            ws.nb = nb;
+            ws.rows = plan.n_slots() * nb;
+            embedding::seed_inputs(net.embedding(), ws, &plan, points, i0);
+            for (theta, rc) in thetas.iter().zip(rcs.iter_mut()) {
+                forward_layers(net, theta, &plan, ws);
+                apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+            }
         },
     );
 }

@@ -399,6 +399,35 @@ impl LeastSquares for ResidualModel {
         });
     }
 
+    /// All θ_j in one sweep per term: each chunk of a block's points is seeded once and
+    /// evaluated at every θ_j, with the same seeds and summation order as
+    /// [`LeastSquares::residuals`], so every vector is bitwise the same.
+    fn residuals_many(&self, thetas: &[&[f64]], r: &mut [f64]) {
+        let n = self.n_rows;
+        assert_eq!(r.len(), thetas.len() * n, "r holds one residual vector per θ");
+        if n == 0 || thetas.is_empty() {
+            return;
+        }
+        self.for_each_term(|block, term, points, rows, first| {
+            let s = block.scale();
+            let residual = &*term.residual;
+            let seed =
+                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            let mut outs: Vec<&mut [f64]> = r
+                .chunks_exact_mut(n)
+                .map(|rj| &mut rj[rows.clone()])
+                .collect();
+            self.mlp.residuals_many(
+                thetas,
+                points,
+                residual.channels(),
+                &seed,
+                &mut outs,
+                !first,
+            );
+        });
+    }
+
     fn residuals_and_jacobian(&self, theta: &[f64], r: &mut [f64], mut jac: MatMut<'_, f64>) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
         assert_eq!(
