@@ -42,11 +42,7 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--problem" => args.problem = value()?.into(),
             "--solver" => args.solvers = vec![value()?],
-            "--iters" => {
-                args.iters = value()?
-                    .parse()
-                    .map_err(|e| format!("--iters: {e}"))?
-            }
+            "--iters" => args.iters = value()?.parse().map_err(|e| format!("--iters: {e}"))?,
             "--export" => args.export = Some(value()?.into()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -87,8 +83,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             write_rows(
                 &dir.join(format!("points_{}.txt", b.name())),
                 (0..pts.nrows()).map(|i| {
-                    let row: Vec<String> =
-                        (0..pts.ncols()).map(|j| format!("{:e}", pts[(i, j)])).collect();
+                    let row: Vec<String> = (0..pts.ncols())
+                        .map(|j| format!("{:e}", pts[(i, j)]))
+                        .collect();
                     row.join(" ")
                 }),
             )?;
@@ -111,11 +108,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let total = start.elapsed().as_secs_f64();
         times.sort_by(f64::total_cmp);
         let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+        let summary = solver_state.summary();
+        let per = |s: f64| 1e3 * s / times.len().max(1) as f64;
         println!(
             "ours {solver} {:.4} {:.4} {:e}",
             1e3 * median,
-            1e3 * total / times.len().max(1) as f64,
-            solver_state.summary().final_loss
+            per(total),
+            summary.final_loss
+        );
+        let t = summary.time;
+        eprintln!(
+            "  split (ms/it): residual+Jacobian {:.3}, matrix {:.3}, solve {:.3}, line search {:.3}",
+            per(t.residual_jacobian),
+            per(t.matrix),
+            per(t.solve),
+            per(t.line_search)
         );
     }
     Ok(())

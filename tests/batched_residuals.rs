@@ -31,7 +31,9 @@ fn bits(v: &[f64]) -> Vec<u64> {
 }
 
 fn check(problem_file: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems").join(problem_file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("problems")
+        .join(problem_file);
     let problem = load_problem(&path).unwrap_or_else(|e| panic!("{problem_file}: {e}"));
     let model = problem.residual_model();
     let n = model.n_residuals();

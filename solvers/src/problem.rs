@@ -54,7 +54,11 @@ pub trait LeastSquares {
     /// vectors of [`LeastSquares::residuals`], so that batching never changes an iterate.
     fn residuals_many(&self, thetas: &[&[f64]], r: &mut [f64]) {
         let n = self.n_residuals();
-        assert_eq!(r.len(), thetas.len() * n, "r holds one residual vector per θ");
+        assert_eq!(
+            r.len(),
+            thetas.len() * n,
+            "r holds one residual vector per θ"
+        );
         for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n.max(1))) {
             self.residuals(theta, rj);
         }

@@ -404,7 +404,11 @@ impl LeastSquares for ResidualModel {
     /// [`LeastSquares::residuals`], so every vector is bitwise the same.
     fn residuals_many(&self, thetas: &[&[f64]], r: &mut [f64]) {
         let n = self.n_rows;
-        assert_eq!(r.len(), thetas.len() * n, "r holds one residual vector per θ");
+        assert_eq!(
+            r.len(),
+            thetas.len() * n,
+            "r holds one residual vector per θ"
+        );
         if n == 0 || thetas.is_empty() {
             return;
         }

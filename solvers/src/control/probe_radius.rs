@@ -285,10 +285,8 @@ impl StepControl for ProbeRadius {
         let radii = self.window();
         // Every probe's step and model decrease first (each step is formed into the
         // batch when pushed), then all probe points in one batched evaluation.
-        let pending: Vec<Option<(usize, f64)>> = radii
-            .iter()
-            .map(|&r| probe_step(trials, r).ok())
-            .collect();
+        let pending: Vec<Option<(usize, f64)>> =
+            radii.iter().map(|&r| probe_step(trials, r).ok()).collect();
         let values = trials.evaluate_batch(Purpose::Trial);
         let probes: Vec<Probe> = pending
             .iter()
@@ -460,7 +458,6 @@ mod tests {
         /// The step norm of each pushed trial point, captured when it was pushed.
         batch: Vec<f64>,
     }
-
 
     impl Trials for Scripted<'_> {
         fn loss(&self) -> f64 {
