@@ -9,7 +9,8 @@
 //!
 //! Every stopping test but the iteration budget is off, so each run does exactly `N`
 //! iterations from the problem's θ₀. Prints one line per solver:
-//! `ours <solver> <ms per iteration (median)> <ms per iteration (mean)> <final loss>`.
+//! `ours <solver> <ms per iteration (median)> <ms (mean)> <final loss> <CPU ms per
+//! iteration>`.
 //! With `--export DIR`, writes θ₀ (`theta0.txt`, the documented θ layout), every
 //! block's points (`points_<block>.txt`, one point per line) and the row scales
 //! `sqrt(w_b / N_b)` (`scales.txt`, `<block> <scale>` per line) and `r(θ₀)` (`r0.txt`,
@@ -66,6 +67,24 @@ fn write_rows(path: &Path, rows: impl Iterator<Item = String>) -> std::io::Resul
     std::fs::write(path, text.join("\n") + "\n")
 }
 
+/// CPU time of this process (all threads, user + system) in seconds, from
+/// `/proc/self/stat` (clock ticks of 10 ms; NaN where it cannot be read). Less disturbed
+/// than wall time by other processes on a shared machine.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name: utime and stime are the 12th and
+    // 13th (fields 14 and 15 of the whole line).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (tick(11), tick(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let problem = load_problem(&args.problem)?;
@@ -101,20 +120,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut model = problem.residual_model();
         let mut solver_state = Solver::init(&mut model, &theta0, &config)?;
         let mut times = Vec::with_capacity(args.iters);
+        let cpu_start = cpu_seconds();
         let start = Instant::now();
         while let Some(record) = solver_state.step(&mut model) {
             times.push(record.iteration_time);
         }
         let total = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_start;
         times.sort_by(f64::total_cmp);
         let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
         let summary = solver_state.summary();
         let per = |s: f64| 1e3 * s / times.len().max(1) as f64;
         println!(
-            "ours {solver} {:.4} {:.4} {:e}",
+            "ours {solver} {:.4} {:.4} {:e} {:.4}",
             1e3 * median,
             per(total),
-            summary.final_loss
+            summary.final_loss,
+            per(cpu)
         );
         let t = summary.time;
         eprintln!(

@@ -3,8 +3,8 @@
 Exports the problem once from pinn (θ₀, points, row scales, r(θ₀)), checks that JAX's
 residuals at θ₀ equal pinn's, then runs, three times over, ours LM, JAX LM, ours ENGD,
 JAX ENGD, each for the same number of iterations, and prints ms per iteration (median
-over iterations) and the ratio ours/JAX per repeat. Interleaving keeps the ratio
-meaningful on a machine whose load changes.
+over iterations), CPU ms per iteration (all threads) and the ratios ours/JAX per
+repeat. Interleaving keeps the ratio meaningful on a machine whose load changes.
 
 Usage (from the repository root, after `cargo build --release --example iteration_time`
 and setting up the venv as benches/RESULTS.md describes):
@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def run(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     lines = [ln.split() for ln in out.splitlines() if ln.startswith(("ours ", "jax "))]
-    return {ln[1]: (float(ln[2]), float(ln[3]), float(ln[4])) for ln in lines}
+    return {ln[1]: tuple(float(v) for v in ln[2:6]) for ln in lines}
 
 
 def main():
@@ -52,8 +52,11 @@ def main():
         sys.exit("the JAX residuals differ from pinn's: not the same problem")
 
     script = os.path.join(HERE, "poisson2d_engd.py")
-    print("| repeat | solver | ours ms/it | JAX ms/it | ours/JAX | ours loss | JAX loss |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| repeat | solver | ours ms/it | JAX ms/it | ours/JAX "
+        "| ours CPU ms/it | JAX CPU ms/it | CPU ours/JAX | ours loss | JAX loss |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for rep in range(1, a.repeats + 1):
         for solver in ["lm", "engd"]:
             ours = run([a.ours, "--solver", solver, "--iters", str(a.iters)])[solver]
@@ -62,7 +65,8 @@ def main():
             )[solver]
             print(
                 f"| {rep} | {solver} | {ours[0]:.3f} | {jax[0]:.3f} | "
-                f"{ours[0] / jax[0]:.2f} | {ours[2]:.2e} | {jax[2]:.2e} |",
+                f"{ours[0] / jax[0]:.2f} | {ours[3]:.3f} | {jax[3]:.3f} | "
+                f"{ours[3] / jax[3]:.2f} | {ours[2]:.2e} | {jax[2]:.2e} |",
                 flush=True,
             )
 
