@@ -110,3 +110,74 @@ fn an_empty_batch() {
     let mut v: Vec<f64> = Vec::new();
     model.values(&[], &mut v);
 }
+
+/// The model seen through the trait's defaults only: `residuals_many` loops over θ.
+struct OneByOne(pinn::residual::ResidualModel);
+
+impl LeastSquares for OneByOne {
+    fn n_params(&self) -> usize {
+        LeastSquares::n_params(&self.0)
+    }
+    fn n_residuals(&self) -> usize {
+        self.0.n_residuals()
+    }
+    fn residuals(&self, theta: &[f64], r: &mut [f64]) {
+        self.0.residuals(theta, r)
+    }
+    fn residuals_and_jacobian(
+        &self,
+        theta: &[f64],
+        r: &mut [f64],
+        jac: pinn_solvers::faer::MatMut<'_, f64>,
+    ) {
+        self.0.residuals_and_jacobian(theta, r, jac)
+    }
+    fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
+        self.0.jvp(theta, v, out)
+    }
+    fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
+        self.0.vjp(theta, w, out)
+    }
+}
+
+/// ENGD's grid search and gn-probe's probes evaluate their trial points as one batch;
+/// the whole run (iterates and history) is bitwise the run that evaluates them one by
+/// one.
+#[test]
+fn batched_and_one_by_one_runs_are_the_same() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d-engd.toml");
+    let problem = load_problem(&path).expect("problem");
+    for preset in ["engd", "gn-probe"] {
+        let mut config = pinn::presets::preset(preset).expect("preset");
+        config.termination.max_iterations = 8;
+        config.termination.time_limit_seconds = None;
+        let mut runs = Vec::new();
+        for batched in [true, false] {
+            let mut theta = problem.initial_params();
+            let summary = if batched {
+                pinn_solvers::solve(&mut problem.residual_model(), &mut theta, &config)
+            } else {
+                pinn_solvers::solve(&mut OneByOne(problem.residual_model()), &mut theta, &config)
+            };
+            let history: Vec<u64> = summary
+                .history
+                .iter()
+                .flat_map(|r| {
+                    [
+                        r.loss.to_bits(),
+                        r.trial_loss.to_bits(),
+                        r.step_norm.to_bits(),
+                    ]
+                })
+                .collect();
+            assert_eq!(
+                summary.history.len(),
+                8,
+                "{preset}: {:?}",
+                summary.termination
+            );
+            runs.push((bits(&theta), history, summary.evaluations.residuals));
+        }
+        assert_eq!(runs[0], runs[1], "{preset}");
+    }
+}
