@@ -67,6 +67,23 @@ pub trait LeastSquares {
         o.copy_from(jac.transpose() * ww);
     }
 
+    /// Writes `r(θ_j)` for every `θ_j` in `thetas` into `r`, one after another
+    /// (`r[j·N .. (j+1)·N]`). Line searches and probe controls evaluate many trial
+    /// points per iteration; a problem that can share work between them (one sweep over
+    /// its points for all of them) overrides this. An override must give bit for bit the
+    /// vectors of [`LeastSquares::residuals`], so that batching never changes an iterate.
+    fn residuals_many(&self, thetas: &[&[f64]], r: &mut [f64]) {
+        let n = self.n_residuals();
+        assert_eq!(
+            r.len(),
+            thetas.len() * n,
+            "r holds one residual vector per θ"
+        );
+        for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n.max(1))) {
+            self.residuals(theta, rj);
+        }
+    }
+
     /// Called by the solve loop at an iteration boundary (before iteration `iteration`
     /// linearises), with `theta` the current iterate, so that a problem may draw where
     /// its residual at θ is large (residual-based adaptive sampling) or update weights
@@ -98,6 +115,14 @@ pub trait Objective {
     fn value(&self, theta: &[f64]) -> f64;
     /// Returns `f(θ)` and writes `∇f(θ)` into `grad`.
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+    /// `f(θ_j)` for every `θ_j` in `thetas` into `out`; the default evaluates them one
+    /// by one. Overrides must equal [`Objective::value`] bit for bit.
+    fn values(&self, thetas: &[&[f64]], out: &mut [f64]) {
+        assert_eq!(out.len(), thetas.len(), "one value per θ");
+        for (theta, o) in thetas.iter().zip(out.iter_mut()) {
+            *o = self.value(theta);
+        }
+    }
     /// See [`LeastSquares::resample`].
     fn resample_objective(&mut self, iteration: usize, theta: &[f64]) -> bool {
         let _ = (iteration, theta);
@@ -120,6 +145,19 @@ impl<T: LeastSquares> Objective for T {
         self.residuals(theta, &mut r);
         self.vjp(theta, &r, grad);
         half_squared_norm(&r)
+    }
+    /// One [`LeastSquares::residuals_many`] for all θ, then `½‖r_j‖²` each.
+    fn values(&self, thetas: &[&[f64]], out: &mut [f64]) {
+        assert_eq!(out.len(), thetas.len(), "one value per θ");
+        let n = self.n_residuals();
+        let mut r = vec![0.0; thetas.len() * n];
+        self.residuals_many(thetas, &mut r);
+        for (o, rj) in out.iter_mut().zip(r.chunks_exact(n.max(1))) {
+            *o = half_squared_norm(rj);
+        }
+        if n == 0 {
+            out.fill(0.0);
+        }
     }
     fn resample_objective(&mut self, iteration: usize, theta: &[f64]) -> bool {
         self.resample(iteration, theta)

@@ -30,6 +30,19 @@ pub(crate) struct Workspace {
     pub delta: Vec<f64>,
     pub jdelta: Vec<f64>,
     pub grad_trial: Vec<f64>,
+    pub batch: Batch,
+}
+
+/// The trial points of one batched evaluation and their residuals, `K·P` and `K·N`
+/// entries (row `j` is point `j`). Cleared, never shrunk, so after the first iteration
+/// a batch of the same size allocates nothing.
+#[derive(Default)]
+pub(crate) struct Batch {
+    thetas: Vec<f64>,
+    r: Vec<f64>,
+    t: Vec<f64>,
+    actual: Vec<Option<f64>>,
+    evaluated: bool,
 }
 
 impl Workspace {
@@ -46,6 +59,7 @@ impl Workspace {
             delta: vec![0.0; p],
             jdelta: vec![0.0; n],
             grad_trial: vec![0.0; p],
+            batch: Batch::default(),
         }
     }
 }
@@ -239,6 +253,71 @@ impl Trials for LoopTrials<'_> {
     fn keep(&mut self) {
         std::mem::swap(&mut self.ws.r_best, &mut self.ws.r_trial);
         self.kept = self.last;
+    }
+
+    fn push_trial(&mut self, t: f64) -> usize {
+        let ws = &mut *self.ws;
+        let b = &mut ws.batch;
+        if b.evaluated {
+            b.thetas.clear();
+            b.t.clear();
+            b.evaluated = false;
+        }
+        let p = self.theta.len();
+        let start = b.thetas.len();
+        b.thetas.resize(start + p, 0.0);
+        move_along(&mut b.thetas[start..], self.theta, t, &ws.delta);
+        b.t.push(t);
+        b.t.len() - 1
+    }
+
+    fn evaluate_batch(&mut self, purpose: Purpose) -> Vec<Option<TrialValue>> {
+        let ws = &mut *self.ws;
+        let b = &mut ws.batch;
+        if b.evaluated {
+            // Nothing was pushed since the last evaluation: an empty batch.
+            b.thetas.clear();
+            b.t.clear();
+        }
+        b.evaluated = true;
+        let (k, n, p) = (b.t.len(), ws.r.len(), self.theta.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        b.r.resize(k * n, 0.0);
+        let thetas: Vec<&[f64]> = (0..k).map(|j| &b.thetas[j * p..(j + 1) * p]).collect();
+        let clock = Instant::now();
+        self.problem.residuals_many(&thetas, &mut b.r);
+        self.counts.residuals += k;
+        let seconds = clock.elapsed().as_secs_f64();
+        b.actual.clear();
+        let values: Vec<Option<TrialValue>> = (0..k)
+            .map(|j| {
+                let rj = &b.r[j * n..(j + 1) * n];
+                let finite = rj.iter().all(|v| v.is_finite());
+                let actual = finite.then(|| actual_reduction(&ws.r, rj));
+                b.actual.push(actual);
+                actual.map(|actual| TrialValue {
+                    loss: half_squared_norm(rj),
+                    actual_reduction: actual,
+                })
+            })
+            .collect();
+        // The batch's last point is the last evaluated trial, as after `evaluate`.
+        let last = k - 1;
+        ws.theta_trial
+            .copy_from_slice(&b.thetas[last * p..(last + 1) * p]);
+        ws.r_trial.copy_from_slice(&b.r[last * n..(last + 1) * n]);
+        self.last = values[last].map(|v| (b.t[last], v.actual_reduction));
+        self.book(purpose, seconds);
+        values
+    }
+
+    fn keep_from_batch(&mut self, j: usize) {
+        let ws = &mut *self.ws;
+        let n = ws.r.len();
+        ws.r_best.copy_from_slice(&ws.batch.r[j * n..(j + 1) * n]);
+        self.kept = ws.batch.actual[j].map(|actual| (ws.batch.t[j], actual));
     }
 
     fn is_tiny(&self, step_norm: f64) -> bool {

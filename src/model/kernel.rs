@@ -59,6 +59,40 @@ fn split_rows<'a>(mut m: MatMut<'a, f64>, nb: usize) -> Vec<MatMut<'a, f64>> {
     out
 }
 
+/// Below this much work (points × parameters × jet slots × parameter vectors) a sweep
+/// runs on the calling thread: for a 900-point, 129-parameter problem, handing the chunks
+/// to rayon's workers (waking them, and on a loaded machine waiting for them to be
+/// scheduled) costs more than the sweep.
+const SEQUENTIAL_WORK: usize = 1 << 20;
+
+/// Runs `f(ws, (chunk index, item))` over the chunks, in parallel (one workspace per
+/// rayon job, from `init`) unless `work` is below [`SEQUENTIAL_WORK`], then in order on
+/// the calling thread with one workspace. Each chunk's arithmetic is the same either way,
+/// so the results are bitwise the same.
+fn for_each_chunk<T: Send, W>(
+    items: Vec<T>,
+    work: usize,
+    init: impl Fn() -> W + Sync + Send,
+    f: impl Fn(&mut W, (usize, T)) + Sync + Send,
+) {
+    if work < SEQUENTIAL_WORK {
+        let mut ws = init();
+        items
+            .into_iter()
+            .enumerate()
+            .for_each(|item| f(&mut ws, item));
+    } else {
+        items.into_par_iter().enumerate().for_each_init(init, f);
+    }
+}
+
+/// The work measure of [`for_each_chunk`] for `k` parameter vectors.
+fn work(net: &Mlp, n: usize, plan: &JetPlan, k: usize) -> usize {
+    n.saturating_mul(net.n_params())
+        .saturating_mul(plan.n_slots())
+        .saturating_mul(k)
+}
+
 /// The forward jets of points `i0 .. i0 + nb` into `ws` (`ws.z[L-1]` holds the outputs).
 fn forward(
     net: &Mlp,
@@ -72,6 +106,13 @@ fn forward(
     ws.nb = nb;
     ws.rows = plan.n_slots() * nb;
     embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
+    forward_layers(net, theta, plan, ws);
+}
+
+/// The layers of the forward pass, from the input jets already seeded in `ws.s[0]`
+/// (which they only read, so one seeding serves any number of θ).
+fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) {
+    let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
     for k in 0..n_lin {
         let lp = net.layer(theta, k);
@@ -354,7 +395,9 @@ pub(crate) fn eval_channels(
     }
     let nb_max = chunk_size(n);
     let blocks = split_rows(out.as_mut(), nb_max);
-    blocks.into_par_iter().enumerate().for_each_init(
+    for_each_chunk(
+        blocks,
+        work(net, n, &plan, 1),
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut ob)| {
             let (i0, nb) = (ci * nb_max, ob.nrows());
@@ -492,39 +535,40 @@ pub(crate) fn residuals_and_jacobian(
         .collect();
     let identity = net.embedding().is_identity();
     let nb_max = chunk_size(n);
-    let blocks = split_rows(jac, nb_max);
-    blocks
-        .into_par_iter()
-        .zip(r.par_chunks_mut(nb_max))
-        .enumerate()
-        .for_each_init(
-            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
-            |ws, (ci, (mut jb, rc))| {
-                let (i0, nb) = (ci * nb_max, rc.len());
-                forward(net, theta, &plan, points, i0, nb, ws);
-                apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, true);
-                let n_slots = plan.n_slots();
-                let rows = ws.rows;
-                reverse(net, theta, &plan, ws, |k, adj_z, s, col| {
-                    let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
-                    let w_off = net.layer_offset(k);
-                    let layer = EmitLayer {
-                        adj_z,
-                        s,
-                        rows,
-                        nb,
-                        n_slots,
-                        n_in,
-                        n_out,
-                        w_off,
-                        b_off: w_off + n_in * n_out,
-                        accumulate,
-                        input_slots: (k == 0 && identity).then_some(&input_slots[..]),
-                    };
-                    emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
-                });
-            },
-        );
+    let blocks: Vec<_> = split_rows(jac, nb_max)
+        .into_iter()
+        .zip(r.chunks_mut(nb_max))
+        .collect();
+    for_each_chunk(
+        blocks,
+        work(net, n, &plan, 1),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        |ws, (ci, (mut jb, rc))| {
+            let (i0, nb) = (ci * nb_max, rc.len());
+            forward(net, theta, &plan, points, i0, nb, ws);
+            apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, true);
+            let n_slots = plan.n_slots();
+            let rows = ws.rows;
+            reverse(net, theta, &plan, ws, |k, adj_z, s, col| {
+                let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
+                let w_off = net.layer_offset(k);
+                let layer = EmitLayer {
+                    adj_z,
+                    s,
+                    rows,
+                    nb,
+                    n_slots,
+                    n_in,
+                    n_out,
+                    w_off,
+                    b_off: w_off + n_in * n_out,
+                    accumulate,
+                    input_slots: (k == 0 && identity).then_some(&input_slots[..]),
+                };
+                emit_jacobian_layer(&layer, jb.as_mut(), &mut col[..nb]);
+            });
+        },
+    );
 }
 
 pub(crate) fn residuals(
@@ -544,12 +588,65 @@ pub(crate) fn residuals(
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
     let nb_max = chunk_size(n);
-    r.par_chunks_mut(nb_max).enumerate().for_each_init(
+    for_each_chunk(
+        r.chunks_mut(nb_max).collect(),
+        work(net, n, &plan, 1),
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
-        |ws, (ci, rc)| {
+        |ws, (ci, rc): (usize, &mut [f64])| {
             let i0 = ci * nb_max;
             forward(net, theta, &plan, points, i0, rc.len(), ws);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+        },
+    );
+}
+
+/// [`residuals`] at every `θ_j` of `thetas` into `outs[j]`, in one parallel sweep over
+/// the chunks of points: a chunk's coordinates and input jets (with any embedding) are
+/// seeded once, then the layers and seeds run for each θ_j in turn. Every θ_j goes
+/// through exactly the operations of [`residuals`] on the same chunks, so each `outs[j]`
+/// is bitwise what [`residuals`] writes, on any number of threads.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn residuals_many(
+    net: &Mlp,
+    thetas: &[&[f64]],
+    points: MatRef<'_, f64>,
+    channels: &[Channel],
+    seed: &Seed<'_>,
+    outs: &mut [&mut [f64]],
+    accumulate: bool,
+) {
+    assert_eq!(outs.len(), thetas.len(), "one residual vector per θ");
+    let (n, m) = (points.nrows(), net.n_outputs());
+    for (theta, out) in thetas.iter().zip(outs.iter()) {
+        net.check_shapes(theta, points);
+        assert_eq!(out.len(), n, "r must have one entry per point");
+    }
+    if n == 0 || thetas.is_empty() {
+        return;
+    }
+    let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let nb_max = chunk_size(n);
+    let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(nb_max))
+        .map(|_| Vec::with_capacity(thetas.len()))
+        .collect();
+    for out in outs.iter_mut() {
+        for (ci, rc) in out.chunks_mut(nb_max).enumerate() {
+            per_chunk[ci].push(rc);
+        }
+    }
+    for_each_chunk(
+        per_chunk,
+        work(net, n, &plan, thetas.len()),
+        || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
+        |ws, (ci, mut rcs)| {
+            let (i0, nb) = (ci * nb_max, rcs[0].len());
+            ws.nb = nb;
+            ws.rows = plan.n_slots() * nb;
+            embedding::seed_inputs(net.embedding(), ws, &plan, points, i0);
+            for (theta, rc) in thetas.iter().zip(rcs.iter_mut()) {
+                forward_layers(net, theta, &plan, ws);
+                apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+            }
         },
     );
 }

@@ -221,6 +221,21 @@ impl Mlp {
         kernel::residuals(self, theta, points, channels, seed, r, accumulate)
     }
 
+    /// [`Mlp::residuals`] at every `θ_j` of `thetas` into `outs[j]` in one sweep over
+    /// the points (each chunk's inputs seeded once for all θ_j); bitwise the vectors
+    /// [`Mlp::residuals`] writes.
+    pub fn residuals_many(
+        &self,
+        thetas: &[&[f64]],
+        points: MatRef<'_, f64>,
+        channels: &[Channel],
+        seed: &Seed<'_>,
+        outs: &mut [&mut [f64]],
+        accumulate: bool,
+    ) {
+        kernel::residuals_many(self, thetas, points, channels, seed, outs, accumulate)
+    }
+
     /// `out += Σ_i Σ_k cot[i,k] ∂c_ik/∂θ` (`Jᵀw` for channel cotangents `cot`, `N × K`).
     pub fn vjp_channels(
         &self,

@@ -314,6 +314,27 @@ mod tests {
         }
     }
 
+    /// The batched residuals of a stage-2 model are its one-by-one residuals, bit for
+    /// bit (the probes and grid searches evaluate through the batch).
+    #[test]
+    fn stage_two_batched_residuals_are_the_single_ones() {
+        let (m1, t1) = stage_one();
+        let m2 = stage_two(&m1, &t1, 0.3);
+        let n = m2.n_residuals();
+        let thetas: Vec<Vec<f64>> = (0..3)
+            .map(|k| m2.mlp().init(Init::XavierNormal, k))
+            .collect();
+        let refs: Vec<&[f64]> = thetas.iter().map(Vec::as_slice).collect();
+        let mut many = vec![f64::NAN; 3 * n];
+        m2.residuals_many(&refs, &mut many);
+        for (j, theta) in thetas.iter().enumerate() {
+            let mut one = vec![0.0; n];
+            m2.residuals(theta, &mut one);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&many[j * n..(j + 1) * n]), bits(&one), "θ {j}");
+        }
+    }
+
     /// New points refresh the frozen channels: the model after `set_points` equals a
     /// model built on those points.
     #[test]

@@ -489,6 +489,52 @@ impl LeastSquares for ResidualModel {
         });
     }
 
+    /// All θ_j in one sweep per term: each chunk of a block's points is seeded once and
+    /// evaluated at every θ_j, with the same seeds and summation order as
+    /// [`LeastSquares::residuals`], so every vector is bitwise the same.
+    fn residuals_many(&self, thetas: &[&[f64]], r: &mut [f64]) {
+        let n = self.n_rows;
+        assert_eq!(
+            r.len(),
+            thetas.len() * n,
+            "r holds one residual vector per θ"
+        );
+        if n == 0 || thetas.is_empty() {
+            return;
+        }
+        self.for_each_term(|block, term, points, rows, first, frozen| {
+            let s = block.scale();
+            let residual = &*term.residual;
+            if let Some((f, eps)) = frozen {
+                // The stage sum goes one θ at a time, through the same path as
+                // `residuals` (so the bits are the same).
+                let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                    s * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                };
+                let ch = residual.channels();
+                for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n)) {
+                    self.mlp
+                        .residuals(theta, points, ch, &seed, &mut rj[rows.clone()], !first);
+                }
+                return;
+            }
+            let seed =
+                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            let mut outs: Vec<&mut [f64]> = r
+                .chunks_exact_mut(n)
+                .map(|rj| &mut rj[rows.clone()])
+                .collect();
+            self.mlp.residuals_many(
+                thetas,
+                points,
+                residual.channels(),
+                &seed,
+                &mut outs,
+                !first,
+            );
+        });
+    }
+
     fn residuals_and_jacobian(&self, theta: &[f64], r: &mut [f64], mut jac: MatMut<'_, f64>) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
         assert_eq!(

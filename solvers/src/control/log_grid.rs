@@ -1,7 +1,8 @@
 //! The log-grid line search of energy natural gradient descent (Müller & Zeinhofer,
 //! "Achieving high accuracy with PINNs via energy natural gradient descent", ICML
 //! 2023): evaluate the loss at `θ + η·d` for every `η ∈ {base⁻ᵏ, k = 0…steps}` and
-//! move to the grid's best point.
+//! move to the grid's best point. The grid is evaluated as one batch
+//! ([`Trials::evaluate_batch`]), which a problem may sweep in one pass over its points.
 //!
 //! When no grid point lowers the loss, the authors' `grid_line_search_update` moves to
 //! the argmin anyway (the loss may rise); with `take_argmin_without_decrease = false`
@@ -44,17 +45,29 @@ impl StepControl for LogGrid {
             Err(why) => return Verdict::invalid(why, report),
         };
         // (loss, actual reduction, η) of the best point so far.
-        let mut best: Option<(f64, f64, f64)> = None;
+        // Every grid point is evaluated in one batch (one sweep over the problem's
+        // points), then scanned in order: the first of equal losses wins, as it would
+        // evaluating them one by one.
+        let mut etas = Vec::with_capacity(self.steps + 1);
         let mut eta = 1.0;
         for _ in 0..=self.steps {
-            if let Some(v) = trials.evaluate(eta, Purpose::LineSearch)
-                && best.is_none_or(|(bl, _, _)| v.loss < bl)
-            {
-                best = Some((v.loss, v.actual_reduction, eta));
-                trials.keep();
-            }
+            trials.push_trial(eta);
+            etas.push(eta);
             eta /= self.base;
         }
+        let values = trials.evaluate_batch(Purpose::LineSearch);
+        let mut best: Option<(f64, f64, f64, usize)> = None;
+        for (j, (v, &eta)) in values.iter().zip(&etas).enumerate() {
+            if let Some(v) = v
+                && best.is_none_or(|(bl, _, _, _)| v.loss < bl)
+            {
+                best = Some((v.loss, v.actual_reduction, eta, j));
+            }
+        }
+        if let Some((_, _, _, j)) = best {
+            trials.keep_from_batch(j);
+        }
+        let best = best.map(|(l, a, e, _)| (l, a, e));
         report.inner_iterations = self.steps + 1;
         let Some((best_loss, actual, best_eta)) = best else {
             return Verdict::invalid(InvalidReason::NonFiniteResiduals, report);

@@ -158,6 +158,19 @@ pub trait Trials {
     fn trial_gradient(&mut self, purpose: Purpose) -> TrialGradient;
     /// Keeps the last evaluated trial as the candidate for [`Candidate::Kept`].
     fn keep(&mut self);
+    /// Adds `θ + t·δ`, with the current step δ, to the batch of trial points that
+    /// [`Trials::evaluate_batch`] evaluates together, and returns its index in the batch.
+    /// The point is formed now, so a later [`Trials::compute_step`] does not move it.
+    /// The first push after an evaluated batch starts a new batch.
+    fn push_trial(&mut self, t: f64) -> usize;
+    /// Evaluates every pushed point in one batched sweep over the problem's points
+    /// ([`crate::LeastSquares::residuals_many`]), giving bit for bit what
+    /// [`Trials::evaluate`] gives for each; `None` where a residual is not finite. The
+    /// batch's last point becomes the last evaluated trial.
+    fn evaluate_batch(&mut self, purpose: Purpose) -> Vec<Option<TrialValue>>;
+    /// Keeps point `j` of the last evaluated batch as the candidate for
+    /// [`Candidate::Kept`], as [`Trials::keep`] right after evaluating it would.
+    fn keep_from_batch(&mut self, j: usize);
     /// Whether a step of norm `step_norm` is below the step tolerance relative to the
     /// iterate, `‖δ‖ ≤ tol·(‖θ‖ + tol)`.
     fn is_tiny(&self, step_norm: f64) -> bool;
@@ -343,6 +356,8 @@ pub(crate) mod fake {
         /// The `t` of the last [`Trials::keep`].
         pub kept: Option<f64>,
         last_t: f64,
+        batch: Vec<f64>,
+        batch_done: bool,
     }
 
     impl FakeTrials {
@@ -369,6 +384,8 @@ pub(crate) mod fake {
                 asked: Vec::new(),
                 kept: None,
                 last_t: f64::NAN,
+                batch: Vec::new(),
+                batch_done: false,
             }
         }
     }
@@ -422,6 +439,25 @@ pub(crate) mod fake {
         }
         fn keep(&mut self) {
             self.kept = Some(self.last_t);
+        }
+        fn push_trial(&mut self, t: f64) -> usize {
+            if self.batch_done {
+                self.batch.clear();
+                self.batch_done = false;
+            }
+            self.batch.push(t);
+            self.batch.len() - 1
+        }
+        fn evaluate_batch(&mut self, purpose: Purpose) -> Vec<Option<TrialValue>> {
+            if self.batch_done {
+                self.batch.clear();
+            }
+            self.batch_done = true;
+            let ts = self.batch.clone();
+            ts.into_iter().map(|t| self.evaluate(t, purpose)).collect()
+        }
+        fn keep_from_batch(&mut self, j: usize) {
+            self.kept = Some(self.batch[j]);
         }
         fn is_tiny(&self, step_norm: f64) -> bool {
             step_norm <= self.step_tolerance * (self.theta_norm + self.step_tolerance)

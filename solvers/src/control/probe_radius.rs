@@ -23,8 +23,9 @@
 //!    loss. The next window centres on the chosen radius after an acceptance and on
 //!    the window's bottom after a rejection.
 //!
-//! The probes here are evaluated one after another through [`Trials`]; nothing in the
-//! rule depends on that order.
+//! The probes' steps are formed one after another, and their trial points evaluated
+//! together in one batch ([`Trials::evaluate_batch`]); nothing in the rule depends on
+//! the order.
 
 use super::{Boldness, Candidate, Decision, Purpose, StepControl, TrialReport, Trials, Verdict};
 use crate::config::{ConfigError, check};
@@ -181,6 +182,20 @@ fn try_radius(
     Ok((lambda, info.norm, rho, value.loss, value.actual_reduction))
 }
 
+/// The step at `radius`, pushed into the trial batch: `(index in the batch, predicted
+/// reduction)`, or why it is invalid (then nothing is pushed).
+fn probe_step(trials: &mut dyn Trials, radius: f64) -> Result<(usize, f64), InvalidReason> {
+    let lambda = trials
+        .damping_for_radius(radius)
+        .ok_or(InvalidReason::LinearSolverFailed)?;
+    trials.compute_step(Boldness::from_damping(lambda))?;
+    let predicted = trials.predicted_reduction();
+    if predicted.is_nan() || predicted <= 0.0 {
+        return Err(InvalidReason::NonPositivePredictedReduction);
+    }
+    Ok((trials.push_trial(1.0), predicted))
+}
+
 /// `log Δ` where the monotone interpolant of `(log Δᵢ, ρᵢ)` (ρ non-increasing) crosses
 /// `target`: the largest radius with ρ ≥ target.
 pub fn crossing_radius(radii: &[f64], rho: &[f64], target: f64) -> f64 {
@@ -275,10 +290,19 @@ impl StepControl for ProbeRadius {
             ..
         } = self.params;
         let radii = self.window();
-        let probes: Vec<Probe> = radii
+        // Every probe's step and model decrease first (each step is formed into the
+        // batch when pushed), then all probe points in one batched evaluation.
+        let pending: Vec<Option<(usize, f64)>> =
+            radii.iter().map(|&r| probe_step(trials, r).ok()).collect();
+        let values = trials.evaluate_batch(Purpose::Trial);
+        let probes: Vec<Probe> = pending
             .iter()
-            .map(|&r| Probe {
-                rho: try_radius(trials, r).map_or(-1.0, |(_, _, rho, _, _)| rho.clamp(-1.0, 1.0)),
+            .map(|p| Probe {
+                rho: p
+                    .and_then(|(j, predicted)| {
+                        values[j].map(|v| (v.actual_reduction / predicted).clamp(-1.0, 1.0))
+                    })
+                    .unwrap_or(-1.0),
             })
             .collect();
         let mut monotone: Vec<f64> = probes.iter().map(|p| p.rho).collect();
@@ -385,6 +409,7 @@ mod tests {
             let mut scripted = Scripted {
                 inner: &mut t,
                 norm: last_norm.clone(),
+                batch: Vec::new(),
             };
             c.run(&mut scripted)
         };
@@ -437,6 +462,8 @@ mod tests {
     struct Scripted<'a> {
         inner: &'a mut FakeTrials,
         norm: std::rc::Rc<std::cell::Cell<f64>>,
+        /// The step norm of each pushed trial point, captured when it was pushed.
+        batch: Vec<f64>,
     }
 
     impl Trials for Scripted<'_> {
@@ -480,6 +507,32 @@ mod tests {
         }
         fn keep(&mut self) {
             self.inner.keep();
+        }
+        fn push_trial(&mut self, t: f64) -> usize {
+            let j = self.inner.push_trial(t);
+            self.batch.truncate(j);
+            self.batch.push(self.norm.get());
+            j
+        }
+        fn evaluate_batch(&mut self, purpose: Purpose) -> Vec<Option<super::super::TrialValue>> {
+            let loss = self.inner.loss();
+            let values = self.inner.evaluate_batch(purpose);
+            values
+                .iter()
+                .zip(&self.batch)
+                .map(|(v, &d)| {
+                    v.map(|_| {
+                        let actual = (1.0 - d / 2.0) * d;
+                        super::super::TrialValue {
+                            loss: loss - actual,
+                            actual_reduction: actual,
+                        }
+                    })
+                })
+                .collect()
+        }
+        fn keep_from_batch(&mut self, j: usize) {
+            self.inner.keep_from_batch(j);
         }
         fn is_tiny(&self, step_norm: f64) -> bool {
             self.inner.is_tiny(step_norm)
