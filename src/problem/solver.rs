@@ -393,7 +393,9 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert_eq!(at(&e), (5, 1), "{e}");
+        // An unknown key of this optional table is reported at the table's name.
+        assert_eq!(at(&e), (4, 15), "{e}");
+        assert!(e.message.contains("unknown field `row`"), "{e}");
     }
 
     #[test]
