@@ -1,7 +1,8 @@
 //! `pinn solve --resume` end to end: `2n` iterations straight and `n` then `--resume`
 //! `--max-iters n` give the same θ, history (wall times and the time-sampled rel L2
 //! excepted), points, loss and stop reason, bit for bit, for LM, ENGD, L-BFGS and a
-//! problem whose points are drawn again (uniformly and by RAD) during the solve; a
+//! problem whose points are drawn again (uniformly and by RAD) during the solve, and one
+//! with residual-based attention (RBA) point weights (stored and restored); a
 //! mid-run checkpoint resumes the same way; and every refusal exits 2 naming the file.
 //!
 //! `--threads 1` throughout: the Jacobian-transpose reduction is thread-order dependent.
@@ -89,6 +90,20 @@ seed = 5
 resample_every = 3
 "#;
 
+/// `HEAT_REDRAWN` with RBA weights on the interior (updated every 2 iterations) and the
+/// initial points (every iteration, restarted at 1 when the points are re-drawn).
+fn heat_weighted() -> String {
+    HEAT_REDRAWN
+        .replace(
+            "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }",
+            "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }\nweights = { method = \"rba\", gamma = 0.9, eta = 0.5, every = 2 }",
+        )
+        .replace(
+            "value = \"sin(pi*x)\"",
+            "value = \"sin(pi*x)\"\nweights = { method = \"rba\" }",
+        )
+}
+
 fn write_problem(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -149,6 +164,13 @@ fn assert_same_run(what: &str, straight: &RunResult, resumed: &RunResult) {
         };
         assert_eq!(flat(a), flat(b), "{what}: points of block {n}");
     }
+    let weights = |r: &RunResult| {
+        r.collocation_weights
+            .iter()
+            .map(|(n, w)| (n.clone(), bits(w)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weights(straight), weights(resumed), "{what}: point weights");
     let names: Vec<&str> = straight.history.columns().map(|(n, _)| n).collect();
     let resumed_names: Vec<&str> = resumed.history.columns().map(|(n, _)| n).collect();
     assert_eq!(names, resumed_names, "{what}: history columns");
@@ -219,6 +241,53 @@ fn resumed_runs_are_bitwise_straight_ones() {
     let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
     straight_vs_split(&dir, &heat, "rad-lm", &["--solver", "lm"], 7);
     straight_vs_split(&dir, &heat, "rad-lbfgs", &["--solver", "lbfgs"], 7);
+    // RBA weights: the split at 7 lies between updates of the interior's (at 6 and 8).
+    let weighted = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    straight_vs_split(&dir, &weighted, "rba-lm", &["--solver", "lm"], 7);
+    straight_vs_split(
+        &dir,
+        &weighted,
+        "rba-ssbroyden",
+        &["--solver", "ssbroyden"],
+        7,
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The stored weights are the ones in use: not all 1 after some updates, the right
+/// count per weighted block, none for unweighted blocks; and RBA with `γ = 1`, `η = 0`
+/// is the unweighted run bit for bit.
+#[test]
+fn rba_weights_are_stored_and_neutral_weights_change_nothing() {
+    let dir = scratch("rba");
+    let weighted = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    let r = solved(&weighted, &dir.join("w.h5"), &["--max-iters", "8"]);
+    let names: Vec<&str> = r
+        .collocation_weights
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(names, ["interior", "initial"]);
+    assert_eq!(r.collocation_weights[0].1.len(), 60);
+    assert_eq!(r.collocation_weights[1].1.len(), 20);
+    assert!(r.collocation_weights[0].1.iter().any(|&w| w != 1.0));
+    let plain = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
+    let neutral = HEAT_REDRAWN.replace(
+        "value = \"sin(pi*x)\"",
+        "value = \"sin(pi*x)\"\nweights = { method = \"rba\", gamma = 1.0, eta = 0.0 }",
+    );
+    let neutral = write_problem(&dir, "heat-neutral.toml", &neutral);
+    for solver in ["lm", "ssbroyden"] {
+        let args = ["--solver", solver, "--max-iters", "12"];
+        let a = solved(&plain, &dir.join("plain.h5"), &args);
+        let mut b = solved(&neutral, &dir.join("neutral.h5"), &args);
+        let (name, w) = b
+            .collocation_weights
+            .pop()
+            .expect("the initial block's weights");
+        assert!(name == "initial" && w == vec![1.0; 20], "{name}: {w:?}");
+        assert_same_run(solver, &a, &b);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

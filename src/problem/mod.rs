@@ -16,6 +16,8 @@ mod slab_problem;
 pub mod slabs;
 pub mod solver;
 pub mod spec;
+#[cfg(test)]
+mod weights_tests;
 
 pub use build::{Problem, build_problem, build_problem_with, load_problem, load_problem_with};
 pub use error::InputError;

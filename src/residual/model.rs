@@ -9,6 +9,10 @@
 //! the same partials with the channel tangents `Σ_k a_ik ċ_ik`, and `Jᵀ·w` pulls the
 //! cotangents `w_i s a_ik` back through the channels. A periodic equation is the sum of
 //! two terms at two point sets: the second term accumulates into the same rows.
+//!
+//! A block with residual-based attention ([`Rba`]) multiplies each point's rows by its
+//! weight `λᵢ`: `r_i = s λᵢ F(x_i)`, Jacobian row `s λᵢ ∂F/∂θ`. Without weights the
+//! factor is absent, and a weight of exactly 1 changes no bit (`s · 1 = s`).
 
 use std::ops::Range;
 
@@ -18,6 +22,7 @@ use pinn_solvers::{LeastSquares, half_squared_norm};
 use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
 use super::block::{BlockError, PointSet, ResidualBlock, Term};
 use super::channel::Channel;
+use super::weights::Rba;
 use crate::model::Mlp;
 
 /// A point sampler for one block: called with the iteration number, returns the new
@@ -35,6 +40,12 @@ enum Draw {
 struct Sampler {
     every: usize,
     draw: Draw,
+}
+
+/// A block's RBA weights: the update rule and the current `λᵢ`, one per point.
+struct PointWeights {
+    rba: Rba,
+    lambda: Vec<f64>,
 }
 
 /// A block's residual magnitudes at candidate points: the network and the block's
@@ -118,6 +129,15 @@ pub enum ResidualModelError {
         /// The block name.
         block: String,
     },
+    /// Stored point weights that do not fit the block (count, or a negative or
+    /// non-finite weight), or weights for a block without RBA.
+    #[error("block `{block}`: {message}")]
+    BadWeights {
+        /// The block name.
+        block: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A network `u_θ` and the residual blocks that constrain it, as a
@@ -128,6 +148,7 @@ pub struct ResidualModel {
     offsets: Vec<usize>,
     n_rows: usize,
     samplers: Vec<Option<Sampler>>,
+    weights: Vec<Option<PointWeights>>,
 }
 
 impl ResidualModel {
@@ -159,12 +180,14 @@ impl ResidualModel {
             n_rows += b.n_rows();
         }
         let samplers = blocks.iter().map(|_| None).collect();
+        let weights = blocks.iter().map(|_| None).collect();
         Ok(ResidualModel {
             mlp,
             blocks,
             offsets,
             n_rows,
             samplers,
+            weights,
         })
     }
 
@@ -298,15 +321,107 @@ impl ResidualModel {
         )
     }
 
-    /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`;
-    /// returns whether any points changed. A block that rejects its new points keeps its
-    /// old ones and the error is returned.
+    /// Gives block `block` residual-based attention weights ([`Rba`]), all starting at 1.
+    ///
+    /// # Errors
+    /// No such block.
+    pub fn set_point_weights(&mut self, block: usize, rba: Rba) -> Result<(), ResidualModelError> {
+        let b = self
+            .blocks
+            .get(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks: self.blocks.len(),
+            })?;
+        self.weights[block] = Some(PointWeights {
+            rba,
+            lambda: vec![1.0; b.n_points()],
+        });
+        Ok(())
+    }
+
+    /// Block `b`'s current point weights `λᵢ`, when it has RBA weights.
+    pub fn point_weights(&self, b: usize) -> Option<&[f64]> {
+        self.weights.get(b)?.as_ref().map(|w| w.lambda.as_slice())
+    }
+
+    /// Replaces block `block`'s point weights (e.g. with those of a stored run when it is
+    /// resumed): one finite weight `≥ 0` per point, on a block that has RBA weights.
+    ///
+    /// # Errors
+    /// No such block, a block without weights, or weights that do not fit.
+    pub fn set_weight_values(
+        &mut self,
+        block: usize,
+        lambda: Vec<f64>,
+    ) -> Result<(), ResidualModelError> {
+        let n_blocks = self.blocks.len();
+        let b = self
+            .blocks
+            .get(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks,
+            })?;
+        let bad = |message: String| ResidualModelError::BadWeights {
+            block: b.name().to_string(),
+            message,
+        };
+        let Some(w) = self.weights[block].as_mut() else {
+            return Err(bad("the block has no point weights".to_string()));
+        };
+        if lambda.len() != b.n_points() {
+            return Err(bad(format!(
+                "{} weights for {} points",
+                lambda.len(),
+                b.n_points()
+            )));
+        }
+        if let Some(l) = lambda.iter().find(|l| !(l.is_finite() && **l >= 0.0)) {
+            return Err(bad(format!("a weight must be finite and ≥ 0, found {l}")));
+        }
+        w.lambda = lambda;
+        Ok(())
+    }
+
+    /// `|F(x_i)| = (Σ_e F_e(x_i)²)^{1/2}` at each point of block `b` (unscaled, unweighted;
+    /// a periodic term at its paired points), without a Jacobian.
+    pub fn point_norms(&self, b: usize, theta: &[f64]) -> Vec<f64> {
+        let block = &self.blocks[b];
+        let n = block.n_points();
+        let (mut out, mut f) = (vec![0.0; n], vec![0.0; n]);
+        for group in block.row_groups() {
+            for (t, term) in group.terms.iter().enumerate() {
+                let residual = &*term.residual;
+                let seed =
+                    move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| residual.value(x, c);
+                self.mlp.residuals(
+                    theta,
+                    block.points_of(term.set),
+                    residual.channels(),
+                    &seed,
+                    &mut f,
+                    t > 0,
+                );
+            }
+            out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
+        }
+        out.iter_mut().for_each(|o| *o = o.sqrt());
+        out
+    }
+
+    /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`, then
+    /// the RBA weight updates due (at `theta`, on the points in use); returns whether
+    /// any points or weights changed. A block drawn afresh restarts its weights at 1
+    /// and is not updated at that iteration. A block that rejects its new points keeps
+    /// its old ones and the error is returned.
     pub fn try_resample(
         &mut self,
         iteration: usize,
         theta: &[f64],
     ) -> Result<bool, ResidualModelError> {
         let mut changed = false;
+        let mut drawn = vec![false; self.blocks.len()];
         for b in 0..self.blocks.len() {
             let Some(s) = &mut self.samplers[b] else {
                 continue;
@@ -337,19 +452,36 @@ impl ResidualModel {
                 }
             };
             self.blocks[b].set_points(points)?;
+            drawn[b] = true;
             changed = true;
+        }
+        for b in 0..self.blocks.len() {
+            let due = match &self.weights[b] {
+                Some(w) => !drawn[b] && w.rba.is_due(iteration),
+                None => continue,
+            };
+            if drawn[b] {
+                let w = self.weights[b].as_mut().expect("checked above");
+                w.lambda.fill(1.0);
+            } else if due {
+                let norms = self.point_norms(b, theta);
+                let w = self.weights[b].as_mut().expect("checked above");
+                changed |= w.rba.update(&mut w.lambda, &norms);
+            }
         }
         Ok(changed)
     }
 
-    /// Calls `f(term, points, rows, first)` for every term of every equation, with the
-    /// rows of `r` the equation owns and whether the term is the equation's first.
+    /// Calls `f(term, points, rows, first, weights)` for every term of every equation,
+    /// with the rows of `r` the equation owns, whether the term is the equation's first
+    /// and the block's point weights, if any.
     fn for_each_term(
         &self,
-        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool),
+        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool, Weights<'_>),
     ) {
         for (b, block) in self.blocks.iter().enumerate() {
             let n = block.n_points();
+            let weights = self.point_weights(b);
             for (e, group) in block.row_groups().iter().enumerate() {
                 let start = self.offsets[b] + e * n;
                 for (t, term) in group.terms.iter().enumerate() {
@@ -359,10 +491,22 @@ impl ResidualModel {
                         block.points_of(term.set),
                         start..start + n,
                         t == 0,
+                        weights,
                     );
                 }
             }
         }
+    }
+}
+
+/// A block's point weights, `None` for an unweighted block.
+type Weights<'a> = Option<&'a [f64]>;
+
+/// The scale of point `i`'s rows: `s λᵢ`, or `s` without weights.
+fn point_scale(s: f64, weights: Weights<'_>, i: usize) -> f64 {
+    match weights {
+        Some(l) => s * l[i],
+        None => s,
     }
 }
 
@@ -383,11 +527,12 @@ impl LeastSquares for ResidualModel {
 
     fn residuals(&self, theta: &[f64], r: &mut [f64]) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
-        self.for_each_term(|block, term, points, rows, first| {
+        self.for_each_term(|block, term, points, rows, first, weights| {
             let s = block.scale();
             let residual = &*term.residual;
-            let seed =
-                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                point_scale(s, weights, i) * residual.value(x, c)
+            };
             self.mlp.residuals(
                 theta,
                 points,
@@ -406,13 +551,14 @@ impl LeastSquares for ResidualModel {
             (self.n_rows, self.n_params()),
             "J is N × P"
         );
-        self.for_each_term(|block, term, points, rows, first| {
+        self.for_each_term(|block, term, points, rows, first, weights| {
             let s = block.scale();
             let residual = &*term.residual;
-            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+            let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let si = point_scale(s, weights, i);
                 let f = residual.eval(x, c, a);
-                a.iter_mut().for_each(|ak| *ak *= s);
-                s * f
+                a.iter_mut().for_each(|ak| *ak *= si);
+                si * f
             };
             let j = jac.as_mut().subrows_mut(rows.start, rows.len());
             self.mlp.residuals_and_jacobian(
@@ -433,7 +579,7 @@ impl LeastSquares for ResidualModel {
         assert_eq!(out.len(), self.n_rows, "J·v has one entry per residual");
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _| {
+        self.for_each_term(|block, term, points, rows, _, weights| {
             let s = block.scale();
             let channels = term.residual.channels();
             let (values, tangents) = self.mlp.jvp_channels(theta, v, points, channels);
@@ -450,7 +596,7 @@ impl LeastSquares for ResidualModel {
                     .enumerate()
                     .map(|(k, ak)| ak * tangents[(i, k)])
                     .sum();
-                *o += s * dot;
+                *o += point_scale(s, weights, i) * dot;
             }
         });
     }
@@ -466,7 +612,7 @@ impl LeastSquares for ResidualModel {
         );
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _| {
+        self.for_each_term(|block, term, points, rows, _, weights| {
             let s = block.scale();
             let channels = term.residual.channels();
             let values = self.mlp.eval_channels(theta, points, channels);
@@ -480,7 +626,7 @@ impl LeastSquares for ResidualModel {
                     .for_each(|(k, ck)| *ck = values[(i, k)]);
                 term.residual.eval(&x, &c, &mut a);
                 for (k, ak) in a.iter().enumerate() {
-                    cot[(i, k)] = wi * s * ak;
+                    cot[(i, k)] = wi * point_scale(s, weights, i) * ak;
                 }
             }
             self.mlp
@@ -489,7 +635,8 @@ impl LeastSquares for ResidualModel {
     }
 
     /// Runs the block samplers due at `iteration` (see [`ResidualModel::set_sampler`] and
-    /// [`ResidualModel::set_rad_sampler`]), adaptive ones at `theta`.
+    /// [`ResidualModel::set_rad_sampler`]), adaptive ones at `theta`, then the RBA weight
+    /// updates due ([`ResidualModel::set_point_weights`]).
     ///
     /// # Panics
     /// If a sampler returns points its block rejects (wrong shape, off the face): a
