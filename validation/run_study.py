@@ -40,6 +40,7 @@ DEFAULT = [
     "reaction:lm",
     "reaction-soft:lm",
     "wave:lm",
+    "wave-structured:lm",
     "kdv:lm",
     "kdv-soft:lm",
     "ks:lm",
