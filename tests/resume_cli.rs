@@ -104,6 +104,21 @@ fn heat_weighted() -> String {
         )
 }
 
+/// The Poisson problem with RBA weights on the interior, updated every iteration, and on
+/// the boundary every 3: no points are re-drawn, so the weights at a split are whatever
+/// the updates made of them and must be restored.
+fn poisson_weighted() -> String {
+    poisson("[2, 12, 1]", 200, "")
+        .replace(
+            "points = { count = 200, sampler = \"uniform\" }",
+            "points = { count = 200, sampler = \"uniform\" }\nweights = { method = \"rba\", gamma = 0.9, eta = 0.5 }",
+        )
+        .replace(
+            "value = \"0\"",
+            "value = \"0\"\nweights = { method = \"rba\", gamma = 0.8, eta = 1.0, every = 3 }",
+        )
+}
+
 fn write_problem(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -241,8 +256,9 @@ fn resumed_runs_are_bitwise_straight_ones() {
     let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
     straight_vs_split(&dir, &heat, "rad-lm", &["--solver", "lm"], 7);
     straight_vs_split(&dir, &heat, "rad-lbfgs", &["--solver", "lbfgs"], 7);
-    // RBA weights: the split at 7 lies between updates of the interior's (at 6 and 8).
-    let weighted = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    // RBA weights, updated at every iteration (interior) and every 3 (boundary, last
+    // at 6 before the split at 7), and together with re-drawn points (restarted at 1).
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
     straight_vs_split(&dir, &weighted, "rba-lm", &["--solver", "lm"], 7);
     straight_vs_split(
         &dir,
@@ -251,6 +267,8 @@ fn resumed_runs_are_bitwise_straight_ones() {
         &["--solver", "ssbroyden"],
         7,
     );
+    let redrawn = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    straight_vs_split(&dir, &redrawn, "rba-rad-lm", &["--solver", "lm"], 7);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -260,17 +278,19 @@ fn resumed_runs_are_bitwise_straight_ones() {
 #[test]
 fn rba_weights_are_stored_and_neutral_weights_change_nothing() {
     let dir = scratch("rba");
-    let weighted = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
     let r = solved(&weighted, &dir.join("w.h5"), &["--max-iters", "8"]);
     let names: Vec<&str> = r
         .collocation_weights
         .iter()
         .map(|(n, _)| n.as_str())
         .collect();
-    assert_eq!(names, ["interior", "initial"]);
-    assert_eq!(r.collocation_weights[0].1.len(), 60);
-    assert_eq!(r.collocation_weights[1].1.len(), 20);
-    assert!(r.collocation_weights[0].1.iter().any(|&w| w != 1.0));
+    assert_eq!(names, ["interior", "boundary"]);
+    assert_eq!(r.collocation_weights[0].1.len(), 200);
+    assert_eq!(r.collocation_weights[1].1.len(), 40);
+    for (name, w) in &r.collocation_weights {
+        assert!(w.iter().any(|&l| l != 1.0), "{name}: weights unchanged");
+    }
     let plain = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
     let neutral = HEAT_REDRAWN.replace(
         "value = \"sin(pi*x)\"",
