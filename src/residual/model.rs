@@ -421,7 +421,7 @@ impl ResidualModel {
         theta: &[f64],
     ) -> Result<bool, ResidualModelError> {
         let mut changed = false;
-        let mut drawn = vec![false; self.blocks.len()];
+        let mut drawn = Vec::new();
         for b in 0..self.blocks.len() {
             let Some(s) = &mut self.samplers[b] else {
                 continue;
@@ -452,15 +452,15 @@ impl ResidualModel {
                 }
             };
             self.blocks[b].set_points(points)?;
-            drawn[b] = true;
+            drawn.push(b);
             changed = true;
         }
         for b in 0..self.blocks.len() {
             let due = match &self.weights[b] {
-                Some(w) => !drawn[b] && w.rba.is_due(iteration),
+                Some(w) => !drawn.contains(&b) && w.rba.is_due(iteration),
                 None => continue,
             };
-            if drawn[b] {
+            if drawn.contains(&b) {
                 let w = self.weights[b].as_mut().expect("checked above");
                 w.lambda.fill(1.0);
             } else if due {
