@@ -268,17 +268,16 @@ pub fn run_slabs(
         });
         theta = outcome.theta.clone();
         let collocation = outcome.result.collocation.clone();
-        last = Some(RunOutcome {
-            result: march_result(
-                problem,
-                &config_text,
-                records.clone(),
-                collocation,
-                History::from_columns(columns.clone()).map_err(|e| e.to_string())?,
-                start.elapsed().as_secs_f64(),
-            ),
-            ..outcome
-        });
+        let mut result = march_result(
+            problem,
+            &config_text,
+            records.clone(),
+            collocation,
+            History::from_columns(columns.clone()).map_err(|e| e.to_string())?,
+            start.elapsed().as_secs_f64(),
+        );
+        result.collocation_weights = outcome.result.collocation_weights.clone();
+        last = Some(RunOutcome { result, ..outcome });
         if stop.get() {
             break;
         }

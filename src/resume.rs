@@ -3,7 +3,8 @@
 //! A result file (or checkpoint) holds everything the continuation needs: the solver's
 //! whole state (`/state`: iterate, counters, history, budget, the method running and
 //! its descent's and step control's memory), the solver settings (`/config/solver`),
-//! the collocation points in use (`/collocation`) and the history so far (`/history`).
+//! the collocation points in use (`/collocation`) with their residual-based attention
+//! weights (`/collocation_weights`) and the history so far (`/history`).
 //! The points are restored into the residual model rather than drawn again: a
 //! residual-based draw depends on the iterate it was made at. Later draws are functions
 //! of the seed, the iteration and the iterate only, so they repeat as in an
@@ -33,6 +34,9 @@ pub struct Continuation {
     pub config: SolverConfig,
     /// The collocation points in use at the stored iterate, per block in order.
     pub collocation: Vec<(String, Mat<f64>)>,
+    /// The residual-based attention weights in use at the stored iterate, per weighted
+    /// block in order (empty without).
+    pub weights: Vec<(String, Vec<f64>)>,
     /// The history so far (one row per stored iteration).
     pub history: History,
     /// The file's `created` stamp.
@@ -133,6 +137,7 @@ pub fn load(path: &Path, problem: &Problem, wanted: &SolverConfig) -> Result<Con
         config,
         problem_text_differs: r.config_problem != problem.text,
         collocation: r.collocation,
+        weights: r.collocation_weights,
         history,
         created: r.created,
         run_id: r.provenance.map(|p| p.run_id),
@@ -342,6 +347,7 @@ mod tests {
             state: s,
             config,
             collocation: Vec::new(),
+            weights: Vec::new(),
             history: History::new(false, &[]),
             created: String::new(),
             run_id: None,

@@ -247,6 +247,7 @@ pub fn run_from(
                     .set_points(b, points.clone())
                     .map_err(|e| format!("block `{name}`: the stored points do not fit: {e}"))?;
             }
+            restore_weights(&mut model, &c.weights)?;
             Solver::resume(&mut model, &c.state, config).map_err(|e| e.to_string())?
         }
     };
@@ -297,6 +298,7 @@ pub fn run_from(
             wall(),
         );
         r.provenance.clone_from(&provenance);
+        r.collocation_weights = current_weights(model);
         match crate::resume::state_record(&state) {
             Ok(s) => r.state = Some(s),
             Err(e) => eprintln!("warning: the result cannot be resumed: {e}"),
@@ -330,12 +332,48 @@ pub fn run_from(
     })
 }
 
+/// Puts a stored run's point weights back into `model`: the stored blocks must be
+/// exactly the model's weighted blocks, each with one weight per point.
+fn restore_weights(model: &mut ResidualModel, stored: &[(String, Vec<f64>)]) -> Result<(), String> {
+    let weighted: Vec<usize> = (0..model.blocks().len())
+        .filter(|&b| model.point_weights(b).is_some())
+        .collect();
+    let names = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(", ");
+    let mine = names(
+        &mut weighted
+            .iter()
+            .map(|&b| model.blocks()[b].name().to_string()),
+    );
+    let theirs = names(&mut stored.iter().map(|(n, _)| n.clone()));
+    if mine != theirs {
+        return Err(format!(
+            "the run stored point weights for [{theirs}], this problem weights [{mine}]"
+        ));
+    }
+    for (&b, (name, w)) in weighted.iter().zip(stored) {
+        model
+            .set_weight_values(b, w.clone())
+            .map_err(|e| format!("block `{name}`: the stored weights do not fit: {e}"))?;
+    }
+    Ok(())
+}
+
 /// The points each block is trained on now.
 fn current_points(model: &ResidualModel) -> Vec<(String, Mat<f64>)> {
     model
         .blocks()
         .iter()
         .map(|b| (b.name().to_string(), b.points().to_owned()))
+        .collect()
+}
+
+/// The point weights of each weighted block now (RBA), by block name.
+fn current_weights(model: &ResidualModel) -> Vec<(String, Vec<f64>)> {
+    (0..model.blocks().len())
+        .filter_map(|b| {
+            let w = model.point_weights(b)?;
+            Some((model.blocks()[b].name().to_string(), w.to_vec()))
+        })
         .collect()
 }
 
@@ -374,6 +412,7 @@ pub(crate) fn result_file(
             problem.context.constants().to_vec()
         },
         collocation,
+        collocation_weights: Vec::new(),
         evaluation,
         metrics,
         history,

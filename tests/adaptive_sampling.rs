@@ -1,6 +1,7 @@
 //! Residual-based adaptive sampling (RAD) end to end: the documented syntax, the law of
 //! the drawn points, reproducibility, located errors, and every solver preset training
-//! through the solve loop on re-drawn point sets.
+//! through the solve loop on re-drawn point sets; the same for residual-based attention
+//! (RBA) point weights, which change the problem through the same loop contract.
 
 use std::path::{Path, PathBuf};
 
@@ -247,5 +248,124 @@ resample_every = 3
         assert_eq!(block, "interior");
         assert_eq!(stored.nrows(), 60);
         assert_ne!(stored.as_ref(), first.as_ref(), "{name}: points unchanged");
+    }
+}
+
+/// The RBA example of docs/problem-files.md (the toml block with `weights =`),
+/// completed like the RAD example; `pinn check` reports the weights.
+#[test]
+fn the_documented_rba_example_loads_and_is_reported() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/problem-files.md"),
+    )
+    .unwrap();
+    let at = doc.find("weights = { method").expect("the RBA example");
+    let start = doc[..at].rfind("```toml\n").unwrap() + 8;
+    let len = doc[start..].find("```").unwrap();
+    let fragment = &doc[start..start + len];
+    let text = format!(
+        r#"name = "burgers-rba"
+[constants]
+nu = 0.0031830988618379067
+[domain]
+variables = ["t", "x"]
+bounds = [[0.0, 1.0], [-1.0, 1.0]]
+time = "t"
+[model]
+layers = [2, 8, 1]
+{fragment}
+[[blocks]]
+name = "boundary"
+kind = "dirichlet"
+value = "0"
+points = {{ count = 50 }}
+"#
+    );
+    let p = from_text("burgers-rba", &text);
+    let w = p.sampling[0]
+        .weights
+        .expect("the interior block is weighted");
+    assert_eq!((w.gamma(), w.eta(), w.every()), (0.999, 0.01, 1));
+    assert!(p.sampling[1].weights.is_some() && p.sampling[2].weights.is_none());
+    let report = pinn::cli::check::check_report(&p);
+    assert!(
+        report.contains(
+            "weights   interior: RBA, λ ← 0.999·λ + 0.01·|r|/max|r| every 1 iteration(s), from 1"
+        ),
+        "{report}"
+    );
+    let mut model = p.residual_model();
+    let theta = p.initial_params();
+    assert!(model.resample(1, &theta));
+    let w = model.point_weights(0).unwrap();
+    assert!(w.iter().all(|&l| (0.999..=1.009).contains(&l)), "{w:?}");
+    assert!(
+        w.contains(&(0.999 + 0.01)),
+        "the largest residual gets the full rate"
+    );
+}
+
+/// Every solver preset trains with RBA weights changing every 2 iterations: the loss
+/// finite, the weights stored, changed and within `[γ^k, 1 + η/(1 − γ)]`.
+#[test]
+fn every_preset_trains_with_rba_weights() {
+    let p = from_text(
+        "heat-rba",
+        r#"name = "heat-rba"
+[domain]
+variables = ["t", "x"]
+bounds = [[0.0, 1.0], [0.0, 1.0]]
+time = "t"
+[[blocks]]
+name = "interior"
+kind = "pde"
+equation = "u_t - 0.25*u_xx"
+points = { count = 60, sampler = "lhs" }
+weights = { method = "rba", gamma = 0.9, eta = 0.2, every = 2 }
+[[blocks]]
+name = "initial"
+kind = "initial"
+value = "sin(pi*x)"
+points = { count = 20 }
+[[blocks]]
+name = "boundary"
+kind = "dirichlet"
+value = "0"
+points = { count = 20 }
+[model]
+layers = [2, 6, 1]
+"#,
+    );
+    for (name, _) in pinn::presets::PRESETS {
+        let mut table = toml::Table::new();
+        table.insert("preset".into(), toml::Value::String(name.to_string()));
+        let mut config = pinn::presets::solver_config(&table, None).unwrap();
+        config.termination.max_iterations = 12;
+        config.termination.time_limit_seconds = None;
+        if let Some(sw) = config.switch.as_mut() {
+            sw.after_iterations = 5;
+        }
+        let theta0 = p.initial_params();
+        let outcome = pinn::run::run(&p, &config, &theta0, None, |_, _, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let s = &outcome.summary;
+        assert!(s.final_loss.is_finite(), "{name}: {}", s.final_loss);
+        let changed: Vec<usize> = s
+            .history
+            .iter()
+            .filter(|r| r.resampled)
+            .map(|r| r.iteration)
+            .collect();
+        assert!(!changed.is_empty(), "{name}: no weight update");
+        assert!(changed.iter().all(|i| i % 2 == 0), "{name}: {changed:?}");
+        let (block, w) = &outcome.result.collocation_weights[0];
+        assert_eq!((block.as_str(), w.len()), ("interior", 60));
+        assert!(w.iter().any(|&l| l != 1.0), "{name}: weights unchanged");
+        assert!(
+            w.iter().all(|&l| (0.0..=1.0 + 0.2 / 0.1).contains(&l)),
+            "{name}: {w:?}"
+        );
     }
 }

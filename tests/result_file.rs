@@ -114,6 +114,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
             vec![("nu".into(), 0.01 + g), ("tiny".into(), 5e-324)]
         },
         collocation: vec![("interior".into(), coll_interior), ("boundary-left".into(), coll_boundary)],
+        collocation_weights: Vec::new(),
         evaluation,
         metrics,
         history,

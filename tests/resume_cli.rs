@@ -1,7 +1,8 @@
 //! `pinn solve --resume` end to end: `2n` iterations straight and `n` then `--resume`
 //! `--max-iters n` give the same θ, history (wall times and the time-sampled rel L2
 //! excepted), points, loss and stop reason, bit for bit, for LM, ENGD, L-BFGS and a
-//! problem whose points are drawn again (uniformly and by RAD) during the solve; a
+//! problem whose points are drawn again (uniformly and by RAD) during the solve, and one
+//! with residual-based attention (RBA) point weights (stored and restored); a
 //! mid-run checkpoint resumes the same way; and every refusal exits 2 naming the file.
 //!
 //! `--threads 1` throughout: the Jacobian-transpose reduction is thread-order dependent.
@@ -89,6 +90,35 @@ seed = 5
 resample_every = 3
 "#;
 
+/// `HEAT_REDRAWN` with RBA weights on the interior (updated every 2 iterations) and the
+/// initial points (every iteration, restarted at 1 when the points are re-drawn).
+fn heat_weighted() -> String {
+    HEAT_REDRAWN
+        .replace(
+            "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }",
+            "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }\nweights = { method = \"rba\", gamma = 0.9, eta = 0.5, every = 2 }",
+        )
+        .replace(
+            "value = \"sin(pi*x)\"",
+            "value = \"sin(pi*x)\"\nweights = { method = \"rba\" }",
+        )
+}
+
+/// The Poisson problem with RBA weights on the interior, updated every iteration, and on
+/// the boundary every 3: no points are re-drawn, so the weights at a split are whatever
+/// the updates made of them and must be restored.
+fn poisson_weighted() -> String {
+    poisson("[2, 12, 1]", 200, "")
+        .replace(
+            "points = { count = 200, sampler = \"uniform\" }",
+            "points = { count = 200, sampler = \"uniform\" }\nweights = { method = \"rba\", gamma = 0.9, eta = 0.5 }",
+        )
+        .replace(
+            "value = \"0\"",
+            "value = \"0\"\nweights = { method = \"rba\", gamma = 0.8, eta = 1.0, every = 3 }",
+        )
+}
+
 fn write_problem(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -149,6 +179,13 @@ fn assert_same_run(what: &str, straight: &RunResult, resumed: &RunResult) {
         };
         assert_eq!(flat(a), flat(b), "{what}: points of block {n}");
     }
+    let weights = |r: &RunResult| {
+        r.collocation_weights
+            .iter()
+            .map(|(n, w)| (n.clone(), bits(w)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weights(straight), weights(resumed), "{what}: point weights");
     let names: Vec<&str> = straight.history.columns().map(|(n, _)| n).collect();
     let resumed_names: Vec<&str> = resumed.history.columns().map(|(n, _)| n).collect();
     assert_eq!(names, resumed_names, "{what}: history columns");
@@ -220,6 +257,58 @@ fn resumed_runs_are_bitwise_straight_ones() {
     let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
     straight_vs_split(&dir, &heat, "rad-lm", &["--solver", "lm"], 7);
     straight_vs_split(&dir, &heat, "rad-lbfgs", &["--solver", "lbfgs"], 7);
+    // RBA weights, updated at every iteration (interior) and every 3 (boundary, last
+    // at 6 before the split at 7), and together with re-drawn points (restarted at 1).
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
+    straight_vs_split(&dir, &weighted, "rba-lm", &["--solver", "lm"], 7);
+    straight_vs_split(
+        &dir,
+        &weighted,
+        "rba-ssbroyden",
+        &["--solver", "ssbroyden"],
+        7,
+    );
+    let redrawn = write_problem(&dir, "heat-rba.toml", &heat_weighted());
+    straight_vs_split(&dir, &redrawn, "rba-rad-lm", &["--solver", "lm"], 7);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The stored weights are the ones in use: not all 1 after some updates, the right
+/// count per weighted block, none for unweighted blocks; and RBA with `γ = 1`, `η = 0`
+/// is the unweighted run bit for bit.
+#[test]
+fn rba_weights_are_stored_and_neutral_weights_change_nothing() {
+    let dir = scratch("rba");
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
+    let r = solved(&weighted, &dir.join("w.h5"), &["--max-iters", "8"]);
+    let names: Vec<&str> = r
+        .collocation_weights
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(names, ["interior", "boundary"]);
+    assert_eq!(r.collocation_weights[0].1.len(), 200);
+    assert_eq!(r.collocation_weights[1].1.len(), 40);
+    for (name, w) in &r.collocation_weights {
+        assert!(w.iter().any(|&l| l != 1.0), "{name}: weights unchanged");
+    }
+    let plain = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
+    let neutral = HEAT_REDRAWN.replace(
+        "value = \"sin(pi*x)\"",
+        "value = \"sin(pi*x)\"\nweights = { method = \"rba\", gamma = 1.0, eta = 0.0 }",
+    );
+    let neutral = write_problem(&dir, "heat-neutral.toml", &neutral);
+    for solver in ["lm", "ssbroyden"] {
+        let args = ["--solver", solver, "--max-iters", "12"];
+        let a = solved(&plain, &dir.join("plain.h5"), &args);
+        let mut b = solved(&neutral, &dir.join("neutral.h5"), &args);
+        let (name, w) = b
+            .collocation_weights
+            .pop()
+            .expect("the initial block's weights");
+        assert!(name == "initial" && w == vec![1.0; 20], "{name}: {w:?}");
+        assert_same_run(solver, &a, &b);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -43,6 +43,7 @@ DEFAULT = [
     "reaction:lm",
     "reaction-soft:lm",
     "wave:lm",
+    "wave-structured:lm",
     "kdv:lm",
     "kdv-soft:lm",
     "ks:lm",

@@ -102,6 +102,15 @@ pub fn check_report(p: &Problem) -> String {
                 human_bytes(a.memory_bytes(b.dim()) as f64)
             ));
         }
+        if let Some(w) = &sampling.weights {
+            s.push_str(&format!(
+                "weights   {}: RBA, λ ← {}·λ + {}·|r|/max|r| every {} iteration(s), from 1\n",
+                b.name(),
+                w.gamma(),
+                w.eta(),
+                w.every()
+            ));
+        }
     }
     match &p.exact {
         None => s.push_str("exact     none (no errors measured)\n"),

@@ -351,7 +351,7 @@ pub fn validate(path: &Path) -> i32 {
                 false,
             ),
         }
-        let model = problem.residual_model();
+        let mut model = problem.residual_model();
         // The stored collocation points are the ones trained on; the loss there must match.
         let blocks_match = model.blocks().len() == r.collocation.len()
             && model
@@ -365,7 +365,27 @@ pub fn validate(path: &Path) -> i32 {
             format!("{}", model.blocks().len()),
             blocks_match,
         );
-        if blocks_match && problem.resample_every.is_none() {
+        // The stored RBA weights are the ones the final loss was taken with.
+        let weighted: Vec<usize> = (0..model.blocks().len())
+            .filter(|&b| model.point_weights(b).is_some())
+            .collect();
+        let weights_fit = weighted.len() == r.collocation_weights.len()
+            && weighted
+                .iter()
+                .zip(&r.collocation_weights)
+                .all(|(&b, (name, w))| {
+                    model.blocks()[b].name() == name
+                        && model.set_weight_values(b, w.clone()).is_ok()
+                });
+        if !(weighted.is_empty() && r.collocation_weights.is_empty()) {
+            line(
+                "point weights (RBA)",
+                format!("{} blocks", r.collocation_weights.len()),
+                format!("{} blocks", weighted.len()),
+                weights_fit,
+            );
+        }
+        if blocks_match && weights_fit && problem.resample_every.is_none() {
             // Fixed points are rebuilt from the seed and the points files: the stored
             // ones must be them, bit for bit (the loss below is computed on these).
             for (b, (name, pts)) in model.blocks().iter().zip(&r.collocation) {

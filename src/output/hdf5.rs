@@ -74,6 +74,11 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
         "collocation block",
         r.collocation.iter().map(|(n, _)| n.as_str()),
     )?;
+    check_names(
+        path,
+        "weighted block",
+        r.collocation_weights.iter().map(|(n, _)| n.as_str()),
+    )?;
     check_names(path, "history column", r.history.columns().map(|(n, _)| n))?;
     check_names(
         path,
@@ -172,6 +177,18 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
         put_matrix(g.create_dataset(name), pts);
     }
     fb.add_group(g.finish());
+
+    if !r.collocation_weights.is_empty() {
+        let mut g = fb.create_group("collocation_weights");
+        let names = r.collocation_weights.iter().map(|(n, _)| n.clone());
+        g.set_attr("blocks", AttrValue::VarLenStringArray(names.collect()));
+        for (name, w) in &r.collocation_weights {
+            g.create_dataset(name)
+                .with_f64_data(w)
+                .with_shape(&[w.len() as u64]);
+        }
+        fb.add_group(g.finish());
+    }
 
     let e = &r.evaluation;
     let mut g = fb.create_group("evaluation");
@@ -329,6 +346,19 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         let m = rd.matrix(&collocation_group, "/collocation", &b)?;
         collocation.push((b, m));
     }
+    let root_groups = file
+        .root()
+        .groups()
+        .map_err(|e| rd.h5("list root groups", e))?;
+    let mut collocation_weights = Vec::new();
+    if root_groups.iter().any(|g| g == "collocation_weights") {
+        const AT: &str = "/collocation_weights";
+        let g = rd.group(&file, "collocation_weights")?;
+        for b in rd.attr_strings(&rd.attrs(&g)?, AT, "blocks")? {
+            let w = rd.vector(&g, AT, &b)?;
+            collocation_weights.push((b, w));
+        }
+    }
 
     let eval = rd.group(&file, "evaluation")?;
     let points_ds = rd.dataset(&eval, "/evaluation", "points")?;
@@ -442,6 +472,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
         transform,
         transform_constants,
         collocation,
+        collocation_weights,
         evaluation: Evaluation {
             variables,
             outputs,

@@ -46,6 +46,9 @@ pub struct RunResult {
     pub transform_constants: Vec<(String, f64)>,
     /// `/collocation/<name>`: the `N_b × d` points of every residual block, in order.
     pub collocation: Vec<(String, Mat<f64>)>,
+    /// `/collocation_weights/<name>`: the residual-based attention weights `λᵢ` (one per
+    /// point of `/collocation/<name>`) of every block that has them; empty without.
+    pub collocation_weights: Vec<(String, Vec<f64>)>,
     /// `/evaluation`.
     pub evaluation: Evaluation,
     /// `/metrics` attributes.

@@ -512,7 +512,7 @@ impl Builder<'_> {
         let mut has_pde = false;
         let mut has_condition = false;
         for (index, sb) in spec.blocks.iter().enumerate() {
-            let b = sb.get_ref();
+            let (b, first) = (sb.get_ref(), sampling.len());
             let name = b.name.get_ref();
             if name.is_empty() || name.contains(['/', '.']) || name.chars().any(char::is_whitespace)
             {
@@ -717,6 +717,12 @@ impl Builder<'_> {
                         ),
                     ));
                 }
+            }
+            if let Some(w) = &b.weights {
+                let rba = super::sampling::point_weights(self.path, self.text, w)?;
+                sampling[first..]
+                    .iter_mut()
+                    .for_each(|s| s.weights = Some(rba));
             }
         }
         // A transform can build every condition in (e.g. Dirichlet data on all faces).

@@ -17,6 +17,8 @@ pub mod slabs;
 pub mod solver;
 pub mod spec;
 pub mod stages;
+#[cfg(test)]
+mod weights_tests;
 
 pub use build::{Problem, build_problem, build_problem_with, load_problem, load_problem_with};
 pub use error::InputError;

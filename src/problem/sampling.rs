@@ -20,10 +20,11 @@ use toml::Spanned;
 
 use super::build::Problem;
 use super::error::InputError;
-use super::spec::AdaptiveSpec;
+use super::spec::{AdaptiveSpec, WeightsSpec};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
 use crate::residual::adaptive::{AdaptiveError, Rad};
 use crate::residual::model::ResidualModel;
+use crate::residual::weights::{Rba, WeightsError};
 
 /// How a block's points are drawn again when the problem resamples.
 #[derive(Clone, Debug)]
@@ -40,6 +41,8 @@ pub struct BlockSampling {
     pub from_file: bool,
     /// Residual-based adaptive sampling from a pool, when the block asks for it.
     pub adaptive: Option<AdaptiveSampling>,
+    /// Residual-based attention weights of the points, when the block asks for them.
+    pub weights: Option<Rba>,
 }
 
 /// A block's `adaptive` setting: RAD from a pool of `pool` candidates.
@@ -151,16 +154,70 @@ pub(super) fn adaptive_sampling(
     Ok(AdaptiveSampling { pool, rad })
 }
 
+/// Reads a block's `weights` table: RBA with `gamma` (default 0.999), `eta` (0.01) and
+/// `every` (1), each checked where it is written.
+pub(super) fn point_weights(
+    path: &Path,
+    text: &str,
+    spec: &Spanned<WeightsSpec>,
+) -> Result<Rba, InputError> {
+    let err = |span: Range<usize>, message: String| InputError::at_span(path, text, span, message);
+    let w = spec.get_ref();
+    if w.method.get_ref() != "rba" {
+        return Err(err(
+            w.method.span(),
+            format!(
+                "unknown weights method `{}`: expected rba",
+                w.method.get_ref()
+            ),
+        ));
+    }
+    let defaults = Rba::default();
+    let gamma = w.gamma.as_ref().map_or(defaults.gamma(), |g| *g.get_ref());
+    let eta = w.eta.as_ref().map_or(defaults.eta(), |e| *e.get_ref());
+    let every = match &w.every {
+        None => defaults.every(),
+        Some(k) if *k.get_ref() >= 1 => *k.get_ref() as usize,
+        Some(k) => {
+            return Err(err(
+                k.span(),
+                format!("`every` must be ≥ 1, found {}", k.get_ref()),
+            ));
+        }
+    };
+    Rba::new(gamma, eta, every).map_err(|e| {
+        let span = match e {
+            WeightsError::BadDecay(_) => w.gamma.as_ref().map(Spanned::span),
+            WeightsError::BadRate(_) => w.eta.as_ref().map(Spanned::span),
+            WeightsError::ZeroInterval => w.every.as_ref().map(Spanned::span),
+        };
+        let message = match e {
+            WeightsError::BadDecay(g) => format!("`gamma` must be in [0, 1], found {g}"),
+            WeightsError::BadRate(e) => format!("`eta` must be finite and ≥ 0, found {e}"),
+            WeightsError::ZeroInterval => "`every` must be ≥ 1".to_string(),
+        };
+        err(span.unwrap_or_else(|| spec.span()), message)
+    })
+}
+
 impl Problem {
     /// The least-squares problem the solvers see: the network and the residual blocks,
     /// with a sampler per block when `[collocation] resample_every` is set (draw `k`
     /// of a block uses its seed plus `k`; points read from files stay fixed; adaptive
-    /// blocks draw from a pool by RAD at the current iterate).
+    /// blocks draw from a pool by RAD at the current iterate), and RBA point weights on
+    /// the blocks that ask for them.
     pub fn residual_model(&self) -> ResidualModel {
         let mut model = ResidualModel::new(self.mlp.clone(), self.blocks.clone())
             .expect("blocks built from a validated problem fit its network");
         if let Some(frozen) = &self.frozen {
             model = model.with_frozen(frozen.clone());
+        }
+        for (b, s) in self.sampling.iter().enumerate() {
+            if let Some(rba) = s.weights {
+                model
+                    .set_point_weights(b, rba)
+                    .expect("one sampling record per block");
+            }
         }
         let Some(every) = self.resample_every else {
             return model;

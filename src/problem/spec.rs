@@ -156,6 +156,9 @@ pub struct BlockSpec {
     /// `[collocation] resample_every`).
     #[serde(default)]
     pub adaptive: Option<Spanned<AdaptiveSpec>>,
+    /// Residual-based attention weights of the block's points.
+    #[serde(default)]
+    pub weights: Option<Spanned<WeightsSpec>>,
     /// Where the block's points come from.
     pub points: Spanned<PointsSpec>,
 }
@@ -176,6 +179,25 @@ pub struct AdaptiveSpec {
     /// The uniform floor `c ≥ 0` (default 1).
     #[serde(default)]
     pub c: Option<Spanned<f64>>,
+}
+
+/// `weights = { method = "rba", gamma = 0.999, eta = 0.01, every = 1 }` on a block: a
+/// weight `λᵢ` per point, `λᵢ ← γ λᵢ + η |rᵢ| / max_j |r_j|` every `every` iterations, and
+/// rows `λᵢ rᵢ` (Anagnostopoulos et al. 2024).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsSpec {
+    /// `rba`, the only method.
+    pub method: Spanned<String>,
+    /// The decay `γ ∈ [0, 1]` (default 0.999).
+    #[serde(default)]
+    pub gamma: Option<Spanned<f64>>,
+    /// The rate `η ≥ 0` (default 0.01).
+    #[serde(default)]
+    pub eta: Option<Spanned<f64>>,
+    /// The update interval in iterations, `≥ 1` (default 1).
+    #[serde(default)]
+    pub every: Option<Spanned<i64>>,
 }
 
 /// How a set of points is made: sampled, or read from a file.

@@ -9,6 +9,7 @@
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
 //! - [`adaptive`]: residual-based adaptive sampling (RAD) of a block's points.
+//! - [`weights`]: residual-based attention (RBA), a weight per residual point.
 //! - [`identity`]: which blocks hold whatever the network (built in by a transform).
 
 pub mod adaptive;
@@ -21,6 +22,7 @@ pub mod generic;
 pub mod identity;
 pub mod model;
 pub mod pointwise;
+pub mod weights;
 
 pub use adaptive::{AdaptiveError, PoolResiduals, Rad};
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
@@ -31,3 +33,4 @@ pub use generic::{Residual, RustResidual};
 pub use identity::identically_satisfied;
 pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};
+pub use weights::{Rba, WeightsError};

@@ -9,6 +9,10 @@
 //! the same partials with the channel tangents `Σ_k a_ik ċ_ik`, and `Jᵀ·w` pulls the
 //! cotangents `w_i s a_ik` back through the channels. A periodic equation is the sum of
 //! two terms at two point sets: the second term accumulates into the same rows.
+//!
+//! A block with residual-based attention ([`Rba`]) multiplies each point's rows by its
+//! weight `λᵢ`: `r_i = s λᵢ F(x_i)`, Jacobian row `s λᵢ ∂F/∂θ`. Without weights the
+//! factor is absent, and a weight of exactly 1 changes no bit (`s · 1 = s`).
 
 use std::ops::Range;
 
@@ -19,6 +23,10 @@ use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
 use super::block::{BlockError, PointSet, ResidualBlock, Term};
 use super::channel::Channel;
 use super::frozen::{FrozenStages, eval_sum};
+use super::weights::Rba;
+
+#[path = "model_weights.rs"]
+mod point_weights;
 use crate::model::Mlp;
 
 /// A point sampler for one block: called with the iteration number, returns the new
@@ -36,6 +44,12 @@ enum Draw {
 struct Sampler {
     every: usize,
     draw: Draw,
+}
+
+/// A block's RBA weights: the update rule and the current `λᵢ`, one per point.
+struct PointWeights {
+    rba: Rba,
+    lambda: Vec<f64>,
 }
 
 /// A block's residual magnitudes at candidate points: the network and the block's
@@ -146,6 +160,15 @@ pub enum ResidualModelError {
         /// The block name.
         block: String,
     },
+    /// Stored point weights that do not fit the block (count, or a negative or
+    /// non-finite weight), or weights for a block without RBA.
+    #[error("block `{block}`: {message}")]
+    BadWeights {
+        /// The block name.
+        block: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A network `u_θ` and the residual blocks that constrain it, as a
@@ -156,6 +179,7 @@ pub struct ResidualModel {
     offsets: Vec<usize>,
     n_rows: usize,
     samplers: Vec<Option<Sampler>>,
+    weights: Vec<Option<PointWeights>>,
     /// The frozen stages of a multi-stage run and, per block, equation and term, their
     /// channels at the term's points ([`super::frozen`]).
     frozen: Option<(FrozenStages, FrozenCache)>,
@@ -190,6 +214,7 @@ impl ResidualModel {
             n_rows += b.n_rows();
         }
         let samplers = blocks.iter().map(|_| None).collect();
+        let weights = blocks.iter().map(|_| None).collect();
         Ok(ResidualModel {
             mlp,
             blocks,
@@ -197,6 +222,7 @@ impl ResidualModel {
             n_rows,
             samplers,
             frozen: None,
+            weights,
         })
     }
 
@@ -371,15 +397,18 @@ impl ResidualModel {
         )
     }
 
-    /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`;
-    /// returns whether any points changed. A block that rejects its new points keeps its
-    /// old ones and the error is returned.
+    /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`, then
+    /// the RBA weight updates due (at `theta`, on the points in use); returns whether
+    /// any points or weights changed. A block drawn afresh restarts its weights at 1
+    /// and is not updated at that iteration. A block that rejects its new points keeps
+    /// its old ones and the error is returned.
     pub fn try_resample(
         &mut self,
         iteration: usize,
         theta: &[f64],
     ) -> Result<bool, ResidualModelError> {
         let mut changed = false;
+        let mut drawn = Vec::new();
         for b in 0..self.blocks.len() {
             let Some(s) = &mut self.samplers[b] else {
                 continue;
@@ -412,20 +441,37 @@ impl ResidualModel {
             };
             self.blocks[b].set_points(points)?;
             self.refresh_frozen(b);
+            drawn.push(b);
             changed = true;
+        }
+        for b in 0..self.blocks.len() {
+            let due = match &self.weights[b] {
+                Some(w) => !drawn.contains(&b) && w.rba.is_due(iteration),
+                None => continue,
+            };
+            if drawn.contains(&b) {
+                let w = self.weights[b].as_mut().expect("checked above");
+                w.lambda.fill(1.0);
+            } else if due {
+                let norms = self.point_norms(b, theta);
+                let w = self.weights[b].as_mut().expect("checked above");
+                changed |= w.rba.update(&mut w.lambda, &norms);
+            }
         }
         Ok(changed)
     }
 
-    /// Calls `f(term, points, rows, first, frozen)` for every term of every equation,
-    /// with the rows of `r` the equation owns, whether the term is the equation's first,
-    /// and in a multi-stage run the frozen stages' channels at the term's points.
+    /// Calls `f(term, points, rows, first, frozen, weights)` for every term of every
+    /// equation, with the rows of `r` the equation owns, whether the term is the
+    /// equation's first, in a multi-stage run the frozen stages' channels at the term's
+    /// points, and the block's point weights, if any.
     fn for_each_term(
         &self,
-        mut f: impl FnMut(&ResidualBlock, &Term, MatRef<'_, f64>, Range<usize>, bool, Frozen<'_>),
+        mut f: impl FnMut(TermView<'_>, Range<usize>, Frozen<'_>, Weights<'_>),
     ) {
         for (b, block) in self.blocks.iter().enumerate() {
             let n = block.n_points();
+            let weights = self.point_weights(b);
             for (e, group) in block.row_groups().iter().enumerate() {
                 let start = self.offsets[b] + e * n;
                 for (t, term) in group.terms.iter().enumerate() {
@@ -433,17 +479,38 @@ impl ResidualModel {
                         .frozen
                         .as_ref()
                         .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon));
-                    f(
+                    let view = TermView {
                         block,
                         term,
-                        block.points_of(term.set),
-                        start..start + n,
-                        t == 0,
-                        frozen,
-                    );
+                        points: block.points_of(term.set),
+                        first: t == 0,
+                    };
+                    f(view, start..start + n, frozen, weights);
                 }
             }
         }
+    }
+}
+
+/// One term of one equation as [`ResidualModel::for_each_term`] hands it out: its
+/// block, the term, the points it is evaluated at and whether it is the equation's first
+/// (a later term accumulates into the same rows).
+#[derive(Clone, Copy)]
+struct TermView<'a> {
+    block: &'a ResidualBlock,
+    term: &'a Term,
+    points: MatRef<'a, f64>,
+    first: bool,
+}
+
+/// A block's point weights, `None` for an unweighted block.
+type Weights<'a> = Option<&'a [f64]>;
+
+/// The scale of point `i`'s rows: `s λᵢ`, or `s` without weights.
+fn point_scale(s: f64, weights: Weights<'_>, i: usize) -> f64 {
+    match weights {
+        Some(l) => s * l[i],
+        None => s,
     }
 }
 
@@ -470,20 +537,28 @@ impl LeastSquares for ResidualModel {
 
     fn residuals(&self, theta: &[f64], r: &mut [f64]) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
-        self.for_each_term(|block, term, points, rows, first, frozen| {
+        self.for_each_term(|view, rows, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                first,
+            } = view;
             let s = block.scale();
             let residual = &*term.residual;
             let out = &mut r[rows];
             if let Some((f, eps)) = frozen {
                 let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                    s * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                    point_scale(s, weights, i)
+                        * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
                 };
                 let ch = residual.channels();
                 self.mlp.residuals(theta, points, ch, &seed, out, !first);
                 return;
             }
-            let seed =
-                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                point_scale(s, weights, i) * residual.value(x, c)
+            };
             self.mlp
                 .residuals(theta, points, residual.channels(), &seed, out, !first);
         });
@@ -502,14 +577,21 @@ impl LeastSquares for ResidualModel {
         if n == 0 || thetas.is_empty() {
             return;
         }
-        self.for_each_term(|block, term, points, rows, first, frozen| {
+        self.for_each_term(|view, rows, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                first,
+            } = view;
             let s = block.scale();
             let residual = &*term.residual;
             if let Some((f, eps)) = frozen {
                 // The stage sum goes one θ at a time, through the same path as
                 // `residuals` (so the bits are the same).
                 let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                    s * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                    point_scale(s, weights, i)
+                        * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
                 };
                 let ch = residual.channels();
                 for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n)) {
@@ -518,8 +600,9 @@ impl LeastSquares for ResidualModel {
                 }
                 return;
             }
-            let seed =
-                move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| s * residual.value(x, c);
+            let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                point_scale(s, weights, i) * residual.value(x, c)
+            };
             let mut outs: Vec<&mut [f64]> = r
                 .chunks_exact_mut(n)
                 .map(|rj| &mut rj[rows.clone()])
@@ -542,17 +625,24 @@ impl LeastSquares for ResidualModel {
             (self.n_rows, self.n_params()),
             "J is N × P"
         );
-        self.for_each_term(|block, term, points, rows, first, frozen| {
+        self.for_each_term(|view, rows, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                first,
+            } = view;
             let s = block.scale();
             let residual = &*term.residual;
             let j = jac.as_mut().subrows_mut(rows.start, rows.len());
             if let Some((f, eps)) = frozen {
                 let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                    let si = point_scale(s, weights, i);
                     let r = eval_sum(f, eps, i, c, Some(a), |ct, a| {
                         residual.eval(x, ct, a.expect("a is given"))
                     });
-                    a.iter_mut().for_each(|ak| *ak *= s);
-                    s * r
+                    a.iter_mut().for_each(|ak| *ak *= si);
+                    si * r
                 };
                 let ch = residual.channels();
                 let out = &mut r[rows];
@@ -560,10 +650,11 @@ impl LeastSquares for ResidualModel {
                     .residuals_and_jacobian(theta, points, ch, &seed, out, j, !first);
                 return;
             }
-            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+            let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let si = point_scale(s, weights, i);
                 let f = residual.eval(x, c, a);
-                a.iter_mut().for_each(|ak| *ak *= s);
-                s * f
+                a.iter_mut().for_each(|ak| *ak *= si);
+                si * f
             };
             self.mlp.residuals_and_jacobian(
                 theta,
@@ -594,7 +685,13 @@ impl LeastSquares for ResidualModel {
             "J's block is rows × P"
         );
         assert!(rows.end <= self.n_rows, "rows past the last residual");
-        self.for_each_term(|block, term, points, own, first, frozen| {
+        self.for_each_term(|view, own, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                first,
+            } = view;
             let (lo, hi) = (own.start.max(rows.start), own.end.min(rows.end));
             if lo >= hi {
                 return;
@@ -607,11 +704,12 @@ impl LeastSquares for ResidualModel {
                 // The frozen stages' jets are cached per point of the whole block: index
                 // them past the rows skipped.
                 let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                    let si = point_scale(s, weights, i + skip);
                     let r = eval_sum(f, eps, i + skip, c, Some(a), |ct, a| {
                         residual.eval(x, ct, a.expect("a is given"))
                     });
-                    a.iter_mut().for_each(|ak| *ak *= s);
-                    s * r
+                    a.iter_mut().for_each(|ak| *ak *= si);
+                    si * r
                 };
                 self.mlp.residuals_and_jacobian(
                     theta,
@@ -624,10 +722,11 @@ impl LeastSquares for ResidualModel {
                 );
                 return;
             }
-            let seed = move |_i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+            let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
+                let si = point_scale(s, weights, i + skip);
                 let f = residual.eval(x, c, a);
-                a.iter_mut().for_each(|ak| *ak *= s);
-                s * f
+                a.iter_mut().for_each(|ak| *ak *= si);
+                si * f
             };
             self.mlp.residuals_and_jacobian(
                 theta,
@@ -647,7 +746,13 @@ impl LeastSquares for ResidualModel {
         assert_eq!(out.len(), self.n_rows, "J·v has one entry per residual");
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _, frozen| {
+        self.for_each_term(|view, rows, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                ..
+            } = view;
             let s = block.scale();
             let channels = term.residual.channels();
             let (mut values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
@@ -668,7 +773,7 @@ impl LeastSquares for ResidualModel {
                     .enumerate()
                     .map(|(k, ak)| ak * tangents[(i, k)])
                     .sum();
-                *o += s * dot;
+                *o += point_scale(s, weights, i) * dot;
             }
         });
     }
@@ -684,7 +789,13 @@ impl LeastSquares for ResidualModel {
         );
         out.fill(0.0);
         let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|block, term, points, rows, _, frozen| {
+        self.for_each_term(|view, rows, frozen, weights| {
+            let TermView {
+                block,
+                term,
+                points,
+                ..
+            } = view;
             let s = block.scale();
             let channels = term.residual.channels();
             let mut values = self.mlp.eval_channels(theta, points, channels);
@@ -703,7 +814,7 @@ impl LeastSquares for ResidualModel {
                     .for_each(|(k, ck)| *ck = values[(i, k)]);
                 term.residual.eval(&x, &c, &mut a);
                 for (k, ak) in a.iter().enumerate() {
-                    cot[(i, k)] = wi * s * ak;
+                    cot[(i, k)] = wi * point_scale(s, weights, i) * ak;
                 }
             }
             self.mlp
@@ -725,182 +836,5 @@ impl LeastSquares for ResidualModel {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::model::Activation;
-    use crate::residual::block::{BlockKind, Face};
-
-    fn dirichlet(output: usize, d: usize) -> ResidualBlock {
-        let pts = Mat::from_fn(3, d, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
-        let kind = BlockKind::Dirichlet {
-            output,
-            face: Face {
-                axis: 0,
-                upper: false,
-            },
-            g: Arc::new(|_: &[f64]| 1.0),
-        };
-        ResidualBlock::new("d", pts, kind, 1.0).unwrap()
-    }
-
-    /// Solvers may evaluate the problem from several threads.
-    #[test]
-    fn the_model_is_send_and_sync() {
-        fn is_send_sync<T: Send + Sync>() {}
-        is_send_sync::<ResidualModel>();
-        is_send_sync::<ResidualBlock>();
-    }
-
-    #[test]
-    fn blocks_must_fit_the_network() {
-        let mlp = Mlp::new(&[2, 4, 2], Activation::Tanh);
-        assert!(matches!(
-            ResidualModel::new(mlp.clone(), vec![]),
-            Err(ResidualModelError::NoBlocks)
-        ));
-        assert!(matches!(
-            ResidualModel::new(mlp.clone(), vec![dirichlet(0, 3)]),
-            Err(ResidualModelError::DimensionMismatch {
-                expected: 2,
-                found: 3,
-                ..
-            })
-        ));
-        assert!(matches!(
-            ResidualModel::new(mlp.clone(), vec![dirichlet(2, 2)]),
-            Err(ResidualModelError::OutputOutOfRange { n_outputs: 2, .. })
-        ));
-        let model = ResidualModel::new(mlp, vec![dirichlet(1, 2), dirichlet(0, 2)]).unwrap();
-        assert_eq!(model.n_rows_per_block(), vec![3, 3]);
-        assert_eq!(model.block_rows(1), 3..6);
-        assert_eq!(model.n_residuals(), 6);
-    }
-
-    #[test]
-    fn set_points_replaces_a_blocks_points_or_says_why_not() {
-        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
-        let mut model = ResidualModel::new(mlp, vec![dirichlet(0, 2)]).unwrap();
-        let moved = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.3 + 0.2 * i as f64 });
-        model.set_points(0, moved.clone()).unwrap();
-        assert_eq!(model.blocks()[0].points(), moved.as_ref());
-        assert!(matches!(
-            model.set_points(1, moved.clone()),
-            Err(ResidualModelError::NoSuchBlock {
-                index: 1,
-                n_blocks: 1
-            })
-        ));
-        // Another shape, or a non-finite point, is refused; the points stay.
-        assert!(model.set_points(0, Mat::zeros(4, 2)).is_err());
-        assert!(
-            model
-                .set_points(0, Mat::from_fn(3, 2, |_, _| f64::NAN))
-                .is_err()
-        );
-        assert_eq!(model.blocks()[0].points(), moved.as_ref());
-    }
-
-    #[test]
-    fn rad_samplers_check_their_block_and_pool() {
-        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
-        let pts = Mat::from_fn(3, 2, |i, j| if j == 0 { 0.0 } else { 0.1 * i as f64 });
-        let periodic = ResidualBlock::new(
-            "p",
-            pts,
-            BlockKind::Periodic {
-                output: 0,
-                axis: 0,
-                period: 1.0,
-                derivatives: false,
-            },
-            1.0,
-        )
-        .unwrap();
-        let mut model = ResidualModel::new(mlp.clone(), vec![dirichlet(0, 2), periodic]).unwrap();
-        let pool = |_: usize| Mat::from_fn(2, 2, |_, _| 0.0);
-        assert!(matches!(
-            model.set_rad_sampler(1, 1, pool, Rad::default(), 0),
-            Err(ResidualModelError::NotAdaptable { .. })
-        ));
-        assert!(matches!(
-            model.set_rad_sampler(2, 1, pool, Rad::default(), 0),
-            Err(ResidualModelError::NoSuchBlock { .. })
-        ));
-        // A pool of 2 cannot supply the Dirichlet block's 3 points: an error, points kept.
-        model
-            .set_rad_sampler(0, 1, pool, Rad::default(), 0)
-            .unwrap();
-        assert!(model.is_adaptive(0) && !model.is_adaptive(1));
-        let kept = model.blocks()[0].points().to_owned();
-        let theta = vec![0.0; mlp.n_params()];
-        assert!(matches!(
-            model.try_resample(1, &theta),
-            Err(ResidualModelError::Adaptive {
-                source: AdaptiveError::PoolTooSmall { pool: 2, needed: 3 },
-                ..
-            })
-        ));
-        assert_eq!(model.blocks()[0].points(), kept.as_ref());
-    }
-
-    /// Any row range of `J` (crossing blocks and equations, and the second term of a
-    /// periodic equation) equals those rows of the assembled Jacobian.
-    #[test]
-    fn jacobian_rows_are_the_rows_of_the_assembled_jacobian() {
-        let mlp = Mlp::new(&[2, 5, 2], Activation::Tanh);
-        let periodic = ResidualBlock::new(
-            "p",
-            Mat::from_fn(4, 2, |i, j| if j == 0 { 0.0 } else { 0.2 * i as f64 }),
-            BlockKind::Periodic {
-                output: 1,
-                axis: 0,
-                period: 1.0,
-                derivatives: true,
-            },
-            2.0,
-        )
-        .unwrap();
-        let model = ResidualModel::new(
-            mlp.clone(),
-            vec![dirichlet(0, 2), periodic, dirichlet(1, 2)],
-        )
-        .unwrap();
-        let (n, p) = (model.n_residuals(), model.n_params());
-        let theta: Vec<f64> = (0..p).map(|i| 0.3 * (i as f64 * 1.7).sin()).collect();
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, p);
-        model.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
-        for (lo, hi) in [(0, n), (0, 1), (2, 7), (3, n), (n - 1, n)] {
-            let mut rb = vec![f64::NAN; hi - lo];
-            let mut jb = Mat::<f64>::from_fn(hi - lo, p, |_, _| f64::NAN);
-            model.jacobian_rows(&theta, lo..hi, &mut rb, jb.as_mut());
-            for i in lo..hi {
-                assert!((rb[i - lo] - r[i]).abs() <= 1e-14, "r row {i}");
-                for k in 0..p {
-                    assert!(
-                        (jb[(i - lo, k)] - jac[(i, k)]).abs() <= 1e-14,
-                        "J row {i} col {k} of rows {lo}..{hi}"
-                    );
-                }
-            }
-        }
-    }
-
-    /// With θ = 0 the network is identically 0, so a Dirichlet residual is `−g` and the
-    /// loss is `½ w g²` exactly.
-    #[test]
-    fn loss_of_the_zero_network() {
-        let mlp = Mlp::new(&[2, 4, 1], Activation::Tanh);
-        let mut b = dirichlet(0, 2);
-        b = ResidualBlock::new("d", b.points().to_owned(), b.kind().clone(), 4.0).unwrap();
-        let model = ResidualModel::new(mlp.clone(), vec![b]).unwrap();
-        let theta = vec![0.0; mlp.n_params()];
-        assert_eq!(model.loss(&theta), 0.5 * 4.0);
-        let mut r = vec![0.0; 3];
-        model.residuals(&theta, &mut r);
-        let s = (4.0f64 / 3.0).sqrt();
-        assert_eq!(r, vec![-s; 3]);
-    }
-}
+#[path = "model_tests.rs"]
+mod tests;

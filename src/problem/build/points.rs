@@ -86,6 +86,7 @@ impl Builder<'_> {
                     seed,
                     from_file: true,
                     adaptive: None,
+                    weights: None,
                 },
             ));
         }
@@ -105,6 +106,7 @@ impl Builder<'_> {
                 seed,
                 from_file: false,
                 adaptive: None,
+                weights: None,
             },
         ))
     }

@@ -1,0 +1,106 @@
+//! The residual model's residual-based attention weights: setting, reading and
+//! replacing a block's `λᵢ`, and the pointwise residual norms `|F(x_i)|` the update of
+//! the weights is taken from.
+
+use super::{PointWeights, ResidualModel, ResidualModelError, eval_sum};
+use crate::residual::weights::Rba;
+
+impl ResidualModel {
+    /// Gives block `block` residual-based attention weights ([`Rba`]), all starting at 1.
+    ///
+    /// # Errors
+    /// No such block.
+    pub fn set_point_weights(&mut self, block: usize, rba: Rba) -> Result<(), ResidualModelError> {
+        let b = self
+            .blocks
+            .get(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks: self.blocks.len(),
+            })?;
+        self.weights[block] = Some(PointWeights {
+            rba,
+            lambda: vec![1.0; b.n_points()],
+        });
+        Ok(())
+    }
+
+    /// Block `b`'s current point weights `λᵢ`, when it has RBA weights.
+    pub fn point_weights(&self, b: usize) -> Option<&[f64]> {
+        self.weights.get(b)?.as_ref().map(|w| w.lambda.as_slice())
+    }
+
+    /// Replaces block `block`'s point weights (e.g. with those of a stored run when it is
+    /// resumed): one finite weight `≥ 0` per point, on a block that has RBA weights.
+    ///
+    /// # Errors
+    /// No such block, a block without weights, or weights that do not fit.
+    pub fn set_weight_values(
+        &mut self,
+        block: usize,
+        lambda: Vec<f64>,
+    ) -> Result<(), ResidualModelError> {
+        let n_blocks = self.blocks.len();
+        let b = self
+            .blocks
+            .get(block)
+            .ok_or(ResidualModelError::NoSuchBlock {
+                index: block,
+                n_blocks,
+            })?;
+        let bad = |message: String| ResidualModelError::BadWeights {
+            block: b.name().to_string(),
+            message,
+        };
+        let Some(w) = self.weights[block].as_mut() else {
+            return Err(bad("the block has no point weights".to_string()));
+        };
+        if lambda.len() != b.n_points() {
+            return Err(bad(format!(
+                "{} weights for {} points",
+                lambda.len(),
+                b.n_points()
+            )));
+        }
+        if let Some(l) = lambda.iter().find(|l| !(l.is_finite() && **l >= 0.0)) {
+            return Err(bad(format!("a weight must be finite and ≥ 0, found {l}")));
+        }
+        w.lambda = lambda;
+        Ok(())
+    }
+
+    /// `|F(x_i)| = (Σ_e F_e(x_i)²)^{1/2}` at each point of block `b` (unscaled, unweighted;
+    /// a periodic term at its paired points; in a multi-stage run, of the stage sum),
+    /// without a Jacobian.
+    pub fn point_norms(&self, b: usize, theta: &[f64]) -> Vec<f64> {
+        let block = &self.blocks[b];
+        let n = block.n_points();
+        let (mut out, mut f) = (vec![0.0; n], vec![0.0; n]);
+        for (e, group) in block.row_groups().iter().enumerate() {
+            for (t, term) in group.terms.iter().enumerate() {
+                let residual = &*term.residual;
+                let points = block.points_of(term.set);
+                let channels = residual.channels();
+                let frozen = self
+                    .frozen
+                    .as_ref()
+                    .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon));
+                if let Some((fc, eps)) = frozen {
+                    let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
+                        eval_sum(fc, eps, i, c, None, |ct, _| residual.value(x, ct))
+                    };
+                    self.mlp
+                        .residuals(theta, points, channels, &seed, &mut f, t > 0);
+                } else {
+                    let seed =
+                        move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| residual.value(x, c);
+                    self.mlp
+                        .residuals(theta, points, channels, &seed, &mut f, t > 0);
+                }
+            }
+            out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
+        }
+        out.iter_mut().for_each(|o| *o = o.sqrt());
+        out
+    }
+}
