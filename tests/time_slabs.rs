@@ -208,7 +208,10 @@ fn one_slab_trains_bit_for_bit_like_no_slabs_and_a_plain_file_has_no_slab_group(
     let g = String::from_utf8_lossy(&groups.stdout);
     assert_eq!(
         g.trim(),
-        "['collocation', 'config', 'evaluation', 'history', 'metrics', 'model', 'provenance', 'state'] 3",
+        format!(
+            "['collocation', 'config', 'evaluation', 'history', 'metrics', 'model', 'provenance', 'state'] {}",
+            pinn::output::FORMAT_VERSION
+        ),
         "{}",
         String::from_utf8_lossy(&groups.stderr)
     );
