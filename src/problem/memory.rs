@@ -12,7 +12,8 @@
 //! - the preset's matrix: the N × P Jacobian plus a P × P normal matrix for `lm`,
 //!   `lm-qr` and `engd`, the Jacobian alone for `gncg`, the Jacobian twice (its column-scaled
 //!   copy is factorised in place) plus three P × P matrices (R and the singular vectors of
-//!   its SVD) for `gn-probe`, a P × P inverse Hessian for the
+//!   its SVD) for `gn-probe`, a batch of Jacobian rows and the sketched core for
+//!   `gn-probe-sketch`, a P × P inverse Hessian for the
 //!   self-scaled quasi-Newton presets, nothing for `lbfgs`, `adam` and `adam-lbfgs`.
 //!
 //! The rule: a problem is refused when the estimate exceeds the machine's total memory
@@ -68,6 +69,10 @@ pub enum Matrix {
     /// The N × P Jacobian and a column-scaled copy factorised in place, plus the
     /// triangular factor and both sets of singular vectors (three P × P matrices).
     JacobianSvd,
+    /// The sketched Gauss–Newton model at the preset's default sizes: a batch of
+    /// `min(2048, N)` rows of J, the `s₁ × s₂` core (`s₁ = min(2000, N)`,
+    /// `s₂ = min(2000, P)`) and its column-scaled copy, and three `s₂ × s₂` matrices.
+    SketchedCore,
 }
 
 /// The preset's matrix.
@@ -76,6 +81,7 @@ pub fn matrix_of(preset: &str) -> Matrix {
         "lm" | "lm-qr" | "engd" => Matrix::Jacobian { normal: true },
         "gncg" => Matrix::Jacobian { normal: false },
         "gn-probe" => Matrix::JacobianSvd,
+        "gn-probe-sketch" => Matrix::SketchedCore,
         "ssbroyden" | "ssbfgs" | "adam-ssbroyden" => Matrix::InverseHessian,
         _ => Matrix::None,
     }
@@ -357,6 +363,11 @@ mod tests {
         assert_eq!(
             (probe.jacobian, probe.square),
             (2 * 8 * 1000 * 100, 3 * 8 * 100 * 100)
+        );
+        let sketch = Estimate::new("gn-probe-sketch", &s);
+        assert_eq!(
+            (sketch.jacobian, sketch.square),
+            (8 * 1000 * 100, 8 * (2 * 1000 * 100 + 3 * 100 * 100))
         );
         let ss = Estimate::new("ssbroyden", &s);
         assert_eq!((ss.jacobian, ss.square), (0, 8 * 100 * 100));
