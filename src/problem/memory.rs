@@ -119,6 +119,13 @@ impl Estimate {
             ),
             Matrix::InverseHessian => (0, F64 * s.params * s.params),
             Matrix::JacobianSvd => (2 * F64 * s.rows * s.params, 3 * F64 * s.params * s.params),
+            Matrix::SketchedCore => {
+                let (s1, s2) = (s.rows.min(2000), s.params.min(2000));
+                (
+                    F64 * s.rows.min(2048) * s.params,
+                    F64 * (2 * s1 * s2 + 3 * s2 * s2),
+                )
+            }
         };
         Estimate {
             preset: preset.to_string(),
