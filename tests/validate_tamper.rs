@@ -25,17 +25,9 @@ fn validate(path: &Path) -> Output {
     pinn().arg("validate").arg(path).output().unwrap()
 }
 
-/// The line of `validate`'s table for `what`.
-fn row<'a>(stdout: &'a str, what: &str) -> &'a str {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(what))
-        .unwrap_or_else(|| panic!("no `{what}` line in\n{stdout}"))
-}
-
-#[test]
-fn edits_to_activation_points_and_error_are_caught() {
-    let dir = std::env::temp_dir().join(format!("pinn-tamper-{}", std::process::id()));
+/// A fresh scratch directory and a short heat1d solve in it (`r.h5`).
+fn solved_heat(tag: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("pinn-tamper-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("r.h5");
@@ -53,6 +45,20 @@ fn edits_to_activation_points_and_error_are_caught() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    (dir, good)
+}
+
+/// The line of `validate`'s table for `what`.
+fn row<'a>(stdout: &'a str, what: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(what))
+        .unwrap_or_else(|| panic!("no `{what}` line in\n{stdout}"))
+}
+
+#[test]
+fn edits_to_activation_points_and_error_are_caught() {
+    let (dir, good) = solved_heat("edits");
     let o = validate(&good);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     let out = text(&o.stdout);
@@ -103,24 +109,7 @@ fn edits_to_activation_points_and_error_are_caught() {
 /// note naming the file it was read from, never as an error of the file on disk.
 #[test]
 fn an_error_in_the_stored_problem_text_names_the_result_file() {
-    let dir = std::env::temp_dir().join(format!("pinn-tamper-text-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("r.h5");
-    let o = pinn()
-        .args([
-            "solve",
-            "--no-plots",
-            "--quiet",
-            "--max-iters",
-            "5",
-            "--out",
-        ])
-        .arg(&good)
-        .arg(root().join("problems/heat1d.toml"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (dir, good) = solved_heat("text");
     let mut r = pinn::output::read(&good).unwrap();
     assert!(r.config_problem.contains("activation = \"tanh\""));
     r.config_problem = r

@@ -894,10 +894,3 @@ impl PointResidual for ValueMinus {
         c[0] - self.g.eval(x)
     }
 }
-
-impl Problem {
-    /// The initial parameters θ₀ (seeded, from `[model] init` and `seed`).
-    pub fn initial_params(&self) -> Vec<f64> {
-        self.mlp.init(self.init, self.init_seed)
-    }
-}

@@ -201,6 +201,11 @@ pub(super) fn point_weights(
 }
 
 impl Problem {
+    /// The initial parameters θ₀ (seeded, from `[model] init` and `seed`).
+    pub fn initial_params(&self) -> Vec<f64> {
+        self.mlp.init(self.init, self.init_seed)
+    }
+
     /// The least-squares problem the solvers see: the network and the residual blocks,
     /// with a sampler per block when `[collocation] resample_every` is set (draw `k`
     /// of a block uses its seed plus `k`; points read from files stay fixed; adaptive
