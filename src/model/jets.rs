@@ -321,7 +321,13 @@ vector_dispatch! {
     /// depend on the points. The numbers are the ones [`linear`] writes, bit for bit;
     /// the work on the derivative slots drops from `C·nb` to `C` products per output.
     /// Call only when [`has_input_path`] holds.
-    pub(crate) fn linear_input(s: &[f64], z: &mut [f64], lp: &LayerParams<'_>, rows: usize, nb: usize) {
+    pub(crate) fn linear_input(
+        s: &[f64],
+        z: &mut [f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+        nb: usize,
+    ) {
         let (w, n_in) = (lp.w, lp.n_in);
         let n_slots = rows / nb;
         for (q, &bq) in lp.b.iter().enumerate() {
@@ -349,7 +355,12 @@ vector_dispatch! {
 vector_dispatch! {
     /// The adjoint of a linear layer with few outputs (`n_out ≤` [`SMALL_K`]):
     /// `Ŝ = Z̄ W`, i.e. `Ŝ_s = Σ_r W[r, s] Z̄_r`.
-    pub(crate) fn linear_adjoint_small(adj_s: &mut [f64], adj_z: &[f64], lp: &LayerParams<'_>, rows: usize) {
+    pub(crate) fn linear_adjoint_small(
+        adj_s: &mut [f64],
+        adj_z: &[f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+    ) {
         let (w, n_in) = (lp.w, lp.n_in);
         let b = |r: usize, s: usize| w[r * n_in + s];
         small_k_matmul(adj_s, adj_z, rows, lp.n_out, n_in, b, Accum::Replace);
