@@ -64,6 +64,42 @@ impl PointResidual for CompiledResidual {
         );
         self.tape.value(x, c)
     }
+
+    /// The tape's hoisted point-only slots (see `Tape::point_part`): for
+    /// `-lap(u) - 2*pi^2*sin(pi*x)*sin(pi*y)` the source term, one number per point.
+    fn point_part_len(&self) -> usize {
+        self.tape.point_part_len()
+    }
+
+    fn point_part(&self, x: &[f64], out: &mut [f64]) {
+        assert_eq!(
+            x.len(),
+            self.n_vars,
+            "x has one entry per declared variable"
+        );
+        self.tape.point_part(x, out)
+    }
+
+    fn value_with(&self, x: &[f64], pre: &[f64], c: &[f64]) -> f64 {
+        assert_eq!(
+            c.len(),
+            self.tape.channels.len(),
+            "c has one entry per channel"
+        );
+        assert_eq!(pre.len(), self.tape.point_part_len(), "one value per part");
+        self.tape.value_with(x, pre, c)
+    }
+
+    fn eval_with(&self, x: &[f64], pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        assert_eq!(
+            c.len(),
+            self.tape.channels.len(),
+            "c has one entry per channel"
+        );
+        assert_eq!(dfdc.len(), c.len(), "dfdc has one entry per channel");
+        assert_eq!(pre.len(), self.tape.point_part_len(), "one value per part");
+        self.tape.eval_with(x, pre, c, dfdc)
+    }
 }
 
 /// A function `g(x)` of the coordinates (a source term, boundary data or exact

@@ -280,13 +280,20 @@ impl Builder {
             active.push(is_active);
             ops.push(op);
         }
-        let roots = roots.iter().map(|&r| map[r as usize]).collect();
+        let roots: Vec<u32> = roots.iter().map(|&r| map[r as usize]).collect();
+        let hoisted = hoisted_slots(&ops, &active, &roots);
+        let mut hoist_index = vec![u32::MAX; ops.len()];
+        for (k, &slot) in hoisted.iter().enumerate() {
+            hoist_index[slot as usize] = k as u32;
+        }
         (
             Tape {
                 ops,
                 active,
                 channels,
                 chan_slot,
+                hoisted,
+                hoist_index,
             },
             roots,
         )
@@ -314,6 +321,34 @@ pub(crate) struct Tape {
     pub channels: Vec<Channel>,
     /// The slot holding `c[k]`.
     chan_slot: Vec<u32>,
+    /// The point-only slots a caller may precompute ([`hoisted_slots`]), increasing.
+    hoisted: Vec<u32>,
+    /// `hoist_index[i]`: the position of slot `i` in `hoisted`, or `u32::MAX`.
+    hoist_index: Vec<u32>,
+}
+
+/// The passive slots whose values the channel-dependent part of the tape reads: every
+/// passive operand of an active slot, and each passive root, except constants and
+/// coordinates (reading those costs nothing). With their values given, the forward pass
+/// needs no other passive slot and the reverse pass reads no other value, so a source
+/// term such as `2π² sin(πx) sin(πy)` is one stored number per point instead of two
+/// sines per point and per θ.
+fn hoisted_slots(ops: &[Op], active: &[bool], roots: &[u32]) -> Vec<u32> {
+    let mut needed = vec![false; ops.len()];
+    for (i, op) in ops.iter().enumerate() {
+        if active[i] {
+            for a in op.operands().into_iter().flatten() {
+                needed[a as usize] = true;
+            }
+        }
+    }
+    for &r in roots {
+        needed[r as usize] = true;
+    }
+    (0..ops.len())
+        .filter(|&i| needed[i] && !active[i] && !matches!(ops[i], Op::Const(_) | Op::Var(_)))
+        .map(|i| i as u32)
+        .collect()
 }
 
 /// Slots evaluated on a stack buffer; longer tapes use a per-thread buffer.
@@ -383,6 +418,85 @@ impl Tape {
     /// `F(x, c)`.
     pub fn value(&self, x: &[f64], c: &[f64]) -> f64 {
         self.with_scratch(|s| self.forward(x, c, s))
+    }
+
+    /// How many point-only values [`Self::point_part`] writes (0 if the channel part
+    /// reads no computed point-only slot).
+    pub fn point_part_len(&self) -> usize {
+        self.hoisted.len()
+    }
+
+    /// The values of the hoisted point-only slots at `x` (`point_part_len()` of them),
+    /// computed by the same instructions as [`Self::value`].
+    pub fn point_part(&self, x: &[f64], out: &mut [f64]) {
+        assert_eq!(out.len(), self.hoisted.len(), "one value per hoisted slot");
+        if self.hoisted.is_empty() {
+            return;
+        }
+        // The channels are not read by passive slots; NaN marks them as absent.
+        let c = vec![f64::NAN; self.channels.len()];
+        self.with_scratch(|s| {
+            self.forward(x, &c, s);
+            for (o, &slot) in out.iter_mut().zip(&self.hoisted) {
+                *o = s[slot as usize];
+            }
+        });
+    }
+
+    /// The forward pass with the hoisted slots read from `pre` ([`Self::point_part`] at
+    /// the same `x`): active slots, constants and coordinates are computed as in
+    /// [`Self::forward`], the hoisted slots copied, the other passive slots skipped (no
+    /// slot computed here reads them). Every slot that is computed or copied holds the
+    /// bits [`Self::forward`] gives it.
+    #[inline]
+    fn forward_with(&self, x: &[f64], pre: &[f64], c: &[f64], vals: &mut [f64]) -> f64 {
+        for (i, op) in self.ops.iter().enumerate() {
+            if !self.active[i] {
+                let k = self.hoist_index[i];
+                if k != u32::MAX {
+                    vals[i] = pre[k as usize];
+                    continue;
+                }
+                if !matches!(op, Op::Const(_) | Op::Var(_)) {
+                    continue;
+                }
+            }
+            let v = |a: u32| vals[a as usize];
+            vals[i] = match *op {
+                Op::Const(k) => k,
+                Op::Var(j) => x[j as usize],
+                Op::Chan(k) => c[k as usize],
+                Op::Neg(a) => -v(a),
+                Op::Add(a, b) => v(a) + v(b),
+                Op::Sub(a, b) => v(a) - v(b),
+                Op::Mul(a, b) => v(a) * v(b),
+                Op::Div(a, b) => v(a) / v(b),
+                Op::PowI(a, n) => v(a).powi(n),
+                Op::PowF(a, p) => v(a).powf(p),
+                Op::Pow(a, b) => v(a).powf(v(b)),
+                Op::Call(f, a) => f.apply(v(a)),
+            };
+        }
+        vals[self.ops.len() - 1]
+    }
+
+    /// [`Self::value`] from the point-only values `pre` of [`Self::point_part`] at `x`:
+    /// bitwise the same number.
+    pub fn value_with(&self, x: &[f64], pre: &[f64], c: &[f64]) -> f64 {
+        self.with_scratch(|s| self.forward_with(x, pre, c, s))
+    }
+
+    /// [`Self::eval`] from the point-only values `pre` of [`Self::point_part`] at `x`:
+    /// bitwise the same value and partials.
+    pub fn eval_with(&self, x: &[f64], pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        let n = self.ops.len();
+        self.with_scratch(|s| {
+            let (vals, adj) = s.split_at_mut(n);
+            let f = self.forward_with(x, pre, c, vals);
+            adj[n - 1] = 1.0;
+            self.reverse(vals, adj, dfdc);
+            f
+        })
     }
 
     /// `F(x, c)` and `∂F/∂c_k` into `dfdc`.
@@ -543,6 +657,60 @@ mod tests {
         let f = tape.eval(&[], &[-2.0, 5.0], &mut d);
         assert_eq!(f, 13.0);
         assert_eq!(d, [-12.0, 1.0]);
+    }
+
+    /// `F = -c + 2π² sin(πx) sin(πy) + x·c`: the source term is one hoisted slot, `x` is
+    /// read directly; the value and partials from the hoisted values are bitwise those of
+    /// the full pass, and a tape without point-only work hoists nothing.
+    #[test]
+    fn hoisted_point_part_gives_the_same_bits() {
+        let mut b = Builder::default();
+        let u = b.channel(Channel::second(0, 0, 0));
+        let (x, y) = (b.var(0), b.var(1));
+        let pi = b.constant(std::f64::consts::PI);
+        let k = b.constant(2.0 * std::f64::consts::PI.powi(2));
+        let px = b.binary(BinOp::Mul, pi, x);
+        let sx = b.call(Func::Sin, px);
+        let py = b.binary(BinOp::Mul, pi, y);
+        let sy = b.call(Func::Sin, py);
+        let sxy = b.binary(BinOp::Mul, sx, sy);
+        let src = b.binary(BinOp::Mul, k, sxy);
+        let nu = b.neg(u);
+        let xu = b.binary(BinOp::Mul, x, u);
+        let lhs = b.binary(BinOp::Add, nu, src);
+        let root = b.binary(BinOp::Add, lhs, xu);
+        let tape = b.finish(root);
+        assert_eq!(tape.point_part_len(), 1);
+        for (xv, cv) in [([0.3, 0.7], 1.25), ([0.91, 0.05], -3.5), ([0.0, 0.5], 0.0)] {
+            let mut pre = [f64::NAN];
+            tape.point_part(&xv, &mut pre);
+            let src = 2.0
+                * std::f64::consts::PI.powi(2)
+                * ((std::f64::consts::PI * xv[0]).sin() * (std::f64::consts::PI * xv[1]).sin());
+            assert_eq!(pre[0].to_bits(), src.to_bits());
+            let (mut d, mut dw) = ([0.0], [0.0]);
+            let f = tape.eval(&xv, &[cv], &mut d);
+            let fw = tape.eval_with(&xv, &pre, &[cv], &mut dw);
+            assert_eq!(f.to_bits(), fw.to_bits());
+            assert_eq!(d[0].to_bits(), dw[0].to_bits());
+            assert_eq!(d[0], xv[0] - 1.0);
+            assert_eq!(tape.value_with(&xv, &pre, &[cv]).to_bits(), f.to_bits());
+        }
+        // A passive root (no channel at all) is hoisted itself.
+        let mut b = Builder::default();
+        let x = b.var(0);
+        let root = b.call(Func::Sin, x);
+        let tape = b.finish(root);
+        assert_eq!(tape.point_part_len(), 1);
+        let mut pre = [0.0];
+        tape.point_part(&[0.4], &mut pre);
+        assert_eq!(tape.value_with(&[0.4], &pre, &[]), 0.4f64.sin());
+        // Constants and coordinates are never hoisted.
+        let mut b = Builder::default();
+        let u = b.channel(Channel::Value { output: 0 });
+        let x = b.var(0);
+        let root = b.binary(BinOp::Sub, u, x);
+        assert_eq!(b.finish(root).point_part_len(), 0);
     }
 
     #[test]

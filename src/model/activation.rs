@@ -143,7 +143,7 @@ impl Activation {
         let (d1, rest) = rest.split_at_mut(n);
         let (d2, d3) = rest.split_at_mut(n);
         if self == Activation::Tanh {
-            tanh_derivs(z, d0, d1, d2, d3);
+            tanh_derivs(z, d0, d1, d2, d3, 4);
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 [d0[p], d1[p], d2[p], d3[p]] = self.derivs(zp);
@@ -153,6 +153,34 @@ impl Activation {
             let (d4, d5) = high.split_at_mut(n);
             for p in 0..n {
                 [d4[p], d5[p]] = self.fourth_fifth([d0[p], d1[p], d2[p], d3[p]]);
+            }
+        }
+    }
+
+    /// The first `need` of `σ, σ', σ'', σ'''` (`need` in `1..=4`) at every `z[p]`,
+    /// derivative `i` into `out[i·n + p]` (`out.len() = 4n`); the other entries are left
+    /// as they are. Each derivative is the number [`Activation::derivs_into`] writes (same
+    /// operations), so callers that read only the first `need` cannot tell the two apart.
+    ///
+    /// Why: a forward pass through jets of order `k` reads `σ … σ^(k)` only; `σ^(k+1)`
+    /// serves the reverse sweep and the θ-tangent. The loss evaluations of a line search
+    /// (and the value-only boundary rows, `k = 0`) skip it.
+    pub(crate) fn derivs_upto_into(self, z: &[f64], out: &mut [f64], need: usize) {
+        let n = z.len();
+        assert_eq!(out.len(), 4 * n, "out must hold 4 derivatives per point");
+        assert!((1..=4).contains(&need), "between 1 and 4 derivatives");
+        let (d0, rest) = out.split_at_mut(n);
+        let (d1, rest) = rest.split_at_mut(n);
+        let (d2, d3) = rest.split_at_mut(n);
+        if self == Activation::Tanh {
+            tanh_derivs(z, d0, d1, d2, d3, need);
+        } else {
+            for (p, &zp) in z.iter().enumerate() {
+                let d = self.derivs(zp);
+                let dst = [&mut *d0, &mut *d1, &mut *d2, &mut *d3];
+                for (out_i, di) in dst.into_iter().zip(d).take(need) {
+                    out_i[p] = di;
+                }
             }
         }
     }
@@ -169,43 +197,108 @@ impl Activation {
     }
 }
 
-/// `tanh` and its derivatives over a batch, compiled for AVX2 when the CPU has it (the
-/// default target is baseline x86-64, 2-wide). No fused multiply-adds are introduced, so
-/// both versions give bitwise the same result.
-fn tanh_derivs(z: &[f64], d0: &mut [f64], d1: &mut [f64], d2: &mut [f64], d3: &mut [f64]) {
+/// `tanh` and its first `need` derivatives (`need` in `1..=4`, see
+/// [`Activation::derivs_upto_into`]) over a batch, compiled for AVX-512F or AVX2 when the
+/// CPU has them (the default target is baseline x86-64, 2-wide). No fused multiply-adds
+/// are introduced, so every version gives bitwise the same result.
+fn tanh_derivs(
+    z: &[f64],
+    d0: &mut [f64],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    d3: &mut [f64],
+    need: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { tanh_derivs_avx512(z, d0, d1, d2, d3, need) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { tanh_derivs_avx2(z, d0, d1, d2, d3) };
+            return unsafe { tanh_derivs_avx2(z, d0, d1, d2, d3, need) };
         }
     }
-    tanh_derivs_generic(z, d0, d1, d2, d3)
+    tanh_derivs_upto(z, d0, d1, d2, d3, need)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn tanh_derivs_avx512(
+    z: &[f64],
+    d0: &mut [f64],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    d3: &mut [f64],
+    need: usize,
+) {
+    tanh_derivs_upto(z, d0, d1, d2, d3, need)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn tanh_derivs_avx2(z: &[f64], d0: &mut [f64], d1: &mut [f64], d2: &mut [f64], d3: &mut [f64]) {
-    tanh_derivs_generic(z, d0, d1, d2, d3)
+fn tanh_derivs_avx2(
+    z: &[f64],
+    d0: &mut [f64],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    d3: &mut [f64],
+    need: usize,
+) {
+    tanh_derivs_upto(z, d0, d1, d2, d3, need)
+}
+
+/// One loop per `need`, so that none of them branches per element.
+#[inline(always)]
+fn tanh_derivs_upto(
+    z: &[f64],
+    d0: &mut [f64],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    d3: &mut [f64],
+    need: usize,
+) {
+    match need {
+        1 => tanh_derivs_generic::<1>(z, d0, d1, d2, d3),
+        2 => tanh_derivs_generic::<2>(z, d0, d1, d2, d3),
+        3 => tanh_derivs_generic::<3>(z, d0, d1, d2, d3),
+        _ => tanh_derivs_generic::<4>(z, d0, d1, d2, d3),
+    }
 }
 
 /// With `e = e^{2z}` and `q = 1/(1 + e)`: `t = 1 − 2q`, `1 − t² = 4 e q²` (relatively
-/// accurate also where `t² ≈ 1`), `σ'' = −2t(1 − t²)`, `σ''' = −2(1 − t²)(1 − 3t²)`.
+/// accurate also where `t² ≈ 1`), `σ'' = −2t(1 − t²)`, `σ''' = −2(1 − t²)(1 − 3t²)`; the
+/// first `N` of them.
 #[inline(always)]
-fn tanh_derivs_generic(z: &[f64], d0: &mut [f64], d1: &mut [f64], d2: &mut [f64], d3: &mut [f64]) {
+fn tanh_derivs_generic<const N: usize>(
+    z: &[f64],
+    d0: &mut [f64],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    d3: &mut [f64],
+) {
+    let n = z.len();
+    let (d0, d1, d2, d3) = (&mut d0[..n], &mut d1[..n], &mut d2[..n], &mut d3[..n]);
     for (e, &zp) in d0.iter_mut().zip(z) {
         *e = 2.0 * zp;
     }
     exp_batch(d0);
-    for p in 0..z.len() {
+    for p in 0..n {
         let e = d0[p];
         let q = 1.0 / (1.0 + e);
         let t = 1.0 - 2.0 * q;
-        let s = 4.0 * e * q * q;
         d0[p] = t;
-        d1[p] = s;
-        d2[p] = -2.0 * t * s;
-        d3[p] = -2.0 * s * (1.0 - 3.0 * t * t);
+        if N > 1 {
+            let s = 4.0 * e * q * q;
+            d1[p] = s;
+            if N > 2 {
+                d2[p] = -2.0 * t * s;
+            }
+            if N > 3 {
+                d3[p] = -2.0 * s * (1.0 - 3.0 * t * t);
+            }
+        }
     }
 }
 

@@ -26,6 +26,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::plan::{JetPlan, SecondSlot};
+use super::simd::vector_dispatch;
 use super::{Activation, higher};
 
 /// Per-chunk buffers, allocated once per worker and reused for every chunk.
@@ -238,6 +239,7 @@ pub(crate) const SMALL_K: usize = 8;
 
 /// `C (+)= A B` for column-major `A` (`rows × k`, `k` small) and `C` (`rows × n`), with
 /// `B[l, j] = b(l, j)`: column by column, `c_j (+)= Σ_l b(l, j) a_l`.
+#[inline(always)]
 pub(crate) fn small_k_matmul(
     c: &mut [f64],
     a: &[f64],
@@ -280,30 +282,97 @@ pub(crate) fn seed_inputs(ws: &mut Workspace, plan: &JetPlan, points: MatRef<'_,
     }
 }
 
-/// `Z = S Wᵀ (+ b on the value rows)` for linear layer `lp`.
-pub(crate) fn linear(
-    s: &[f64],
-    z: &mut [f64],
-    lp: &LayerParams<'_>,
-    rows: usize,
-    nb: usize,
-    accum: Accum,
-) {
-    if lp.n_in <= SMALL_K {
-        // z_q (+)= Σ_l W[q, l] s_l
-        let (w, n_in) = (lp.w, lp.n_in);
-        small_k_matmul(z, s, rows, n_in, lp.n_out, |l, q| w[q * n_in + l], accum);
-    } else {
-        let zm = view_mut(z, rows, lp.n_out);
-        matmul(zm, accum, view(s, rows, lp.n_in), lp.wt(), 1.0, Par::Seq);
-    }
-    for (q, &bq) in lp.b.iter().enumerate() {
-        z[q * rows..q * rows + nb].iter_mut().for_each(|v| *v += bq);
+vector_dispatch! {
+    /// `Z = S Wᵀ (+ b on the value rows)` for linear layer `lp`.
+    pub(crate) fn linear(
+        s: &[f64],
+        z: &mut [f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+        nb: usize,
+        accum: Accum,
+    ) {
+        if lp.n_in <= SMALL_K {
+            // z_q (+)= Σ_l W[q, l] s_l
+            let (w, n_in) = (lp.w, lp.n_in);
+            small_k_matmul(z, s, rows, n_in, lp.n_out, |l, q| w[q * n_in + l], accum);
+        } else {
+            let zm = view_mut(z, rows, lp.n_out);
+            matmul(zm, accum, view(s, rows, lp.n_in), lp.wt(), 1.0, Par::Seq);
+        }
+        for (q, &bq) in lp.b.iter().enumerate() {
+            z[q * rows..q * rows + nb].iter_mut().for_each(|v| *v += bq);
+        }
     }
 }
 
+/// Whether [`linear_input`] computes what [`linear`] (with [`Accum::Replace`]) would for
+/// the input layer `lp`: it takes the same small-`k` path.
+pub(crate) fn has_input_path(lp: &LayerParams<'_>) -> bool {
+    lp.n_in <= SMALL_K
+}
+
+vector_dispatch! {
+    /// [`linear`] (replacing `z`) for input jets whose rows past the value slot are the
+    /// same at every point of the chunk, as [`seed_inputs`] writes them (unit vectors in
+    /// the first-derivative slots, zeros in the others): each of those rows of `Z` is one
+    /// number per slot and output, `0 + Σ_l W[q, l] s_l` in the order [`small_k_matmul`]
+    /// sums it, computed once and copied to the slot's `nb` rows. Only the value rows
+    /// depend on the points. The numbers are the ones [`linear`] writes, bit for bit;
+    /// the work on the derivative slots drops from `C·nb` to `C` products per output.
+    /// Call only when [`has_input_path`] holds.
+    pub(crate) fn linear_input(
+        s: &[f64],
+        z: &mut [f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+        nb: usize,
+    ) {
+        let (w, n_in) = (lp.w, lp.n_in);
+        let n_slots = rows / nb;
+        for (q, &bq) in lp.b.iter().enumerate() {
+            let zq = &mut z[q * rows..(q + 1) * rows];
+            let wq = &w[q * n_in..(q + 1) * n_in];
+            let (value, derivs) = zq.split_at_mut(nb);
+            value.fill(0.0);
+            for (l, &wl) in wq.iter().enumerate() {
+                for (o, &x) in value.iter_mut().zip(&s[l * rows..l * rows + nb]) {
+                    *o += wl * x;
+                }
+            }
+            for c in 1..n_slots {
+                let mut v = 0.0;
+                for (l, &wl) in wq.iter().enumerate() {
+                    v += wl * s[l * rows + c * nb];
+                }
+                derivs[(c - 1) * nb..c * nb].fill(v);
+            }
+            value.iter_mut().for_each(|v| *v += bq);
+        }
+    }
+}
+
+vector_dispatch! {
+    /// The adjoint of a linear layer with few outputs (`n_out ≤` [`SMALL_K`]):
+    /// `Ŝ = Z̄ W`, i.e. `Ŝ_s = Σ_r W[r, s] Z̄_r`.
+    pub(crate) fn linear_adjoint_small(
+        adj_s: &mut [f64],
+        adj_z: &[f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+    ) {
+        let (w, n_in) = (lp.w, lp.n_in);
+        let b = |r: usize, s: usize| w[r * n_in + s];
+        small_k_matmul(adj_s, adj_z, rows, lp.n_out, n_in, b, Accum::Replace);
+    }
+}
+
+vector_dispatch! {
 /// The jet rule of the activation: from the pre-activation jets `z` (width `n`) to the
-/// post-activation jets `s` (same shape).
+/// post-activation jets `s` (same shape). With `for_reverse` the derivatives of `σ` the
+/// adjoint and tangent rules read are stored in `sig` as well (all [`JetPlan::n_sig`]);
+/// without, only those the forward rule reads ([`JetPlan::forward_derivs`]), for passes
+/// that end with the values.
 pub(crate) fn activate(
     act: Activation,
     plan: &JetPlan,
@@ -312,14 +381,20 @@ pub(crate) fn activate(
     n: usize,
     nb: usize,
     sig: &mut [f64],
+    for_reverse: bool,
 ) {
     let rows = plan.n_slots() * nb;
     let nd = plan.n_sig();
+    let partial = !for_reverse && nd == 4;
     for q in 0..n {
         let zc = &z[q * rows..(q + 1) * rows];
         let sc = &mut s[q * rows..(q + 1) * rows];
         let dall = &mut sig[nd * nb * q..nd * nb * (q + 1)];
-        act.derivs_into(&zc[..nb], dall);
+        if partial {
+            act.derivs_upto_into(&zc[..nb], dall, plan.forward_derivs());
+        } else {
+            act.derivs_into(&zc[..nb], dall);
+        }
         let dall = &*dall;
         let d: [&[f64]; 4] = std::array::from_fn(|i| &dall[i * nb..(i + 1) * nb]);
         let blk = |c: usize| c * nb..(c + 1) * nb;
@@ -362,7 +437,9 @@ pub(crate) fn activate(
         }
     }
 }
+}
 
+vector_dispatch! {
 /// The adjoint of [`activate`] (whose `sig` it reads): from `ŝ` (adjoint of the post-activation jets) and the
 /// pre-activation jets `z`, the adjoint `z̄` (all width `n`). Differentiating the rules:
 ///
@@ -435,7 +512,9 @@ pub(crate) fn activate_adjoint(
         }
     }
 }
+}
 
+vector_dispatch! {
 /// The tangent of [`activate`] in the direction that moves `z` by `ż` (`dz`): writes `ṡ`
 /// (`ds`).
 ///
@@ -502,4 +581,5 @@ pub(crate) fn activate_tangent(
             higher::tangent(plan, zc, tz, ts, d, nb);
         }
     }
+}
 }

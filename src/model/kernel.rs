@@ -93,7 +93,9 @@ fn work(net: &Mlp, n: usize, plan: &JetPlan, k: usize) -> usize {
         .saturating_mul(k)
 }
 
-/// The forward jets of points `i0 .. i0 + nb` into `ws` (`ws.z[L-1]` holds the outputs).
+/// The forward jets of points `i0 .. i0 + nb` into `ws` (`ws.z[L-1]` holds the outputs);
+/// `for_reverse` keeps what a reverse sweep reads (see [`jets::activate`]).
+#[allow(clippy::too_many_arguments)]
 fn forward(
     net: &Mlp,
     theta: &[f64],
@@ -102,21 +104,29 @@ fn forward(
     i0: usize,
     nb: usize,
     ws: &mut Workspace,
+    for_reverse: bool,
 ) {
     ws.nb = nb;
     ws.rows = plan.n_slots() * nb;
     embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
-    forward_layers(net, theta, plan, ws);
+    forward_layers(net, theta, plan, ws, for_reverse);
 }
 
 /// The layers of the forward pass, from the input jets already seeded in `ws.s[0]`
-/// (which they only read, so one seeding serves any number of θ).
-fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) {
+/// (which they only read, so one seeding serves any number of θ). Without an embedding
+/// the input jets' derivative rows are the same at every point, and the first layer
+/// computes them once per slot ([`jets::linear_input`], the same numbers).
+fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace, for_reverse: bool) {
     let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
+    let identity = net.embedding().is_identity();
     for k in 0..n_lin {
         let lp = net.layer(theta, k);
-        jets::linear(&ws.s[k], &mut ws.z[k], &lp, ws.rows, nb, Accum::Replace);
+        if k == 0 && identity && jets::has_input_path(&lp) {
+            jets::linear_input(&ws.s[0], &mut ws.z[0], &lp, ws.rows, nb);
+        } else {
+            jets::linear(&ws.s[k], &mut ws.z[k], &lp, ws.rows, nb, Accum::Replace);
+        }
         if k + 1 < n_lin {
             let act = net.activation();
             jets::activate(
@@ -127,6 +137,7 @@ fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) 
                 lp.n_out,
                 nb,
                 &mut ws.sig[k],
+                for_reverse,
             );
         }
     }
@@ -176,6 +187,7 @@ fn forward_tangent(
                 lp.n_out,
                 nb,
                 &mut ws.sig[k],
+                true,
             );
             jets::activate_tangent(
                 plan,
@@ -207,18 +219,7 @@ fn reverse(
         emit(k, &ws.adj_z, &ws.s[k], &mut ws.col);
         if k > 0 {
             if lp.n_out <= jets::SMALL_K {
-                // Ŝ = Z̄ W: Ŝ_s = Σ_r W[r, s] Z̄_r
-                let (w, n_in) = (lp.w, lp.n_in);
-                let b = |r: usize, s: usize| w[r * n_in + s];
-                jets::small_k_matmul(
-                    &mut ws.adj_s,
-                    &ws.adj_z,
-                    rows,
-                    lp.n_out,
-                    n_in,
-                    b,
-                    Accum::Replace,
-                );
+                jets::linear_adjoint_small(&mut ws.adj_s, &ws.adj_z, &lp, rows);
             } else {
                 let adj_s = view_mut(&mut ws.adj_s, rows, lp.n_in);
                 let adj_z = view(&ws.adj_z, rows, lp.n_out);
@@ -401,7 +402,7 @@ pub(crate) fn eval_channels(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut ob)| {
             let (i0, nb) = (ci * nb_max, ob.nrows());
-            forward(net, theta, &plan, points, i0, nb, ws);
+            forward(net, theta, &plan, points, i0, nb, ws, false);
             extract(ws, &plan, m, ws.z.len() - 1, false, ob.as_mut());
         },
     );
@@ -545,7 +546,7 @@ pub(crate) fn residuals_and_jacobian(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, (mut jb, rc))| {
             let (i0, nb) = (ci * nb_max, rc.len());
-            forward(net, theta, &plan, points, i0, nb, ws);
+            forward(net, theta, &plan, points, i0, nb, ws, true);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, true);
             let n_slots = plan.n_slots();
             let rows = ws.rows;
@@ -594,7 +595,7 @@ pub(crate) fn residuals(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, rc): (usize, &mut [f64])| {
             let i0 = ci * nb_max;
-            forward(net, theta, &plan, points, i0, rc.len(), ws);
+            forward(net, theta, &plan, points, i0, rc.len(), ws, false);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
         },
     );
@@ -644,7 +645,7 @@ pub(crate) fn residuals_many(
             ws.rows = plan.n_slots() * nb;
             embedding::seed_inputs(net.embedding(), ws, &plan, points, i0);
             for (theta, rc) in thetas.iter().zip(rcs.iter_mut()) {
-                forward_layers(net, theta, &plan, ws);
+                forward_layers(net, theta, &plan, ws, false);
                 apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
             }
         },
@@ -716,7 +717,7 @@ fn vjp_chunk(
     g: &mut [f64],
 ) {
     let m = net.n_outputs();
-    forward(net, theta, plan, points, i0, nb, ws);
+    forward(net, theta, plan, points, i0, nb, ws, true);
     let rows = ws.rows;
     ws.adj_z[..rows * m].fill(0.0);
     for (k, &(o, slot)) in plan.channel_slots.iter().enumerate() {

@@ -22,6 +22,8 @@ pub(crate) mod jets;
 pub(crate) mod kernel;
 pub mod mlp;
 pub(crate) mod plan;
+#[macro_use]
+pub(crate) mod simd;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

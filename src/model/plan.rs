@@ -207,6 +207,23 @@ impl JetPlan {
         if self.highers.is_empty() { 4 } else { 6 }
     }
 
+    /// How many derivatives of `σ` (counting `σ` itself) the forward jet rule reads:
+    /// `σ … σ^(k)` for jets of order `k` (0 for values alone, 1 with first derivatives,
+    /// 2 with second-order slots, and 3 or 4 with higher slots). The reverse sweep and the
+    /// θ-tangent read one more ([`Self::n_sig`]).
+    pub fn forward_derivs(&self) -> usize {
+        let order = if let Some(max) = self.highers.iter().map(|h| h.vars.order()).max() {
+            max
+        } else if !self.seconds.is_empty() {
+            2
+        } else if !self.first_vars.is_empty() {
+            1
+        } else {
+            0
+        };
+        order + 1
+    }
+
     /// The slot index of first-derivative slot `f`.
     pub fn first_slot(&self, f: usize) -> usize {
         1 + f

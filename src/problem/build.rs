@@ -38,6 +38,7 @@ use super::points_file::read_reference;
 use super::sampling::{BlockSampling, adaptive_sampling};
 use super::solver::solver_settings;
 use super::spec::{BlockSpec, ProblemSpec};
+use super::value_minus::ValueMinus;
 use crate::expr::{
     CompiledFunction, Context, ExprError, OutputTransform, parse_function, parse_residual,
 };
@@ -586,10 +587,8 @@ impl Builder<'_> {
                     let g = self.function(self.value(b, sb.span())?, ctx)?;
                     let faces = self.faces(b, domain, time)?;
                     let (pts, s) = self.points(&b.points, domain, &faces, seed)?;
-                    let eq: Arc<dyn PointResidual> = Arc::new(ValueMinus {
-                        channel: [Channel::Value { output }],
-                        g,
-                    });
+                    let eq: Arc<dyn PointResidual> =
+                        Arc::new(ValueMinus::new(Channel::Value { output }, g));
                     let face = (faces.len() == 1).then(|| faces[0]);
                     push(
                         ResidualBlock::new(
@@ -876,21 +875,5 @@ impl Builder<'_> {
             ));
         }
         Ok(pts)
-    }
-}
-
-/// The Dirichlet residual `F = u_o − g(x)`, `∂F/∂u_o = 1`.
-struct ValueMinus {
-    channel: [Channel; 1],
-    g: Arc<dyn PointFunction>,
-}
-
-impl PointResidual for ValueMinus {
-    fn channels(&self) -> &[Channel] {
-        &self.channel
-    }
-    fn eval(&self, x: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
-        dfdc[0] = 1.0;
-        c[0] - self.g.eval(x)
     }
 }

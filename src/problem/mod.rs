@@ -17,6 +17,7 @@ pub mod slabs;
 pub mod solver;
 pub mod spec;
 pub mod stages;
+mod value_minus;
 #[cfg(test)]
 mod weights_tests;
 

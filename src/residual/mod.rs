@@ -21,6 +21,7 @@ pub mod frozen;
 pub mod generic;
 pub mod identity;
 pub mod model;
+mod point_parts;
 pub mod pointwise;
 pub mod weights;
 

@@ -23,6 +23,7 @@ use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
 use super::block::{BlockError, PointSet, ResidualBlock, Term};
 use super::channel::Channel;
 use super::frozen::{FrozenStages, eval_sum};
+use super::point_parts::{self as parts, BlockParts, PointParts, block_parts};
 use super::weights::Rba;
 
 #[path = "model_weights.rs"]
@@ -183,6 +184,9 @@ pub struct ResidualModel {
     /// The frozen stages of a multi-stage run and, per block, equation and term, their
     /// channels at the term's points ([`super::frozen`]).
     frozen: Option<(FrozenStages, FrozenCache)>,
+    /// Per block: the residuals' point-only parts at the block's points
+    /// ([`super::point_parts`]).
+    parts: Vec<BlockParts>,
 }
 
 impl ResidualModel {
@@ -215,6 +219,7 @@ impl ResidualModel {
         }
         let samplers = blocks.iter().map(|_| None).collect();
         let weights = blocks.iter().map(|_| None).collect();
+        let parts = blocks.iter().map(block_parts).collect();
         Ok(ResidualModel {
             mlp,
             blocks,
@@ -223,6 +228,7 @@ impl ResidualModel {
             samplers,
             frozen: None,
             weights,
+            parts,
         })
     }
 
@@ -242,6 +248,13 @@ impl ResidualModel {
     /// The frozen stages, in a multi-stage run.
     pub fn frozen(&self) -> Option<&FrozenStages> {
         self.frozen.as_ref().map(|(f, _)| f)
+    }
+
+    /// Recomputes what is stored per point of block `b` (the residuals' point-only parts,
+    /// the frozen channels) after its points changed.
+    fn points_changed(&mut self, b: usize) {
+        self.parts[b] = block_parts(&self.blocks[b]);
+        self.refresh_frozen(b);
     }
 
     /// Recomputes the frozen channels of block `b` at its current points.
@@ -315,7 +328,7 @@ impl ResidualModel {
                 n_blocks,
             })?;
         b.set_points(points)?;
-        self.refresh_frozen(block);
+        self.points_changed(block);
         Ok(())
     }
 
@@ -440,7 +453,7 @@ impl ResidualModel {
                 }
             };
             self.blocks[b].set_points(points)?;
-            self.refresh_frozen(b);
+            self.points_changed(b);
             drawn.push(b);
             changed = true;
         }
@@ -484,6 +497,7 @@ impl ResidualModel {
                         term,
                         points: block.points_of(term.set),
                         first: t == 0,
+                        parts: self.parts[b][e][t].as_ref(),
                     };
                     f(view, start..start + n, frozen, weights);
                 }
@@ -493,14 +507,15 @@ impl ResidualModel {
 }
 
 /// One term of one equation as [`ResidualModel::for_each_term`] hands it out: its
-/// block, the term, the points it is evaluated at and whether it is the equation's first
-/// (a later term accumulates into the same rows).
+/// block, the term, the points it is evaluated at, whether it is the equation's first
+/// (a later term accumulates into the same rows) and its stored point-only parts.
 #[derive(Clone, Copy)]
 struct TermView<'a> {
     block: &'a ResidualBlock,
     term: &'a Term,
     points: MatRef<'a, f64>,
     first: bool,
+    parts: Option<&'a PointParts>,
 }
 
 /// A block's point weights, `None` for an unweighted block.
@@ -543,6 +558,7 @@ impl LeastSquares for ResidualModel {
                 term,
                 points,
                 first,
+                parts: pre,
             } = view;
             let s = block.scale();
             let residual = &*term.residual;
@@ -550,14 +566,16 @@ impl LeastSquares for ResidualModel {
             if let Some((f, eps)) = frozen {
                 let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
                     point_scale(s, weights, i)
-                        * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                        * eval_sum(f, eps, i, c, None, |ct, _| {
+                            parts::value(residual, pre, i, x, ct)
+                        })
                 };
                 let ch = residual.channels();
                 self.mlp.residuals(theta, points, ch, &seed, out, !first);
                 return;
             }
             let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                point_scale(s, weights, i) * residual.value(x, c)
+                point_scale(s, weights, i) * parts::value(residual, pre, i, x, c)
             };
             self.mlp
                 .residuals(theta, points, residual.channels(), &seed, out, !first);
@@ -583,6 +601,7 @@ impl LeastSquares for ResidualModel {
                 term,
                 points,
                 first,
+                parts: pre,
             } = view;
             let s = block.scale();
             let residual = &*term.residual;
@@ -591,7 +610,9 @@ impl LeastSquares for ResidualModel {
                 // `residuals` (so the bits are the same).
                 let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
                     point_scale(s, weights, i)
-                        * eval_sum(f, eps, i, c, None, |ct, _| residual.value(x, ct))
+                        * eval_sum(f, eps, i, c, None, |ct, _| {
+                            parts::value(residual, pre, i, x, ct)
+                        })
                 };
                 let ch = residual.channels();
                 for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n)) {
@@ -601,7 +622,7 @@ impl LeastSquares for ResidualModel {
                 return;
             }
             let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                point_scale(s, weights, i) * residual.value(x, c)
+                point_scale(s, weights, i) * parts::value(residual, pre, i, x, c)
             };
             let mut outs: Vec<&mut [f64]> = r
                 .chunks_exact_mut(n)
@@ -631,6 +652,7 @@ impl LeastSquares for ResidualModel {
                 term,
                 points,
                 first,
+                parts: pre,
             } = view;
             let s = block.scale();
             let residual = &*term.residual;
@@ -639,7 +661,7 @@ impl LeastSquares for ResidualModel {
                 let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
                     let si = point_scale(s, weights, i);
                     let r = eval_sum(f, eps, i, c, Some(a), |ct, a| {
-                        residual.eval(x, ct, a.expect("a is given"))
+                        parts::eval(residual, pre, i, x, ct, a.expect("a is given"))
                     });
                     a.iter_mut().for_each(|ak| *ak *= si);
                     si * r
@@ -652,7 +674,7 @@ impl LeastSquares for ResidualModel {
             }
             let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
                 let si = point_scale(s, weights, i);
-                let f = residual.eval(x, c, a);
+                let f = parts::eval(residual, pre, i, x, c, a);
                 a.iter_mut().for_each(|ak| *ak *= si);
                 si * f
             };
@@ -691,6 +713,7 @@ impl LeastSquares for ResidualModel {
                 term,
                 points,
                 first,
+                parts: pre,
             } = view;
             let (lo, hi) = (own.start.max(rows.start), own.end.min(rows.end));
             if lo >= hi {
@@ -706,7 +729,7 @@ impl LeastSquares for ResidualModel {
                 let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
                     let si = point_scale(s, weights, i + skip);
                     let r = eval_sum(f, eps, i + skip, c, Some(a), |ct, a| {
-                        residual.eval(x, ct, a.expect("a is given"))
+                        parts::eval(residual, pre, i + skip, x, ct, a.expect("a is given"))
                     });
                     a.iter_mut().for_each(|ak| *ak *= si);
                     si * r
@@ -724,7 +747,7 @@ impl LeastSquares for ResidualModel {
             }
             let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
                 let si = point_scale(s, weights, i + skip);
-                let f = residual.eval(x, c, a);
+                let f = parts::eval(residual, pre, i + skip, x, c, a);
                 a.iter_mut().for_each(|ak| *ak *= si);
                 si * f
             };

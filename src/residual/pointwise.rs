@@ -20,6 +20,31 @@ pub trait PointResidual: Send + Sync {
         let mut scratch = vec![0.0; c.len()];
         self.eval(x, c, &mut scratch)
     }
+
+    /// How many numbers [`Self::point_part`] writes: the parts of `F` that depend on the
+    /// point alone (a source term `f(x)`, boundary data `g(x)`). A caller that evaluates
+    /// `F` at the same points for many θ computes them once per point and passes them to
+    /// [`Self::value_with`] and [`Self::eval_with`]. The default is 0 (nothing to store).
+    fn point_part_len(&self) -> usize {
+        0
+    }
+
+    /// Writes the point-only parts at `x` (`point_part_len()` numbers) into `out`.
+    fn point_part(&self, _x: &[f64], out: &mut [f64]) {
+        debug_assert!(out.is_empty(), "no point-only parts by default");
+    }
+
+    /// [`Self::value`] from the point-only parts `pre` that [`Self::point_part`] wrote
+    /// at the same `x`; bitwise the same number (implementations must keep it so).
+    fn value_with(&self, x: &[f64], _pre: &[f64], c: &[f64]) -> f64 {
+        self.value(x, c)
+    }
+
+    /// [`Self::eval`] from the point-only parts `pre` that [`Self::point_part`] wrote at
+    /// the same `x`; bitwise the same value and partials.
+    fn eval_with(&self, x: &[f64], _pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        self.eval(x, c, dfdc)
+    }
 }
 
 /// A source or exact-solution function `g(x)` of the coordinates alone.

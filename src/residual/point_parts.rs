@@ -1,0 +1,93 @@
+//! The point-only parts of a block's residuals, stored per term.
+//!
+//! A residual `F(x, c(θ))` often has parts that depend on the point alone: the source
+//! term `f(x)` of `−Δu − f(x)`, the boundary data `g(x)` of `u − g(x)`
+//! ([`PointResidual::point_part`]). A solve evaluates `F` at the same points for many θ
+//! (every iteration, and every grid point of a line search), so those parts are computed
+//! once per point set and read back ([`PointResidual::value_with`]); the numbers are the
+//! ones the residual computes itself, so nothing changes but the time. The model
+//! recomputes them whenever a block's points change.
+
+use faer::MatRef;
+
+use super::block::ResidualBlock;
+use super::pointwise::PointResidual;
+
+/// One term's point-only parts: `len` numbers per point, point `i` at `[i·len, (i+1)·len)`.
+pub(super) struct PointParts {
+    len: usize,
+    values: Vec<f64>,
+}
+
+impl PointParts {
+    /// The parts of `residual` at every row of `points`, or `None` if it has none.
+    fn compute(residual: &dyn PointResidual, points: MatRef<'_, f64>) -> Option<Self> {
+        let len = residual.point_part_len();
+        if len == 0 {
+            return None;
+        }
+        let mut values = vec![0.0; points.nrows() * len];
+        let mut x = vec![0.0; points.ncols()];
+        for (i, out) in values.chunks_exact_mut(len).enumerate() {
+            x.iter_mut()
+                .enumerate()
+                .for_each(|(j, xj)| *xj = points[(i, j)]);
+            residual.point_part(&x, out);
+        }
+        Some(PointParts { len, values })
+    }
+
+    /// Point `i`'s parts.
+    #[inline]
+    fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.len..(i + 1) * self.len]
+    }
+}
+
+/// Per equation and term of one block: the term's parts at the points it is read at.
+pub(super) type BlockParts = Vec<Vec<Option<PointParts>>>;
+
+/// The parts of every term of `block` at its current points.
+pub(super) fn block_parts(block: &ResidualBlock) -> BlockParts {
+    block
+        .row_groups()
+        .iter()
+        .map(|g| {
+            g.terms
+                .iter()
+                .map(|t| PointParts::compute(&*t.residual, block.points_of(t.set)))
+                .collect()
+        })
+        .collect()
+}
+
+/// `F(x_i, c)` at point `i`, from its stored parts when there are any.
+#[inline]
+pub(super) fn value(
+    residual: &dyn PointResidual,
+    parts: Option<&PointParts>,
+    i: usize,
+    x: &[f64],
+    c: &[f64],
+) -> f64 {
+    match parts {
+        Some(p) => residual.value_with(x, p.row(i), c),
+        None => residual.value(x, c),
+    }
+}
+
+/// `F(x_i, c)` and `∂F/∂c` at point `i`, from its stored parts when there are any.
+#[inline]
+pub(super) fn eval(
+    residual: &dyn PointResidual,
+    parts: Option<&PointParts>,
+    i: usize,
+    x: &[f64],
+    c: &[f64],
+    dfdc: &mut [f64],
+) -> f64 {
+    match parts {
+        Some(p) => residual.eval_with(x, p.row(i), c, dfdc),
+        None => residual.eval(x, c, dfdc),
+    }
+}
