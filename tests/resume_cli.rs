@@ -309,6 +309,60 @@ fn rba_weights_are_stored_and_start_from_the_normalised_residual() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Both validators read `/collocation_weights`: an untouched file passes; a weight made
+/// negative or not finite, or a block's weights one short, fails `pinn validate` (the
+/// loss it recomputes with them) and `validation/check_result.py` (their shape and
+/// values).
+#[test]
+fn validators_check_the_stored_weights() {
+    let dir = scratch("weights-validate");
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
+    let run = dir.join("run.h5");
+    let r = solved(&weighted, &run, &["--max-iters", "3"]);
+    let check = |file: &Path| -> (i32, i32, String) {
+        let v = pinn().arg("validate").arg(file).output().unwrap();
+        let py = Command::new(python::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/check_result.py"))
+            .arg(file)
+            .output()
+            .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
+        let text = String::from_utf8_lossy(&v.stdout).into_owned()
+            + &String::from_utf8_lossy(&py.stdout)
+            + &String::from_utf8_lossy(&py.stderr);
+        (v.status.code().unwrap(), py.status.code().unwrap(), text)
+    };
+    let (code, py, text) = check(&run);
+    assert_eq!((code, py), (0, 0), "{text}");
+    assert!(
+        text.contains("/collocation_weights/interior: shape (200,) for 200 points")
+            && text.contains("/collocation_weights: consistent"),
+        "{text}"
+    );
+    let tampered = dir.join("tampered.h5");
+    for (what, value) in [("NEGATIVE", -0.5), ("NOT FINITE", f64::NAN)] {
+        let mut bad = r.clone();
+        bad.collocation_weights[0].1[7] = value;
+        write_atomic(&tampered, &bad).unwrap();
+        let (code, py, text) = check(&tampered);
+        assert_eq!((code, py), (1, 1), "{what}: {text}");
+        assert!(
+            text.contains(what) && text.contains("INCONSISTENT"),
+            "{text}"
+        );
+    }
+    let mut short = r.clone();
+    short.collocation_weights[1].1.pop();
+    write_atomic(&tampered, &short).unwrap();
+    let (code, py, text) = check(&tampered);
+    assert!(code != 0 && py == 1, "{text}");
+    assert!(
+        text.contains("/collocation_weights/boundary: shape (39,) for 40 points")
+            && text.contains("WRONG SHAPE OR TYPE"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A checkpoint written mid-run (here after 7 of 14 iterations, between two draws of the
 /// points, copied aside when the eighth iteration is observed) resumes like a final
 /// result.
