@@ -239,6 +239,8 @@ pub fn run_from(
                 model.n_params(),
                 "θ₀ must have one entry per parameter"
             );
+            // RBA weights get their first update at θ₀, before the first loss.
+            model.start_point_weights(theta0);
             Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?
         }
         Start::Resume(c) => {

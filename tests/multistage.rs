@@ -116,6 +116,26 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
         s2.rel_l2
     );
     assert!(s2.final_loss < s1.final_loss);
+    // The summary has a line per stage (its iterations, loss and error as stored) and
+    // the total, not the last stage's figures only.
+    for (k, s) in [s1, s2].into_iter().enumerate() {
+        let head = format!("  stage {}/2 ", k + 1);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&head))
+            .unwrap_or_else(|| panic!("no summary line for stage {}: {text}", k + 1));
+        let want = format!("{} iterations in ", pinn::cli::format::count(s.iterations));
+        assert!(line.contains(&want), "{line}");
+        let loss = format!(", loss {}", pinn::cli::format::sci(s.final_loss));
+        let rel = format!(", rel L2 {} (", pinn::cli::format::sci(s.rel_l2));
+        assert!(line.contains(&loss) && line.contains(&rel), "{line}");
+        assert!(line.ends_with(&format!("({})", s.termination)), "{line}");
+    }
+    let total = format!(
+        "  total             {} iterations in ",
+        pinn::cli::format::count(s1.iterations + s2.iterations)
+    );
+    assert!(text.lines().any(|l| l.starts_with(&total)), "{text}");
     // The stored per-stage errors are the result's: the last is /metrics, /model is the
     // last stage, and the iterations add up.
     assert_eq!(r.metrics.rel_l2, Some(s2.rel_l2));

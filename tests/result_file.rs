@@ -594,34 +594,51 @@ fn generation_of(r: &RunResult) -> u64 {
         .unwrap()
 }
 
+/// The write counter `n` of the temporary file `.<target>.<pid>.<n>.pinn-tmp` the
+/// process `pid` has in `dir`, if any (its `n + 1`-th write is in progress).
+fn temp_of(dir: &Path, target: &str, pid: u32) -> Option<u64> {
+    let prefix = format!(".{target}.{pid}.");
+    fs::read_dir(dir).unwrap().find_map(|e| {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        name.strip_prefix(&prefix)?
+            .strip_suffix(".pinn-tmp")?
+            .parse()
+            .ok()
+    })
+}
+
+/// `kill -<signal> <pid>`.
+fn signal(pid: u32, signal: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
+    assert!(
+        st.as_ref().is_ok_and(|s| s.success()),
+        "`kill -{signal} {pid}` failed: {st:?}"
+    );
+}
+
 /// SIGKILL (and SIGTERM, SIGINT: no handler, so they kill too) a process that writes
-/// an 8 MB result over and over, at random times; after each kill the target is
-/// either absent (before the first rename) or a complete file, bitwise equal to the
-/// generation it claims, which is the previous round's or one this child wrote.
+/// an 8 MB result over and over, always in the middle of a write: the parent waits for
+/// the child's temporary file of its `skip + 1`-th write (`skip` = 0, 1, 2), freezes
+/// the child with SIGSTOP, and kills it only if the temporary file is still there (else
+/// it lets the child go on to its next write). So every kill lands with a write in
+/// progress, whatever the machine's load, and the target must then be exactly the last
+/// complete generation: absent before any, the previous round's after a kill during a
+/// child's first write, else the generation before the one being written, bitwise.
 #[test]
 fn killed_writer_never_leaves_a_truncated_file() {
     let d = scratch("kill");
     let target = d.join("run.h5");
     let exe = std::env::current_exe().unwrap();
-    let mut rng = StdRng::seed_from_u64(2026);
-    let (mut absent, mut complete, mut temps_seen) = (0, 0, 0);
+    let (mut absent, mut complete) = (0, 0);
     let mut last_gen = 0;
     let base = sample(true, BIG_M, 0);
-    let t = Instant::now();
-    write_atomic(&d.join("timing.h5"), &base).unwrap();
-    let size = fs::metadata(d.join("timing.h5")).unwrap().len();
-    println!(
-        "write_atomic of a {size}-byte result: {:.1} ms",
-        t.elapsed().as_secs_f64() * 1e3
-    );
-    fs::remove_file(d.join("timing.h5")).unwrap();
-    // At least 18 rounds, and more (up to 60) until a kill has hit a write in progress.
-    let mut rounds = 0;
-    while rounds < 18 || (temps_seen == 0 && rounds < 60) {
-        let round = rounds;
-        rounds += 1;
-        // Each child writes generations first_gen, first_gen + 1, ...: after the kill
-        // the file holds either the previous round's last generation or one of these.
+    // Every signal with every number of complete writes before the kill.
+    for round in 0..9 {
+        let (skip, signal_name) = ((round % 3) as u64, ["KILL", "TERM", "INT"][round / 3]);
+        // Each child writes generations first_gen, first_gen + 1, ...
         let first_gen = 1000 * (round as u64 + 1);
         let mut child = Command::new(&exe)
             .args([
@@ -636,20 +653,34 @@ fn killed_writer_never_leaves_a_truncated_file() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(1..900)));
-        let signal = ["KILL", "TERM", "INT"][round % 3];
-        if signal == "KILL" {
-            child.kill().unwrap(); // SIGKILL on Unix
-        } else {
-            let st = Command::new("kill")
-                .arg(format!("-{signal}"))
-                .arg(child.id().to_string())
-                .status();
-            if !st.as_ref().is_ok_and(|s| s.success()) {
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(100);
+        let mut stops = 0;
+        let writing = loop {
+            if temp_of(&d, "run.h5", pid).is_some_and(|n| n >= skip) {
+                signal(pid, "STOP");
+                stops += 1;
+                // Frozen: the directory stays as it is until the kill.
+                if let Some(n) = temp_of(&d, "run.h5", pid) {
+                    break n;
+                }
+                signal(pid, "CONT");
+            }
+            let exited = child.try_wait().unwrap();
+            if exited.is_some() || Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("`kill -{signal} {}` failed: {st:?}", child.id());
+                panic!("round {round}: no write of the child caught in progress ({exited:?})");
             }
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        if signal_name == "KILL" {
+            child.kill().unwrap(); // SIGKILL on Unix, delivered to a stopped process too
+        } else {
+            // Pending while the child is stopped; fatal as soon as it continues, before
+            // it runs another instruction of its own.
+            signal(pid, signal_name);
+            signal(pid, "CONT");
         }
         let status = child.wait().unwrap();
         assert!(
@@ -657,45 +688,41 @@ fn killed_writer_never_leaves_a_truncated_file() {
             "the child was killed, not finished: {status:?}"
         );
 
-        let temps = fs::read_dir(&d)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".pinn-tmp")
-            })
-            .count();
-        temps_seen += usize::from(temps > 0);
+        let want = if writing == 0 {
+            last_gen
+        } else {
+            first_gen + writing - 1
+        };
         if target.exists() {
-            let got = read(&target).unwrap_or_else(|e| panic!("round {round} (SIG{signal}): {e}"));
+            let got =
+                read(&target).unwrap_or_else(|e| panic!("round {round} (SIG{signal_name}): {e}"));
             let g = generation_of(&got);
-            assert!(
-                g == last_gen || g >= first_gen,
-                "round {round}: generation {g} is neither the previous one ({last_gen}) nor new"
+            assert_eq!(
+                g,
+                want,
+                "round {round}: killed while writing generation {}",
+                first_gen + writing
             );
             last_gen = g;
             assert_bitwise_eq(&generation_result(&base, g), &got);
             complete += 1;
         } else {
-            assert_eq!(last_gen, 0, "the target vanished after a complete write");
+            assert_eq!(
+                want, 0,
+                "round {round}: the target vanished after a complete write"
+            );
             absent += 1;
         }
-        assert_eq!(remove_stale_temps(&target).unwrap(), temps);
+        // The interrupted write's temporary file is the only debris.
+        assert_eq!(remove_stale_temps(&target).unwrap(), 1, "round {round}");
+        println!(
+            "round {round}: SIG{signal_name} during write {} ({stops} stop(s)), target generation {last_gen}",
+            writing + 1
+        );
     }
-    println!(
-        "{rounds} kills: target absent {absent}, complete {complete} (last generation {last_gen}), \
-         leftover temp file after {temps_seen} kills (removed)"
-    );
-    assert!(
-        complete > 0,
-        "no kill happened after a complete write: the test proved nothing"
-    );
-    assert!(
-        temps_seen > 0,
-        "no kill happened during a write: the test proved nothing"
-    );
+    println!("9 kills mid-write: target absent {absent}, complete {complete}");
+    // Rounds 1 and 2 let the child complete a write first.
+    assert!(complete >= 2, "absent {absent}, complete {complete}");
     fs::remove_dir_all(&d).unwrap();
 }
 

@@ -90,8 +90,8 @@ seed = 5
 resample_every = 3
 "#;
 
-/// `HEAT_REDRAWN` with RBA weights on the interior (updated every 2 iterations) and the
-/// initial points (every iteration, restarted at 1 when the points are re-drawn).
+/// `HEAT_REDRAWN` with RBA weights on the interior (updated every 2 iterations, restarted
+/// from 0 when its points are re-drawn) and the initial points (every iteration).
 fn heat_weighted() -> String {
     HEAT_REDRAWN
         .replace(
@@ -273,11 +273,11 @@ fn resumed_runs_are_bitwise_straight_ones() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The stored weights are the ones in use: not all 1 after some updates, the right
-/// count per weighted block, none for unweighted blocks; and RBA with `γ = 1`, `η = 0`
-/// is the unweighted run bit for bit.
+/// The stored weights are the ones in use: the right count per weighted block, none for
+/// unweighted blocks; and after one iteration (one update from `λ = 0`, with `η = 1`)
+/// they are the normalised residual `|F|/max|F|`: in `[0, 1]`, the largest exactly 1.
 #[test]
-fn rba_weights_are_stored_and_neutral_weights_change_nothing() {
+fn rba_weights_are_stored_and_start_from_the_normalised_residual() {
     let dir = scratch("rba");
     let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
     let r = solved(&weighted, &dir.join("w.h5"), &["--max-iters", "8"]);
@@ -290,25 +290,76 @@ fn rba_weights_are_stored_and_neutral_weights_change_nothing() {
     assert_eq!(r.collocation_weights[0].1.len(), 200);
     assert_eq!(r.collocation_weights[1].1.len(), 40);
     for (name, w) in &r.collocation_weights {
-        assert!(w.iter().any(|&l| l != 1.0), "{name}: weights unchanged");
+        assert!(w.iter().any(|&l| l > 0.0), "{name}: weights never updated");
     }
-    let plain = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
-    let neutral = HEAT_REDRAWN.replace(
+    let first = HEAT_REDRAWN.replace(
         "value = \"sin(pi*x)\"",
-        "value = \"sin(pi*x)\"\nweights = { method = \"rba\", gamma = 1.0, eta = 0.0 }",
+        "value = \"sin(pi*x)\"\nweights = { method = \"rba\", gamma = 0.5, eta = 1.0 }",
     );
-    let neutral = write_problem(&dir, "heat-neutral.toml", &neutral);
-    for solver in ["lm", "ssbroyden"] {
-        let args = ["--solver", solver, "--max-iters", "12"];
-        let a = solved(&plain, &dir.join("plain.h5"), &args);
-        let mut b = solved(&neutral, &dir.join("neutral.h5"), &args);
-        let (name, w) = b
-            .collocation_weights
-            .pop()
-            .expect("the initial block's weights");
-        assert!(name == "initial" && w == vec![1.0; 20], "{name}: {w:?}");
-        assert_same_run(solver, &a, &b);
+    let first = write_problem(&dir, "heat-first.toml", &first);
+    let mut b = solved(&first, &dir.join("first.h5"), &["--max-iters", "1"]);
+    let (name, w) = b
+        .collocation_weights
+        .pop()
+        .expect("the initial block's weights");
+    assert_eq!(name, "initial");
+    assert_eq!(w.len(), 20);
+    assert!(w.iter().all(|l| (0.0..=1.0).contains(l)), "{w:?}");
+    assert_eq!(w.iter().fold(0.0f64, |m, l| m.max(*l)), 1.0, "{w:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Both validators read `/collocation_weights`: an untouched file passes; a weight made
+/// negative or not finite, or a block's weights one short, fails `pinn validate` (the
+/// loss it recomputes with them) and `validation/check_result.py` (their shape and
+/// values).
+#[test]
+fn validators_check_the_stored_weights() {
+    let dir = scratch("weights-validate");
+    let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());
+    let run = dir.join("run.h5");
+    let r = solved(&weighted, &run, &["--max-iters", "3"]);
+    let check = |file: &Path| -> (i32, i32, String) {
+        let v = pinn().arg("validate").arg(file).output().unwrap();
+        let py = Command::new(python::python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/check_result.py"))
+            .arg(file)
+            .output()
+            .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
+        let text = String::from_utf8_lossy(&v.stdout).into_owned()
+            + &String::from_utf8_lossy(&py.stdout)
+            + &String::from_utf8_lossy(&py.stderr);
+        (v.status.code().unwrap(), py.status.code().unwrap(), text)
+    };
+    let (code, py, text) = check(&run);
+    assert_eq!((code, py), (0, 0), "{text}");
+    assert!(
+        text.contains("/collocation_weights/interior: shape (200,) for 200 points")
+            && text.contains("/collocation_weights: consistent"),
+        "{text}"
+    );
+    let tampered = dir.join("tampered.h5");
+    for (what, value) in [("NEGATIVE", -0.5), ("NOT FINITE", f64::NAN)] {
+        let mut bad = r.clone();
+        bad.collocation_weights[0].1[7] = value;
+        write_atomic(&tampered, &bad).unwrap();
+        let (code, py, text) = check(&tampered);
+        assert_eq!((code, py), (1, 1), "{what}: {text}");
+        assert!(
+            text.contains(what) && text.contains("INCONSISTENT"),
+            "{text}"
+        );
     }
+    let mut short = r.clone();
+    short.collocation_weights[1].1.pop();
+    write_atomic(&tampered, &short).unwrap();
+    let (code, py, text) = check(&tampered);
+    assert!(code != 0 && py == 1, "{text}");
+    assert!(
+        text.contains("/collocation_weights/boundary: shape (39,) for 40 points")
+            && text.contains("WRONG SHAPE OR TYPE"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

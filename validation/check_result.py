@@ -28,6 +28,14 @@ run was started) are checked when present: the state's TOML text parses, names t
 parameter count and iteration count the file reports, and its iterate.theta vector is
 /model/params bit for bit; the provenance attributes have their documented types.
 Files without them (format versions 1 and 2) pass without these checks.
+
+The optional /collocation_weights (format version 4: the residual-based attention
+weights of the blocks with `weights`) are checked when present: @blocks names blocks of
+/collocation@blocks in their order, and each /collocation_weights/<block> is a 1-D f64
+dataset with one finite weight >= 0 per point of /collocation/<block>. The loss they
+enter, sqrt(w_b/N_b) lambda_i F_b(x_i) per row, is not recomputed here (that needs the
+PDE residuals F_b, hence the network's derivatives and the problem's equations):
+`pinn validate` recomputes /metrics@final_loss with the stored weights.
 """
 import re
 import sys
@@ -147,6 +155,41 @@ def check_provenance(f):
               if k in a)
     print(f"/provenance: run {a['run_id']} started from {a['started_from']}: "
           + ("consistent" if ok else "INCONSISTENT"))
+    return bool(ok)
+
+
+def check_weights(f):
+    """The /collocation_weights checks; returns whether they pass (True without it)."""
+    if "collocation_weights" not in f:
+        return True
+    g = f["collocation_weights"]
+    names = [str(b) for b in g.attrs["blocks"]]
+    blocks = [str(b) for b in f["collocation"].attrs["blocks"]]
+    ok = True
+    # The weighted blocks are some of the residual blocks, in block order.
+    order = [blocks.index(b) if b in blocks else -1 for b in names]
+    if -1 in order or order != sorted(order) or len(set(order)) != len(order):
+        print(f"/collocation_weights@blocks {names} is not a subsequence of {blocks}")
+        ok = False
+    if sorted(g.keys()) != sorted(names):
+        print(f"/collocation_weights holds {sorted(g.keys())}, @blocks names {names}")
+        ok = False
+    for b in names:
+        if b not in g or b not in f["collocation"]:
+            continue
+        w = g[b]
+        n_points = f["collocation"][b].shape[0]
+        shape_ok = w.dtype == np.float64 and w.shape == (n_points,)
+        values = w[()]
+        finite = bool(np.all(np.isfinite(values)))
+        nonneg = finite and bool(np.all(values >= 0.0))
+        print(f"/collocation_weights/{b}: shape {w.shape} for {n_points} points"
+              + (f", range [{values.min():.3e}, {values.max():.3e}]" if finite and values.size else "")
+              + ("" if shape_ok else ", WRONG SHAPE OR TYPE")
+              + ("" if finite else ", NOT FINITE")
+              + ("" if nonneg or not finite else ", NEGATIVE"))
+        ok &= shape_ok and finite and nonneg
+    print("/collocation_weights: " + ("consistent" if ok else "INCONSISTENT"))
     return bool(ok)
 
 
@@ -277,6 +320,7 @@ def main(path):
                     ok &= mxs[k] == s
         ok &= check_state(f)
         ok &= check_provenance(f)
+        ok &= check_weights(f)
     print("agree" if ok else "DIFFER")
     return 0 if ok else 1
 

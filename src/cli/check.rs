@@ -104,7 +104,7 @@ pub fn check_report(p: &Problem) -> String {
         }
         if let Some(w) = &sampling.weights {
             s.push_str(&format!(
-                "weights   {}: RBA, λ ← {}·λ + {}·|r|/max|r| every {} iteration(s), from 1\n",
+                "weights   {}: RBA, λ ← {}·λ + {}·|r|/max|r| every {} iteration(s), from 0 with a first update at θ₀\n",
                 b.name(),
                 w.gamma(),
                 w.eta(),

@@ -480,21 +480,15 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
             .flat_map(|s| s.stages.iter())
             .enumerate()
         {
-            let rel = if s.rel_l2.is_nan() {
-                String::new()
-            } else {
-                format!(", rel L2 of the sum {:.3e}", s.rel_l2)
-            };
+            // Iterations, time, loss and errors per stage are in the summary below.
             outln!(
-                "stage {}/{n_stages} ({} {:?}, ε = {:.3e}, κ = {:.3}): {} iterations, final loss {:.6e} ({}){rel}",
+                "stage {}/{n_stages} ({} {:?}, ε = {:.3e}, κ = {:.3}, preset {})",
                 k + 1,
                 s.activation,
                 s.layers,
                 s.epsilon,
                 s.kappa,
-                s.iterations,
-                s.final_loss,
-                s.termination
+                s.preset
             );
         }
         let n = outcome.slabs.len();

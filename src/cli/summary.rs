@@ -1,7 +1,9 @@
 //! The end-of-solve summary of `pinn solve`: what ran, how long, why it stopped, and the
 //! errors (per output for a system), in plain words with consistently formatted
 //! numbers: three significant digits, thousands separators for counts. `--verbose`
-//! adds the solver's detailed report (evaluation counts, time split).
+//! adds the solver's detailed report (evaluation counts, time split). After a
+//! multi-stage run one line per stage and the total come first, since the solver's own
+//! figures (iterations, loss, why it stopped) are those of the last stage.
 
 use std::fmt::Write as _;
 
@@ -9,6 +11,7 @@ use pinn_solvers::{Method, TerminationReason};
 
 use super::format::{count, duration, sci};
 use super::stop::Stopped;
+use crate::output::StageRecord;
 use crate::run::RunOutcome;
 
 /// A method's plain name.
@@ -57,15 +60,36 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
     let ev = &outcome.result.evaluation;
     let methods: Vec<&str> = s.methods.iter().map(|&m| method_name(m)).collect();
     let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "{problem}: {} for {}",
-        methods.join(" then "),
-        duration(s.total_time)
-    );
     let row = |t: &mut String, k: &str, v: String| {
         let _ = writeln!(t, "  {k:<17} {v}");
     };
+    let stages = outcome
+        .result
+        .stages
+        .as_ref()
+        .map_or(&[][..], |r| r.stages.as_slice());
+    if stages.len() > 1 {
+        let _ = writeln!(
+            t,
+            "{problem}: {} stages for {}",
+            stages.len(),
+            duration(m.wall_time_s)
+        );
+        t.push_str(&stage_lines(stages, m.wall_time_s));
+        let _ = writeln!(
+            t,
+            "  last stage: {} for {}",
+            methods.join(" then "),
+            duration(s.total_time)
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "{problem}: {} for {}",
+            methods.join(" then "),
+            duration(s.total_time)
+        );
+    }
     row(
         &mut t,
         "iterations",
@@ -125,6 +149,38 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
     t
 }
 
+/// One line per stage (iterations, wall time, loss and rel L2 of the sum after it, why it
+/// stopped) and the total over all stages with the run's wall time `total_time`.
+pub fn stage_lines(stages: &[StageRecord], total_time: f64) -> String {
+    let mut t = String::new();
+    let n = stages.len();
+    for (k, st) in stages.iter().enumerate() {
+        let rel = if st.rel_l2.is_nan() {
+            String::new()
+        } else {
+            format!(", rel L2 {}", sci(st.rel_l2))
+        };
+        let _ = writeln!(
+            t,
+            "  {:<17} {} iterations in {}, loss {}{rel} ({})",
+            format!("stage {}/{n}", k + 1),
+            count(st.iterations),
+            duration(st.wall_time_s),
+            sci(st.final_loss),
+            st.termination
+        );
+    }
+    let total: u64 = stages.iter().map(|st| st.iterations).sum();
+    let _ = writeln!(
+        t,
+        "  {:<17} {} iterations in {}",
+        "total",
+        count(total),
+        duration(total_time)
+    );
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +204,45 @@ mod tests {
             "the time limit was reached"
         );
         assert!(termination_text(&TerminationReason::InvalidConfig("x".into())).ends_with(": x"));
+    }
+
+    fn stage(iterations: u64, wall: f64, loss: f64, rel: f64, why: &str) -> StageRecord {
+        StageRecord {
+            layers: vec![2, 8, 1],
+            activation: "tanh".into(),
+            params: Vec::new(),
+            epsilon: 1.0,
+            kappa: 1.0,
+            frequency: f64::NAN,
+            preset: "lm".into(),
+            iterations,
+            final_loss: loss,
+            termination: why.into(),
+            rel_l2: rel,
+            wall_time_s: wall,
+            history: crate::output::History::new(false, &[]),
+        }
+    }
+
+    /// Every stage gets its line, the rel L2 only where it is known, and the total adds
+    /// the iterations and shows the run's wall time.
+    #[test]
+    fn each_stage_has_a_line_and_the_total_adds_up() {
+        let text = stage_lines(
+            &[
+                stage(1500, 2.04, 1.2345e-8, 3.21e-4, "max_iterations"),
+                stage(600, 61.0, 2.0e-12, f64::NAN, "stalled"),
+            ],
+            63.5,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "  stage 1/2         1,500 iterations in 2.0 s, loss 1.23e-8, rel L2 3.21e-4 (max_iterations)",
+                "  stage 2/2         600 iterations in 1 min 01 s, loss 2.00e-12 (stalled)",
+                "  total             2,100 iterations in 1 min 04 s",
+            ]
+        );
     }
 }

@@ -208,6 +208,7 @@ impl Builder<'_> {
         self.check_budget(
             &spec,
             &settings.preset,
+            &settings.config,
             domain.dim(),
             &widths,
             mlp.n_params(),

@@ -13,7 +13,8 @@
 //!   `lm-qr` and `engd`, the Jacobian alone for `gncg`, the Jacobian twice (its column-scaled
 //!   copy is factorised in place) plus three P × P matrices (R and the singular vectors of
 //!   its SVD) for `gn-probe`, a batch of Jacobian rows and the sketched core for
-//!   `gn-probe-sketch`, a P × P inverse Hessian for the
+//!   `gn-probe-sketch` and for `gn-probe` with a `[solver.probe.sketch]` table (at the
+//!   table's sizes, else the defaults), a P × P inverse Hessian for the
 //!   self-scaled quasi-Newton presets, nothing for `lbfgs`, `adam` and `adam-lbfgs`.
 //!
 //! The rule: a problem is refused when the estimate exceeds the machine's total memory
@@ -22,6 +23,9 @@
 //! without `/proc/meminfo` only sizes that overflow are refused.
 
 use std::fmt::Write as _;
+
+use pinn_solvers::SolverConfig;
+use pinn_solvers::linalg::SketchParams;
 
 /// Bytes of one f64.
 const F64: u128 = 8;
@@ -69,21 +73,51 @@ pub enum Matrix {
     /// The N × P Jacobian and a column-scaled copy factorised in place, plus the
     /// triangular factor and both sets of singular vectors (three P × P matrices).
     JacobianSvd,
-    /// The sketched Gauss–Newton model at the preset's default sizes: a batch of
-    /// `min(2048, N)` rows of J, the `s₁ × s₂` core (`s₁ = min(2000, N)`,
-    /// `s₂ = min(2000, P)`) and its column-scaled copy, and three `s₂ × s₂` matrices.
-    SketchedCore,
+    /// The sketched Gauss–Newton model: a batch of `min(b, N)` rows of J, the `s₁ × s₂`
+    /// core (`s₁ = min(rows, N)`, `s₂ = min(cols, P)`) and its column-scaled copy, and
+    /// three `s₂ × s₂` matrices.
+    SketchedCore {
+        /// The configured sketched rows `s₁` before clipping to `N`.
+        rows: u128,
+        /// The configured sketched columns `s₂` before clipping to `P`.
+        cols: u128,
+        /// The Jacobian rows `b` evaluated per batch.
+        batch_rows: u128,
+    },
 }
 
-/// The preset's matrix.
+impl Matrix {
+    /// The sketched core at the sizes of `sketch`.
+    pub fn sketched(sketch: &SketchParams) -> Self {
+        Matrix::SketchedCore {
+            rows: sketch.rows as u128,
+            cols: sketch.cols as u128,
+            batch_rows: sketch.batch_rows as u128,
+        }
+    }
+}
+
+/// The preset's matrix at its default settings.
 pub fn matrix_of(preset: &str) -> Matrix {
     match preset {
         "lm" | "lm-qr" | "engd" => Matrix::Jacobian { normal: true },
         "gncg" => Matrix::Jacobian { normal: false },
         "gn-probe" => Matrix::JacobianSvd,
-        "gn-probe-sketch" => Matrix::SketchedCore,
+        "gn-probe-sketch" => Matrix::sketched(&SketchParams::default()),
         "ssbroyden" | "ssbfgs" | "adam-ssbroyden" => Matrix::InverseHessian,
         _ => Matrix::None,
+    }
+}
+
+/// The preset's matrix with the settings `config` (the preset's, with the file's
+/// overrides): a `[solver.probe.sketch]` table makes `gn-probe` sketched and sets the
+/// sketch sizes of both probe presets.
+pub fn matrix_with(preset: &str, config: &SolverConfig) -> Matrix {
+    match (matrix_of(preset), &config.probe.sketch) {
+        (Matrix::JacobianSvd | Matrix::SketchedCore { .. }, Some(sketch)) => {
+            Matrix::sketched(sketch)
+        }
+        (m, _) => m,
     }
 }
 
@@ -107,11 +141,21 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// The estimate for `preset` at `sizes`.
+    /// The estimate for `preset` at its default settings and `sizes`.
     pub fn new(preset: &str, sizes: &Sizes) -> Self {
+        Self::with_matrix(preset, matrix_of(preset), sizes)
+    }
+
+    /// The estimate for `preset` with the settings `config` ([`matrix_with`]).
+    pub fn with_config(preset: &str, config: &SolverConfig, sizes: &Sizes) -> Self {
+        Self::with_matrix(preset, matrix_with(preset, config), sizes)
+    }
+
+    /// The estimate for `preset` keeping `matrix` at `sizes`.
+    pub fn with_matrix(preset: &str, matrix: Matrix, sizes: &Sizes) -> Self {
         let s = sizes;
         let slots = 1 + s.dim + s.dim * (s.dim + 1) / 2;
-        let (jacobian, square) = match matrix_of(preset) {
+        let (jacobian, square) = match matrix {
             Matrix::None => (0, 0),
             Matrix::Jacobian { normal } => (
                 F64 * s.rows * s.params,
@@ -119,10 +163,14 @@ impl Estimate {
             ),
             Matrix::InverseHessian => (0, F64 * s.params * s.params),
             Matrix::JacobianSvd => (2 * F64 * s.rows * s.params, 3 * F64 * s.params * s.params),
-            Matrix::SketchedCore => {
-                let (s1, s2) = (s.rows.min(2000), s.params.min(2000));
+            Matrix::SketchedCore {
+                rows,
+                cols,
+                batch_rows,
+            } => {
+                let (s1, s2) = (s.rows.min(rows), s.params.min(cols));
                 (
-                    F64 * s.rows.min(2048) * s.params,
+                    F64 * s.rows.min(batch_rows) * s.params,
                     F64 * (2 * s1 * s2 + 3 * s2 * s2),
                 )
             }
@@ -386,6 +434,52 @@ mod tests {
         assert_eq!(
             lm.total(),
             lm.points + lm.jets + lm.vectors + lm.jacobian + lm.square
+        );
+    }
+
+    /// A `[solver.probe.sketch]` table's sizes replace the defaults in the estimate of
+    /// `gn-probe-sketch`, and make `gn-probe` a sketched solve; other presets ignore it.
+    #[test]
+    fn the_configured_sketch_sizes_are_estimated() {
+        let s = sizes(10_000, 5_000);
+        let mut config = SolverConfig::gn_probe_sketch();
+        let default = Estimate::with_config("gn-probe-sketch", &config, &s);
+        assert_eq!(default, Estimate::new("gn-probe-sketch", &s));
+        assert_eq!(
+            (default.jacobian, default.square),
+            (8 * 2048 * 5000, 8 * (2 * 2000 * 2000 + 3 * 2000 * 2000))
+        );
+        config.probe.sketch = Some(SketchParams {
+            rows: 4000,
+            cols: 3000,
+            hashes: 4,
+            batch_rows: 512,
+            seed: 0,
+        });
+        let set = Estimate::with_config("gn-probe-sketch", &config, &s);
+        assert_eq!(
+            (set.jacobian, set.square),
+            (8 * 512 * 5000, 8 * (2 * 4000 * 3000 + 3 * 3000 * 3000))
+        );
+        // Sizes beyond the problem's are clipped to N and P.
+        config.probe.sketch.as_mut().unwrap().cols = 1_000_000;
+        let big = Estimate::with_config("gn-probe-sketch", &config, &s);
+        assert_eq!(big.square, 8 * (2 * 4000 * 5000 + 3 * 5000 * 5000));
+        // gn-probe with the table is sketched at its sizes; without it, the full SVD.
+        assert_eq!(Estimate::with_config("gn-probe", &config, &s), {
+            let mut e = big.clone();
+            e.preset = "gn-probe".to_string();
+            e
+        });
+        config.probe.sketch = None;
+        assert_eq!(
+            Estimate::with_config("gn-probe", &config, &s),
+            Estimate::new("gn-probe", &s)
+        );
+        let lm = SolverConfig::default();
+        assert_eq!(
+            Estimate::with_config("lm", &lm, &s),
+            Estimate::new("lm", &s)
         );
     }
 

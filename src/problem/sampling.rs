@@ -193,7 +193,7 @@ pub(super) fn point_weights(
         };
         let message = match e {
             WeightsError::BadDecay(g) => format!("`gamma` must be in [0, 1], found {g}"),
-            WeightsError::BadRate(e) => format!("`eta` must be finite and ≥ 0, found {e}"),
+            WeightsError::BadRate(e) => format!("`eta` must be finite and > 0, found {e}"),
             WeightsError::ZeroInterval => "`every` must be ≥ 1".to_string(),
         };
         err(span.unwrap_or_else(|| spec.span()), message)

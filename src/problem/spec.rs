@@ -192,7 +192,7 @@ pub struct WeightsSpec {
     /// The decay `γ ∈ [0, 1]` (default 0.999).
     #[serde(default)]
     pub gamma: Option<Spanned<f64>>,
-    /// The rate `η ≥ 0` (default 0.01).
+    /// The rate `η > 0` (default 0.01).
     #[serde(default)]
     pub eta: Option<Spanned<f64>>,
     /// The update interval in iterations, `≥ 1` (default 1).

@@ -76,7 +76,12 @@ fn bad_weights_are_placed_errors() {
         (
             r#"weights = { method = "rba", eta = -1.0 }"#,
             "heat.toml:12:35: ",
-            "`eta` must be finite and ≥ 0",
+            "`eta` must be finite and > 0",
+        ),
+        (
+            r#"weights = { method = "rba", eta = 0.0 }"#,
+            "heat.toml:12:35: ",
+            "`eta` must be finite and > 0, found 0",
         ),
         (
             r#"weights = { method = "rba", every = 0 }"#,
@@ -102,7 +107,13 @@ fn bad_weights_are_placed_errors() {
 fn weighted_rows_and_their_exact_jacobian() {
     let p = build(RBA).unwrap();
     let theta = p.initial_params();
-    let plain = build("").unwrap().residual_model();
+    // No weights anywhere (the initial block's removed too).
+    let init_weights = r#"weights = { method = "rba", gamma = 0.5, eta = 2.0 }"#;
+    let text = HEAT.replace("WEIGHTS", "").replace(init_weights, "");
+    let spec = parse_spec(Path::new("heat.toml"), &text).unwrap();
+    let plain = build_problem(Path::new("heat.toml"), &text, spec)
+        .unwrap()
+        .residual_model();
     let mut model = p.residual_model();
     let lambda: Vec<f64> = (0..12).map(|i| 0.25 + 0.5 * i as f64).collect();
     model.set_weight_values(0, lambda.clone()).unwrap();
@@ -168,25 +179,44 @@ fn weighted_rows_and_their_exact_jacobian() {
     }
 }
 
-/// At the loop's resample call the due blocks apply `λ ← γλ + η|F|/max|F|` with the
-/// residual magnitudes at θ (interior every 2 iterations, initial every iteration).
+/// The weights start at 0 and get a first update at θ₀; then at the loop's resample
+/// call the due blocks apply `λ ← γλ + η|F|/max|F|` with the residual magnitudes at θ
+/// (interior every 2 iterations, initial every iteration; none at iteration 0).
 #[test]
 fn the_resample_call_updates_the_due_weights() {
     let p = build(RBA).unwrap();
     let theta = p.initial_params();
     let mut model = p.residual_model();
-    assert_eq!(model.point_weights(0), Some(&[1.0; 12][..]));
+    assert_eq!(model.point_weights(0), Some(&[0.0; 12][..]));
     assert_eq!(model.point_weights(2), None);
     let norms0 = model.point_norms(0, &theta);
     let norms1 = model.point_norms(1, &theta);
-    assert!(model.resample(1, &theta));
-    assert_eq!(model.point_weights(0), Some(&[1.0; 12][..]), "not due at 1");
+    let max0 = norms0.iter().fold(0.0f64, |m, r| m.max(*r));
     let max1 = norms1.iter().fold(0.0f64, |m, r| m.max(*r));
-    let want1: Vec<f64> = norms1.iter().map(|r| 0.5 + 2.0 * (r / max1)).collect();
+    model.start_point_weights(&theta);
+    let first0: Vec<f64> = norms0.iter().map(|r| 0.5 * (r / max0)).collect();
+    let first1: Vec<f64> = norms1.iter().map(|r| 2.0 * (r / max1)).collect();
+    assert_eq!(model.point_weights(0).unwrap(), first0.as_slice());
+    assert_eq!(model.point_weights(1).unwrap(), first1.as_slice());
+    assert!(!model.resample(0, &theta), "nothing due at 0");
+    assert!(model.resample(1, &theta));
+    assert_eq!(
+        model.point_weights(0).unwrap(),
+        first0.as_slice(),
+        "not due at 1"
+    );
+    let want1: Vec<f64> = first1
+        .iter()
+        .zip(&norms1)
+        .map(|(l, r)| 0.5 * l + 2.0 * (r / max1))
+        .collect();
     assert_eq!(model.point_weights(1).unwrap(), want1.as_slice());
     assert!(model.resample(2, &theta));
-    let max0 = norms0.iter().fold(0.0f64, |m, r| m.max(*r));
-    let want0: Vec<f64> = norms0.iter().map(|r| 0.9 + 0.5 * (r / max0)).collect();
+    let want0: Vec<f64> = first0
+        .iter()
+        .zip(&norms0)
+        .map(|(l, r)| 0.9 * l + 0.5 * (r / max0))
+        .collect();
     assert_eq!(model.point_weights(0).unwrap(), want0.as_slice());
     // The magnitudes are those of the unweighted residual: |F| = |r| / scale.
     let mut r = vec![0.0; model.n_residuals()];
@@ -204,31 +234,31 @@ fn the_resample_call_updates_the_due_weights() {
     assert!(model.set_weight_values(2, vec![1.0; 4]).is_err());
 }
 
-/// γ = 1, η = 0: the update changes no bit and reports no change, so the loop sees the
-/// unweighted problem throughout, bit for bit.
+/// Before its first update a weighted block contributes nothing (`λ = 0`); after the
+/// first update at θ₀ its rows are `η |F|/max|F|` times the unweighted ones, so the
+/// point with the largest residual keeps its row times `η` exactly.
 #[test]
-fn neutral_weights_change_nothing() {
-    let neutral = r#"weights = { method = "rba", gamma = 1.0, eta = 0.0 }"#;
-    let init = r#"weights = { method = "rba", gamma = 0.5, eta = 2.0 }"#;
-    let text = HEAT.replace("WEIGHTS", neutral).replace(init, neutral);
-    let spec = parse_spec(Path::new("heat.toml"), &text).unwrap();
-    let p = build_problem(Path::new("heat.toml"), &text, spec).unwrap();
-    let text = HEAT.replace("WEIGHTS", "").replace(init, "");
-    let spec = parse_spec(Path::new("heat.toml"), &text).unwrap();
-    let plain = build_problem(Path::new("heat.toml"), &text, spec)
-        .unwrap()
-        .residual_model();
+fn the_first_update_weights_by_the_normalised_residual() {
+    let p = build(RBA).unwrap();
+    let plain = build("").unwrap().residual_model();
     let theta = p.initial_params();
     let mut model = p.residual_model();
     let n = model.n_residuals();
     let (mut r, mut r_plain) = (vec![0.0; n], vec![0.0; n]);
-    let mut jac = Mat::<f64>::zeros(n, model.n_params());
-    let mut jac_plain = jac.clone();
-    for it in 1..4 {
-        assert!(!model.resample(it, &theta), "iteration {it}");
-        model.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
-        plain.residuals_and_jacobian(&theta, &mut r_plain, jac_plain.as_mut());
-        assert_eq!(r, r_plain);
-        assert_eq!(jac, jac_plain);
+    plain.residuals(&theta, &mut r_plain);
+    model.residuals(&theta, &mut r);
+    assert!(r[..17].iter().all(|&v| v == 0.0), "{:?}", &r[..17]);
+    assert_eq!(r[17..], r_plain[17..], "the unweighted boundary");
+    model.start_point_weights(&theta);
+    model.residuals(&theta, &mut r);
+    let interior = &r_plain[..12];
+    let big = (0..12)
+        .max_by(|&i, &j| interior[i].abs().total_cmp(&interior[j].abs()))
+        .unwrap();
+    assert_eq!(r[big], 0.5 * r_plain[big]);
+    let max = interior[big].abs();
+    for i in 0..12 {
+        let want = 0.5 * (interior[i].abs() / max) * interior[i];
+        assert!((r[i] - want).abs() <= 1e-14 * want.abs(), "row {i}");
     }
 }

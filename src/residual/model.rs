@@ -412,8 +412,8 @@ impl ResidualModel {
 
     /// Runs the samplers due at `iteration`, adaptive ones at the iterate `theta`, then
     /// the RBA weight updates due (at `theta`, on the points in use); returns whether
-    /// any points or weights changed. A block drawn afresh restarts its weights at 1
-    /// and is not updated at that iteration. A block that rejects its new points keeps
+    /// any points or weights changed. A block drawn afresh restarts its weights from 0
+    /// with one update at its new points ([`Rba::restart`]). A block that rejects its new points keeps
     /// its old ones and the error is returned.
     pub fn try_resample(
         &mut self,
@@ -463,8 +463,9 @@ impl ResidualModel {
                 None => continue,
             };
             if drawn.contains(&b) {
+                let norms = self.point_norms(b, theta);
                 let w = self.weights[b].as_mut().expect("checked above");
-                w.lambda.fill(1.0);
+                w.rba.restart(&mut w.lambda, &norms);
             } else if due {
                 let norms = self.point_norms(b, theta);
                 let w = self.weights[b].as_mut().expect("checked above");

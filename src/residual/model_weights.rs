@@ -6,7 +6,8 @@ use super::{PointWeights, ResidualModel, ResidualModelError, eval_sum};
 use crate::residual::weights::Rba;
 
 impl ResidualModel {
-    /// Gives block `block` residual-based attention weights ([`Rba`]), all starting at 1.
+    /// Gives block `block` residual-based attention weights ([`Rba`]), all at
+    /// [`Rba::INITIAL`] (0) until [`ResidualModel::start_point_weights`].
     ///
     /// # Errors
     /// No such block.
@@ -20,9 +21,23 @@ impl ResidualModel {
             })?;
         self.weights[block] = Some(PointWeights {
             rba,
-            lambda: vec![1.0; b.n_points()],
+            lambda: vec![Rba::INITIAL; b.n_points()],
         });
         Ok(())
+    }
+
+    /// Starts every block's RBA weights at the initial parameters `theta`: `λ = 0`, then
+    /// one update `λᵢ = η |F(x_i)| / max_j |F(x_j)|` ([`Rba::restart`]). A fresh run calls
+    /// this before its solve; a resumed one restores its stored weights instead.
+    pub fn start_point_weights(&mut self, theta: &[f64]) {
+        for b in 0..self.blocks.len() {
+            if self.weights[b].is_none() {
+                continue;
+            }
+            let norms = self.point_norms(b, theta);
+            let w = self.weights[b].as_mut().expect("checked above");
+            w.rba.restart(&mut w.lambda, &norms);
+        }
     }
 
     /// Block `b`'s current point weights `λᵢ`, when it has RBA weights.

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use pinn_solvers::SolverConfig;
 use toml::Spanned;
 
 use super::{Builder, Problem};
@@ -25,11 +26,12 @@ impl Builder<'_> {
     /// Refuses a problem whose solve would not fit in memory, before its points are
     /// drawn: every count as written (points read from files are counted later), the
     /// network's parameter count `params` and layer widths `widths` (the first the
-    /// embedded input width).
+    /// embedded input width), for `preset` with its settings `config`.
     pub(super) fn check_budget(
         &self,
         spec: &ProblemSpec,
         preset: &str,
+        config: &SolverConfig,
         dim: usize,
         widths: &[usize],
         params: usize,
@@ -69,7 +71,7 @@ impl Builder<'_> {
         if let Some(e) = &spec.evaluation {
             sizes.evaluation = e.get_ref().count.as_ref().map_or(0, &mut note);
         }
-        let estimate = Estimate::new(preset, &sizes);
+        let estimate = Estimate::with_config(preset, config, &sizes);
         let span = match &largest {
             Some((_, s)) if !estimate.dominated_by_params() => s.clone(),
             _ => spec.model.get_ref().layers.span(),
@@ -140,8 +142,14 @@ impl Problem {
         }
     }
 
-    /// The memory estimate of a solve of this problem with `preset`.
+    /// The memory estimate of a solve of this problem with `preset`: with the file's
+    /// solver settings when it is the problem's own preset (a `[solver.probe.sketch]`
+    /// table sets the sketch sizes), else at the preset's defaults.
     pub fn memory_estimate(&self, preset: &str) -> Estimate {
-        Estimate::new(preset, &self.sizes())
+        if preset == self.preset {
+            Estimate::with_config(preset, &self.config, &self.sizes())
+        } else {
+            Estimate::new(preset, &self.sizes())
+        }
     }
 }
