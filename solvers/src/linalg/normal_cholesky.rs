@@ -55,7 +55,7 @@ impl NormalCholesky {
 }
 
 /// `JᵀJ` into the lower triangle of `g` (the strict upper triangle is left untouched).
-pub(crate) fn gram_lower(g: faer::MatMut<'_, f64>, jac: MatRef<'_, f64>, par: Par) {
+pub fn gram_lower(g: faer::MatMut<'_, f64>, jac: MatRef<'_, f64>, par: Par) {
     tri_matmul(
         g,
         BlockStructure::TriangularLower,
