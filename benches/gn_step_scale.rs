@@ -4,7 +4,9 @@
 //!   embedding of x, 10 000 Latin-hypercube residual points + 50 initial points);
 //! - `large`: `problems/burgers-nu001.toml` rebuilt at the size of Webb, Jerad & Cartis
 //!   (2026): 2 → 40 × 4 → 1 with the periodic embedding `cos πx, sin πx` (no boundary
-//!   block), 2¹⁵ residual + 2¹⁴ initial points = 49 152 rows.
+//!   block), 2¹⁵ residual + 2¹⁴ initial points = 49 152 rows;
+//! - `wide` (`lm` only unless asked): `problems/burgers-soft.toml` with 2 → 57 × 4 → 1,
+//!   P = 10 147 on 10 100 rows, the largest LM case of the dense quasi-Newton bench.
 //!
 //! Methods: `lm` (`JᵀJ` on one triangle, a Cholesky solve per trial damping), `gn-probe`
 //! (thin QR of the column-scaled `J`, SVD of `R`, probe-selected trust region) and
@@ -12,13 +14,16 @@
 //! in row batches, never whole). An iteration is one `Solver::step`, accepted or
 //! rejected; its time is split as the solver records it: "J" (residuals and Jacobian
 //! rows), "factorisation" (`JᵀJ`, QR, SVD, sketch: once per accepted iterate),
-//! "solve" (per-trial solves) and "rest" (trial residuals, bookkeeping).
+//! "solve" (per-trial solves) and "rest" (trial residuals, bookkeeping), means over the
+//! timed iterations; "CPU s/iter" is the process CPU time (all threads) per iteration,
+//! the fairer figure on a shared machine.
 //!
 //! Each (size, method) runs in its own child process of this binary, one after the
 //! other, so its peak resident memory (`VmHWM`, /proc/self/status) is its own and two
 //! large runs never overlap. Before allocating, a child prints the memory estimate the
 //! problem loader would refuse a solve with and stops if it exceeds the machine's
-//! memory. Run with `cargo bench --bench gn_step_scale [-- small|large]`; results in
+//! memory. Run with `cargo bench --bench gn_step_scale [-- SIZE… METHOD…]` (default:
+//! every size and method); results in
 //! benches/RESULTS.md, "Gauss–Newton at scale".
 
 use std::path::Path;
@@ -32,6 +37,7 @@ use pinn_solvers::record::StepOutcome;
 use pinn_solvers::{LeastSquares, Solver};
 
 const METHODS: [&str; 3] = ["lm", "gn-probe", "gn-probe-sketch"];
+const SIZES: [&str; 3] = ["small", "large", "wide"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -39,19 +45,27 @@ fn main() {
         child(&args[i + 1], &args[i + 2]);
         return;
     }
-    let sizes: Vec<&str> = ["small", "large"]
-        .into_iter()
-        .filter(|s| {
-            !args.iter().any(|a| a == "small" || a == "large") || args.iter().any(|a| a == s)
-        })
-        .collect();
+    let named = |s: &str| args.iter().any(|a| a == s);
+    let sizes: Vec<&str> = if SIZES.iter().any(|s| named(s)) {
+        SIZES.into_iter().filter(|s| named(s)).collect()
+    } else {
+        SIZES.to_vec()
+    };
+    let methods: Vec<&str> = if METHODS.iter().any(|m| named(m)) {
+        METHODS.into_iter().filter(|m| named(m)).collect()
+    } else {
+        METHODS.to_vec()
+    };
     let exe = std::env::current_exe().expect("own path");
     println!(
-        "| size | method | N × P | iterations (accepted) | median s/iter | J | factorisation | solve | rest | peak RSS | estimate |"
+        "| size | method | N × P | iterations (accepted) | median s/iter | CPU s/iter | J | factorisation | solve | rest | peak RSS | estimate |"
     );
-    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for size in sizes {
-        for method in METHODS {
+        for &method in &methods {
+            if size == "wide" && method != "lm" && methods.len() > 1 {
+                continue;
+            }
             let out = Command::new(&exe)
                 .args(["--child", size, method])
                 .output()
@@ -94,6 +108,13 @@ fn burgers(size: &str) -> Problem {
                 ),
             ],
         ),
+        "wide" => (
+            "problems/burgers-soft.toml",
+            &[(
+                "layers = [2, 20, 20, 20, 20, 1]",
+                "layers = [2, 57, 57, 57, 57, 1]",
+            )],
+        ),
         other => panic!("unknown size {other}"),
     };
     let path = root.join(file);
@@ -108,7 +129,11 @@ fn burgers(size: &str) -> Problem {
 
 /// Timed iterations: a few; the large size costs tens of seconds to minutes per step.
 fn timed_iterations(size: &str) -> usize {
-    if size == "large" { 2 } else { 5 }
+    match size {
+        "large" => 2,
+        "wide" => 3,
+        _ => 5,
+    }
 }
 
 fn child(size: &str, method: &str) {
@@ -132,6 +157,7 @@ fn child(size: &str, method: &str) {
     }
     let k = timed_iterations(size);
     let (mut times, mut split, mut accepted) = (Vec::new(), [0.0; 4], 0);
+    let cpu0 = cpu_seconds();
     for _ in 0..k {
         let start = Instant::now();
         let Some(record) = solver.step(&mut model) else {
@@ -150,10 +176,11 @@ fn child(size: &str, method: &str) {
         times.push(total);
     }
     let m = times.len() as f64;
+    let cpu = (cpu_seconds() - cpu0) / m;
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "| {size} | {method} | {n} × {p} | {} ({accepted}) | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} |",
+        "| {size} | {method} | {n} × {p} | {} ({accepted}) | {:.3} | {cpu:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} |",
         times.len(),
         sorted[sorted.len() / 2],
         split[0] / m,
@@ -167,6 +194,16 @@ fn child(size: &str, method: &str) {
 
 fn gib(bytes: f64) -> String {
     format!("{:.2} GiB", bytes / (1u64 << 30) as f64)
+}
+
+/// User + system CPU seconds of this process, all threads (/proc/self/stat fields 14
+/// and 15, in clock ticks of 1/100 s, the Linux `USER_HZ`).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The process's peak resident set size, from /proc/self/status (`VmHWM`).
