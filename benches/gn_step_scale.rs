@@ -92,7 +92,11 @@ fn burgers(size: &str) -> Problem {
             &[
                 (
                     "layers = [2, 20, 20, 20, 20, 1]",
-                    "layers = [2, 40, 40, 40, 40, 1]\n\n[model.embedding]\nperiodic = { x = 2.0 }",
+                    "layers = [2, 40, 40, 40, 40, 1]",
+                ),
+                (
+                    "\n[collocation]",
+                    "\n[model.embedding]\nperiodic = { x = 2.0 }\n\n[collocation]",
                 ),
                 (
                     "points = { count = 10000, sampler = \"lhs\" }",
