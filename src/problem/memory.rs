@@ -9,12 +9,15 @@
 //!   output;
 //! - the vectors: the residual vector twice (current and trial) and 26 parameter-length
 //!   vectors (θ, gradient, step and trial point, and an L-BFGS history of 10 pairs);
-//! - the preset's matrix: the N × P Jacobian plus a P × P normal matrix for `lm`,
-//!   `lm-qr` and `engd`, the Jacobian alone for `gncg`, the Jacobian twice (its column-scaled
-//!   copy is factorised in place) plus three P × P matrices (R and the singular vectors of
-//!   its SVD) for `gn-probe`, a batch of Jacobian rows and the sketched core for
-//!   `gn-probe-sketch` and for `gn-probe` with a `[solver.probe.sketch]` table (at the
-//!   table's sizes, else the defaults), a P × P inverse Hessian for the
+//! - the preset's matrix: the N × P Jacobian plus two P × P matrices for `lm` (`JᵀJ` and
+//!   the copy each trial damps and factors) and `engd` (the Gramian and its
+//!   eigenvectors), the Jacobian twice (its copy is factorised in place) plus two P × P
+//!   matrices (the stacked `[R; √λ D̃]` of each trial) for `lm-qr`, the Jacobian alone for
+//!   `gncg`, the Jacobian twice (its column-scaled copy is factorised in place) plus
+//!   three P × P matrices (R and the singular vectors of its SVD) for `gn-probe`, a batch
+//!   of Jacobian rows and the sketched core for `gn-probe-sketch` and for `gn-probe` with
+//!   a `[solver.probe.sketch]` table (at the table's sizes, else the defaults), a P × P
+//!   inverse Hessian for the
 //!   self-scaled quasi-Newton presets, nothing for `lbfgs`, `adam` and `adam-lbfgs`.
 //!
 //! The rule: a problem is refused when the estimate exceeds the machine's total memory
@@ -63,10 +66,13 @@ pub struct Sizes {
 pub enum Matrix {
     /// No matrix.
     None,
-    /// The N × P Jacobian, plus a P × P normal matrix when `normal`.
+    /// The N × P Jacobian `copies` times (the loop's and any copy a solver factorises
+    /// in place) and `squares` P × P matrices.
     Jacobian {
-        /// Whether a P × P matrix is formed too.
-        normal: bool,
+        /// N × P matrices held at once.
+        copies: u128,
+        /// P × P matrices held at once.
+        squares: u128,
     },
     /// A dense P × P inverse Hessian.
     InverseHessian,
@@ -100,8 +106,18 @@ impl Matrix {
 /// The preset's matrix at its default settings.
 pub fn matrix_of(preset: &str) -> Matrix {
     match preset {
-        "lm" | "lm-qr" | "engd" => Matrix::Jacobian { normal: true },
-        "gncg" => Matrix::Jacobian { normal: false },
+        "lm" | "engd" => Matrix::Jacobian {
+            copies: 1,
+            squares: 2,
+        },
+        "lm-qr" => Matrix::Jacobian {
+            copies: 2,
+            squares: 2,
+        },
+        "gncg" => Matrix::Jacobian {
+            copies: 1,
+            squares: 0,
+        },
         "gn-probe" => Matrix::JacobianSvd,
         "gn-probe-sketch" => Matrix::sketched(&SketchParams::default()),
         "ssbroyden" | "ssbfgs" | "adam-ssbroyden" => Matrix::InverseHessian,
@@ -157,9 +173,9 @@ impl Estimate {
         let slots = 1 + s.dim + s.dim * (s.dim + 1) / 2;
         let (jacobian, square) = match matrix {
             Matrix::None => (0, 0),
-            Matrix::Jacobian { normal } => (
-                F64 * s.rows * s.params,
-                if normal { F64 * s.params * s.params } else { 0 },
+            Matrix::Jacobian { copies, squares } => (
+                copies * F64 * s.rows * s.params,
+                squares * F64 * s.params * s.params,
             ),
             Matrix::InverseHessian => (0, F64 * s.params * s.params),
             Matrix::JacobianSvd => (2 * F64 * s.rows * s.params, 3 * F64 * s.params * s.params),
@@ -411,7 +427,12 @@ mod tests {
         let s = sizes(1000, 100);
         let lm = Estimate::new("lm", &s);
         assert_eq!(lm.jacobian, 8 * 1000 * 100);
-        assert_eq!(lm.square, 8 * 100 * 100);
+        assert_eq!(lm.square, 2 * 8 * 100 * 100);
+        let qr = Estimate::new("lm-qr", &s);
+        assert_eq!(
+            (qr.jacobian, qr.square),
+            (2 * 8 * 1000 * 100, 2 * 8 * 100 * 100)
+        );
         let gncg = Estimate::new("gncg", &s);
         assert_eq!((gncg.jacobian, gncg.square), (8 * 1000 * 100, 0));
         let probe = Estimate::new("gn-probe", &s);

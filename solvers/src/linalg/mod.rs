@@ -25,7 +25,7 @@ use faer::{MatRef, Par};
 
 pub use dense_qr::DenseQr;
 pub use dense_svd::DenseSvd;
-pub use normal_cholesky::NormalCholesky;
+pub use normal_cholesky::{NormalCholesky, gram_lower};
 pub use sample_space::SampleSpace;
 pub use sketched_svd::{SketchParams, SketchedSvd};
 
