@@ -28,7 +28,8 @@
 //! | initial velocity | `∂u_o/∂t − g(x)` at `t = t0` | `∂u_o/∂t` | 1 |
 //! | periodic | `u_o(x_lo) − u_o(x_hi)` (and `∂_j u_o(x_lo) − ∂_j u_o(x_hi)`) | at both sets | +1, −1 |
 //!
-//! The block's error type is in [`error`], the row groups each kind becomes in [`kinds`].
+//! The block's error type is in the `error` module, the row groups each kind becomes in
+//! `kinds`.
 
 mod error;
 mod kinds;

@@ -218,6 +218,12 @@ mod tests {
             .with_frozen(frozen)
     }
 
+    /// Parameters of a stage-2 network whose correction is not small.
+    fn correction(m2: &ResidualModel) -> Vec<f64> {
+        let theta = m2.mlp().init(Init::XavierNormal, 5);
+        theta.iter().map(|t| 0.7 * t).collect()
+    }
+
     /// A zero correction network is the zero function with zero derivatives, so stage
     /// 2 at θ₂ = 0 has exactly stage 1's residual, bit for bit.
     #[test]
@@ -237,52 +243,7 @@ mod tests {
     fn the_stage_two_jacobian_matches_finite_differences() {
         let (m1, t1) = stage_one();
         let m2 = stage_two(&m1, &t1, 0.3);
-        let p = m2.n_params();
-        let n = m2.n_residuals();
-        let theta: Vec<f64> = m2
-            .mlp()
-            .init(Init::XavierNormal, 5)
-            .iter()
-            .map(|t| 0.7 * t)
-            .collect();
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, p);
-        m2.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
-        let mut r0 = vec![0.0; n];
-        m2.residuals(&theta, &mut r0);
-        for (a, b) in r.iter().zip(&r0) {
-            assert!((a - b).abs() <= 1e-14 * (1.0 + b.abs()));
-        }
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for q in 0..p {
-            let (mut tp, mut tm) = (theta.clone(), theta.clone());
-            tp[q] += h;
-            tm[q] -= h;
-            let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-            m2.residuals(&tp, &mut rp);
-            m2.residuals(&tm, &mut rm);
-            for i in 0..n {
-                let fd = (rp[i] - rm[i]) / (2.0 * h);
-                worst = worst.max((fd - jac[(i, q)]).abs() / (1.0 + fd.abs()));
-            }
-        }
-        assert!(worst < 1e-7, "worst relative Jacobian error {worst:e}");
-        // The parameter Jacobian is ε₂ times that of the correction alone: it vanishes
-        // with ε₂ (checked through J·v and Jᵀ·w against the matrix).
-        let v: Vec<f64> = (0..p).map(|q| ((q * 5 % 11) as f64 - 5.0) / 7.0).collect();
-        let w: Vec<f64> = (0..n).map(|i| ((i * 3 % 7) as f64 - 3.0) / 5.0).collect();
-        let (mut jv, mut jtw) = (vec![0.0; n], vec![0.0; p]);
-        m2.jvp(&theta, &v, &mut jv);
-        m2.vjp(&theta, &w, &mut jtw);
-        for i in 0..n {
-            let want: f64 = (0..p).map(|q| jac[(i, q)] * v[q]).sum();
-            assert!((jv[i] - want).abs() <= 1e-12 * (1.0 + want.abs()));
-        }
-        for q in 0..p {
-            let want: f64 = (0..n).map(|i| jac[(i, q)] * w[i]).sum();
-            assert!((jtw[q] - want).abs() <= 1e-12 * (1.0 + want.abs()));
-        }
+        crate::residual::testing::assert_exact_jacobian(&m2, &correction(&m2));
     }
 
     /// Row blocks of a stage-2 Jacobian (the streamed path of the sketched solvers)
@@ -372,12 +333,7 @@ mod tests {
                 .unwrap();
             m2.set_weight_values(b, lambda.collect()).unwrap();
         }
-        let theta: Vec<f64> = m2
-            .mlp()
-            .init(Init::XavierNormal, 5)
-            .iter()
-            .map(|t| 0.7 * t)
-            .collect();
+        let theta = correction(&m2);
         (m2, theta)
     }
 
@@ -420,9 +376,6 @@ mod tests {
         }
         let mut r0 = vec![0.0; n];
         m2.residuals(&theta, &mut r0);
-        for (a, b) in r.iter().zip(&r0) {
-            assert!((a - b).abs() <= 1e-14 * (1.0 + b.abs()));
-        }
         let other = m2.mlp().init(Init::XavierNormal, 6);
         let mut many = vec![f64::NAN; 2 * n];
         m2.residuals_many(&[&theta, &other], &mut many);
@@ -430,40 +383,7 @@ mod tests {
         m2.residuals(&other, &mut r1);
         assert_eq!(bits(&many[..n]), bits(&r0));
         assert_eq!(bits(&many[n..]), bits(&r1));
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for q in 0..p {
-            let (mut tp, mut tm) = (theta.clone(), theta.clone());
-            tp[q] += h;
-            tm[q] -= h;
-            let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-            m2.residuals(&tp, &mut rp);
-            m2.residuals(&tm, &mut rm);
-            for i in 0..n {
-                let fd = (rp[i] - rm[i]) / (2.0 * h);
-                worst = worst.max((fd - jac[(i, q)]).abs() / (1.0 + fd.abs()));
-            }
-        }
-        assert!(worst < 1e-7, "worst relative Jacobian error {worst:e}");
-        let v: Vec<f64> = (0..p).map(|q| ((q * 5 % 11) as f64 - 5.0) / 7.0).collect();
-        let w: Vec<f64> = (0..n).map(|i| ((i * 3 % 7) as f64 - 3.0) / 5.0).collect();
-        let (mut jv, mut jtw) = (vec![0.0; n], vec![0.0; p]);
-        m2.jvp(&theta, &v, &mut jv);
-        m2.vjp(&theta, &w, &mut jtw);
-        for i in 0..n {
-            let want: f64 = (0..p).map(|q| jac[(i, q)] * v[q]).sum();
-            assert!(
-                (jv[i] - want).abs() <= 1e-12 * (1.0 + want.abs()),
-                "J·v {i}"
-            );
-        }
-        for q in 0..p {
-            let want: f64 = (0..n).map(|i| jac[(i, q)] * w[i]).sum();
-            assert!(
-                (jtw[q] - want).abs() <= 1e-12 * (1.0 + want.abs()),
-                "Jᵀ·w {q}"
-            );
-        }
+        crate::residual::testing::assert_exact_jacobian(&m2, &theta);
     }
 
     /// The weights scale the rows of the stage sum and nothing else: each weighted row is

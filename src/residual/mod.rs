@@ -22,6 +22,8 @@ pub mod generic;
 pub mod identity;
 pub mod model;
 pub mod pointwise;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod weights;
 
 pub use adaptive::{AdaptiveError, PoolResiduals, Rad};

@@ -13,6 +13,12 @@
 //! A block with residual-based attention ([`Rba`]) multiplies each point's rows by its
 //! weight `λᵢ`: `r_i = s λᵢ F(x_i)`, Jacobian row `s λᵢ ∂F/∂θ`. Without weights the
 //! factor is absent, and a weight of exactly 1 changes no bit (`s · 1 = s`).
+//!
+//! In stage `k` of a multi-stage run the residual reads the frozen stages' channels plus
+//! `ε_k` times the network's ([`super::frozen`]). The scale, the weights and the frozen
+//! channels of a term are gathered in one evaluation context (the `term` module) that
+//! every path (residuals, batched residuals, Jacobian, row blocks, `J·v`, `Jᵀ·w`, the
+//! pointwise norms of RAD and RBA) builds its rows from.
 
 use std::ops::Range;
 

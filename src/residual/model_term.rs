@@ -7,12 +7,13 @@
 //!   r_i = s λ_i F(x_i, f_i + ε c_i(θ)),     ∂r_i/∂c_i = s λ_i ε ∂F/∂c
 //! ```
 //!
-//! with `s = sqrt(w_b / N_b)`, `λ_i` the RBA weight of point `i` (1 without weights,
-//! McClenny & Braga-Neto 2023; Anagnostopoulos et al. 2024), and in stage `k` of a
-//! multi-stage run (Wang & Lai 2024) `f_i` the frozen stages' channels and `ε = ε_k`
-//! (without frozen stages `f_i = 0`, `ε = 1`, and neither enters the arithmetic). Every
-//! evaluation path (residuals, batched residuals, the Jacobian and its row blocks, the
-//! pointwise norms) builds its seeds from a [`TermEval`], so none can drop a factor.
+//! with `s = sqrt(w_b / N_b)`, `λ_i` the residual-based attention weight of point `i`
+//! (Anagnostopoulos et al., CMAME 2024; absent without weights), and in stage `k` of a
+//! multi-stage run (Wang & Lai, J. Comput. Phys. 2024) `f_i` the frozen stages' channels
+//! and `ε = ε_k` (without frozen stages `f_i = 0`, `ε = 1`, and neither enters the
+//! arithmetic). Every evaluation path (residuals, batched residuals, the Jacobian and
+//! its row blocks, `J·v`, `Jᵀ·w`, the pointwise norms) builds its rows from a
+//! [`TermEval`], so none can drop a factor.
 //! The weights and frozen channels are indexed by the point's place in the whole block:
 //! a run of points that starts later ([`TermView::subrows`]) carries its first index.
 
@@ -205,7 +206,8 @@ impl TermView<'_> {
 }
 
 /// `|F(x_i)| = (Σ_e F_e(x_i)²)^{1/2}` at each of `n` points over the equations `groups`;
-/// `term(e, t, term, f, accumulate)` writes (or adds) term `t` of equation `e` into `f`.
+/// `term_rows(e, t, term, f, accumulate)` writes (or adds) term `t` of equation `e`
+/// into `f`.
 pub(super) fn equation_norms(
     groups: &[RowGroup],
     n: usize,

@@ -63,6 +63,11 @@ fn face_points(axis: usize, value: f64) -> Mat<f64> {
     })
 }
 
+/// The lower face `x_axis = lo`.
+fn lower(axis: usize) -> Face {
+    Face { axis, upper: false }
+}
+
 fn g() -> Arc<dyn PointFunction> {
     Arc::new(|x: &[f64]| 0.5 * x[0] - x[1])
 }
@@ -75,10 +80,7 @@ fn dirichlet_is_value_minus_g() {
         pts.clone(),
         BlockKind::Dirichlet {
             output: 1,
-            face: Face {
-                axis: 1,
-                upper: false,
-            },
+            face: lower(1),
             g: g(),
         },
         2.0,
@@ -245,64 +247,24 @@ fn invalid_blocks_are_typed_errors() {
         g: g(),
     };
     assert!(matches!(
-        ResidualBlock::new(
-            "w",
-            pts.clone(),
-            dir(Face {
-                axis: 1,
-                upper: false
-            }),
-            -1.0
-        ),
+        ResidualBlock::new("w", pts.clone(), dir(lower(1)), -1.0),
         Err(BlockError::BadWeight { .. })
     ));
     assert!(matches!(
-        ResidualBlock::new(
-            "w",
-            pts.clone(),
-            dir(Face {
-                axis: 1,
-                upper: false
-            }),
-            f64::NAN
-        ),
+        ResidualBlock::new("w", pts.clone(), dir(lower(1)), f64::NAN),
         Err(BlockError::BadWeight { .. })
     ));
     assert!(matches!(
-        ResidualBlock::new(
-            "e",
-            Mat::zeros(0, 2),
-            dir(Face {
-                axis: 1,
-                upper: false
-            }),
-            1.0
-        ),
+        ResidualBlock::new("e", Mat::zeros(0, 2), dir(lower(1)), 1.0),
         Err(BlockError::NoPoints { .. })
     ));
     assert!(matches!(
-        ResidualBlock::new(
-            "axis",
-            pts.clone(),
-            dir(Face {
-                axis: 2,
-                upper: false
-            }),
-            1.0
-        ),
+        ResidualBlock::new("axis", pts.clone(), dir(lower(2)), 1.0),
         Err(BlockError::VariableOutOfRange { var: 2, dim: 2, .. })
     ));
     // points on x1 = 0 are not on a face x0 = const
     assert!(matches!(
-        ResidualBlock::new(
-            "off",
-            pts.clone(),
-            dir(Face {
-                axis: 0,
-                upper: false
-            }),
-            1.0
-        ),
+        ResidualBlock::new("off", pts.clone(), dir(lower(0)), 1.0),
         Err(BlockError::PointsOffFace {
             var: 0,
             point: 1,
@@ -353,27 +315,10 @@ fn invalid_blocks_are_typed_errors() {
     let mut nan = pts.clone();
     nan[(2, 0)] = f64::NAN;
     assert!(matches!(
-        ResidualBlock::new(
-            "nan",
-            nan,
-            dir(Face {
-                axis: 1,
-                upper: false
-            }),
-            1.0
-        ),
+        ResidualBlock::new("nan", nan, dir(lower(1)), 1.0),
         Err(BlockError::NonFinitePoint { point: 2, .. })
     ));
-    let mut b = ResidualBlock::new(
-        "ok",
-        pts.clone(),
-        dir(Face {
-            axis: 1,
-            upper: false,
-        }),
-        1.0,
-    )
-    .unwrap();
+    let mut b = ResidualBlock::new("ok", pts.clone(), dir(lower(1)), 1.0).unwrap();
     assert!(matches!(
         b.set_points(Mat::zeros(3, 2)),
         Err(BlockError::ShapeChanged { .. })
