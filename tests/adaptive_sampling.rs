@@ -3,25 +3,17 @@
 //! through the solve loop on re-drawn point sets; the same for residual-based attention
 //! (RBA) point weights, which change the problem through the same loop contract.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{heat_problem, problem_from_text, root};
 
-use pinn::problem::{Problem, build_problem, load_problem, parse_spec};
+use pinn::problem::{Problem, load_problem};
 use pinn::solvers::LeastSquares;
-
-fn from_text(name: &str, text: &str) -> Problem {
-    let path = PathBuf::from(format!("{name}.toml"));
-    let spec = parse_spec(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    build_problem(&path, text, spec).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The RAD example of docs/problem-files.md (the toml block with `adaptive =`), completed
 /// with a domain, a small network and the Burgers conditions.
 #[test]
 fn the_documented_rad_example_loads_and_is_reported() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/problem-files.md"),
-    )
-    .unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/problem-files.md")).unwrap();
     let at = doc.find("adaptive = { method").expect("the RAD example");
     let start = doc[..at].rfind("```toml\n").unwrap() + 8;
     let len = doc[start..].find("```").unwrap();
@@ -49,7 +41,7 @@ value = "0"
 points = {{ count = 50 }}
 "#
     );
-    let p = from_text("burgers-rad", &text);
+    let p = problem_from_text("burgers-rad", &text);
     let a = p.sampling[0]
         .adaptive
         .expect("the interior block is adaptive");
@@ -77,7 +69,7 @@ points = {{ count = 50 }}
 
 /// `u_x − x = 0` on `[0, 1]`: at θ = 0 the network is 0 and the residual is `−x`.
 fn ramp(k: f64, c: f64, count: usize, pool: usize) -> Problem {
-    from_text(
+    problem_from_text(
         "ramp",
         &format!(
             r#"name = "ramp"
@@ -166,7 +158,7 @@ fn draws_are_reproducible_from_the_seed_and_iteration() {
 /// Every error of the `adaptive` table names the file, line and column of the value.
 #[test]
 fn bad_adaptive_settings_are_located_errors() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
+    let dir = root().join("tests/bad_inputs");
     for (file, line, column) in [
         ("adaptive_negative_k", 13, 47),
         ("adaptive_negative_c", 13, 47),
@@ -189,35 +181,17 @@ fn bad_adaptive_settings_are_located_errors() {
 /// the result), every re-draw flagged in the history.
 #[test]
 fn every_preset_trains_with_rad() {
-    let p = from_text(
+    let p = problem_from_text(
         "heat-rad",
-        r#"name = "heat-rad"
-[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [0.0, 1.0]]
-time = "t"
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - 0.25*u_xx"
-points = { count = 60, sampler = "lhs" }
-adaptive = { method = "rad", pool = 600, k = 2, c = 0.5 }
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = { count = 20 }
-[[blocks]]
-name = "boundary"
-kind = "dirichlet"
-value = "0"
-points = { count = 20 }
-[model]
-layers = [2, 6, 1]
-[collocation]
-seed = 5
-resample_every = 3
-"#,
+        &format!(
+            "name = \"heat-rad\"\n{}",
+            heat_problem(
+                60,
+                r#"adaptive = { method = "rad", pool = 600, k = 2, c = 0.5 }"#,
+                20,
+                "[model]\nlayers = [2, 6, 1]\n[collocation]\nseed = 5\nresample_every = 3\n",
+            )
+        ),
     );
     let first = p.blocks[0].points().to_owned();
     for (name, _) in pinn::presets::PRESETS {
@@ -255,10 +229,7 @@ resample_every = 3
 /// completed like the RAD example; `pinn check` reports the weights.
 #[test]
 fn the_documented_rba_example_loads_and_is_reported() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/problem-files.md"),
-    )
-    .unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/problem-files.md")).unwrap();
     let at = doc.find("weights = { method").expect("the RBA example");
     let start = doc[..at].rfind("```toml\n").unwrap() + 8;
     let len = doc[start..].find("```").unwrap();
@@ -281,7 +252,7 @@ value = "0"
 points = {{ count = 50 }}
 "#
     );
-    let p = from_text("burgers-rba", &text);
+    let p = problem_from_text("burgers-rba", &text);
     let w = p.sampling[0]
         .weights
         .expect("the interior block is weighted");
@@ -307,32 +278,17 @@ points = {{ count = 50 }}
 /// finite, the weights stored, updated and within `[0, η/(1 − γ)]`.
 #[test]
 fn every_preset_trains_with_rba_weights() {
-    let p = from_text(
+    let p = problem_from_text(
         "heat-rba",
-        r#"name = "heat-rba"
-[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [0.0, 1.0]]
-time = "t"
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - 0.25*u_xx"
-points = { count = 60, sampler = "lhs" }
-weights = { method = "rba", gamma = 0.9, eta = 0.2, every = 2 }
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = { count = 20 }
-[[blocks]]
-name = "boundary"
-kind = "dirichlet"
-value = "0"
-points = { count = 20 }
-[model]
-layers = [2, 6, 1]
-"#,
+        &format!(
+            "name = \"heat-rba\"\n{}",
+            heat_problem(
+                60,
+                r#"weights = { method = "rba", gamma = 0.9, eta = 0.2, every = 2 }"#,
+                20,
+                "[model]\nlayers = [2, 6, 1]\n",
+            )
+        ),
     );
     for (name, _) in pinn::presets::PRESETS {
         let mut table = toml::Table::new();

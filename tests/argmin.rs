@@ -8,15 +8,17 @@
 //! `threads = 1`; a run's bits do not depend on the thread count
 //! (`tests/thread_count.rs`), one thread keeps the test light.
 
+mod common;
+use common::root;
+
 use argmin::core::{Executor, State, TerminationStatus};
 use pinn::argmin::{argmin_lbfgs_hager_zhang, argmin_lbfgs_more_thuente};
 use pinn::residual::ResidualModel;
 use pinn_solvers::argmin::{ArgminSolver, termination_to_argmin};
 use pinn_solvers::{Objective, Solver, SolverConfig};
-use std::path::Path;
 
 fn poisson() -> (pinn::problem::Problem, ResidualModel, Vec<f64>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d.toml");
+    let path = root().join("problems/poisson2d.toml");
     let problem = pinn::problem::load_problem(&path).expect("poisson2d loads");
     let model = problem.residual_model();
     let theta0 = problem.initial_params();

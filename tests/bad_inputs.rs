@@ -2,11 +2,12 @@
 //! wrong, and none may panic. Every file in tests/bad_inputs/ starts with a line
 //! `# expect: <text>` giving a piece of the message.
 
-use std::path::Path;
+mod common;
+use common::root;
 
 #[test]
 fn every_broken_problem_file_is_a_located_error_and_none_panics() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
+    let dir = root().join("tests/bad_inputs");
     let mut n = 0;
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -58,7 +59,7 @@ fn every_broken_problem_file_is_a_located_error_and_none_panics() {
 #[test]
 fn the_memory_budget_refuses_before_sampling_and_names_the_preset() {
     use pinn::problem::{LoadOptions, load_problem_with};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d.toml");
+    let path = root().join("problems/poisson2d.toml");
     let fits = LoadOptions {
         memory_limit: Some(1 << 30),
         ..LoadOptions::default()
@@ -96,7 +97,7 @@ fn the_memory_budget_refuses_before_sampling_and_names_the_preset() {
 /// `[solver]` errors point at the key or the value at fault.
 #[test]
 fn solver_errors_point_at_the_key_or_the_value() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
+    let dir = root().join("tests/bad_inputs");
     for (file, needle) in [
         ("solver_unknown_key.toml", "threds"),
         ("solver_unknown_preset.toml", "\"newton\""),
@@ -116,7 +117,7 @@ fn solver_errors_point_at_the_key_or_the_value() {
 
 #[test]
 fn an_expression_error_points_at_its_column_inside_the_string() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs/unknown_function.toml");
+    let path = root().join("tests/bad_inputs/unknown_function.toml");
     let Err(err) = pinn::problem::load_problem(&path) else {
         panic!("accepted a broken file")
     };

@@ -4,7 +4,8 @@
 //! pairs, on one and on two threads. The line searches and probe controls rely on this:
 //! batching must never change an iterate.
 
-use std::path::Path;
+mod common;
+use common::root;
 
 use pinn::problem::load_problem;
 use pinn_solvers::{LeastSquares, Objective};
@@ -31,9 +32,7 @@ fn bits(v: &[f64]) -> Vec<u64> {
 }
 
 fn check(problem_file: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("problems")
-        .join(problem_file);
+    let path = root().join("problems").join(problem_file);
     let problem = load_problem(&path).unwrap_or_else(|e| panic!("{problem_file}: {e}"));
     let model = problem.residual_model();
     let n = model.n_residuals();
@@ -103,7 +102,7 @@ fn periodic_pairs_and_an_initial_condition() {
 /// An empty batch writes nothing and is not an error.
 #[test]
 fn an_empty_batch() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d-engd.toml");
+    let path = root().join("problems/poisson2d-engd.toml");
     let model = load_problem(&path).expect("problem").residual_model();
     let mut r: Vec<f64> = Vec::new();
     model.residuals_many(&[], &mut r);
@@ -145,7 +144,7 @@ impl LeastSquares for OneByOne {
 /// one.
 #[test]
 fn batched_and_one_by_one_runs_are_the_same() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d-engd.toml");
+    let path = root().join("problems/poisson2d-engd.toml");
     let problem = load_problem(&path).expect("problem");
     for preset in ["engd", "gn-probe"] {
         let mut config = pinn::presets::preset(preset).expect("preset");

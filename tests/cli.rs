@@ -1,19 +1,11 @@
 //! The `pinn` program end to end: exit codes, a real solve, the result file checked by
 //! `pinn validate` and by an independent h5py + numpy script.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn toml_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -70,8 +62,7 @@ fn every_broken_file_exits_with_code_2_and_a_located_message() {
 
 #[test]
 fn solve_writes_a_result_that_validate_and_h5py_reproduce() {
-    let dir = std::env::temp_dir().join(format!("pinn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli");
     let out_file = dir.join("r.h5");
     let out = pinn()
         .args(["solve", "--quiet", "--max-iters", "300", "--out"])
@@ -184,8 +175,7 @@ fn heat1d_with_exact(dir: &Path, exact: Option<&str>) -> PathBuf {
 /// "exact" solution is the negative of the true one, so training drives the error to 2.
 #[test]
 fn a_solution_no_better_than_zero_says_so_and_fails() {
-    let dir = std::env::temp_dir().join(format!("pinn-cli-zero-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli-zero");
     let file = heat1d_with_exact(&dir, Some("-exp(-pi^2*t/4)*sin(pi*x)"));
     let out_file = dir.join("r.h5");
     let out = pinn()
@@ -237,8 +227,7 @@ fn a_solution_no_better_than_zero_says_so_and_fails() {
 /// all-zero parameters, measured on the run's own residual points.
 #[test]
 fn without_an_exact_solution_the_zero_networks_loss_is_the_yardstick() {
-    let dir = std::env::temp_dir().join(format!("pinn-cli-yard-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli-yard");
     let problem = pinn::problem::load_problem(&heat1d_with_exact(&dir, None)).unwrap();
     let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
     config.termination.max_iterations = 20;

@@ -2,29 +2,14 @@
 //! `pinn solve --print-config`, `pinn eval`, `pinn export` (CSV, VTK XML and legacy,
 //! parsed back) and `pinn plot` (with slices).
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pinn_solvers::config::CgPreconditioner;
 use pinn_solvers::{Method, SolverConfig};
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-tools-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -89,7 +74,7 @@ fn presets_list_every_preset_and_every_option() {
 
 #[test]
 fn print_config_shows_preset_file_overrides_and_command_line_without_solving() {
-    let dir = temp_dir("print-config");
+    let dir = scratch("print-config");
     let file = dir.join("p.toml");
     let base = std::fs::read_to_string(root().join("problems/heat1d.toml"))
         .unwrap()
@@ -130,7 +115,7 @@ fn print_config_shows_preset_file_overrides_and_command_line_without_solving() {
 
 #[test]
 fn eval_at_the_exported_points_reproduces_every_shipped_problems_solution() {
-    let dir = temp_dir("every");
+    let dir = scratch("every");
     let mut names: Vec<String> = std::fs::read_dir(root().join("problems"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -185,7 +170,7 @@ fn eval_at_the_exported_points_reproduces_every_shipped_problems_solution() {
 
 #[test]
 fn eval_refuses_bad_points_files_with_the_line() {
-    let dir = temp_dir("eval-bad");
+    let dir = scratch("eval-bad");
     let result = quick_result(&dir, "heat1d");
     let cases = [
         (
@@ -257,7 +242,7 @@ fn python_checks(vtk: &Path, csv: &Path, d: usize) {
 
 #[test]
 fn export_writes_csv_and_vtk_files_that_read_back_bitwise() {
-    let dir = temp_dir("export");
+    let dir = scratch("export");
     // kovasznay: three outputs with an exact solution; poisson5d: five variables.
     for (name, d) in [("kovasznay", 2), ("poisson5d", 5), ("heat1d", 2)] {
         let result = quick_result(&dir, name);
@@ -304,7 +289,7 @@ fn export_writes_csv_and_vtk_files_that_read_back_bitwise() {
 
 #[test]
 fn plot_redraws_a_result_and_its_slices() {
-    let dir = temp_dir("plot");
+    let dir = scratch("plot");
     let result = quick_result(&dir, "heat1d");
     let pngs = dir.join("pngs");
     let o = run(pinn().arg("plot").arg(&result).arg("--out").arg(&pngs));
@@ -353,7 +338,7 @@ fn plot_redraws_a_result_and_its_slices() {
 fn a_closed_stdout_neither_panics_nor_stops_the_solve() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let dir = temp_dir("pipe");
+    let dir = scratch("pipe");
     let out = dir.join("r.h5");
     let mut child = pinn()
         .args([

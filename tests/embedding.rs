@@ -3,24 +3,14 @@
 //! file re-checked by `pinn validate` and by numpy (validation/check_result.py), with a
 //! mismatched `--init` refused.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use faer::Mat;
 use pinn::residual::{Channel, VarSet};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-embed-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Heat equation `u_t = ν u_xx` on `[0, 1] × [−1, 1]`, solution `exp(−νπ²t) sin(πx)`
 /// (2-periodic in x), with `extra` blocks and `embedding` under `[model.embedding]`.
@@ -135,7 +125,7 @@ fn notes_for_a_redundant_periodic_block_and_a_period_off_the_domain() {
         p.notes[0]
     );
     // `pinn check` prints the embedded width, P and the notes.
-    let out = Command::new(env!("CARGO_BIN_EXE_pinn"))
+    let out = pinn()
         .arg("check")
         .arg(heat_problem(
             &d,
@@ -250,7 +240,6 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
     }
     assert_eq!(back.layers, vec![12, 8, 8, 1]);
 
-    let pinn = || Command::new(env!("CARGO_BIN_EXE_pinn"));
     let v = pinn().arg("validate").arg(&out).output().unwrap();
     let text = String::from_utf8_lossy(&v.stdout);
     assert_eq!(v.status.code(), Some(0), "{text}");

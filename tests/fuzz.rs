@@ -8,6 +8,9 @@
 //! `PINN_FUZZ_SEED` (default fixed, so a failure reproduces); a failing input is printed
 //! and written to `target/fuzz-failure-*.txt`.
 
+mod common;
+use common::root;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -37,10 +40,6 @@ fn seed() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_f022)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Numbers that stress parsers: huge, tiny, overflowing, not finite.

@@ -3,12 +3,14 @@
 //! exact solution — dense LM from the same start needs minutes for 1e-9 — and its
 //! result file validates.
 
+mod common;
+use common::root;
+
 use std::ops::ControlFlow;
-use std::path::Path;
 
 #[test]
 fn gn_probe_solves_poisson2d_to_1e_8() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let problem = pinn::problem::load_problem(&root.join("problems/poisson2d.toml"))
         .expect("poisson2d loads");
     let mut config = pinn::presets::preset("gn-probe").expect("preset");

@@ -3,16 +3,16 @@
 //! their loss in a few Levenberg–Marquardt iterations; a fifth derivative is a located
 //! error.
 
+mod common;
+use common::{pinn, root};
+
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use pinn::residual::Channel;
 
 fn problem_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/problems")
-        .join(name)
+    root().join("tests/problems").join(name)
 }
 
 /// Loads `name`, checks the PDE block's channels, and runs 30 LM iterations (rejected trials count).
@@ -71,7 +71,7 @@ fn biharmonic_reads_fourth_derivatives_and_trains() {
 #[test]
 fn pinn_check_accepts_higher_order_problems() {
     for name in ["kdv-soliton.toml", "biharmonic2d.toml"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_pinn"))
+        let out = pinn()
             .arg("check")
             .arg(problem_path(name))
             .output()
@@ -89,8 +89,7 @@ fn pinn_check_accepts_higher_order_problems() {
 
 #[test]
 fn a_fifth_derivative_is_an_error_at_its_column() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/bad_inputs/derivative_of_order_five.toml");
+    let path = root().join("tests/bad_inputs/derivative_of_order_five.toml");
     let Err(err) = pinn::problem::load_problem(&path) else {
         panic!("accepted a fifth derivative")
     };
@@ -100,11 +99,7 @@ fn a_fifth_derivative_is_an_error_at_its_column() {
     // The caret sits on the suffix `xxyyx` of `u_xxyyx` inside the quoted equation.
     assert_eq!(at.column, line.find("xxyyx").unwrap() + 1, "{err}");
     assert!(err.to_string().contains("order > 4 not supported"), "{err}");
-    let out = Command::new(env!("CARGO_BIN_EXE_pinn"))
-        .arg("check")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = pinn().arg("check").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -3,20 +3,21 @@
 //! SIGINT (Ctrl-C), it finishes the iteration in flight, writes the result of its last
 //! iterate and exits with code 130.
 
-use std::path::PathBuf;
+mod common;
+use common::{pinn, root, scratch};
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[test]
 fn killed_runs_leave_only_complete_result_files() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("pinn-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let root = root();
+    let dir = scratch("kill");
     let out = dir.join("k.h5");
     let signals = ["KILL", "TERM", "INT"];
     let mut complete = 0;
     for round in 0..6 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pinn"))
+        let mut child = pinn()
             .args([
                 "solve",
                 "--quiet",
@@ -81,11 +82,7 @@ fn assert_complete_result(out: &std::path::Path, termination: &str, what: &str) 
     let r = pinn::output::read(out).unwrap_or_else(|e| panic!("{what}: unreadable result: {e}"));
     assert_eq!(r.metrics.termination, termination, "{what}");
     assert_eq!(r.history.len() as u64, r.metrics.iterations, "{what}");
-    let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
-        .arg("validate")
-        .arg(out)
-        .output()
-        .unwrap();
+    let v = pinn().arg("validate").arg(out).output().unwrap();
     assert_eq!(
         v.status.code(),
         Some(0),

@@ -3,25 +3,14 @@
 //! `pinn validate` (the error after every stage recomputed from the stored networks) and
 //! by numpy; `--stages` on the command line; the combination with `[time_slabs]` refused.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use pinn::output::read;
 use pinn::problem::load_problem;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-stages-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Poisson on the unit square, 2→16→1 tanh, then a 2→16→1 sin correction; 600 LM
 /// iterations each (about 4 s in release on 2 cores).
@@ -71,12 +60,9 @@ preset = "lm"
 max_iters = 600
 "#;
 
-fn pinn(args: &[&str], file: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_pinn"))
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap();
+/// Runs `pinn ARGS FILE`: its exit code and its stdout and stderr.
+fn pinn_on(args: &[&str], file: &Path) -> (i32, String) {
+    let o = pinn().args(args).arg(file).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -91,7 +77,7 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
     let file = d.join("poisson.toml");
     std::fs::write(&file, format!("{POISSON}{STAGE}")).unwrap();
     let out = d.join("poisson.h5");
-    let (code, text) = pinn(
+    let (code, text) = pinn_on(
         &["solve", "--no-plots", "--out", out.to_str().unwrap()],
         &file,
     );
@@ -158,7 +144,7 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
     let e1 = pinn::output::rel_l2(&u1, r.evaluation.u_exact.as_ref().unwrap());
     assert_eq!(e1, s1.rel_l2);
 
-    let (code, text) = pinn(&["validate"], &out);
+    let (code, text) = pinn_on(&["validate"], &out);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("stage 2 rel L2 of the sum"), "{text}");
     assert!(text.contains("every stored quantity reproduced"), "{text}");
@@ -181,7 +167,7 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
     let pts = d.join("pts.csv");
     std::fs::write(&pts, "x,y\n0.5,0.5\n0.25,0.75\n").unwrap();
     let csv = d.join("u.csv");
-    let (code, text) = pinn(
+    let (code, text) = pinn_on(
         &[
             "eval",
             "--points",
@@ -214,7 +200,7 @@ fn stages_on_the_command_line_repeat_a_default_correction() {
     let file = d.join("p.toml");
     std::fs::write(&file, POISSON.replace("max_iters = 600", "max_iters = 40")).unwrap();
     let out = d.join("p.h5");
-    let (code, text) = pinn(
+    let (code, text) = pinn_on(
         &[
             "solve",
             "--no-plots",
@@ -238,7 +224,7 @@ fn stages_on_the_command_line_repeat_a_default_correction() {
     }
     // Different seeds: the repeated stages are not the same network.
     assert_ne!(st[1].params, st[2].params);
-    let (code, text) = pinn(&["validate"], &out);
+    let (code, text) = pinn_on(&["validate"], &out);
     assert_eq!(code, 0, "{text}");
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -279,7 +265,7 @@ fn bad_stages_are_refused_at_their_place() {
         let file = d.join(format!("bad{k}.toml"));
         let text = format!("{POISSON}{tail}");
         std::fs::write(&file, &text).unwrap();
-        let (code, out) = pinn(&["check"], &file);
+        let (code, out) = pinn_on(&["check"], &file);
         assert_ne!(code, 0, "{tail}: {out}");
         assert!(out.contains(message), "{tail}: {out}");
         if let Some((line, col)) = place {

@@ -1,23 +1,15 @@
 //! PNG plots of a result: the files exist next to the result, decode, have the
 //! documented size, are not blank, and show the field the right way round.
 
+mod common;
+use common::{pinn, root, scratch};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pinn::output::RunResult;
 use pinn::plot::sample::{Layout, sample};
 use pinn::plot::{FIELD_SIZE, HISTORY_SIZE, plot_result};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-plots-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A short solve of the problem file `path` (its own preset, `iters` iterations).
 fn solve(path: &Path, iters: usize) -> RunResult {
@@ -127,7 +119,7 @@ const VIRIDIS_HIGH: [u8; 3] = [254, 232, 37];
 #[test]
 fn poisson2d_plots_solution_exact_error_and_history_next_to_the_result() {
     let result = solve(&root().join("problems/poisson2d-engd.toml"), 5);
-    let dir = temp_dir("poisson2d");
+    let dir = scratch("poisson2d");
     let file = dir.join("run.h5");
     pinn::output::write_atomic(&file, &result).unwrap();
     let paths = plot_result(&file, &result).unwrap();
@@ -209,7 +201,7 @@ fn a_five_dimensional_field_is_sliced_through_the_centre() {
             &[0.5; 3]
         );
     }
-    let dir = temp_dir("poisson5d");
+    let dir = scratch("poisson5d");
     let paths = plot_result(&dir.join("five.h5"), &result).unwrap();
     assert_eq!(paths.len(), 4);
     check_images(&paths);
@@ -218,7 +210,7 @@ fn a_five_dimensional_field_is_sliced_through_the_centre() {
 
 #[test]
 fn a_one_dimensional_field_is_a_line_plot() {
-    let dir = temp_dir("line");
+    let dir = scratch("line");
     let problem = dir.join("line.toml");
     std::fs::write(
         &problem,
@@ -292,7 +284,7 @@ fn without_a_rebuildable_problem_the_stored_points_are_drawn() {
         }
     ));
     assert_eq!(s.points, result.evaluation.points);
-    let dir = temp_dir("scattered");
+    let dir = scratch("scattered");
     let paths = plot_result(&dir.join("s.h5"), &result).unwrap();
     assert_eq!(paths.len(), 4);
     check_images(&paths);
@@ -301,7 +293,7 @@ fn without_a_rebuildable_problem_the_stored_points_are_drawn() {
 
 #[test]
 fn solve_writes_plots_unless_no_plots() {
-    let dir = temp_dir("cli");
+    let dir = scratch("cli");
     let pngs = |d: &Path| {
         let mut v: Vec<String> = std::fs::read_dir(d)
             .unwrap()
@@ -312,7 +304,7 @@ fn solve_writes_plots_unless_no_plots() {
         v
     };
     let run = |out: &str, extra: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_pinn"))
+        let o = pinn()
             .args(["solve", "--quiet", "--max-iters", "2", "--out"])
             .arg(dir.join(out))
             .args(extra)

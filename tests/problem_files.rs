@@ -1,10 +1,11 @@
 //! Every shipped problem file parses against the problem-file schema.
 
-use std::path::Path;
+mod common;
+use common::{root, scratch};
 
 #[test]
 fn every_shipped_problem_file_parses() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let dir = root().join("problems");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("problems/ exists") {
         let path = entry.unwrap().path();
@@ -34,7 +35,7 @@ fn every_shipped_problem_file_parses() {
 
 #[test]
 fn every_shipped_problem_file_builds_into_blocks_with_points() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let dir = root().join("problems");
     for entry in std::fs::read_dir(&dir).expect("problems/ exists") {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
@@ -59,7 +60,7 @@ fn every_shipped_problem_file_builds_into_blocks_with_points() {
 #[test]
 fn poisson2d_from_its_file_has_the_published_sizes_and_a_finite_loss() {
     use pinn::solvers::LeastSquares;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson2d.toml");
+    let path = root().join("problems/poisson2d.toml");
     let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
     let model = p.residual_model();
     assert_eq!(model.n_params(), 257);
@@ -73,7 +74,7 @@ fn poisson2d_from_its_file_has_the_published_sizes_and_a_finite_loss() {
 #[test]
 fn poisson5d_resamples_its_collocation_points() {
     use pinn::solvers::LeastSquares;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/poisson5d.toml");
+    let path = root().join("problems/poisson5d.toml");
     let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut model = p.residual_model();
     let before = model.blocks()[0].points().to_owned();
@@ -91,17 +92,13 @@ fn poisson5d_resamples_its_collocation_points() {
 
 #[test]
 fn the_documented_example_is_a_valid_problem() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/problem-files.md"),
-    )
-    .unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/problem-files.md")).unwrap();
     let start = doc
         .find("```toml\n")
         .expect("docs/problem-files.md has a toml example")
         + 8;
     let len = doc[start..].find("```").unwrap();
-    let dir = std::env::temp_dir().join(format!("pinn-doc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("doc");
     let path = dir.join("heat1d.toml");
     std::fs::write(&path, &doc[start..start + len]).unwrap();
     let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -3,18 +3,14 @@
 //! error measured through `[reference]` equals the error against the closed form at the
 //! same points, and `pinn validate` reproduces the stored claims).
 
+mod common;
+use common::{root, scratch};
+
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 
 use faer::Mat;
 use hdf5_pure::{AttrValue, FileBuilder};
 use pinn::problem::{ExactSolution, load_problem};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn rows(m: &Mat<f64>) -> Vec<f64> {
     (0..m.nrows())
@@ -66,7 +62,7 @@ preset = "lm"
 
 #[test]
 fn a_run_on_hdf5_points_measured_against_an_hdf5_reference_validates() {
-    let dir = temp_dir("ref-files");
+    let dir = scratch("ref-files");
     let interior = points(64, 1);
     let mut fb = FileBuilder::new();
     let mut g = fb.create_group("sets");
@@ -140,7 +136,7 @@ fn a_run_on_hdf5_points_measured_against_an_hdf5_reference_validates() {
 
 #[test]
 fn the_shipped_references_cover_their_grids() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let root = root().join("problems");
     for (name, nt, nx) in [
         ("burgers", 100, 256),
         ("burgers-nu001", 100, 1024),

@@ -3,22 +3,11 @@
 //! `solve`, memory estimates, checkpoint intervals, `--init` files that are not what
 //! they claim to be, and problem names that would write outside the working directory.
 
+mod common;
+use common::{pinn, root, scratch};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-refuse-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::process::Output;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -5,8 +5,8 @@
 //! h5py and numpy are required (CI's `.ci/run` installs them); without them the h5py
 //! tests fail with instructions rather than skip.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{python, root, scratch};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,13 +26,6 @@ mod expected;
 use expected::expected_json;
 
 // ---------------------------------------------------------------- fixtures
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-result-file-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A deterministic result with awkward contents: faer matrices whose row counts force
 /// padded column strides, subnormals, -0.0, huge values, NaN in the history, non-ASCII
@@ -309,7 +302,7 @@ fn h5py_check(file: &Path, r: &RunResult) -> String {
     h5py_probe();
     let expected = file.with_extension("expected.json");
     fs::write(&expected, expected_json(r)).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_result_file.py");
+    let script = root().join("tests/py/check_result_file.py");
     let out = Command::new(python())
         .arg(&script)
         .arg(file)
@@ -375,7 +368,7 @@ fn h5py_check_detects_a_one_bit_difference() {
     claimed.params[7] = f64::from_bits(claimed.params[7].to_bits() ^ 1);
     let expected = p.with_extension("expected.json");
     fs::write(&expected, expected_json(&claimed)).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_result_file.py");
+    let script = root().join("tests/py/check_result_file.py");
     let out = Command::new(python())
         .arg(&script)
         .arg(&p)
@@ -761,7 +754,7 @@ fn checkpointer_writes_a_readable_file_when_due() {
 
 fn xdmf_check(sidecar: &Path) -> String {
     h5py_probe();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_xdmf.py");
+    let script = root().join("tests/py/check_xdmf.py");
     let out = Command::new(python())
         .arg(&script)
         .arg(sidecar)

@@ -7,24 +7,13 @@
 //!
 //! `--threads 1` throughout: the Jacobian-transpose reduction is thread-order dependent.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{heat_problem, pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pinn::output::{RunResult, read, write_atomic};
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-resume-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A small Poisson problem (a 2-12-1 network, 240 points) with `layers` and `interior`
 /// points as given, so that a mismatch can be built from it.
@@ -61,39 +50,26 @@ seed = 2
 
 /// Heat with an adaptively drawn interior (RAD from a pool) and uniformly re-drawn
 /// initial and boundary points, every 3 iterations.
-const HEAT_REDRAWN: &str = r#"[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [0.0, 1.0]]
-time = "t"
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - 0.25*u_xx"
-points = { count = 60, sampler = "lhs" }
-adaptive = { method = "rad", pool = 400, k = 2, c = 0.5 }
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = { count = 20 }
-[[blocks]]
-name = "boundary"
-kind = "dirichlet"
-value = "0"
-points = { count = 20 }
-[exact]
+fn heat_redrawn() -> String {
+    heat_problem(
+        60,
+        r#"adaptive = { method = "rad", pool = 400, k = 2, c = 0.5 }"#,
+        20,
+        r#"[exact]
 u = "exp(-0.25*pi^2*t)*sin(pi*x)"
 [model]
 layers = [2, 8, 1]
 [collocation]
 seed = 5
 resample_every = 3
-"#;
+"#,
+    )
+}
 
-/// `HEAT_REDRAWN` with RBA weights on the interior (updated every 2 iterations, restarted
+/// [`heat_redrawn`] with RBA weights on the interior (updated every 2 iterations, restarted
 /// from 0 when its points are re-drawn) and the initial points (every iteration).
 fn heat_weighted() -> String {
-    HEAT_REDRAWN
+    heat_redrawn()
         .replace(
             "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }",
             "adaptive = { method = \"rad\", pool = 400, k = 2, c = 0.5 }\nweights = { method = \"rba\", gamma = 0.9, eta = 0.5, every = 2 }",
@@ -254,7 +230,7 @@ fn resumed_runs_are_bitwise_straight_ones() {
     straight_vs_split(&dir, &poisson, "gn-probe", &["--solver", "gn-probe"], 10);
     // Re-drawn points: the split at 7 lies between draws (at 6 and 9), so the stored
     // points must be restored, and the draws after it repeat the straight run's.
-    let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
+    let heat = write_problem(&dir, "heat.toml", &heat_redrawn());
     straight_vs_split(&dir, &heat, "rad-lm", &["--solver", "lm"], 7);
     straight_vs_split(&dir, &heat, "rad-lbfgs", &["--solver", "lbfgs"], 7);
     // RBA weights, updated at every iteration (interior) and every 3 (boundary, last
@@ -292,7 +268,7 @@ fn rba_weights_are_stored_and_start_from_the_normalised_residual() {
     for (name, w) in &r.collocation_weights {
         assert!(w.iter().any(|&l| l > 0.0), "{name}: weights never updated");
     }
-    let first = HEAT_REDRAWN.replace(
+    let first = heat_redrawn().replace(
         "value = \"sin(pi*x)\"",
         "value = \"sin(pi*x)\"\nweights = { method = \"rba\", gamma = 0.5, eta = 1.0 }",
     );
@@ -369,7 +345,7 @@ fn validators_check_the_stored_weights() {
 #[test]
 fn a_checkpoint_resumes_bitwise() {
     let dir = scratch("checkpoint");
-    let heat = write_problem(&dir, "heat.toml", HEAT_REDRAWN);
+    let heat = write_problem(&dir, "heat.toml", &heat_redrawn());
     let straight = solved(&heat, &dir.join("straight.h5"), &["--max-iters", "14"]);
     let problem = pinn::problem::load_problem(&heat).unwrap();
     let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
@@ -511,7 +487,7 @@ fn validators_check_the_state_when_present() {
     let r = solved(&poisson, &run, &["--max-iters", "4"]);
     let check = |file: &Path| -> (i32, String, i32, String) {
         let v = pinn().arg("validate").arg(file).output().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = root();
         let py = Command::new(python::python())
             .arg(root.join("validation/check_result.py"))
             .arg(file)

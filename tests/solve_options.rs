@@ -2,23 +2,11 @@
 //! `--stagnation` (with the termination reason in the result file) and the progress
 //! lines written when the output is not a terminal.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{pinn, root, scratch};
 
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-options-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::path::Path;
+use std::process::Output;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -36,7 +24,7 @@ fn solve(out: &Path, file: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn target_rel_l2_stops_the_run_and_is_the_recorded_reason() {
-    let dir = temp_dir("target");
+    let dir = scratch("target");
     let out = dir.join("r.h5");
     let heat = root().join("problems/heat1d.toml");
     let o = solve(
@@ -72,7 +60,7 @@ fn target_rel_l2_stops_the_run_and_is_the_recorded_reason() {
 
 #[test]
 fn stagnation_stops_a_run_that_no_longer_lowers_the_loss() {
-    let dir = temp_dir("stagnation");
+    let dir = scratch("stagnation");
     // Adam with a step of 1e-12 cannot change the loss by a relative 1e-3.
     let base = std::fs::read_to_string(root().join("problems/heat1d.toml"))
         .unwrap()
@@ -108,7 +96,7 @@ fn stagnation_stops_a_run_that_no_longer_lowers_the_loss() {
 
 #[test]
 fn without_a_terminal_progress_is_plain_log_lines_and_verbose_adds_rel_l2() {
-    let dir = temp_dir("log");
+    let dir = scratch("log");
     let out = dir.join("r.h5");
     let heat = root().join("problems/heat1d.toml");
     let o = solve(&out, &heat, &["--max-iters", "9", "--log-every", "4"]);
@@ -139,7 +127,7 @@ fn without_a_terminal_progress_is_plain_log_lines_and_verbose_adds_rel_l2() {
 
 #[test]
 fn a_system_reports_and_stores_errors_per_output_and_validate_checks_them() {
-    let dir = temp_dir("per-output");
+    let dir = scratch("per-output");
     let out = dir.join("k.h5");
     let kov = root().join("problems/kovasznay.toml");
     let o = solve(&out, &kov, &["--solver", "adam", "--max-iters", "3"]);

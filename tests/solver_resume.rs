@@ -8,15 +8,17 @@
 //! The uninterrupted runs use one thread (pool and `threads = 1`), the resumed ones two:
 //! a run's bits do not depend on the thread count, so the split may change it.
 
+mod common;
+use common::root;
+
 use pinn::presets::preset;
 use pinn_solvers::config::{CgPreconditioner, SwitchConfig};
 use pinn_solvers::test_problems::snapshot::{hash_floats, hash_history};
 use pinn_solvers::{Method, Solver, SolverState};
-use std::path::Path;
 
 #[test]
 fn poisson2d_resumes_bitwise() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let problem = pinn::problem::load_problem(&root.join("problems/poisson2d.toml"))
         .expect("poisson2d loads");
     let two = rayon::ThreadPoolBuilder::new()

@@ -7,15 +7,17 @@
 //! The runs execute in a single-thread rayon pool with `threads = 1`. A run's bits do not
 //! depend on the thread count (`tests/thread_count.rs`), so the snapshot holds on any.
 
+mod common;
+use common::root;
+
 use pinn::presets::preset;
 use pinn_solvers::config::SwitchConfig;
 use pinn_solvers::test_problems::snapshot::{check_snapshot, snapshot_line};
 use pinn_solvers::{Method, solve};
-use std::path::Path;
 
 #[test]
 fn poisson2d_runs_are_bitwise_unchanged() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let problem = pinn::problem::load_problem(&root.join("problems/poisson2d.toml"))
         .expect("poisson2d loads");
     let lines = rayon::ThreadPoolBuilder::new()

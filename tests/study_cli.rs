@@ -4,27 +4,12 @@
 //! `pinn solve` with the same options, and study-file errors located and refused
 //! before any run; Ctrl-C stops the study with the summary of the completed runs.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-study-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -78,7 +63,7 @@ fn bits(s: &str) -> u64 {
 
 #[test]
 fn a_tiny_study_runs_tabulates_and_resumes() {
-    let dir = temp_dir("tiny");
+    let dir = scratch("tiny");
     let spec = write_spec(&dir, TINY);
     let o = study(&spec);
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -222,7 +207,7 @@ fn a_tiny_study_runs_tabulates_and_resumes() {
 
 #[test]
 fn a_study_run_is_the_solve_with_the_same_options() {
-    let dir = temp_dir("same");
+    let dir = scratch("same");
     let spec = write_spec(
         &dir,
         "[sweep]\nseeds = [3]\nsolvers = [\"lm\"]\n[budget]\nmax_iters = 3\n",
@@ -264,7 +249,7 @@ fn a_study_run_is_the_solve_with_the_same_options() {
 
 #[test]
 fn study_file_errors_are_located_and_refused_before_any_run() {
-    let dir = temp_dir("errors");
+    let dir = scratch("errors");
     let cases = [
         (
             TINY.replace("max_iters = 100", "max_iters = 100\nmax_iter = 2"),
@@ -306,7 +291,7 @@ fn study_file_errors_are_located_and_refused_before_any_run() {
 
 #[test]
 fn ctrl_c_stops_the_study_and_keeps_the_summary_of_completed_runs() {
-    let dir = temp_dir("interrupt");
+    let dir = scratch("interrupt");
     // The LM run stops by itself within a second; the Adam run would take its 60 s.
     let spec = write_spec(
         &dir,

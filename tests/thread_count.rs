@@ -8,10 +8,12 @@
 //! engine's chunked sums, faer's parallel products and factorisations and rayon's
 //! reductions all split their work differently on one and on two threads.
 
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+mod common;
+use common::{heat_problem, problem_from_text, root};
 
-use pinn::problem::{Problem, build_problem, load_problem, parse_spec};
+use std::ops::ControlFlow;
+
+use pinn::problem::{Problem, load_problem};
 use pinn::run::{RunOutcome, run};
 use pinn_solvers::test_problems::snapshot::hash_history;
 
@@ -86,43 +88,23 @@ fn same_bits_on_one_and_two_threads(problem: &Problem, label: &str, iterations: 
 
 #[test]
 fn poisson2d_every_preset_same_bits_on_one_and_two_threads() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let problem = load_problem(&root.join("problems/poisson2d.toml")).expect("poisson2d loads");
     same_bits_on_one_and_two_threads(&problem, "poisson2d", 24);
 }
 
 #[test]
 fn rad_redraws_every_preset_same_bits_on_one_and_two_threads() {
-    let text = r#"name = "heat-rad"
-[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [0.0, 1.0]]
-time = "t"
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - 0.25*u_xx"
-points = { count = 400, sampler = "lhs" }
-adaptive = { method = "rad", pool = 4000, k = 1, c = 1 }
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = { count = 60 }
-[[blocks]]
-name = "boundary"
-kind = "dirichlet"
-value = "0"
-points = { count = 60 }
-[model]
-layers = [2, 16, 16, 1]
-[collocation]
-seed = 5
-resample_every = 3
-"#;
-    let path = PathBuf::from("heat-rad.toml");
-    let spec = parse_spec(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    let problem = build_problem(&path, text, spec).unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "name = \"heat-rad\"\n{}",
+        heat_problem(
+            400,
+            r#"adaptive = { method = "rad", pool = 4000, k = 1, c = 1 }"#,
+            60,
+            "[model]\nlayers = [2, 16, 16, 1]\n[collocation]\nseed = 5\nresample_every = 3\n",
+        )
+    );
+    let problem = problem_from_text("heat-rad", &text);
     same_bits_on_one_and_two_threads(&problem, "heat-rad", 12);
     // The draws themselves happened (and are part of what was compared).
     let o = run_on(&problem, "lbfgs", 12, 2);

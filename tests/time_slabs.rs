@@ -3,10 +3,10 @@
 //! initial data (values and, for the wave equation, velocities), and a one-slab march
 //! that is the plain run bit for bit.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use faer::Mat;
@@ -14,19 +14,8 @@ use pinn::output::read;
 use pinn::problem::{Problem, load_problem};
 use pinn::residual::BlockKind;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinn-slabs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn solve(problem: &Path, out: &Path, iters: &str) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_pinn"))
+    let o = pinn()
         .args(["solve", "--no-plots", "--max-iters", iters, "--out"])
         .arg(out)
         .arg(problem)
@@ -66,11 +55,7 @@ fn a_three_slab_heat_march_is_accurate_valid_and_carries_its_initial_data() {
         assert!(text.contains(&format!("slab {k}/3 t in")), "{text}");
     }
 
-    let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
-        .arg("validate")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let v = pinn().arg("validate").arg(&out).output().unwrap();
     let vt = String::from_utf8_lossy(&v.stdout);
     assert_eq!(v.status.code(), Some(0), "{vt}");
     assert!(vt.contains("slab 3 final_loss"), "{vt}");
@@ -217,7 +202,7 @@ fn one_slab_trains_bit_for_bit_like_no_slabs_and_a_plain_file_has_no_slab_group(
     );
 
     // --init from a slab result is refused, with the reason.
-    let o = Command::new(env!("CARGO_BIN_EXE_pinn"))
+    let o = pinn()
         .args(["solve", "--no-plots", "--max-iters", "1", "--init"])
         .arg(d.join("one.h5"))
         .arg("--out")
@@ -287,11 +272,7 @@ fn a_checkpoint_and_a_stopped_march_are_valid_files_of_the_slabs_so_far() {
     assert!((0..cp.evaluation.points.nrows()).all(|i| cp.evaluation.points[(i, 0)] < t_end));
     assert!(cp.evaluation.points.nrows() > 0 && cp.evaluation.points.nrows() < 2000);
     for f in [&checkpoint, &stopped] {
-        let v = Command::new(env!("CARGO_BIN_EXE_pinn"))
-            .arg("validate")
-            .arg(f)
-            .output()
-            .unwrap();
+        let v = pinn().arg("validate").arg(f).output().unwrap();
         let vt = String::from_utf8_lossy(&v.stdout);
         assert_eq!(v.status.code(), Some(0), "{}: {vt}", f.display());
         assert!(vt.contains("slab 2 final_loss"), "{vt}");

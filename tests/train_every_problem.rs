@@ -1,10 +1,11 @@
 //! Every shipped problem trains: 15 iterations of its own preset lower the loss.
 
-use std::path::Path;
+mod common;
+use common::root;
 
 #[test]
 fn a_few_iterations_lower_the_loss_of_every_problem() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let dir = root().join("problems");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

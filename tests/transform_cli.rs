@@ -3,19 +3,11 @@
 //! h5py + numpy script reproduce through the stored transform, and `--init` refusing a
 //! run trained with another transform.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The complete example of docs/problem-files.md with the `[transform]` example of the
 /// same document inserted, shrunk to a quick solve.
@@ -46,8 +38,7 @@ fn documented_problem(dir: &Path, name: &str, transform: bool) -> PathBuf {
 
 #[test]
 fn the_documented_transform_builds_in_the_initial_condition() {
-    let dir = std::env::temp_dir().join(format!("pinn-tr-doc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("tr-doc");
     let path = documented_problem(&dir, "heat1d", true);
     let p = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!p.transform.is_identity());
@@ -74,8 +65,7 @@ fn the_documented_transform_builds_in_the_initial_condition() {
 
 #[test]
 fn a_transformed_run_is_reproduced_by_validate_and_by_numpy() {
-    let dir = std::env::temp_dir().join(format!("pinn-tr-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("tr-cli");
     let path = documented_problem(&dir, "heat1d", true);
     let out_file = dir.join("r.h5");
     let out = pinn()

@@ -3,19 +3,11 @@
 //! writer always derives it), each reported as DIFFERS with exit 1, while the untouched
 //! file reproduces.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn pinn() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pinn"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -27,9 +19,7 @@ fn validate(path: &Path) -> Output {
 
 /// A fresh scratch directory and a short heat1d solve in it (`r.h5`).
 fn solved_heat(tag: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("pinn-tamper-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(tag);
     let good = dir.join("r.h5");
     let o = pinn()
         .args([

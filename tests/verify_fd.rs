@@ -2,18 +2,14 @@
 //! finite-difference solver as well as the exact solution does (the two error columns
 //! agree to 1e-6 relative, and the FD order is 2), and an unconverged one is refused.
 
-#[path = "common/python.rs"]
-mod python;
+mod common;
+use common::{pinn, python, root, scratch};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn solve(out: &Path, max_iters: &str) {
-    let o = Command::new(env!("CARGO_BIN_EXE_pinn"))
+    let o = pinn()
         .arg("solve")
         .arg(root().join("problems/poisson2d.toml"))
         .args(["--solver", "gn-probe", "--max-iters", max_iters])
@@ -62,8 +58,7 @@ fn rows(out: &str) -> Vec<(f64, f64, f64)> {
 
 #[test]
 fn a_converged_pinn_verifies_the_fd_solver_like_the_exact_solution() {
-    let dir = std::env::temp_dir().join(format!("pinn-verify-fd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("verify-fd");
     let good = dir.join("good.h5");
     solve(&good, "200");
     let o = verify(&good);

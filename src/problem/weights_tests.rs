@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use faer::Mat;
 use pinn_solvers::LeastSquares;
 
 use super::{Problem, build_problem, parse_spec};
@@ -138,45 +137,8 @@ fn weighted_rows_and_their_exact_jacobian() {
             r0[i]
         );
     }
-    let pn = model.n_params();
-    let mut jac = Mat::<f64>::zeros(n, pn);
-    let mut rj = vec![0.0; n];
-    model.residuals_and_jacobian(&theta, &mut rj, jac.as_mut());
+    let (rj, _) = crate::residual::testing::assert_exact_jacobian(&model, &theta);
     assert_eq!(rj, r);
-    let h = 1e-6;
-    let mut worst = 0.0f64;
-    for k in 0..pn {
-        let (mut tp, mut tm) = (theta.clone(), theta.clone());
-        tp[k] += h;
-        tm[k] -= h;
-        let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-        model.residuals(&tp, &mut rp);
-        model.residuals(&tm, &mut rm);
-        for i in 0..n {
-            let fd = (rp[i] - rm[i]) / (2.0 * h);
-            worst = worst.max((fd - jac[(i, k)]).abs() / jac[(i, k)].abs().max(1.0));
-        }
-    }
-    assert!(worst < 1e-7, "finite differences differ by {worst:e}");
-    let v: Vec<f64> = (0..pn).map(|k| ((k * 7) % 5) as f64 - 2.0).collect();
-    let w: Vec<f64> = (0..n).map(|i| ((i * 3) % 4) as f64 - 1.5).collect();
-    let (mut jv, mut jtw) = (vec![0.0; n], vec![0.0; pn]);
-    model.jvp(&theta, &v, &mut jv);
-    model.vjp(&theta, &w, &mut jtw);
-    for i in 0..n {
-        let want: f64 = (0..pn).map(|k| jac[(i, k)] * v[k]).sum();
-        assert!(
-            (jv[i] - want).abs() <= 1e-12 * want.abs().max(1.0),
-            "J·v row {i}"
-        );
-    }
-    for k in 0..pn {
-        let want: f64 = (0..n).map(|i| jac[(i, k)] * w[i]).sum();
-        assert!(
-            (jtw[k] - want).abs() <= 1e-12 * want.abs().max(1.0),
-            "Jᵀ·w entry {k}"
-        );
-    }
 }
 
 /// The weights start at 0 and get a first update at θ₀; then at the loop's resample

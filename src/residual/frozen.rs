@@ -218,6 +218,12 @@ mod tests {
             .with_frozen(frozen)
     }
 
+    /// Parameters of a stage-2 network whose correction is not small.
+    fn correction(m2: &ResidualModel) -> Vec<f64> {
+        let theta = m2.mlp().init(Init::XavierNormal, 5);
+        theta.iter().map(|t| 0.7 * t).collect()
+    }
+
     /// A zero correction network is the zero function with zero derivatives, so stage
     /// 2 at θ₂ = 0 has exactly stage 1's residual, bit for bit.
     #[test]
@@ -237,52 +243,7 @@ mod tests {
     fn the_stage_two_jacobian_matches_finite_differences() {
         let (m1, t1) = stage_one();
         let m2 = stage_two(&m1, &t1, 0.3);
-        let p = m2.n_params();
-        let n = m2.n_residuals();
-        let theta: Vec<f64> = m2
-            .mlp()
-            .init(Init::XavierNormal, 5)
-            .iter()
-            .map(|t| 0.7 * t)
-            .collect();
-        let mut r = vec![0.0; n];
-        let mut jac = Mat::<f64>::zeros(n, p);
-        m2.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
-        let mut r0 = vec![0.0; n];
-        m2.residuals(&theta, &mut r0);
-        for (a, b) in r.iter().zip(&r0) {
-            assert!((a - b).abs() <= 1e-14 * (1.0 + b.abs()));
-        }
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for q in 0..p {
-            let (mut tp, mut tm) = (theta.clone(), theta.clone());
-            tp[q] += h;
-            tm[q] -= h;
-            let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
-            m2.residuals(&tp, &mut rp);
-            m2.residuals(&tm, &mut rm);
-            for i in 0..n {
-                let fd = (rp[i] - rm[i]) / (2.0 * h);
-                worst = worst.max((fd - jac[(i, q)]).abs() / (1.0 + fd.abs()));
-            }
-        }
-        assert!(worst < 1e-7, "worst relative Jacobian error {worst:e}");
-        // The parameter Jacobian is ε₂ times that of the correction alone: it vanishes
-        // with ε₂ (checked through J·v and Jᵀ·w against the matrix).
-        let v: Vec<f64> = (0..p).map(|q| ((q * 5 % 11) as f64 - 5.0) / 7.0).collect();
-        let w: Vec<f64> = (0..n).map(|i| ((i * 3 % 7) as f64 - 3.0) / 5.0).collect();
-        let (mut jv, mut jtw) = (vec![0.0; n], vec![0.0; p]);
-        m2.jvp(&theta, &v, &mut jv);
-        m2.vjp(&theta, &w, &mut jtw);
-        for i in 0..n {
-            let want: f64 = (0..p).map(|q| jac[(i, q)] * v[q]).sum();
-            assert!((jv[i] - want).abs() <= 1e-12 * (1.0 + want.abs()));
-        }
-        for q in 0..p {
-            let want: f64 = (0..n).map(|i| jac[(i, q)] * w[i]).sum();
-            assert!((jtw[q] - want).abs() <= 1e-12 * (1.0 + want.abs()));
-        }
+        crate::residual::testing::assert_exact_jacobian(&m2, &correction(&m2));
     }
 
     /// Row blocks of a stage-2 Jacobian (the streamed path of the sketched solvers)
@@ -349,5 +310,115 @@ mod tests {
         let fresh = stage_two(&fresh, &t1, 0.5);
         let theta = m2.mlp().init(Init::XavierNormal, 9);
         assert_eq!(m2.loss(&theta), fresh.loss(&theta));
+    }
+    /// Stage 2 of [`stage_one`] plus a periodic pair with derivatives, with RBA weights
+    /// on every block (all different from 1), at a θ₂ whose correction is not small.
+    fn weighted_stage_two() -> (ResidualModel, Vec<f64>) {
+        let (m1, t1) = stage_one();
+        let mut blocks = m1.blocks().to_vec();
+        let pts = Mat::from_fn(6, 2, |i, j| if j == 0 { 0.0 } else { 0.15 * i as f64 });
+        let kind = BlockKind::Periodic {
+            output: 0,
+            axis: 0,
+            period: 1.0,
+            derivatives: true,
+        };
+        blocks.push(ResidualBlock::new("per", pts, kind, 0.5).unwrap());
+        let m1 = ResidualModel::new(m1.mlp().clone(), blocks).unwrap();
+        let mut m2 = stage_two(&m1, &t1, 0.3);
+        for b in 0..m2.blocks().len() {
+            let n = m2.blocks()[b].n_points();
+            let lambda = (0..n).map(|i| 0.5 + 0.25 * ((i * 7 + b) % 5) as f64);
+            m2.set_point_weights(b, crate::residual::Rba::default())
+                .unwrap();
+            m2.set_weight_values(b, lambda.collect()).unwrap();
+        }
+        let theta = correction(&m2);
+        (m2, theta)
+    }
+
+    /// Frozen stages and point weights together, on every evaluation path: row blocks
+    /// starting inside an equation (the weights and frozen channels indexed past the
+    /// points skipped, a periodic partner term included) are the assembled rows bit for
+    /// bit, the batched residuals are the single ones bit for bit, the Jacobian matches
+    /// central differences and `J·v`, `Jᵀ·w` agree with it.
+    #[test]
+    fn weighted_stage_two_agrees_on_every_path() {
+        let (m2, theta) = weighted_stage_two();
+        let (n, p) = (m2.n_residuals(), m2.n_params());
+        assert_eq!(n, 37 + 9 + 3 * 6);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut r = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, p);
+        m2.residuals_and_jacobian(&theta, &mut r, jac.as_mut());
+        for (lo, hi) in [
+            (0, n),
+            (5, 20),
+            (30, 50),
+            (40, n),
+            (47, 58),
+            (59, 63),
+            (n - 1, n),
+        ] {
+            let mut rb = vec![f64::NAN; hi - lo];
+            let mut jb = Mat::<f64>::from_fn(hi - lo, p, |_, _| f64::NAN);
+            m2.jacobian_rows(&theta, lo..hi, &mut rb, jb.as_mut());
+            assert_eq!(bits(&rb), bits(&r[lo..hi]), "r rows {lo}..{hi}");
+            for i in lo..hi {
+                for q in 0..p {
+                    assert_eq!(
+                        jb[(i - lo, q)].to_bits(),
+                        jac[(i, q)].to_bits(),
+                        "J {i},{q} of rows {lo}..{hi}"
+                    );
+                }
+            }
+        }
+        let mut r0 = vec![0.0; n];
+        m2.residuals(&theta, &mut r0);
+        let other = m2.mlp().init(Init::XavierNormal, 6);
+        let mut many = vec![f64::NAN; 2 * n];
+        m2.residuals_many(&[&theta, &other], &mut many);
+        let mut r1 = vec![0.0; n];
+        m2.residuals(&other, &mut r1);
+        assert_eq!(bits(&many[..n]), bits(&r0));
+        assert_eq!(bits(&many[n..]), bits(&r1));
+        crate::residual::testing::assert_exact_jacobian(&m2, &theta);
+    }
+
+    /// The weights scale the rows of the stage sum and nothing else: each weighted row is
+    /// `λᵢ` times the unweighted one, and the pointwise magnitudes RBA updates from are
+    /// those of the unweighted, unscaled stage-sum residual.
+    #[test]
+    fn weights_scale_the_rows_of_the_stage_sum() {
+        let (m2, theta) = weighted_stage_two();
+        let plain = ResidualModel::new(m2.mlp().clone(), m2.blocks().to_vec())
+            .unwrap()
+            .with_frozen(m2.frozen().unwrap().clone());
+        let n = m2.n_residuals();
+        let (mut rw, mut r) = (vec![0.0; n], vec![0.0; n]);
+        m2.residuals(&theta, &mut rw);
+        plain.residuals(&theta, &mut r);
+        for b in 0..m2.blocks().len() {
+            let lambda = m2.point_weights(b).unwrap();
+            let np = lambda.len();
+            for row in m2.block_rows(b) {
+                let i = (row - m2.block_rows(b).start) % np;
+                // A periodic row is the difference of two terms, each weighted: the
+                // rounding is relative to the terms, not to their difference.
+                let want = lambda[i] * r[row];
+                assert!(
+                    (rw[row] - want).abs() <= 1e-15 * (1.0 + want.abs()),
+                    "row {row}: {} vs {want}",
+                    rw[row]
+                );
+            }
+        }
+        let s = m2.blocks()[0].scale();
+        for (i, norm) in m2.point_norms(0, &theta).iter().enumerate() {
+            let want = (r[i] / s).abs();
+            assert!((norm - want).abs() <= 1e-14 * want.max(1e-300), "point {i}");
+            assert!(*norm > 0.0);
+        }
     }
 }

@@ -23,6 +23,8 @@ pub mod identity;
 pub mod model;
 mod point_parts;
 pub mod pointwise;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod weights;
 
 pub use adaptive::{AdaptiveError, PoolResiduals, Rad};

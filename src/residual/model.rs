@@ -13,6 +13,12 @@
 //! A block with residual-based attention ([`Rba`]) multiplies each point's rows by its
 //! weight `λᵢ`: `r_i = s λᵢ F(x_i)`, Jacobian row `s λᵢ ∂F/∂θ`. Without weights the
 //! factor is absent, and a weight of exactly 1 changes no bit (`s · 1 = s`).
+//!
+//! In stage `k` of a multi-stage run the residual reads the frozen stages' channels plus
+//! `ε_k` times the network's ([`super::frozen`]). The scale, the weights and the frozen
+//! channels of a term are gathered in one evaluation context (the `term` module) that
+//! every path (residuals, batched residuals, Jacobian, row blocks, `J·v`, `Jᵀ·w`, the
+//! pointwise norms of RAD and RBA) builds its rows from.
 
 use std::ops::Range;
 
@@ -20,15 +26,18 @@ use faer::{Mat, MatMut, MatRef};
 use pinn_solvers::{LeastSquares, half_squared_norm};
 
 use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
-use super::block::{BlockError, PointSet, ResidualBlock, Term};
+use super::block::{BlockError, PointSet, ResidualBlock};
 use super::channel::Channel;
-use super::frozen::{FrozenStages, eval_sum};
-use super::point_parts::{self as parts, BlockParts, PointParts, block_parts};
+use super::frozen::FrozenStages;
+use super::point_parts::{BlockParts, block_parts};
 use super::weights::Rba;
 
 #[path = "model_weights.rs"]
 mod point_weights;
+#[path = "model_term.rs"]
+mod term;
 use crate::model::Mlp;
+use term::{Frozen, TermEval, TermView, equation_norms};
 
 /// A point sampler for one block: called with the iteration number, returns the new
 /// `N_b × d` points (or, for an adaptive block, the `M × d` candidate pool).
@@ -62,47 +71,19 @@ struct BlockPool<'a> {
 }
 
 impl PoolResiduals for BlockPool<'_> {
-    /// `|r(x)| = (Σ_e F_e(x)²)^{1/2}` over the block's equations (unscaled).
+    /// `|r(x)| = (Σ_e F_e(x)²)^{1/2}` over the block's equations (unscaled), with the
+    /// frozen stages' channels computed at the candidates in a multi-stage run.
     fn residual_norms(&self, theta: &[f64], points: MatRef<'_, f64>, out: &mut [f64]) {
-        out.fill(0.0);
-        let mut f = vec![0.0; points.nrows()];
-        for group in self.block.row_groups() {
-            for (t, term) in group.terms.iter().enumerate() {
-                let residual = &*term.residual;
-                match self.frozen {
-                    None => {
-                        let seed = move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                            residual.value(x, c)
-                        };
-                        self.mlp.residuals(
-                            theta,
-                            points,
-                            residual.channels(),
-                            &seed,
-                            &mut f,
-                            t > 0,
-                        );
-                    }
-                    Some(fz) => {
-                        let fc = fz.channels(points, residual.channels());
-                        let (fc, eps) = (fc.as_ref(), fz.epsilon);
-                        let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                            eval_sum(fc, eps, i, c, None, |ct, _| residual.value(x, ct))
-                        };
-                        self.mlp.residuals(
-                            theta,
-                            points,
-                            residual.channels(),
-                            &seed,
-                            &mut f,
-                            t > 0,
-                        );
-                    }
-                }
-            }
-            out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
-        }
-        out.iter_mut().for_each(|o| *o = o.sqrt());
+        let groups = self.block.row_groups();
+        let norms = equation_norms(groups, points.nrows(), |_, _, term, f, accumulate| {
+            let residual = &*term.residual;
+            let cached = self
+                .frozen
+                .map(|fz| (fz.channels(points, residual.channels()), fz.epsilon));
+            let frozen = cached.as_ref().map(|(fc, eps)| (fc.as_ref(), *eps));
+            TermEval::unscaled(residual, frozen).residuals(self.mlp, theta, points, f, accumulate);
+        });
+        out.copy_from_slice(&norms);
     }
 }
 
@@ -475,71 +456,67 @@ impl ResidualModel {
         Ok(changed)
     }
 
-    /// Calls `f(term, points, rows, first, frozen, weights)` for every term of every
-    /// equation, with the rows of `r` the equation owns, whether the term is the
-    /// equation's first, in a multi-stage run the frozen stages' channels at the term's
-    /// points, and the block's point weights, if any.
-    fn for_each_term(
-        &self,
-        mut f: impl FnMut(TermView<'_>, Range<usize>, Frozen<'_>, Weights<'_>),
-    ) {
+    /// In a multi-stage run, the frozen stages' channels at the points of term `t` of
+    /// equation `e` of block `b`, and `ε_k`.
+    fn frozen_of(&self, b: usize, e: usize, t: usize) -> Frozen<'_> {
+        self.frozen
+            .as_ref()
+            .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon))
+    }
+
+    /// Calls `f(view, rows)` for every term of every equation, with the rows of `r` the
+    /// equation owns; the view carries the term's points, whether it is the equation's
+    /// first, and its evaluation context (row scale, point weights, frozen channels).
+    fn for_each_term(&self, mut f: impl FnMut(TermView<'_>, Range<usize>)) {
         for (b, block) in self.blocks.iter().enumerate() {
             let n = block.n_points();
             let weights = self.point_weights(b);
             for (e, group) in block.row_groups().iter().enumerate() {
                 let start = self.offsets[b] + e * n;
                 for (t, term) in group.terms.iter().enumerate() {
-                    let frozen = self
-                        .frozen
-                        .as_ref()
-                        .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon));
+                    let frozen = self.frozen_of(b, e, t);
                     let view = TermView {
-                        block,
-                        term,
                         points: block.points_of(term.set),
                         first: t == 0,
-                        parts: self.parts[b][e][t].as_ref(),
+                        eval: TermEval::new(&*term.residual, block.scale(), weights, frozen)
+                            .with_parts(self.parts[b][e][t].as_ref()),
                     };
-                    f(view, start..start + n, frozen, weights);
+                    f(view, start..start + n);
                 }
             }
         }
     }
 }
 
-/// One term of one equation as [`ResidualModel::for_each_term`] hands it out: its
-/// block, the term, the points it is evaluated at, whether it is the equation's first
-/// (a later term accumulates into the same rows) and its stored point-only parts.
-#[derive(Clone, Copy)]
-struct TermView<'a> {
-    block: &'a ResidualBlock,
-    term: &'a Term,
-    points: MatRef<'a, f64>,
-    first: bool,
-    parts: Option<&'a PointParts>,
-}
-
-/// A block's point weights, `None` for an unweighted block.
-type Weights<'a> = Option<&'a [f64]>;
-
-/// The scale of point `i`'s rows: `s λᵢ`, or `s` without weights.
-fn point_scale(s: f64, weights: Weights<'_>, i: usize) -> f64 {
-    match weights {
-        Some(l) => s * l[i],
-        None => s,
-    }
-}
-
 /// Per block, equation and term: the frozen stages' channels at the term's points.
 type FrozenCache = Vec<Vec<Vec<Mat<f64>>>>;
 
-/// A term's frozen channels (`N × K`) and the trainable network's scale `ε_k`.
-type Frozen<'a> = Option<(MatRef<'a, f64>, f64)>;
+/// Per-point scratch of the matrix-free products: the point, its channels and `∂F/∂c`.
+#[derive(Default)]
+struct PointScratch {
+    x: Vec<f64>,
+    c: Vec<f64>,
+    a: Vec<f64>,
+}
 
-/// Copies row `i` of `points` into `x`.
-fn row_into(points: MatRef<'_, f64>, i: usize, x: &mut Vec<f64>) {
-    x.clear();
-    x.extend((0..points.ncols()).map(|j| points[(i, j)]));
+impl PointScratch {
+    /// `∂F/∂c` of the term's residual at point `i` of `points`, with channel values row
+    /// `i` of `values` (the stage sum in a multi-stage run; unscaled).
+    fn partials(
+        &mut self,
+        eval: TermEval<'_>,
+        points: MatRef<'_, f64>,
+        values: MatRef<'_, f64>,
+        i: usize,
+    ) -> &[f64] {
+        self.x.clear();
+        self.x.extend((0..points.ncols()).map(|j| points[(i, j)]));
+        self.c.clear();
+        self.c.extend((0..values.ncols()).map(|k| values[(i, k)]));
+        self.a.resize(values.ncols(), 0.0);
+        eval.residual().eval(&self.x, &self.c, &mut self.a);
+        &self.a
+    }
 }
 
 impl LeastSquares for ResidualModel {
@@ -553,33 +530,10 @@ impl LeastSquares for ResidualModel {
 
     fn residuals(&self, theta: &[f64], r: &mut [f64]) {
         assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
-        self.for_each_term(|view, rows, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                first,
-                parts: pre,
-            } = view;
-            let s = block.scale();
-            let residual = &*term.residual;
+        self.for_each_term(|view, rows| {
             let out = &mut r[rows];
-            if let Some((f, eps)) = frozen {
-                let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                    point_scale(s, weights, i)
-                        * eval_sum(f, eps, i, c, None, |ct, _| {
-                            parts::value(residual, pre, i, x, ct)
-                        })
-                };
-                let ch = residual.channels();
-                self.mlp.residuals(theta, points, ch, &seed, out, !first);
-                return;
-            }
-            let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                point_scale(s, weights, i) * parts::value(residual, pre, i, x, c)
-            };
-            self.mlp
-                .residuals(theta, points, residual.channels(), &seed, out, !first);
+            view.eval
+                .residuals(&self.mlp, theta, view.points, out, !view.first);
         });
     }
 
@@ -596,47 +550,13 @@ impl LeastSquares for ResidualModel {
         if n == 0 || thetas.is_empty() {
             return;
         }
-        self.for_each_term(|view, rows, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                first,
-                parts: pre,
-            } = view;
-            let s = block.scale();
-            let residual = &*term.residual;
-            if let Some((f, eps)) = frozen {
-                // The stage sum goes one θ at a time, through the same path as
-                // `residuals` (so the bits are the same).
-                let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                    point_scale(s, weights, i)
-                        * eval_sum(f, eps, i, c, None, |ct, _| {
-                            parts::value(residual, pre, i, x, ct)
-                        })
-                };
-                let ch = residual.channels();
-                for (theta, rj) in thetas.iter().zip(r.chunks_exact_mut(n)) {
-                    self.mlp
-                        .residuals(theta, points, ch, &seed, &mut rj[rows.clone()], !first);
-                }
-                return;
-            }
-            let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                point_scale(s, weights, i) * parts::value(residual, pre, i, x, c)
-            };
+        self.for_each_term(|view, rows| {
             let mut outs: Vec<&mut [f64]> = r
                 .chunks_exact_mut(n)
                 .map(|rj| &mut rj[rows.clone()])
                 .collect();
-            self.mlp.residuals_many(
-                thetas,
-                points,
-                residual.channels(),
-                &seed,
-                &mut outs,
-                !first,
-            );
+            view.eval
+                .residuals_many(&self.mlp, thetas, view.points, &mut outs, !view.first);
         });
     }
 
@@ -647,53 +567,23 @@ impl LeastSquares for ResidualModel {
             (self.n_rows, self.n_params()),
             "J is N × P"
         );
-        self.for_each_term(|view, rows, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                first,
-                parts: pre,
-            } = view;
-            let s = block.scale();
-            let residual = &*term.residual;
+        self.for_each_term(|view, rows| {
             let j = jac.as_mut().subrows_mut(rows.start, rows.len());
-            if let Some((f, eps)) = frozen {
-                let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
-                    let si = point_scale(s, weights, i);
-                    let r = eval_sum(f, eps, i, c, Some(a), |ct, a| {
-                        parts::eval(residual, pre, i, x, ct, a.expect("a is given"))
-                    });
-                    a.iter_mut().for_each(|ak| *ak *= si);
-                    si * r
-                };
-                let ch = residual.channels();
-                let out = &mut r[rows];
-                self.mlp
-                    .residuals_and_jacobian(theta, points, ch, &seed, out, j, !first);
-                return;
-            }
-            let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
-                let si = point_scale(s, weights, i);
-                let f = parts::eval(residual, pre, i, x, c, a);
-                a.iter_mut().for_each(|ak| *ak *= si);
-                si * f
-            };
-            self.mlp.residuals_and_jacobian(
+            view.eval.residuals_and_jacobian(
+                &self.mlp,
                 theta,
-                points,
-                residual.channels(),
-                &seed,
+                view.points,
                 &mut r[rows],
                 j,
-                !first,
+                !view.first,
             );
         });
     }
 
     /// Only the points behind `rows`: each equation's rows are its points in order, so
     /// the overlap of `rows` with an equation's rows is a contiguous run of its points,
-    /// evaluated through the same kernel as [`LeastSquares::residuals_and_jacobian`].
+    /// evaluated through the same kernel as [`LeastSquares::residuals_and_jacobian`]
+    /// (the point weights and frozen channels indexed past the points skipped).
     fn jacobian_rows(
         &self,
         theta: &[f64],
@@ -708,102 +598,53 @@ impl LeastSquares for ResidualModel {
             "J's block is rows × P"
         );
         assert!(rows.end <= self.n_rows, "rows past the last residual");
-        self.for_each_term(|view, own, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                first,
-                parts: pre,
-            } = view;
+        self.for_each_term(|view, own| {
             let (lo, hi) = (own.start.max(rows.start), own.end.min(rows.end));
             if lo >= hi {
                 return;
             }
-            let s = block.scale();
-            let residual = &*term.residual;
+            let view = view.subrows(lo - own.start..hi - own.start);
             let out = (lo - rows.start)..(hi - rows.start);
-            let skip = lo - own.start;
-            if let Some((f, eps)) = frozen {
-                // The frozen stages' jets are cached per point of the whole block: index
-                // them past the rows skipped.
-                let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
-                    let si = point_scale(s, weights, i + skip);
-                    let r = eval_sum(f, eps, i + skip, c, Some(a), |ct, a| {
-                        parts::eval(residual, pre, i + skip, x, ct, a.expect("a is given"))
-                    });
-                    a.iter_mut().for_each(|ak| *ak *= si);
-                    si * r
-                };
-                self.mlp.residuals_and_jacobian(
-                    theta,
-                    points.subrows(skip, hi - lo),
-                    residual.channels(),
-                    &seed,
-                    &mut r[out.clone()],
-                    jac.as_mut().subrows_mut(out.start, out.len()),
-                    !first,
-                );
-                return;
-            }
-            let seed = move |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| {
-                let si = point_scale(s, weights, i + skip);
-                let f = parts::eval(residual, pre, i + skip, x, c, a);
-                a.iter_mut().for_each(|ak| *ak *= si);
-                si * f
-            };
-            self.mlp.residuals_and_jacobian(
+            view.eval.residuals_and_jacobian(
+                &self.mlp,
                 theta,
-                points.subrows(skip, hi - lo),
-                residual.channels(),
-                &seed,
+                view.points,
                 &mut r[out.clone()],
                 jac.as_mut().subrows_mut(out.start, out.len()),
-                !first,
+                !view.first,
             );
         });
     }
 
-    /// `(J v)_i = s Σ_k a_ik ċ_ik`, with the channel tangents `ċ` from one forward pass.
+    /// `(J v)_i = s λ_i Σ_k a_ik ċ_ik`, with the channel tangents `ċ` from one forward
+    /// pass (`ε_k ċ` in a multi-stage run).
     fn jvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]) {
         assert_eq!(v.len(), self.n_params(), "v has one entry per parameter");
         assert_eq!(out.len(), self.n_rows, "J·v has one entry per residual");
         out.fill(0.0);
-        let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|view, rows, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                ..
-            } = view;
-            let s = block.scale();
-            let channels = term.residual.channels();
-            let (mut values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
-            if let Some((f, eps)) = frozen {
-                values = f + faer::Scale(eps) * &values;
+        let mut scratch = PointScratch::default();
+        self.for_each_term(|view, rows| {
+            let TermView { points, eval, .. } = view;
+            let channels = eval.residual().channels();
+            let (values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
+            let values = eval.stage_sum(values);
+            if let Some(eps) = eval.epsilon() {
                 tangents = faer::Scale(eps) * &tangents;
             }
-            let mut c = vec![0.0; channels.len()];
-            a.resize(channels.len(), 0.0);
             for (i, o) in out[rows].iter_mut().enumerate() {
-                row_into(points, i, &mut x);
-                c.iter_mut()
-                    .enumerate()
-                    .for_each(|(k, ck)| *ck = values[(i, k)]);
-                term.residual.eval(&x, &c, &mut a);
+                let a = scratch.partials(eval, points, values.as_ref(), i);
                 let dot: f64 = a
                     .iter()
                     .enumerate()
                     .map(|(k, ak)| ak * tangents[(i, k)])
                     .sum();
-                *o += point_scale(s, weights, i) * dot;
+                *o += eval.point_scale(i) * dot;
             }
         });
     }
 
-    /// `Jᵀ w = Σ_i w_i s Σ_k a_ik ∂c_ik/∂θ`: cotangents `w_i s a_ik` pulled back through
-    /// the channels.
+    /// `Jᵀ w = Σ_i w_i s λ_i Σ_k a_ik ∂c_ik/∂θ`: cotangents `w_i s λ_i a_ik` (times `ε_k`
+    /// in a multi-stage run) pulled back through the channels.
     fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
         assert_eq!(w.len(), self.n_rows, "w has one entry per residual");
         assert_eq!(
@@ -812,33 +653,18 @@ impl LeastSquares for ResidualModel {
             "Jᵀ·w has one entry per parameter"
         );
         out.fill(0.0);
-        let (mut x, mut a) = (Vec::new(), Vec::new());
-        self.for_each_term(|view, rows, frozen, weights| {
-            let TermView {
-                block,
-                term,
-                points,
-                ..
-            } = view;
-            let s = block.scale();
-            let channels = term.residual.channels();
-            let mut values = self.mlp.eval_channels(theta, points, channels);
-            let mut s = s;
-            if let Some((f, eps)) = frozen {
-                values = f + faer::Scale(eps) * &values;
-                s *= eps;
-            }
-            let mut c = vec![0.0; channels.len()];
-            a.resize(channels.len(), 0.0);
+        let mut scratch = PointScratch::default();
+        self.for_each_term(|view, rows| {
+            let TermView { points, eval, .. } = view;
+            let channels = eval.residual().channels();
+            let values = eval.stage_sum(self.mlp.eval_channels(theta, points, channels));
+            // The stage scale joins the row scale: ∂r/∂c = s ε λ_i ∂F/∂c.
+            let chain = eval.epsilon().map_or(eval, |eps| eval.rescaled(eps));
             let mut cot = Mat::<f64>::zeros(points.nrows(), channels.len());
             for (i, wi) in w[rows].iter().enumerate() {
-                row_into(points, i, &mut x);
-                c.iter_mut()
-                    .enumerate()
-                    .for_each(|(k, ck)| *ck = values[(i, k)]);
-                term.residual.eval(&x, &c, &mut a);
+                let a = scratch.partials(eval, points, values.as_ref(), i);
                 for (k, ak) in a.iter().enumerate() {
-                    cot[(i, k)] = wi * point_scale(s, weights, i) * ak;
+                    cot[(i, k)] = wi * chain.point_scale(i) * ak;
                 }
             }
             self.mlp

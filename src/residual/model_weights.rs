@@ -2,7 +2,7 @@
 //! replacing a block's `λᵢ`, and the pointwise residual norms `|F(x_i)|` the update of
 //! the weights is taken from.
 
-use super::{PointWeights, ResidualModel, ResidualModelError, eval_sum};
+use super::{PointWeights, ResidualModel, ResidualModelError, TermEval, equation_norms};
 use crate::residual::weights::Rba;
 
 impl ResidualModel {
@@ -89,33 +89,11 @@ impl ResidualModel {
     /// without a Jacobian.
     pub fn point_norms(&self, b: usize, theta: &[f64]) -> Vec<f64> {
         let block = &self.blocks[b];
-        let n = block.n_points();
-        let (mut out, mut f) = (vec![0.0; n], vec![0.0; n]);
-        for (e, group) in block.row_groups().iter().enumerate() {
-            for (t, term) in group.terms.iter().enumerate() {
-                let residual = &*term.residual;
-                let points = block.points_of(term.set);
-                let channels = residual.channels();
-                let frozen = self
-                    .frozen
-                    .as_ref()
-                    .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon));
-                if let Some((fc, eps)) = frozen {
-                    let seed = move |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| {
-                        eval_sum(fc, eps, i, c, None, |ct, _| residual.value(x, ct))
-                    };
-                    self.mlp
-                        .residuals(theta, points, channels, &seed, &mut f, t > 0);
-                } else {
-                    let seed =
-                        move |_i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| residual.value(x, c);
-                    self.mlp
-                        .residuals(theta, points, channels, &seed, &mut f, t > 0);
-                }
-            }
-            out.iter_mut().zip(&f).for_each(|(o, fi)| *o += fi * fi);
-        }
-        out.iter_mut().for_each(|o| *o = o.sqrt());
-        out
+        let groups = block.row_groups();
+        equation_norms(groups, block.n_points(), |e, t, term, f, accumulate| {
+            let eval = TermEval::unscaled(&*term.residual, self.frozen_of(b, e, t));
+            let points = block.points_of(term.set);
+            eval.residuals(&self.mlp, theta, points, f, accumulate);
+        })
     }
 }

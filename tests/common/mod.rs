@@ -1,0 +1,78 @@
+//! What the end-to-end tests share: the built `pinn` program, the repository root, a
+//! fresh scratch directory per test, problems given as text, and the Python interpreter
+//! the result files are read back with ([`python`]).
+//!
+//! Every test file compiles this module on its own and uses only a part of it, hence
+//! the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod python;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use pinn::problem::{Problem, build_problem, parse_spec};
+
+/// The `pinn` program cargo built for these tests.
+pub fn pinn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pinn"))
+}
+
+/// The repository root (where `problems/`, `docs/` and `validation/` are).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An empty directory for one test: `pinn-<test file>-<name>-<process id>` in the
+/// system's temporary directory, emptied first if an earlier run left it. The test file
+/// and the process id keep concurrent test programs apart; `name` must differ between
+/// the tests of one file, which run in parallel threads.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "pinn-{}-{name}-{}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The problem of the problem-file text `text`, as if read from `<name>.toml` (so a
+/// `name` key in the text must be `name`). Panics with the located error.
+pub fn problem_from_text(name: &str, text: &str) -> Problem {
+    let path = PathBuf::from(format!("{name}.toml"));
+    let spec = parse_spec(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    build_problem(&path, text, spec).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The heat equation `u_t = u_xx / 4` on `(t, x) ∈ [0, 1]²` with `u(0, x) = sin(πx)` and
+/// `u = 0` at `x = 0, 1` (solution `exp(−π²t/4) sin(πx)`), as problem-file text without
+/// a `name`: `interior` PDE points (Latin hypercube) with the extra keys `interior_keys`
+/// (e.g. `adaptive = …` or `weights = …`), `edge` initial and as many boundary points,
+/// then `rest` (the `[exact]`, `[model]` and `[collocation]` sections).
+pub fn heat_problem(interior: usize, interior_keys: &str, edge: usize, rest: &str) -> String {
+    format!(
+        r#"[domain]
+variables = ["t", "x"]
+bounds = [[0.0, 1.0], [0.0, 1.0]]
+time = "t"
+[[blocks]]
+name = "interior"
+kind = "pde"
+equation = "u_t - 0.25*u_xx"
+points = {{ count = {interior}, sampler = "lhs" }}
+{interior_keys}
+[[blocks]]
+name = "initial"
+kind = "initial"
+value = "sin(pi*x)"
+points = {{ count = {edge} }}
+[[blocks]]
+name = "boundary"
+kind = "dirichlet"
+value = "0"
+points = {{ count = {edge} }}
+{rest}"#
+    )
+}
