@@ -23,6 +23,7 @@ macro_rules! vector_dispatch {
         $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block
     ) => {
         $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
