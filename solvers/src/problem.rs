@@ -164,9 +164,9 @@ impl<T: LeastSquares> Objective for T {
     }
 }
 
-/// `½‖r‖²`, summed pairwise in a fixed order ([`crate::linalg::fixed_order::sum_of_squares`]):
-/// as accurate as a pairwise sum, and the same bits on any thread count. A residual
-/// above about 1e154 makes the loss `+∞`, which the solvers treat as an invalid point.
+/// `½‖r‖²`, summed with faer's scaled, pairwise `norm_l2` so that no cancellation or
+/// overflow creeps into the loss.
 pub fn half_squared_norm(r: &[f64]) -> f64 {
-    0.5 * crate::linalg::fixed_order::sum_of_squares(r)
+    let n = faer::ColRef::from_slice(r).norm_l2();
+    0.5 * n * n
 }
