@@ -26,6 +26,8 @@
 //! every size and method); results in
 //! benches/RESULTS.md, "Gauss–Newton at scale".
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -161,7 +163,7 @@ fn child(size: &str, method: &str) {
     }
     let k = timed_iterations(size);
     let (mut times, mut split, mut accepted) = (Vec::new(), [0.0; 4], 0);
-    let cpu0 = cpu_seconds();
+    let cpu0 = common::cpu_seconds();
     for _ in 0..k {
         let start = Instant::now();
         let Some(record) = solver.step(&mut model) else {
@@ -180,7 +182,7 @@ fn child(size: &str, method: &str) {
         times.push(total);
     }
     let m = times.len() as f64;
-    let cpu = (cpu_seconds() - cpu0) / m;
+    let cpu = (common::cpu_seconds() - cpu0) / m;
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
@@ -191,34 +193,11 @@ fn child(size: &str, method: &str) {
         split[1] / m,
         split[2] / m,
         split[3] / m,
-        peak_rss(),
+        common::peak_rss_bytes().map_or_else(|| "n/a".to_string(), gib),
         gib(estimate.total() as f64),
     );
 }
 
 fn gib(bytes: f64) -> String {
     format!("{:.2} GiB", bytes / (1u64 << 30) as f64)
-}
-
-/// User + system CPU seconds of this process, all threads (/proc/self/stat fields 14
-/// and 15, in clock ticks of 1/100 s, the Linux `USER_HZ`).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The process's peak resident set size, from /proc/self/status (`VmHWM`).
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or_else(|| "n/a".to_string(), |kb| gib(kb * 1024.0))
 }

@@ -16,7 +16,7 @@
 //! Run with `cargo bench --bench gram_throughput [-- REPS] [--quick]`; `--quick` runs the
 //! smallest shape only. Results: benches/RESULTS.md, "Gram throughput".
 
-use std::time::Instant;
+mod common;
 
 use pinn_solvers::faer::linalg::matmul::matmul;
 use pinn_solvers::faer::{Accum, Mat, Par};
@@ -53,9 +53,9 @@ fn main() {
         let mut full = Mat::<f64>::zeros(p, p);
         let (mut tri, mut general) = ([f64::INFINITY; 2], [f64::INFINITY; 2]);
         for _ in 0..reps {
-            let t = timed(|| gram_lower(g.as_mut(), jac.as_ref(), par));
+            let t = common::timed(|| gram_lower(g.as_mut(), jac.as_ref(), par));
             tri = [tri[0].min(t[0]), tri[1].min(t[1])];
-            let t = timed(|| {
+            let t = common::timed(|| {
                 matmul(
                     full.as_mut(),
                     Accum::Replace,
@@ -102,23 +102,4 @@ fn random(n: usize, p: usize, seed: u64) -> Mat<f64> {
         s ^= s << 17;
         (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
     })
-}
-
-/// Wall and process CPU seconds of `f`.
-fn timed(f: impl FnOnce()) -> [f64; 2] {
-    let (c0, t0) = (cpu_seconds(), Instant::now());
-    f();
-    [t0.elapsed().as_secs_f64(), cpu_seconds() - c0]
-}
-
-/// User + system CPU seconds of this process, all threads (/proc/self/stat fields 14
-/// and 15, in clock ticks of 1/100 s, the Linux `USER_HZ`).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name, which may contain spaces.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
-    (ticks(11) + ticks(12)) / 100.0
 }

@@ -17,7 +17,7 @@
 //! (default P = 10 147, N = 10 100, 2 repetitions); results in benches/RESULTS.md,
 //! "Gauss–Newton at scale".
 
-use std::time::Instant;
+mod common;
 
 use pinn_solvers::faer::dyn_stack::{MemBuffer, MemStack};
 use pinn_solvers::faer::linalg::cholesky::llt::factor::{
@@ -71,7 +71,7 @@ fn main() {
         None => rows.push((name, t)),
     };
     for _ in 0..reps {
-        let t = timed(|| {
+        let t = common::timed(|| {
             h.copy_from(&g);
             for i in 0..p {
                 h[(i, i)] += 1e-3;
@@ -83,7 +83,7 @@ fn main() {
             ("Cholesky, one thread", Par::Seq),
         ] {
             h.copy_from(&g);
-            let t = timed(|| {
+            let t = common::timed(|| {
                 cholesky_in_place(
                     h.as_mut(),
                     Default::default(),
@@ -100,7 +100,7 @@ fn main() {
             ("two triangular solves, all threads", par),
         ] {
             x.col_mut(0).iter_mut().zip(&rhs).for_each(|(a, b)| *a = *b);
-            let t = timed(|| {
+            let t = common::timed(|| {
                 solve_in_place_with_conj(
                     h.as_ref(),
                     Conj::No,
@@ -122,7 +122,7 @@ fn main() {
         .expect("factor");
     let mut out = vec![0.0; p];
     for _ in 0..reps {
-        let t = timed(|| nc.solve(jk.as_ref(), 1.0, &mut out).expect("solve"));
+        let t = common::timed(|| nc.solve(jk.as_ref(), 1.0, &mut out).expect("solve"));
         best("NormalCholesky::solve (all of it)", t, &mut rows);
     }
     drop(nc);
@@ -130,9 +130,9 @@ fn main() {
     let delta: Vec<f64> = (0..p).map(|_| next()).collect();
     let mut jd = vec![0.0; n];
     for _ in 0..reps {
-        let t = timed(|| mat_vec(&mut jd, jac.as_ref(), &delta, 1.0, par));
+        let t = common::timed(|| mat_vec(&mut jd, jac.as_ref(), &delta, 1.0, par));
         best("J·δ, fixed row blocks", t, &mut rows);
-        let t = timed(|| {
+        let t = common::timed(|| {
             matmul(
                 MatMut::from_column_major_slice_mut(&mut jd, n, 1),
                 Accum::Replace,
@@ -149,21 +149,4 @@ fn main() {
     for (name, t) in rows {
         println!("| {name} | {:.3} | {:.3} |", t[0], t[1]);
     }
-}
-
-/// Wall and process CPU seconds of `f`.
-fn timed(f: impl FnOnce()) -> [f64; 2] {
-    let (c0, t0) = (cpu_seconds(), Instant::now());
-    f();
-    [t0.elapsed().as_secs_f64(), cpu_seconds() - c0]
-}
-
-/// User + system CPU seconds of this process, all threads (/proc/self/stat fields 14
-/// and 15, in clock ticks of 1/100 s, the Linux `USER_HZ`).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }

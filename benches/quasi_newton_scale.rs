@@ -20,6 +20,8 @@
 //! memory. Run with `cargo bench --bench quasi_newton_scale`; `-- --quick` runs P = 1 341
 //! only. Results: benches/RESULTS.md, "Dense quasi-Newton at scale".
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -113,18 +115,7 @@ fn child(method: &str, width: usize) {
     );
 }
 
-/// The process's peak resident set size, from /proc/self/status (`VmHWM`).
+/// The process's peak resident set size in MB (`VmHWM`), or "n/a".
 fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or_else(
-            || "n/a".to_string(),
-            |kb| format!("{:.0} MB", kb * 1024.0 / 1e6),
-        )
+    common::peak_rss_bytes().map_or_else(|| "n/a".to_string(), |b| format!("{:.0} MB", b / 1e6))
 }
