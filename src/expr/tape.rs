@@ -396,21 +396,7 @@ impl Tape {
     #[inline]
     fn forward(&self, x: &[f64], c: &[f64], vals: &mut [f64]) -> f64 {
         for (i, op) in self.ops.iter().enumerate() {
-            let v = |a: u32| vals[a as usize];
-            vals[i] = match *op {
-                Op::Const(k) => k,
-                Op::Var(j) => x[j as usize],
-                Op::Chan(k) => c[k as usize],
-                Op::Neg(a) => -v(a),
-                Op::Add(a, b) => v(a) + v(b),
-                Op::Sub(a, b) => v(a) - v(b),
-                Op::Mul(a, b) => v(a) * v(b),
-                Op::Div(a, b) => v(a) / v(b),
-                Op::PowI(a, n) => v(a).powi(n),
-                Op::PowF(a, p) => v(a).powf(p),
-                Op::Pow(a, b) => v(a).powf(v(b)),
-                Op::Call(f, a) => f.apply(v(a)),
-            };
+            vals[i] = value_of(op, x, c, vals);
         }
         vals[self.ops.len() - 1]
     }
@@ -461,21 +447,7 @@ impl Tape {
                     continue;
                 }
             }
-            let v = |a: u32| vals[a as usize];
-            vals[i] = match *op {
-                Op::Const(k) => k,
-                Op::Var(j) => x[j as usize],
-                Op::Chan(k) => c[k as usize],
-                Op::Neg(a) => -v(a),
-                Op::Add(a, b) => v(a) + v(b),
-                Op::Sub(a, b) => v(a) - v(b),
-                Op::Mul(a, b) => v(a) * v(b),
-                Op::Div(a, b) => v(a) / v(b),
-                Op::PowI(a, n) => v(a).powi(n),
-                Op::PowF(a, p) => v(a).powf(p),
-                Op::Pow(a, b) => v(a).powf(v(b)),
-                Op::Call(f, a) => f.apply(v(a)),
-            };
+            vals[i] = value_of(op, x, c, vals);
         }
         vals[self.ops.len() - 1]
     }
@@ -603,6 +575,28 @@ impl Tape {
         for (d, &slot) in dfdc.iter_mut().zip(&self.chan_slot) {
             *d = adj[slot as usize];
         }
+    }
+}
+
+/// The value of one op from the slots before it (`vals`), the point `x` and the
+/// channels `c`: the forward rule shared by [`Tape::forward`] and [`Tape::forward_with`],
+/// so both give every slot the same bits.
+#[inline]
+fn value_of(op: &Op, x: &[f64], c: &[f64], vals: &[f64]) -> f64 {
+    let v = |a: u32| vals[a as usize];
+    match *op {
+        Op::Const(k) => k,
+        Op::Var(j) => x[j as usize],
+        Op::Chan(k) => c[k as usize],
+        Op::Neg(a) => -v(a),
+        Op::Add(a, b) => v(a) + v(b),
+        Op::Sub(a, b) => v(a) - v(b),
+        Op::Mul(a, b) => v(a) * v(b),
+        Op::Div(a, b) => v(a) / v(b),
+        Op::PowI(a, n) => v(a).powi(n),
+        Op::PowF(a, p) => v(a).powf(p),
+        Op::Pow(a, b) => v(a).powf(v(b)),
+        Op::Call(f, a) => f.apply(v(a)),
     }
 }
 

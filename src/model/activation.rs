@@ -9,6 +9,8 @@
 
 use serde::Deserialize;
 
+use super::simd::vector_dispatch;
+
 /// A smooth scalar activation applied elementwise in the hidden layers (the output layer
 /// is linear). Deserialises from the lowercase names `"tanh"`, `"sin"`, `"softplus"`,
 /// `"sigmoid"`.
@@ -197,56 +199,21 @@ impl Activation {
     }
 }
 
-/// `tanh` and its first `need` derivatives (`need` in `1..=4`, see
-/// [`Activation::derivs_upto_into`]) over a batch, compiled for AVX-512F or AVX2 when the
-/// CPU has them (the default target is baseline x86-64, 2-wide). No fused multiply-adds
-/// are introduced, so every version gives bitwise the same result.
-fn tanh_derivs(
-    z: &[f64],
-    d0: &mut [f64],
-    d1: &mut [f64],
-    d2: &mut [f64],
-    d3: &mut [f64],
-    need: usize,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { tanh_derivs_avx512(z, d0, d1, d2, d3, need) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { tanh_derivs_avx2(z, d0, d1, d2, d3, need) };
-        }
+vector_dispatch! {
+    /// `tanh` and its first `need` derivatives (`need` in `1..=4`, see
+    /// [`Activation::derivs_upto_into`]) over a batch, compiled for AVX-512F or AVX2 when
+    /// the CPU has them ([`crate::model::simd`]); every version gives bitwise the same
+    /// result.
+    fn tanh_derivs(
+        z: &[f64],
+        d0: &mut [f64],
+        d1: &mut [f64],
+        d2: &mut [f64],
+        d3: &mut [f64],
+        need: usize,
+    ) {
+        tanh_derivs_upto(z, d0, d1, d2, d3, need)
     }
-    tanh_derivs_upto(z, d0, d1, d2, d3, need)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn tanh_derivs_avx512(
-    z: &[f64],
-    d0: &mut [f64],
-    d1: &mut [f64],
-    d2: &mut [f64],
-    d3: &mut [f64],
-    need: usize,
-) {
-    tanh_derivs_upto(z, d0, d1, d2, d3, need)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_derivs_avx2(
-    z: &[f64],
-    d0: &mut [f64],
-    d1: &mut [f64],
-    d2: &mut [f64],
-    d3: &mut [f64],
-    need: usize,
-) {
-    tanh_derivs_upto(z, d0, d1, d2, d3, need)
 }
 
 /// One loop per `need`, so that none of them branches per element.
