@@ -8,8 +8,9 @@
 //! Times, at the problem's θ₀, each for at least `S` CPU seconds (default 1):
 //! `residuals` (one sweep), `line_search` (the 31 vectors `θ₀ + 2⁻ᵏ δ`, `k = 0…30`, of
 //! ENGD's grid in one `residuals_many` batch), `jacobian` (`r` and `J`) and `gram`
-//! (the lower triangle of `JᵀJ`, as the LM and ENGD matrices form it), and prints
-//! `<name> <CPU ms per call>`. CPU time is the whole process's (all threads, user +
+//! (the lower triangle of `JᵀJ`, as the LM and ENGD matrices form it, on all threads
+//! and as `gram_seq` on the calling thread), and prints `<name> <CPU ms per call> <wall
+//! ms per call>`. CPU time is the whole process's (all threads, user +
 //! system, `/proc/self/stat`), so it counts work, not waiting, on a loaded machine; run
 //! with `RAYON_NUM_THREADS=1` to time one core's work alone.
 
@@ -35,17 +36,20 @@ fn cpu_seconds() -> f64 {
     }
 }
 
-/// Calls `f` until `seconds` of CPU time have passed; returns CPU ms per call.
-fn time(seconds: f64, mut f: impl FnMut()) -> f64 {
+/// Calls `f` until `seconds` of CPU time have passed; returns `(CPU ms, wall ms)` per
+/// call.
+fn time(seconds: f64, mut f: impl FnMut()) -> (f64, f64) {
     f();
     let start = cpu_seconds();
+    let wall = std::time::Instant::now();
     let mut calls = 0usize;
     loop {
         f();
         calls += 1;
         let used = cpu_seconds() - start;
         if used >= seconds || used.is_nan() {
-            return 1e3 * used / calls as f64;
+            let per = |s: f64| 1e3 * s / calls as f64;
+            return (per(used), per(wall.elapsed().as_secs_f64()));
         }
     }
 }
@@ -84,16 +88,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut gram = Mat::<f64>::zeros(p, p);
 
     println!("{n} residuals, {p} parameters");
-    let t = time(seconds, || model.residuals(&theta, &mut r));
-    println!("residuals {t:.4}");
-    let t = time(seconds, || model.residuals_many(&refs, &mut many));
-    println!("line_search {t:.4}");
-    let t = time(seconds, || {
-        model.residuals_and_jacobian(&theta, &mut r, jac.as_mut())
-    });
-    println!("jacobian {t:.4}");
-    let par = Par::rayon(0);
-    let t = time(seconds, || gram_lower(gram.as_mut(), jac.as_ref(), par));
-    println!("gram {t:.4}");
+    let show = |name: &str, (cpu, wall): (f64, f64)| println!("{name} {cpu:.4} {wall:.4}");
+    show(
+        "residuals",
+        time(seconds, || model.residuals(&theta, &mut r)),
+    );
+    show(
+        "line_search",
+        time(seconds, || model.residuals_many(&refs, &mut many)),
+    );
+    show(
+        "jacobian",
+        time(seconds, || {
+            model.residuals_and_jacobian(&theta, &mut r, jac.as_mut())
+        }),
+    );
+    for (name, par) in [("gram", Par::rayon(0)), ("gram_seq", Par::Seq)] {
+        show(
+            name,
+            time(seconds, || gram_lower(gram.as_mut(), jac.as_ref(), par)),
+        );
+    }
     Ok(())
 }

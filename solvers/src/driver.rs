@@ -44,6 +44,26 @@ pub use crate::trial::{actual_reduction, predicted_reduction};
 /// `ControlFlow::Break(())` stops the solve with [`TerminationReason::UserStop`].
 pub type Observer<'o> = Box<dyn FnMut(&IterationRecord, &[f64]) -> ControlFlow<()> + 'o>;
 
+/// Below this many multiply-adds in `JᵀJ` (`N·P²`) the dense linear algebra of an
+/// iteration runs on the calling thread: at `N = 900`, `P = 129` (1.5e7) faer's
+/// parallel `JᵀJ` and Cholesky took longer on two threads than on one (the LM
+/// "matrix" time 0.5–0.66 ms against 0.31 ms), the cost of handing blocks of a 129 × 129
+/// product to the pool exceeding the work saved.
+pub const SEQUENTIAL_DENSE_WORK: usize = 1 << 25;
+
+/// The `Par` of the dense linear algebra for an `n × p` problem on `threads` threads
+/// (0 = all): sequential for one thread or below [`SEQUENTIAL_DENSE_WORK`]. Every
+/// parallel product and factorisation the solvers use rounds the same on any number of
+/// threads, so this choice never changes a bit of the iterates.
+pub fn dense_par(threads: usize, n: usize, p: usize) -> Par {
+    let work = n.saturating_mul(p).saturating_mul(p);
+    if threads == 1 || work < SEQUENTIAL_DENSE_WORK {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
+}
+
 /// The step-wise solver: `init` (or `resume`), then `step` until `terminated()`.
 pub struct Solver<'o> {
     config: SolverConfig,
@@ -81,11 +101,7 @@ impl<'o> Solver<'o> {
             "θ has length {} but the problem has {p} parameters",
             theta.len()
         );
-        let par = if config.threads == 1 {
-            Par::Seq
-        } else {
-            Par::rayon(config.threads)
-        };
+        let par = dense_par(config.threads, n, p);
         let method = presets::method_in_phase(config, switched);
         let Pairing {
             descent,

@@ -17,7 +17,14 @@ use crate::linalg::fixed_order;
 use crate::problem::{LeastSquares, half_squared_norm};
 use crate::record::{EvaluationCounts, InvalidReason, TimeSplit};
 use faer::{Mat, Par};
+use rayon::prelude::*;
 use std::time::Instant;
+
+/// Residual entries of a trial batch from which [`LoopTrials`] forms the trial losses in
+/// parallel: at ENGD's 31 × 900 (2.8e4) the line search took 3.1–3.2 ms of wall time
+/// per iteration against 2.5 ms for its residual sweep alone, the losses being summed on
+/// one thread while the other idled.
+const PARALLEL_BATCH_ENTRIES: usize = 1 << 14;
 
 /// Buffers allocated once (Ceres `TrustRegionMinimizer::Init`).
 pub(crate) struct Workspace {
@@ -290,19 +297,26 @@ impl Trials for LoopTrials<'_> {
         self.problem.residuals_many(&thetas, &mut b.r);
         self.counts.residuals += k;
         let seconds = clock.elapsed().as_secs_f64();
-        b.actual.clear();
-        let values: Vec<Option<TrialValue>> = (0..k)
-            .map(|j| {
-                let rj = &b.r[j * n..(j + 1) * n];
-                let finite = rj.iter().all(|v| v.is_finite());
-                let actual = finite.then(|| actual_reduction(&ws.r, rj));
-                b.actual.push(actual);
-                actual.map(|actual| TrialValue {
-                    loss: half_squared_norm(rj),
-                    actual_reduction: actual,
-                })
+        // Each vector's loss and reduction on its own (the same arithmetic on any
+        // thread), side by side when the batch is large enough to pay for the tasks.
+        let value = |rj: &[f64]| {
+            let finite = rj.iter().all(|v| v.is_finite());
+            finite.then(|| TrialValue {
+                loss: half_squared_norm(rj),
+                actual_reduction: actual_reduction(&ws.r, rj),
             })
-            .collect();
+        };
+        let values: Vec<Option<TrialValue>> = if k * n >= PARALLEL_BATCH_ENTRIES {
+            (0..k)
+                .into_par_iter()
+                .map(|j| value(&b.r[j * n..(j + 1) * n]))
+                .collect()
+        } else {
+            (0..k).map(|j| value(&b.r[j * n..(j + 1) * n])).collect()
+        };
+        b.actual.clear();
+        b.actual
+            .extend(values.iter().map(|v| v.map(|v| v.actual_reduction)));
         // The batch's last point is the last evaluated trial, as after `evaluate`.
         let last = k - 1;
         ws.theta_trial
