@@ -5,7 +5,8 @@
 //!
 //! # Math
 //! With the scaled Jacobian `Ĵ = J D̃⁻¹` and the scaled step `δ̃ = D̃δ`, factor
-//! `Ĵ = Q R` (thin Householder QR, `R` is `P × P` when `N ≥ P`) and `R = U S Vᵀ` (SVD
+//! `Ĵ = Q R` (thin Householder QR, in row blocks on several threads for a large `Ĵ`:
+//! [`super::tsqr`]; `R` is `P × P` when `N ≥ P`) and `R = U S Vᵀ` (SVD
 //! of the small factor, so the conditioning seen is `κ(J)`, never `κ(J)²`). With
 //! `c = Uᵀ Qᵀ r`,
 //!
@@ -25,7 +26,8 @@
 //! "Sketched Gauss–Newton with a target reduction ratio" (arXiv 2607.02194, 2026); here
 //! unsketched.
 
-use super::{AugmentedSolver, DenseQr, LinearSolveError, fixed_order};
+use super::tsqr::{self, BlockedQr};
+use super::{AugmentedSolver, LinearSolveError, fixed_order};
 use crate::config::LinearSolverKind;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
@@ -34,10 +36,9 @@ use faer::{Mat, MatRef, Par};
 /// `Ĵ = QR`, `R = USVᵀ`, and `c = UᵀQᵀr`, once per iterate.
 pub struct DenseSvd {
     par: Par,
-    /// The Householder QR of `Ĵ` (it applies `Qᵀ` to r without forming Q).
-    qr: DenseQr,
-    /// `Ĵ` when `D̃ ≠ I` (allocated at the first such factorisation).
-    scaled: Mat<f64>,
+    /// The Householder QR of `Ĵ` in row blocks (it applies `Qᵀ` to r without forming
+    /// Q); the blocks run in parallel.
+    qr: BlockedQr,
     /// `D̃⁻¹` (1 where `D̃` is zero or not finite).
     d_inv: Vec<f64>,
     /// `V` (`P × k`).
@@ -60,14 +61,32 @@ impl DenseSvd {
     pub fn new(n: usize, p: usize, par: Par) -> Self {
         Self {
             par,
-            qr: DenseQr::new(n, p),
-            scaled: Mat::zeros(0, 0),
+            qr: BlockedQr::new(n, p),
             d_inv: vec![1.0; p],
             v: Mat::zeros(p, 0),
             s: Vec::new(),
             c: Vec::new(),
             coeff: Mat::zeros(0, 1),
         }
+    }
+
+    /// The bytes a solver for an `n × p` Jacobian holds at its peak: the QR's scaled
+    /// copy of `J`, Householder factors and scratch ([`tsqr::bytes`]), then, during the
+    /// SVD, the copy of `R`, `U`, `V` and faer's SVD workspace (it copies `R` again
+    /// and holds its bidiagonalisation).
+    pub fn bytes(n: usize, p: usize) -> usize {
+        let k = n.min(p);
+        let m = k;
+        let svd = svd_scratch::<f64>(
+            k,
+            p,
+            ComputeSvdVectors::Thin,
+            ComputeSvdVectors::Thin,
+            Par::Seq,
+            Default::default(),
+        )
+        .size_bytes();
+        tsqr::bytes(n, p, tsqr::block_count(n, p)) + 8 * (k * p + k * m + p * m + 3 * m) + svd
     }
 
     /// The singular values of `J D̃⁻¹` after the cutoff, largest first.
@@ -143,7 +162,6 @@ impl AugmentedSolver for DenseSvd {
         r: &[f64],
         d2: &[f64],
     ) -> Result<(), LinearSolveError> {
-        let p = jac.ncols();
         for (di, d) in self.d_inv.iter_mut().zip(d2) {
             let root = d.sqrt();
             *di = if root.is_finite() && root > 0.0 {
@@ -152,22 +170,8 @@ impl AugmentedSolver for DenseSvd {
                 1.0
             };
         }
-        // Checks finiteness, factors Ĵ = QR in place and forms Qᵀr. With D̃ = I the
-        // Jacobian is factored as it is; otherwise its scaled copy.
-        let ones = vec![1.0; p];
-        if self.d_inv.iter().all(|&d| d == 1.0) {
-            self.qr.factor(jac, r, &ones)?;
-        } else {
-            if self.scaled.shape() != jac.shape() {
-                self.scaled = Mat::zeros(jac.nrows(), p);
-            }
-            for (j, d) in self.d_inv.iter().enumerate() {
-                for i in 0..jac.nrows() {
-                    self.scaled[(i, j)] = jac[(i, j)] * d;
-                }
-            }
-            self.qr.factor(self.scaled.as_ref(), r, &ones)?;
-        }
+        // Checks finiteness, factors Ĵ = QR (its scaled copy, in place) and forms Qᵀr.
+        self.qr.factor(jac, r, &self.d_inv, self.par)?;
         let (r_factor, qtr) = self.qr.triangular_factor();
         // A sequential SVD: faer's parallel one rounds differently with the thread count.
         let (k, p) = r_factor.shape();
@@ -245,6 +249,7 @@ impl AugmentedSolver for DenseSvd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::DenseQr;
     use crate::linalg::test_matrices::known;
 
     fn norm(x: &[f64]) -> f64 {
