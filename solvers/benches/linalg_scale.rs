@@ -6,7 +6,11 @@
 //! - `qr-bits`: whether faer's blocked Householder QR (`qr_in_place`) with
 //!   `Par::rayon(2)` rounds like `Par::rayon(1)` / `Par::Seq` on tall random matrices.
 //!
-//! `cargo bench -p pinn-solvers --bench linalg_scale [-- dct] [-- qr-bits]`.
+//! - `workspace`: faer's SVD workspace and `DenseSvd::bytes` in units of `8P²`;
+//! - `qr-speed [large]` (only when asked): the thin QR of `gn-probe` in one and in two
+//!   row blocks on two threads, and the SVD of `R`, at 10 050 × 1 361 (49 152 × 5 121).
+//!
+//! `cargo bench -p pinn-solvers --bench linalg_scale [-- dct] [-- qr-bits] [-- workspace]`.
 
 use std::time::Instant;
 
@@ -32,6 +36,83 @@ fn main() {
     if all || args.iter().any(|a| a == "workspace") {
         workspace();
     }
+    if args.iter().any(|a| a == "qr-speed") {
+        let large = args.iter().any(|a| a == "large");
+        qr_speed(if large {
+            (49_152, 5_121)
+        } else {
+            (10_050, 1_361)
+        });
+    }
+}
+
+/// User + system CPU seconds of this process, all threads (/proc/self/stat fields 14
+/// and 15, in ticks of 1/100 s); 0 where /proc is missing.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The thin QR of an `n × p` random matrix in one row block and in two on a two-thread
+/// pool (what `gn-probe` runs), then the sequential SVD of its `R`, wall and CPU
+/// seconds each (`-- qr-speed [large]`).
+fn qr_speed((n, p): (usize, usize)) {
+    use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+    use pinn_solvers::linalg::tsqr::BlockedQr;
+    let mut rng = SplitMix64::new(3, 0);
+    let a = Mat::from_fn(n, p, |_, _| {
+        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    });
+    let r: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let ones = vec![1.0; p];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    println!("| {n} × {p} | wall s | CPU s |");
+    println!("|---|---:|---:|");
+    let mut rf = Mat::<f64>::zeros(0, 0);
+    for blocks in [1, 2] {
+        let mut qr = BlockedQr::with_blocks(n, p, blocks);
+        let (t, c) = (Instant::now(), cpu_seconds());
+        pool.install(|| qr.factor(a.as_ref(), &r, &ones, Par::rayon(2)))
+            .unwrap();
+        println!(
+            "| thin QR, {blocks} block(s) | {:.2} | {:.2} |",
+            t.elapsed().as_secs_f64(),
+            cpu_seconds() - c
+        );
+        rf = qr.triangular_factor().0;
+    }
+    let mut sv = faer::diag::Diag::<f64>::zeros(p);
+    let (mut u, mut v) = (Mat::<f64>::zeros(p, p), Mat::<f64>::zeros(p, p));
+    let mut mem = MemBuffer::new(svd_scratch::<f64>(
+        p,
+        p,
+        ComputeSvdVectors::Thin,
+        ComputeSvdVectors::Thin,
+        Par::Seq,
+        Default::default(),
+    ));
+    let (t, c) = (Instant::now(), cpu_seconds());
+    svd(
+        rf.as_ref(),
+        sv.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .unwrap();
+    println!(
+        "| SVD of R, sequential | {:.2} | {:.2} |",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - c
+    );
 }
 
 /// The bytes the spectral solvers say they hold, in units of 8·P² (`gn-probe`'s
