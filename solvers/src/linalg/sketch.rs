@@ -142,7 +142,7 @@ impl CountSketch {
 pub fn fast_dct_length(p: usize) -> usize {
     let smooth = |mut n: usize| {
         for f in [2, 3, 5] {
-            while n % f == 0 {
+            while n.is_multiple_of(f) {
                 n /= f;
             }
         }

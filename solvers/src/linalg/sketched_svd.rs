@@ -106,6 +106,12 @@ pub struct SketchedSvd {
     z: Vec<f64>,
     /// Sequential, or the rows of a batch transformed in parallel.
     par: Par,
+    /// A macro-batch of `J`'s rows (`b × P`), their transforms (row-major `b × s₂`)
+    /// and the core as it is accumulated (row-major `s₁ × s₂`): allocated once, since
+    /// freeing and reallocating them per iterate fragments the heap.
+    block: Mat<f64>,
+    sketched: Vec<f64>,
+    acc: Vec<f64>,
 }
 
 impl SketchedSvd {
@@ -128,6 +134,9 @@ impl SketchedSvd {
             d_inv: vec![1.0; p],
             z: vec![0.0; s2],
             par,
+            block: Mat::zeros(params.batch_rows.clamp(1, n.max(1)), p),
+            sketched: vec![0.0; params.batch_rows.clamp(1, n.max(1)) * s2],
+            acc: vec![0.0; s1 * s2],
         }
     }
 
@@ -200,8 +209,6 @@ impl SketchedSvd {
         d2: &[f64],
         mut rows: impl FnMut(Range<usize>, MatMut<'_, f64>),
     ) -> Result<(), LinearSolveError> {
-        let (n, p) = (self.n, self.p);
-        let (s1, s2) = self.sizes();
         if !r.iter().all(|v| v.is_finite()) {
             return Err(LinearSolveError::NonFinite);
         }
@@ -213,11 +220,28 @@ impl SketchedSvd {
                 1.0
             };
         }
-        let b = self.params.batch_rows.clamp(1, n.max(1));
-        let mut block = Mat::<f64>::zeros(b, p);
-        let mut core = vec![0.0; s1 * s2];
-        // The transformed rows of a batch, row-major, `len × s₂`.
-        let mut sketched = vec![0.0; b * s2];
+        let mut block = std::mem::take(&mut self.block);
+        let mut core = std::mem::take(&mut self.acc);
+        let mut sketched = std::mem::take(&mut self.sketched);
+        core.fill(0.0);
+        let res = self.accumulate(r, &mut rows, &mut block, &mut core, &mut sketched);
+        (self.block, self.acc, self.sketched) = (block, core, sketched);
+        res
+    }
+
+    /// The body of [`SketchedSvd::factor_rows`] on its buffers: `J`'s rows a batch at a
+    /// time into `block`, their transforms into `sketched` (row-major, `s₂` per row),
+    /// the core into `core` (row-major), then the core's factorisation.
+    fn accumulate(
+        &mut self,
+        r: &[f64],
+        rows: &mut impl FnMut(Range<usize>, MatMut<'_, f64>),
+        block: &mut Mat<f64>,
+        core: &mut [f64],
+        sketched: &mut [f64],
+    ) -> Result<(), LinearSolveError> {
+        let (n, s2) = (self.n, self.srct.cols());
+        let b = block.nrows();
         let mut start = 0;
         while start < n {
             let len = b.min(n - start);
@@ -237,7 +261,12 @@ impl SketchedSvd {
             start += len;
         }
         let rs = self.count.apply(r);
-        self.core = Mat::from_fn(s1, s2, |i, j| core[i * s2 + j]);
+        let s1 = self.core.nrows();
+        for j in 0..s2 {
+            for i in 0..s1 {
+                self.core[(i, j)] = core[i * s2 + j];
+            }
+        }
         self.svd.factor(self.core.as_ref(), &rs, &vec![1.0; s2])
     }
 

@@ -247,14 +247,29 @@ impl BlockedQr {
     pub fn triangular_factor(&self) -> (Mat<f64>, Vec<f64>) {
         let (n, p) = self.a.shape();
         let k = n.min(p);
+        let (mut r, mut c) = (Mat::zeros(k, p), vec![0.0; k]);
+        self.triangular_factor_into(&mut r, &mut c);
+        (r, c)
+    }
+
+    /// [`BlockedQr::triangular_factor`] into buffers of its sizes (`k × P` and `k`).
+    pub fn triangular_factor_into(&self, r: &mut Mat<f64>, c: &mut [f64]) {
+        let (n, p) = self.a.shape();
+        let k = n.min(p);
+        assert!(r.nrows() == k && r.ncols() == p && c.len() == k);
         let (f, v) = if self.ranges.len() > 1 {
             (self.stack.as_ref(), self.stack_qtr.as_ref())
         } else {
             (self.a.as_ref(), self.qtr.as_ref())
         };
-        let r = Mat::from_fn(k, p, |i, j| if i <= j { f[(i, j)] } else { 0.0 });
-        let c = (0..k).map(|i| v[(i, 0)]).collect();
-        (r, c)
+        for j in 0..p {
+            for i in 0..k {
+                r[(i, j)] = if i <= j { f[(i, j)] } else { 0.0 };
+            }
+        }
+        for (i, ci) in c.iter_mut().enumerate() {
+            *ci = v[(i, 0)];
+        }
     }
 }
 
