@@ -220,7 +220,7 @@ impl SketchedSvd {
                 1.0
             };
         }
-        let mut block = std::mem::take(&mut self.block);
+        let mut block = std::mem::replace(&mut self.block, Mat::zeros(0, 0));
         let mut core = std::mem::take(&mut self.acc);
         let mut sketched = std::mem::take(&mut self.sketched);
         core.fill(0.0);
