@@ -14,16 +14,19 @@
 //!   eigenvectors), the Jacobian twice (its copy is factorised in place) plus two P × P
 //!   matrices (the stacked `[R; √λ D̃]` of each trial) for `lm-qr`, the Jacobian alone for
 //!   `gncg`, the Jacobian twice (its column-scaled copy is factorised in place) plus
-//!   three P × P matrices (R and the singular vectors of its SVD) for `gn-probe`, a batch
-//!   of Jacobian rows and the sketched core for `gn-probe-sketch` and for `gn-probe` with
-//!   a `[solver.probe.sketch]` table (at the table's sizes, else the defaults), a P × P
-//!   inverse Hessian for the
+//!   the QR's stacked triangles, R, the singular vectors and faer's SVD workspace for
+//!   `gn-probe`, a batch of Jacobian rows, its transforms, the sketches and the core's
+//!   spectral factorisation for `gn-probe-sketch` and for `gn-probe` with a
+//!   `[solver.probe.sketch]` table (at the table's sizes, else the defaults), buffer by
+//!   buffer as these solvers allocate them (`spectral`), a P × P inverse Hessian for the
 //!   self-scaled quasi-Newton presets, nothing for `lbfgs`, `adam` and `adam-lbfgs`.
 //!
 //! The rule: a problem is refused when the estimate exceeds the machine's total memory
 //! (`MemTotal` of `/proc/meminfo`). Total rather than available memory, so that the same
 //! file is accepted or refused the same way whatever else is running; on systems
 //! without `/proc/meminfo` only sizes that overflow are refused.
+
+mod spectral;
 
 use std::fmt::Write as _;
 
@@ -76,12 +79,13 @@ pub enum Matrix {
     },
     /// A dense P × P inverse Hessian.
     InverseHessian,
-    /// The N × P Jacobian and a column-scaled copy factorised in place, plus the
-    /// triangular factor and both sets of singular vectors (three P × P matrices).
+    /// The N × P Jacobian and a column-scaled copy factorised in place, plus the QR's
+    /// stacked triangles, the triangular factor, both sets of singular vectors and the
+    /// SVD's workspace.
     JacobianSvd,
-    /// The sketched Gauss–Newton model: a batch of `min(b, N)` rows of J, the `s₁ × s₂`
-    /// core (`s₁ = min(rows, N)`, `s₂ = min(cols, P)`) and its column-scaled copy, and
-    /// three `s₂ × s₂` matrices.
+    /// The sketched Gauss–Newton model: a batch of `min(b, N)` rows of J and their
+    /// transforms, the sketches, the `s₁ × s₂` core (`s₁ = min(rows, N)`,
+    /// `s₂ = min(cols, P)`) and its spectral factorisation.
     SketchedCore {
         /// The configured sketched rows `s₁` before clipping to `N`.
         rows: u128,
@@ -89,6 +93,8 @@ pub enum Matrix {
         cols: u128,
         /// The Jacobian rows `b` evaluated per batch.
         batch_rows: u128,
+        /// Nonzeros per column of the count sketch.
+        hashes: u128,
     },
 }
 
@@ -99,6 +105,7 @@ impl Matrix {
             rows: sketch.rows as u128,
             cols: sketch.cols as u128,
             batch_rows: sketch.batch_rows as u128,
+            hashes: sketch.hashes as u128,
         }
     }
 }
@@ -178,17 +185,22 @@ impl Estimate {
                 squares * F64 * s.params * s.params,
             ),
             Matrix::InverseHessian => (0, F64 * s.params * s.params),
-            Matrix::JacobianSvd => (2 * F64 * s.rows * s.params, 3 * F64 * s.params * s.params),
+            Matrix::JacobianSvd => {
+                // The loop's J, then the solver's scaled copy and the rest.
+                let (tall, rest) = spectral::dense_svd_words(s.rows, s.params);
+                (F64 * (s.rows * s.params + tall), F64 * rest)
+            }
             Matrix::SketchedCore {
                 rows,
                 cols,
                 batch_rows,
+                hashes,
             } => {
-                let (s1, s2) = (s.rows.min(rows), s.params.min(cols));
-                (
-                    F64 * s.rows.min(batch_rows) * s.params,
-                    F64 * (2 * s1 * s2 + 3 * s2 * s2),
-                )
+                let sketch = (s.rows.min(rows).max(1), s.params.min(cols).max(1));
+                let b = s.rows.min(batch_rows).max(1);
+                let (batch, rest) =
+                    spectral::sketched_words(s.rows, s.params, sketch, hashes, b, s.threads);
+                (F64 * batch, F64 * rest)
             }
         };
         Estimate {
@@ -435,15 +447,33 @@ mod tests {
         );
         let gncg = Estimate::new("gncg", &s);
         assert_eq!((gncg.jacobian, gncg.square), (8 * 1000 * 100, 0));
+        // gn-probe: J, its scaled copy and Qᵀr, then (one QR block at this size) the
+        // panel, R, U, V, three vectors and the SVD workspace.
         let probe = Estimate::new("gn-probe", &s);
         assert_eq!(
             (probe.jacobian, probe.square),
-            (2 * 8 * 1000 * 100, 3 * 8 * 100 * 100)
+            (
+                8 * (2 * 1000 * 100 + 1000),
+                8 * (512 * 100 + 3 * 100 * 100 + 3 * 100 + 8 * 100 * 100)
+            )
         );
+        // gn-probe-sketch clips its 2000 × 2000 sketch to 1000 × 100 (s₂ = P: no DCT).
         let sketch = Estimate::new("gn-probe-sketch", &s);
+        let (_, core) = spectral::dense_svd_words(1000, 100);
         assert_eq!(
             (sketch.jacobian, sketch.square),
-            (8 * 1000 * 100, 8 * (2 * 1000 * 100 + 3 * 100 * 100))
+            (
+                8 * 1000 * 100,
+                8 * (2 * 1000 * 4
+                    + 100
+                    + 2 * 100
+                    + 1000 * 100
+                    + 2 * 1000 * 100
+                    + 1000
+                    + (100 + 3 * 100)
+                    + (1000 * 100 + 1000)
+                    + core)
+            )
         );
         let ss = Estimate::new("ssbroyden", &s);
         assert_eq!((ss.jacobian, ss.square), (0, 8 * 100 * 100));
@@ -466,9 +496,12 @@ mod tests {
         let mut config = SolverConfig::gn_probe_sketch();
         let default = Estimate::with_config("gn-probe-sketch", &config, &s);
         assert_eq!(default, Estimate::new("gn-probe-sketch", &s));
+        let rest = |s1: u128, s2: u128, b: u128| {
+            spectral::sketched_words(10_000, 5_000, (s1, s2), 4, b, 1).1 * 8
+        };
         assert_eq!(
             (default.jacobian, default.square),
-            (8 * 2048 * 5000, 8 * (2 * 2000 * 2000 + 3 * 2000 * 2000))
+            (8 * 2048 * 5000, rest(2000, 2000, 2048))
         );
         config.probe.sketch = Some(SketchParams {
             rows: 4000,
@@ -480,12 +513,13 @@ mod tests {
         let set = Estimate::with_config("gn-probe-sketch", &config, &s);
         assert_eq!(
             (set.jacobian, set.square),
-            (8 * 512 * 5000, 8 * (2 * 4000 * 3000 + 3 * 3000 * 3000))
+            (8 * 512 * 5000, rest(4000, 3000, 512))
         );
+        assert!(set.square > default.square, "a larger core costs more");
         // Sizes beyond the problem's are clipped to N and P.
         config.probe.sketch.as_mut().unwrap().cols = 1_000_000;
         let big = Estimate::with_config("gn-probe-sketch", &config, &s);
-        assert_eq!(big.square, 8 * (2 * 4000 * 5000 + 3 * 5000 * 5000));
+        assert_eq!(big.square, rest(4000, 5000, 512));
         // gn-probe with the table is sketched at its sizes; without it, the full SVD.
         assert_eq!(Estimate::with_config("gn-probe", &config, &s), {
             let mut e = big.clone();

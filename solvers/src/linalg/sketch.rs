@@ -14,9 +14,11 @@
 //! # SRCT (Ailon & Chazelle 2009; the trigonometric variant of Tropp 2011)
 //! `Qᵀ = R C Π D` (`s × P`): `D` random signs, `Π` a uniformly random permutation,
 //! `C` the orthonormal DCT-II and `R` keeps `s` distinct coordinates drawn uniformly.
-//! `Q` has orthonormal columns (`QᵀQ = I_s`; with `s = P` it is orthogonal), so a step
-//! `δ = Qz` has `‖δ‖ = ‖z‖` and a trust radius on `z` is one on δ. Applying `Qᵀ` or `Q`
-//! costs one DCT, `O(P log P)`.
+//! `Q` has orthonormal columns (`QᵀQ = I_s`), so a step `δ = Qz` has `‖δ‖ = ‖z‖` and a
+//! trust radius on `z` is one on δ. Applying `Qᵀ` or `Q` costs one DCT, `O(P log P)`.
+//! The DCT is fast only for lengths with small prime factors, so the parameter vector
+//! is zero-padded to the next such length `L` first ([`Srct`]: then `‖δ‖ ≤ ‖z‖`), and a
+//! sketch that keeps `s ≥ P` columns is the identity.
 //!
 //! As used for PINNs by Webb, Jerad & Cartis, "Sketched Gauss–Newton with a target
 //! reduction ratio" (arXiv 2607.02194, 2026).
@@ -132,41 +134,104 @@ impl CountSketch {
     }
 }
 
-/// The SRCT `Qᵀ = R C Π D` (`s × P`) of the module documentation.
+/// The smallest `L ≥ p` whose only prime factors are 2, 3 and 5: a length rustfft (and
+/// so rustdct's DCT-II) factors into radix-2/3/4/5 butterflies. A length with a large
+/// prime factor (5 121 = 3²·569) goes through Rader's or Bluestein's algorithm instead,
+/// several times slower per row. Consecutive 5-smooth numbers differ by a few per cent
+/// at these sizes (5 121 → 5 184, 1 361 → 1 440), against up to 2× for a power of two.
+pub fn fast_dct_length(p: usize) -> usize {
+    let smooth = |mut n: usize| {
+        for f in [2, 3, 5] {
+            while n.is_multiple_of(f) {
+                n /= f;
+            }
+        }
+        n == 1
+    };
+    (p.max(1)..).find(|&n| smooth(n)).unwrap_or(p)
+}
+
+/// The SRCT `Qᵀ = R C Π D E` (`s × P`) of the module documentation, with the parameter
+/// vector zero-padded to a fast transform length.
+///
+/// `E` embeds `ℝᴾ` into `ℝᴸ` (`L = fast_dct_length(P)`, zeros appended); `D` (signs),
+/// `Π` (a permutation) and `C` (the orthonormal DCT-II) act on length `L`, and `R` keeps
+/// `s` of the `L` coordinates. `M = C Π D E` is an isometry (`MᵀM = I_P`), so the full
+/// transform mixes the `P` coordinates without loss; with `L = P` it is the SRCT of
+/// Tropp (2011) exactly and `Q` has orthonormal columns. With `L > P` the kept rows of
+/// `M` are orthogonal only on average (`E[QᵀQ] = (P/L) I`), and `‖Qz‖ ≤ ‖z‖` always
+/// (`‖Q‖ ≤ ‖M‖ = 1`): a trust radius on `z` bounds the step δ = `Qz`.
+///
+/// Keeping `s ≥ P` columns compresses nothing, and the Gauss–Newton model is invariant
+/// under an orthogonal change of the parameters (the step `Qz` is the same for every
+/// orthogonal `Q`): such a sketch is drawn as the identity, exact and free.
 #[derive(Clone)]
 pub struct Srct {
+    /// `P`.
+    p: usize,
+    /// `D` on the first `P` coordinates (the padding is zero whatever its sign).
     signs: Vec<f64>,
-    /// `(Π v)ᵢ = v[perm[i]]`.
+    /// `(Π v)ᵢ = v[perm[i]]`, over `0..L`.
     perm: Vec<usize>,
-    /// The kept DCT coordinates.
+    /// The kept DCT coordinates, in `0..L`.
     keep: Vec<usize>,
-    dct: Arc<dyn TransformType2And3<f64>>,
+    /// The DCT-II of length `L`; `None` for the identity sketch (`s ≥ P`).
+    dct: Option<Arc<dyn TransformType2And3<f64>>>,
 }
 
 impl Srct {
-    /// Draws an SRCT keeping `s` of `p` coordinates (`1 ≤ s ≤ p`).
+    /// Draws an SRCT keeping `s` columns of `p` (`s ≥ p`: the identity, see the type's
+    /// documentation).
     pub fn draw(p: usize, s: usize, rng: &mut SplitMix64) -> Self {
+        if s >= p {
+            Self::identity(p)
+        } else {
+            Self::mixing(p, s, rng)
+        }
+    }
+
+    /// The identity of `ℝᴾ` (no transform, every coordinate kept).
+    pub fn identity(p: usize) -> Self {
+        Self {
+            p,
+            signs: vec![1.0; p],
+            perm: (0..p).collect(),
+            keep: (0..p).collect(),
+            dct: None,
+        }
+    }
+
+    /// The padded transform keeping `s` of its `L` coordinates (`1 ≤ s ≤ L`; `s = L`
+    /// keeps all of `M`).
+    pub fn mixing(p: usize, s: usize, rng: &mut SplitMix64) -> Self {
+        let l = fast_dct_length(p);
         let signs = (0..p).map(|_| rng.sign()).collect();
-        let perm = rng.permutation(p);
+        let perm = rng.permutation(l);
         // The first s entries of a partial Fisher–Yates shuffle: s distinct coordinates.
-        let mut pool: Vec<usize> = (0..p).collect();
-        let s = s.clamp(1, p.max(1));
-        for i in 0..s.min(p) {
-            let j = i + rng.below(p - i);
+        let s = s.clamp(1, l);
+        let mut pool: Vec<usize> = (0..l).collect();
+        for i in 0..s {
+            let j = i + rng.below(l - i);
             pool.swap(i, j);
         }
-        pool.truncate(s.min(p));
+        pool.truncate(s);
         Self {
+            p,
             signs,
             perm,
             keep: pool,
-            dct: DctPlanner::new().plan_dct2(p),
+            dct: Some(DctPlanner::new().plan_dct2(l)),
         }
     }
 
     /// `P`.
     pub fn n_params(&self) -> usize {
-        self.signs.len()
+        self.p
+    }
+
+    /// `L`, the transform length (`P` for the identity).
+    pub fn padded_len(&self) -> usize {
+        self.perm.len()
     }
 
     /// `s`, the sketched column count.
@@ -174,26 +239,38 @@ impl Srct {
         self.keep.len()
     }
 
-    /// Scratch for [`Srct::forward`] and [`Srct::adjoint`].
+    /// Scratch for [`Srct::forward`] and [`Srct::adjoint`] (one per thread).
     pub fn scratch(&self) -> (Vec<f64>, Vec<f64>) {
-        (
-            vec![0.0; self.n_params()],
-            vec![0.0; self.dct.get_scratch_len()],
-        )
+        match &self.dct {
+            Some(dct) => (
+                vec![0.0; self.padded_len()],
+                vec![0.0; dct.get_scratch_len()],
+            ),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
-    /// `out = Qᵀx` (length `s`). rustdct's DCT-II is unnormalised
-    /// (`Xₖ = Σₙ xₙ cos(πk(2n+1)/2P)`); the orthonormal one scales `X₀` by `√(1/P)`
-    /// and the others by `√(2/P)`.
+    /// The orthonormal scales of DCT coordinate 0 and of the others for the forward
+    /// transform: rustdct's DCT-II is unnormalised (`Xₖ = Σₙ xₙ cos(πk(2n+1)/2L)`); the
+    /// orthonormal one scales `X₀` by `√(1/L)` and the others by `√(2/L)`.
+    fn scales(&self) -> (f64, f64) {
+        let l = self.padded_len() as f64;
+        ((1.0 / l).sqrt(), (2.0 / l).sqrt())
+    }
+
+    /// `out = Qᵀx` (length `s`).
     pub fn forward(&self, x: &[f64], out: &mut [f64], buf: &mut (Vec<f64>, Vec<f64>)) {
-        let p = self.n_params();
+        let Some(dct) = &self.dct else {
+            out.copy_from_slice(x);
+            return;
+        };
+        let p = self.p;
         let (v, scratch) = buf;
-        for (i, vi) in v.iter_mut().enumerate() {
-            let j = self.perm[i];
-            *vi = self.signs[j] * x[j];
+        for (vi, &j) in v.iter_mut().zip(&self.perm) {
+            *vi = if j < p { self.signs[j] * x[j] } else { 0.0 };
         }
-        self.dct.process_dct2_with_scratch(v, scratch);
-        let (s0, sk) = ((1.0 / p as f64).sqrt(), (2.0 / p as f64).sqrt());
+        dct.process_dct2_with_scratch(v, scratch);
+        let (s0, sk) = self.scales();
         for (o, &k) in out.iter_mut().zip(&self.keep) {
             *o = v[k] * if k == 0 { s0 } else { sk };
         }
@@ -201,20 +278,25 @@ impl Srct {
 
     /// `out = Q y` (length `P`): the kept coordinates embedded, the orthonormal DCT-III
     /// (the transpose of the orthonormal DCT-II; rustdct's DCT-III computes
-    /// `X₀/2 + Σ_{k≥1} Xₖ cos(πk(2n+1)/2P)`, so `X₀` enters scaled by `2√(1/P)`),
-    /// `Πᵀ`, then `D`.
+    /// `X₀/2 + Σ_{k≥1} Xₖ cos(πk(2n+1)/2L)`, so `X₀` enters scaled by `2√(1/L)`),
+    /// `Πᵀ`, `D`, then the first `P` coordinates (`Eᵀ`).
     pub fn adjoint(&self, y: &[f64], out: &mut [f64], buf: &mut (Vec<f64>, Vec<f64>)) {
-        let p = self.n_params();
+        let Some(dct) = &self.dct else {
+            out.copy_from_slice(y);
+            return;
+        };
+        let p = self.p;
         let (v, scratch) = buf;
         v.fill(0.0);
-        let (s0, sk) = (2.0 * (1.0 / p as f64).sqrt(), (2.0 / p as f64).sqrt());
+        let (s0, sk) = self.scales();
         for (yi, &k) in y.iter().zip(&self.keep) {
-            v[k] = yi * if k == 0 { s0 } else { sk };
+            v[k] = yi * if k == 0 { 2.0 * s0 } else { sk };
         }
-        self.dct.process_dct3_with_scratch(v, scratch);
-        for (i, vi) in v.iter().enumerate() {
-            let j = self.perm[i];
-            out[j] = self.signs[j] * vi;
+        dct.process_dct3_with_scratch(v, scratch);
+        for (vi, &j) in v.iter().zip(&self.perm) {
+            if j < p {
+                out[j] = self.signs[j] * vi;
+            }
         }
     }
 }
@@ -243,30 +325,55 @@ mod tests {
     }
 
     #[test]
-    fn the_full_srct_is_orthogonal_and_its_adjoint_is_its_transpose() {
-        // A prime, a power of two and an even size: rustdct plans each differently.
-        for p in [1, 7, 16, 30, 1361] {
-            let srct = Srct::draw(p, p, &mut SplitMix64::new(3, p as u64));
+    fn the_full_mixing_is_an_isometry_and_its_adjoint_is_its_transpose() {
+        // A prime, a power of two, a 5-smooth size and two padded ones: rustdct plans
+        // each differently, and the padding must not break the isometry.
+        for p in [1, 7, 16, 30, 97, 1361] {
+            let l = fast_dct_length(p);
+            let srct = Srct::mixing(p, l, &mut SplitMix64::new(3, p as u64));
+            assert_eq!((srct.padded_len(), srct.cols()), (l, l));
             let qt = dense_qt(&srct);
-            let gram = &qt * qt.transpose();
+            // MᵀM = I_P.
+            let gram = qt.transpose() * &qt;
             let err = (&gram - Mat::<f64>::identity(p, p)).norm_max();
-            assert!(err < 1e-12 * (p as f64).sqrt().max(1.0), "P = {p}: {err:e}");
+            assert!(err < 1e-12 * (l as f64).sqrt(), "P = {p}: {err:e}");
+            if l == p {
+                let err = (&qt * qt.transpose() - Mat::<f64>::identity(p, p)).norm_max();
+                assert!(err < 1e-12 * (p as f64).sqrt().max(1.0), "P = {p}: {err:e}");
+            }
             // Q y against the dense transpose.
-            let y: Vec<f64> = (0..p).map(|i| (i as f64 * 0.7).sin()).collect();
+            let y: Vec<f64> = (0..l).map(|i| (i as f64 * 0.7).sin()).collect();
             let mut got = vec![0.0; p];
             let mut buf = srct.scratch();
             srct.adjoint(&y, &mut got, &mut buf);
             for (j, g) in got.iter().enumerate() {
-                let want: f64 = (0..p).map(|i| qt[(i, j)] * y[i]).sum();
+                let want: f64 = (0..l).map(|i| qt[(i, j)] * y[i]).sum();
                 assert!((g - want).abs() < 1e-12, "P = {p}, j = {j}");
             }
         }
     }
 
     #[test]
+    fn fast_lengths_are_the_next_five_smooth_numbers() {
+        let cases = [
+            (1, 1),
+            (7, 8),
+            (30, 30),
+            (97, 100),
+            (1361, 1440),
+            (2048, 2048),
+            (5121, 5184),
+            (5125, 5184),
+        ];
+        for (p, l) in cases {
+            assert_eq!(fast_dct_length(p), l, "P = {p}");
+        }
+    }
+
+    #[test]
     fn a_column_subset_has_orthonormal_columns() {
         let srct = Srct::draw(50, 12, &mut SplitMix64::new(9, 0));
-        assert_eq!(srct.cols(), 12);
+        assert_eq!((srct.cols(), srct.padded_len()), (12, 50));
         let qt = dense_qt(&srct);
         let err = (&qt * qt.transpose() - Mat::<f64>::identity(12, 12)).norm_max();
         assert!(err < 1e-13, "{err:e}");
@@ -274,6 +381,39 @@ mod tests {
         kept.sort_unstable();
         kept.dedup();
         assert_eq!(kept.len(), 12, "distinct coordinates");
+    }
+
+    /// With padding (P = 49 → L = 50) `Q` is a contraction and `E[QᵀQ] = (P/L) I`: over
+    /// 300 draws the mean of `‖Qᵀ‖²_F / s` is within 1 % of `P/L`, and no singular
+    /// value of `Qᵀ` exceeds 1.
+    #[test]
+    fn a_padded_subset_is_a_contraction_orthonormal_on_average() {
+        let (p, s, draws) = (49, 20, 300);
+        let mut mean = 0.0;
+        for d in 0..draws {
+            let srct = Srct::draw(p, s, &mut SplitMix64::new(4, d));
+            assert_eq!(srct.padded_len(), 50);
+            let qt = dense_qt(&srct);
+            let sv = qt.singular_values().unwrap();
+            assert!(sv.iter().all(|&v| v <= 1.0 + 1e-12), "{sv:?}");
+            mean += qt.norm_l2().powi(2) / s as f64 / draws as f64;
+        }
+        let want = p as f64 / 50.0;
+        assert!((mean - want).abs() < 0.01 * want, "{mean} vs {want}");
+    }
+
+    #[test]
+    fn keeping_every_column_is_the_identity() {
+        for s in [13, 20] {
+            let srct = Srct::draw(13, s, &mut SplitMix64::new(2, 0));
+            assert_eq!((srct.cols(), srct.padded_len()), (13, 13));
+            let qt = dense_qt(&srct);
+            assert_eq!(qt, Mat::<f64>::identity(13, 13));
+            let mut back = vec![0.0; 13];
+            let y: Vec<f64> = (0..13).map(|i| i as f64 - 6.5).collect();
+            srct.adjoint(&y, &mut back, &mut srct.scratch());
+            assert_eq!(back, y);
+        }
     }
 
     #[test]

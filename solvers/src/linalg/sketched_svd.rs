@@ -18,12 +18,14 @@
 //! (memory `s₁s₂ + b·P` for batches of `b` rows). The small core is then handed to the
 //! spectral solver of [`super::dense_svd`] (thin QR and SVD, `B = U Σ Vᵀ`, `c = Uᵀr_s`):
 //! a step for any λ costs `O(s₂²)` plus one DCT, and the λ of any trust radius solves
-//! the secular equation `‖z(λ)‖ = Δ` (`‖D̃δ‖ = ‖z‖` because `QᵀQ = I`).
+//! the secular equation `‖z(λ)‖ = Δ` (`‖D̃δ‖ = ‖z‖` when `QᵀQ = I`; `‖D̃δ‖ ≤ ‖z‖` when
+//! the SRCT pads `P`). The rows of a batch are transformed in parallel and added in
+//! row order, so the core has the same bits on any number of threads.
 //!
 //! The model decrease of the step is that of the sketched model,
 //! `½‖r_s‖² − ½‖Bz + r_s‖² = ½ Σ cᵢ² σᵢ² (σᵢ² + 2λ)/(σᵢ² + λ)²`, the paper's predicted
 //! decrease. With `s₁ = N`, one hash and `s₂ = P`, `S` is a signed permutation and `Q`
-//! orthogonal: the step and the decrease are the unsketched ones.
+//! the identity: the step and the decrease are the unsketched ones.
 //!
 //! Both sketches are redrawn at every factorisation from `(seed, draw index)`, so a
 //! solve that saves the index resumes with the same sketches.
@@ -32,6 +34,7 @@ use super::sketch::{CountSketch, SplitMix64, Srct};
 use super::{AugmentedSolver, DenseSvd, LinearSolveError};
 use crate::config::{ConfigError, LinearSolverKind, check};
 use faer::{Mat, MatMut, MatRef, Par};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -101,6 +104,14 @@ pub struct SketchedSvd {
     svd: DenseSvd,
     d_inv: Vec<f64>,
     z: Vec<f64>,
+    /// Sequential, or the rows of a batch transformed in parallel.
+    par: Par,
+    /// A macro-batch of `J`'s rows (`b × P`), their transforms (row-major `b × s₂`)
+    /// and the core as it is accumulated (row-major `s₁ × s₂`): allocated once, since
+    /// freeing and reallocating them per iterate fragments the heap.
+    block: Mat<f64>,
+    sketched: Vec<f64>,
+    acc: Vec<f64>,
 }
 
 impl SketchedSvd {
@@ -122,7 +133,38 @@ impl SketchedSvd {
             svd: DenseSvd::new(s1, s2, par),
             d_inv: vec![1.0; p],
             z: vec![0.0; s2],
+            par,
+            block: Mat::zeros(params.batch_rows.clamp(1, n.max(1)), p),
+            sketched: vec![0.0; params.batch_rows.clamp(1, n.max(1)) * s2],
+            acc: vec![0.0; s1 * s2],
         }
+    }
+
+    /// The bytes a solver for an `n × p` Jacobian with sketches `params` holds at its
+    /// peak: the count sketch's buckets and signs, the SRCT's signs and permutation,
+    /// one macro-batch of `J`'s rows and of their transforms, the core (accumulated,
+    /// then copied into a matrix) and the core's spectral factorisation
+    /// ([`DenseSvd::bytes`]), plus a row and DCT workspace per thread.
+    pub fn bytes(n: usize, p: usize, params: &SketchParams, threads: usize) -> usize {
+        let (s1, s2) = (
+            params.rows.clamp(1, n.max(1)),
+            params.cols.clamp(1, p.max(1)),
+        );
+        let b = params.batch_rows.clamp(1, n.max(1));
+        let l = if s2 < p {
+            super::sketch::fast_dct_length(p)
+        } else {
+            p
+        };
+        let words = 2 * n * params.hashes.max(1)
+            + p
+            + 2 * l
+            + b * p
+            + b * s2
+            + 2 * s1 * s2
+            + s1
+            + threads.max(1) * (p + 3 * l);
+        8 * words + DenseSvd::bytes(s1, s2)
     }
 
     /// `(s₁, s₂)`.
@@ -167,8 +209,6 @@ impl SketchedSvd {
         d2: &[f64],
         mut rows: impl FnMut(Range<usize>, MatMut<'_, f64>),
     ) -> Result<(), LinearSolveError> {
-        let (n, p) = (self.n, self.p);
-        let (s1, s2) = self.sizes();
         if !r.iter().all(|v| v.is_finite()) {
             return Err(LinearSolveError::NonFinite);
         }
@@ -180,26 +220,40 @@ impl SketchedSvd {
                 1.0
             };
         }
-        let b = self.params.batch_rows.clamp(1, n.max(1));
-        let mut block = Mat::<f64>::zeros(b, p);
-        let mut core = vec![0.0; s1 * s2];
-        let (mut row, mut sketched) = (vec![0.0; p], vec![0.0; s2]);
-        let mut buf = self.srct.scratch();
+        let mut block = std::mem::replace(&mut self.block, Mat::zeros(0, 0));
+        let mut core = std::mem::take(&mut self.acc);
+        let mut sketched = std::mem::take(&mut self.sketched);
+        core.fill(0.0);
+        let res = self.accumulate(r, &mut rows, &mut block, &mut core, &mut sketched);
+        (self.block, self.acc, self.sketched) = (block, core, sketched);
+        res
+    }
+
+    /// The body of [`SketchedSvd::factor_rows`] on its buffers: `J`'s rows a batch at a
+    /// time into `block`, their transforms into `sketched` (row-major, `s₂` per row),
+    /// the core into `core` (row-major), then the core's factorisation.
+    fn accumulate(
+        &mut self,
+        r: &[f64],
+        rows: &mut impl FnMut(Range<usize>, MatMut<'_, f64>),
+        block: &mut Mat<f64>,
+        core: &mut [f64],
+        sketched: &mut [f64],
+    ) -> Result<(), LinearSolveError> {
+        let (n, s2) = (self.n, self.srct.cols());
+        let b = block.nrows();
         let mut start = 0;
         while start < n {
             let len = b.min(n - start);
             rows(start..start + len, block.as_mut().subrows_mut(0, len));
-            for i in 0..len {
-                for (j, x) in row.iter_mut().enumerate() {
-                    *x = block[(i, j)] * self.d_inv[j];
-                }
-                if !row.iter().all(|v| v.is_finite()) {
-                    return Err(LinearSolveError::NonFinite);
-                }
-                self.srct.forward(&row, &mut sketched, &mut buf);
+            if !self.transform_rows(block.as_ref().subrows(0, len), &mut sketched[..len * s2]) {
+                return Err(LinearSolveError::NonFinite);
+            }
+            // Added in row order whatever the thread count: the same bits on any.
+            for (i, row) in sketched.chunks_exact(s2).take(len).enumerate() {
                 for (bucket, sign) in self.count.column(start + i) {
                     let dst = &mut core[bucket * s2..(bucket + 1) * s2];
-                    for (d, v) in dst.iter_mut().zip(&sketched) {
+                    for (d, v) in dst.iter_mut().zip(row) {
                         *d += sign * v;
                     }
                 }
@@ -207,8 +261,44 @@ impl SketchedSvd {
             start += len;
         }
         let rs = self.count.apply(r);
-        self.core = Mat::from_fn(s1, s2, |i, j| core[i * s2 + j]);
+        let s1 = self.core.nrows();
+        for j in 0..s2 {
+            for i in 0..s1 {
+                self.core[(i, j)] = core[i * s2 + j];
+            }
+        }
         self.svd.factor(self.core.as_ref(), &rs, &vec![1.0; s2])
+    }
+
+    /// Row `i` of `out` (row-major, `s₂` per row) is `Qᵀ D̃⁻¹ (row i of block)`. Rows are
+    /// independent, each transformed by one thread in the same operations, so they run
+    /// in parallel (rayon, on the current pool) unless the solver is sequential. Returns
+    /// false when a scaled row is not finite.
+    fn transform_rows(&self, block: MatRef<'_, f64>, out: &mut [f64]) -> bool {
+        let (p, s2) = (self.p, self.srct.cols());
+        let (srct, d_inv) = (&self.srct, &self.d_inv);
+        let init = || (vec![0.0; p], srct.scratch());
+        let one = |(row, buf): &mut (Vec<f64>, (Vec<f64>, Vec<f64>)), i: usize, o: &mut [f64]| {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = block[(i, j)] * d_inv[j];
+            }
+            if !row.iter().all(|v| v.is_finite()) {
+                return false;
+            }
+            srct.forward(row, o, buf);
+            true
+        };
+        if matches!(self.par, Par::Seq) {
+            let mut state = init();
+            out.chunks_exact_mut(s2)
+                .enumerate()
+                .all(|(i, o)| one(&mut state, i, o))
+        } else {
+            out.par_chunks_exact_mut(s2)
+                .enumerate()
+                .map_init(init, |state, (i, o)| one(state, i, o))
+                .reduce(|| true, |a, b| a && b)
+        }
     }
 
     /// `δ = D̃⁻¹ Q z(λ)` into `out`.

@@ -20,7 +20,7 @@ fn full(n: usize, p: usize, batch_rows: usize, seed: u64) -> SketchedSvd {
     SketchedSvd::new(n, p, params, Par::Seq)
 }
 
-/// With `s₁ = N` (one hash: a signed permutation) and `s₂ = P` (an orthogonal SRCT)
+/// With `s₁ = N` (one hash: a signed permutation) and `s₂ = P` (the identity SRCT)
 /// the step, the λ of a radius and the model decrease are the unsketched ones.
 #[test]
 fn without_compression_the_unsketched_step_is_recovered() {
@@ -176,6 +176,89 @@ fn batching_and_redraws_are_exact() {
     sk.redraw_next();
     sk.redraw_next();
     assert_eq!(sk.draws(), 2);
+}
+
+/// A padded SRCT (P = 22 → L = 24, 12 columns kept): `B = S J Q` is the dense product,
+/// the step is `Q z` with `z` solving the sketched normal equations, its norm is at most
+/// `‖z‖`, and its model decrease is the sketched one.
+#[test]
+fn a_padded_srct_keeps_the_sketched_algebra_exact() {
+    let (n, p) = (50, 22);
+    let (j, r) = known(n, p, p, 1e3, 3);
+    let params = SketchParams {
+        rows: 16,
+        cols: 12,
+        hashes: 2,
+        batch_rows: 9,
+        seed: 8,
+    };
+    let mut sk = SketchedSvd::new(n, p, params, Par::Seq);
+    AugmentedSolver::factor(&mut sk, j.as_ref(), &r, &vec![1.0; p]).unwrap();
+    assert_eq!(sk.srct.padded_len(), 24);
+    // Qᵀ densely, column by column.
+    let mut buf = sk.srct.scratch();
+    let mut qt = Mat::<f64>::zeros(12, p);
+    let (mut e, mut col) = (vec![0.0; p], vec![0.0; 12]);
+    for c in 0..p {
+        e.fill(0.0);
+        e[c] = 1.0;
+        sk.srct.forward(&e, &mut col, &mut buf);
+        for i in 0..12 {
+            qt[(i, c)] = col[i];
+        }
+    }
+    let sj = Mat::from_fn(16, p, |a, c| {
+        let column: Vec<f64> = (0..n).map(|i| j[(i, c)]).collect();
+        sk.count.apply(&column)[a]
+    });
+    let b = &sj * qt.transpose();
+    assert!((&b - &sk.core).norm_max() <= 1e-12 * b.norm_max());
+    let rs = Mat::from_fn(16, 1, |i, _| sk.count.apply(&r)[i]);
+    for lambda in [1e-3, 1.0] {
+        let mut delta = vec![0.0; p];
+        sk.solve(j.as_ref(), lambda, &mut delta).unwrap();
+        let z = Mat::from_fn(12, 1, |i, _| sk.z[i]);
+        let qz = qt.transpose() * &z;
+        for c in 0..p {
+            assert!((delta[c] - qz[(c, 0)]).abs() <= 1e-12 * qz.norm_l2());
+        }
+        assert!(norm(&delta) <= z.norm_l2() * (1.0 + 1e-12));
+        let g = b.transpose() * &rs;
+        let mut res = b.transpose() * (&b * &z) + &g;
+        for i in 0..12 {
+            res[(i, 0)] += lambda * z[(i, 0)];
+        }
+        assert!(res.norm_l2() <= 1e-10 * g.norm_l2(), "λ = {lambda}");
+        let fit = &b * &z + &rs;
+        let want = 0.5 * (rs.norm_l2().powi(2) - fit.norm_l2().powi(2));
+        assert!((sk.model_decrease(lambda) - want).abs() <= 1e-10 * want);
+    }
+}
+
+/// The rows of a batch transformed on two threads give the core of one, bit for bit.
+#[test]
+fn parallel_row_transforms_give_the_sequential_bits() {
+    let (n, p) = (300, 97);
+    let (j, r) = known(n, p, p, 1e2, 6);
+    let params = SketchParams {
+        rows: 40,
+        cols: 30,
+        hashes: 3,
+        batch_rows: 64,
+        seed: 2,
+    };
+    let core = |par: Par| {
+        let mut sk = SketchedSvd::new(n, p, params, par);
+        AugmentedSolver::factor(&mut sk, j.as_ref(), &r, &vec![1.0; p]).unwrap();
+        sk.core.clone()
+    };
+    let seq = core(Par::Seq);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let par = pool.install(|| core(Par::rayon(2)));
+    assert!(seq == par);
 }
 
 #[test]
