@@ -23,6 +23,11 @@ use std::time::Instant;
 use pinn::problem::load_problem;
 use pinn_solvers::{LeastSquares, Solver, SolverConfig};
 
+/// The benches' process clocks (`cpu_seconds`), shared rather than copied.
+#[path = "../benches/common/mod.rs"]
+mod common;
+use common::cpu_seconds;
+
 struct Args {
     problem: PathBuf,
     solvers: Vec<String>,
@@ -65,24 +70,6 @@ fn config(solver: &str, iters: usize) -> Result<SolverConfig, String> {
 fn write_rows(path: &Path, rows: impl Iterator<Item = String>) -> std::io::Result<()> {
     let text: Vec<String> = rows.collect();
     std::fs::write(path, text.join("\n") + "\n")
-}
-
-/// CPU time of this process (all threads, user + system) in seconds, from
-/// `/proc/self/stat` (clock ticks of 10 ms; NaN where it cannot be read). Less disturbed
-/// than wall time by other processes on a shared machine.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the parenthesised command name: utime and stime are the 12th and
-    // 13th (fields 14 and 15 of the whole line).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (tick(11), tick(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => f64::NAN,
-    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -21,20 +21,10 @@ use pinn_solvers::LeastSquares;
 use pinn_solvers::faer::{Mat, Par};
 use pinn_solvers::linalg::normal_cholesky::gram_lower;
 
-/// CPU time of this process (all threads, user + system) in seconds, from
-/// `/proc/self/stat` (clock ticks of 10 ms; NaN where it cannot be read).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (tick(11), tick(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => f64::NAN,
-    }
-}
+/// The benches' process clocks (`cpu_seconds`), shared rather than copied.
+#[path = "../benches/common/mod.rs"]
+mod common;
+use common::cpu_seconds;
 
 /// Calls `f` until `seconds` of CPU time have passed; returns `(CPU ms, wall ms)` per
 /// call.
