@@ -180,6 +180,9 @@ pub fn run_slabs(
     let mut theta = theta0.to_vec();
     let mut last: Option<RunOutcome> = None;
     let mut accepted = 0;
+    let mut rejected = 0;
+    let mut invalid = 0;
+    let mut initial_loss = None;
     let mut done_iterations = 0u64;
     for k in 0..count {
         let slab = problem
@@ -252,6 +255,9 @@ pub fn run_slabs(
             .extend(std::iter::repeat_n(k as f64, n));
         let s = &outcome.summary;
         accepted += s.accepted_steps;
+        rejected += s.rejected_steps;
+        invalid += s.invalid_steps;
+        initial_loss.get_or_insert(s.initial_loss);
         done_iterations += s.iterations as u64;
         records.push(SlabRecord {
             params: outcome.theta.clone(),
@@ -287,7 +293,14 @@ pub fn run_slabs(
     for (o, r) in outcomes.iter_mut().zip(rels) {
         o.rel_l2 = r;
     }
+    // The summary speaks for the whole march: the last slab's solver summary with the
+    // counts, the wall time and the starting loss of all slabs together.
     out.summary.accepted_steps = accepted;
+    out.summary.rejected_steps = rejected;
+    out.summary.invalid_steps = invalid;
+    out.summary.iterations = usize::try_from(done_iterations).unwrap_or(usize::MAX);
+    out.summary.initial_loss = initial_loss.unwrap_or(out.summary.initial_loss);
+    out.summary.total_time = start.elapsed().as_secs_f64();
     out.theta = theta;
     out.slabs = outcomes;
     Ok(out)

@@ -54,6 +54,20 @@ fn a_three_slab_heat_march_is_accurate_valid_and_carries_its_initial_data() {
     for k in 1..=3 {
         assert!(text.contains(&format!("slab {k}/3 t in")), "{text}");
     }
+    // The summary speaks for the whole march: its iteration count is the slabs' sum.
+    assert!(text.contains("in 3 time slabs for"), "{text}");
+    let per_slab: usize = text
+        .lines()
+        .filter(|l| l.starts_with("slab ") && l.contains(" t in ["))
+        .map(|l| {
+            let after = l.split("]: ").nth(1).unwrap();
+            after.split(' ').next().unwrap().parse::<usize>().unwrap()
+        })
+        .sum();
+    assert!(
+        text.contains(&format!("iterations        {per_slab} (")),
+        "{per_slab}: {text}"
+    );
 
     let v = pinn().arg("validate").arg(&out).output().unwrap();
     let vt = String::from_utf8_lossy(&v.stdout);

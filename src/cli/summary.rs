@@ -4,6 +4,8 @@
 //! adds the solver's detailed report (evaluation counts, time split). After a
 //! multi-stage run one line per stage and the total come first, since the solver's own
 //! figures (iterations, loss, why it stopped) are those of the last stage.
+//! After a time-slab march the header names the slab count, and the iteration counts,
+//! wall time and starting loss are the whole march's (the per-slab lines come before).
 
 use std::fmt::Write as _;
 
@@ -80,6 +82,14 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
             t,
             "  last stage: {} for {}",
             methods.join(" then "),
+            duration(s.total_time)
+        );
+    } else if outcome.slabs.len() > 1 {
+        let _ = writeln!(
+            t,
+            "{problem}: {} in {} time slabs for {}",
+            methods.join(" then "),
+            outcome.slabs.len(),
             duration(s.total_time)
         );
     } else {
