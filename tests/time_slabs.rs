@@ -301,3 +301,61 @@ fn a_checkpoint_and_a_stopped_march_are_valid_files_of_the_slabs_so_far() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn progress_lines_count_the_time_of_the_whole_march() {
+    // Each slab's solver clock starts at zero; the log must not: its elapsed time rises
+    // and the time left of the march's one budget falls from slab to slab.
+    let d = scratch("heat-progress");
+    let o = pinn()
+        .args([
+            "solve",
+            "--no-plots",
+            "--threads",
+            "1",
+            "--time-limit",
+            "1.5",
+            "--max-iters",
+            "100000000",
+            "--log-every",
+            "100",
+            "--out",
+        ])
+        .arg(d.join("heat.h5"))
+        .arg(root().join("tests/problems/heat-slabs.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    let seconds = |field: &str| -> f64 {
+        let v: Vec<&str> = field.split_whitespace().collect();
+        assert_eq!(v.len(), 2, "{field}");
+        assert_eq!(v[1], "s", "{field}");
+        v[0].parse().unwrap()
+    };
+    let mut times = Vec::new();
+    for l in text
+        .lines()
+        .filter(|l| l.starts_with("slab ") && l.contains(" iter "))
+    {
+        let fields: Vec<&str> = l.split("  ").collect();
+        let left = fields.last().unwrap().trim_end_matches(" left");
+        times.push((seconds(fields[1]), seconds(left), l.to_string()));
+    }
+    assert!(times.iter().any(|t| t.2.starts_with("slab 3/3")), "{text}");
+    for w in times.windows(2) {
+        assert!(
+            w[1].0 >= w[0].0,
+            "elapsed went back: {} / {}",
+            w[0].2,
+            w[1].2
+        );
+        assert!(
+            w[1].1 <= w[0].1,
+            "time left went up: {} / {}",
+            w[0].2,
+            w[1].2
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
