@@ -600,6 +600,18 @@ fn temp_of(dir: &Path, target: &str, pid: u32) -> Option<u64> {
     })
 }
 
+/// Whether this process ignores SIGINT (bit 2 of `SigIgn` in `/proc/self/status`), as
+/// its children then do; false where that file cannot be read.
+fn sigint_ignored() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            let mask = t.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|m| m & (1 << 1) != 0)
+}
+
 /// `kill -<signal> <pid>`.
 fn signal(pid: u32, signal: &str) {
     let st = Command::new("kill")
@@ -628,8 +640,16 @@ fn killed_writer_never_leaves_a_truncated_file() {
     let (mut absent, mut complete) = (0, 0);
     let mut last_gen = 0;
     let base = sample(true, BIG_M, 0);
-    // Every signal with every number of complete writes before the kill.
-    for round in 0..9 {
+    // Every signal with every number of complete writes before the kill. A test run
+    // started with SIGINT ignored (say a background job of a non-interactive shell)
+    // passes that on to the child, which SIGINT then cannot stop: those rounds are left
+    // out, and said so.
+    let int_ignored = sigint_ignored();
+    if int_ignored {
+        println!("SIGINT is ignored by this process and its children: no SIGINT rounds");
+    }
+    let rounds: Vec<usize> = (0..9).filter(|r| !(int_ignored && r / 3 == 2)).collect();
+    for &round in &rounds {
         let (skip, signal_name) = ((round % 3) as u64, ["KILL", "TERM", "INT"][round / 3]);
         // Each child writes generations first_gen, first_gen + 1, ...
         let first_gen = 1000 * (round as u64 + 1);
@@ -713,7 +733,10 @@ fn killed_writer_never_leaves_a_truncated_file() {
             writing + 1
         );
     }
-    println!("9 kills mid-write: target absent {absent}, complete {complete}");
+    println!(
+        "{} kills mid-write: target absent {absent}, complete {complete}",
+        rounds.len()
+    );
     // Rounds 1 and 2 let the child complete a write first.
     assert!(complete >= 2, "absent {absent}, complete {complete}");
     fs::remove_dir_all(&d).unwrap();
