@@ -152,9 +152,11 @@ fn march_result(
 
 /// Runs `config` on every slab of `problem` in turn, slab 0 from `theta0`.
 /// `on_iteration(k, record, θ, rel_l2)` sees every iteration of slab `k` (rel L2 on the
-/// slab's evaluation points, when measured); returning `Break` stops the march after
-/// that slab's result. Checkpoints, when due, hold the finished slabs and the current
-/// iterate of the running one (their history: the finished slabs' only).
+/// slab's evaluation points, when measured), its `total_time` counted from the start of
+/// the march as in the history, since the time limit is the whole march's; returning
+/// `Break` stops the march after that slab's result. Checkpoints, when due, hold the
+/// finished slabs and the current iterate of the running one (their history: the
+/// finished slabs' only).
 ///
 /// # Errors
 /// An invalid solver configuration, or a slab problem that cannot be built.
@@ -226,7 +228,9 @@ pub fn run_slabs(
                     }
                 }
             }
-            let flow = on_iteration(k, rec, th, rel);
+            let mut whole = rec.clone();
+            whole.total_time += offset;
+            let flow = on_iteration(k, &whole, th, rel);
             if flow.is_break() {
                 stop.set(true);
             }

@@ -15,8 +15,15 @@ use pinn::problem::{Problem, load_problem};
 use pinn::residual::BlockKind;
 
 fn solve(problem: &Path, out: &Path, iters: &str) -> String {
+    solve_with(problem, out, &["--max-iters", iters])
+}
+
+/// `pinn solve --no-plots ARGS --out OUT PROBLEM`, which must succeed; its standard output.
+fn solve_with(problem: &Path, out: &Path, args: &[&str]) -> String {
     let o = pinn()
-        .args(["solve", "--no-plots", "--max-iters", iters, "--out"])
+        .args(["solve", "--no-plots"])
+        .args(args)
+        .arg("--out")
         .arg(out)
         .arg(problem)
         .output()
@@ -307,10 +314,10 @@ fn progress_lines_count_the_time_of_the_whole_march() {
     // Each slab's solver clock starts at zero; the log must not: its elapsed time rises
     // and the time left of the march's one budget falls from slab to slab.
     let d = scratch("heat-progress");
-    let o = pinn()
-        .args([
-            "solve",
-            "--no-plots",
+    let text = solve_with(
+        &root().join("tests/problems/heat-slabs.toml"),
+        &d.join("heat.h5"),
+        &[
             "--threads",
             "1",
             "--time-limit",
@@ -319,14 +326,8 @@ fn progress_lines_count_the_time_of_the_whole_march() {
             "100000000",
             "--log-every",
             "100",
-            "--out",
-        ])
-        .arg(d.join("heat.h5"))
-        .arg(root().join("tests/problems/heat-slabs.toml"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{text}");
+        ],
+    );
     let seconds = |field: &str| -> f64 {
         let v: Vec<&str> = field.split_whitespace().collect();
         assert_eq!(v.len(), 2, "{field}");

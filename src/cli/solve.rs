@@ -372,7 +372,6 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         .time_slabs
         .as_ref()
         .map(crate::problem::TimeSlabs::count);
-    let march_start = std::time::Instant::now();
     let mut on_iteration =
         |slab: Option<usize>, rec: &pinn_solvers::IterationRecord, rel: Option<f64>| {
             if rel.is_some() {
@@ -383,15 +382,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
                 (Some(k), None) => format!("stage {k}/{n_stages} "),
                 _ => String::new(),
             };
-            if n_slabs.is_some() {
-                // A slab's solver clock starts at zero, but the time limit is the whole
-                // march's: progress shows (and logs by) the time since the march began.
-                let mut whole = rec.clone();
-                whole.total_time = march_start.elapsed().as_secs_f64();
-                progress.iteration(&tag, &whole, rel, last_rel);
-            } else {
-                progress.iteration(&tag, rec, rel, last_rel);
-            }
+            progress.iteration(&tag, rec, rel, last_rel);
             if stop.observe(rec.loss, rel) {
                 return ControlFlow::Break(());
             }
