@@ -360,3 +360,47 @@ fn progress_lines_count_the_time_of_the_whole_march() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// An ansatz that adds a known function of `t` to the network (`u = N + g(t, x)`) builds
+/// in no data at the first time, so a march accepts it; each later slab's initial data
+/// is the previous slab's solution through the ansatz. An ansatz that multiplies `N` by
+/// a function of `t` stays refused.
+#[test]
+fn a_march_carries_an_additive_ansatz_in_time_and_refuses_a_constraining_one() {
+    let d = scratch("heat-additive");
+    let text = std::fs::read_to_string(root().join("tests/problems/heat-slabs.toml")).unwrap();
+    let additive = text.replace("name = \"heat-slabs\"", "name = \"heat-additive\"")
+        + "\n[transform]\nu = \"N + t*x*(1 - x)*exp(-t)\"\n";
+    let file = d.join("heat-additive.toml");
+    std::fs::write(&file, &additive).unwrap();
+    let out = d.join("heat-additive.h5");
+    solve(&file, &out, "100");
+    let r = read(&out).unwrap();
+    let rel = r.metrics.rel_l2.unwrap();
+    assert!(rel < 1e-2, "rel L2 {rel}");
+    let slabs = r.time_slabs.as_ref().unwrap();
+    let problem = load_problem(&file).unwrap();
+    for k in 1..3 {
+        let prev = &slabs.slabs[k - 1].params;
+        let slab = problem.slab_problem(k, Some(prev)).unwrap();
+        let (pts, targets) = initial_data(&slab, "initial");
+        let u_prev = problem.solution(prev, pts.as_ref());
+        for (i, &g) in targets.iter().enumerate() {
+            assert!((g - u_prev[(i, 0)]).abs() <= 1e-14, "slab {k} point {i}");
+        }
+    }
+
+    let bound = d.join("heat-bound.toml");
+    std::fs::write(
+        &bound,
+        additive
+            .replace("name = \"heat-additive\"", "name = \"heat-bound\"")
+            .replace("N + t*x*(1 - x)*exp(-t)", "N*exp(-t)"),
+    )
+    .unwrap();
+    let o = pinn().arg("check").arg(&bound).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err.contains("reads the time variable `t`"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -17,6 +17,11 @@ pub enum Func {
     Sinh,
     Cosh,
     Abs,
+    /// The error function `erf(a) = 2/√π ∫₀^a e^{−s²} ds`: with it a transform can add
+    /// the heat-kernel-smoothed kink `y·erf(y/√(4Dt)) + √(4Dt/π)·e^{−y²/(4Dt)}` (the
+    /// diffusion of `|y|`), so a network need not represent initial data with a slope
+    /// jump (Carslaw & Jaeger, "Conduction of Heat in Solids", 1959, §2.4).
+    Erf,
     /// `sign(a)` ∈ {−1, 0, 1}: not a function of the language (not in [`Func::ALL`]); it is
     /// the derivative of `abs` that symbolic differentiation emits.
     Sign,
@@ -24,7 +29,7 @@ pub enum Func {
 
 impl Func {
     /// Every function, in the order the error messages list them.
-    pub const ALL: [Func; 10] = [
+    pub const ALL: [Func; 11] = [
         Func::Sin,
         Func::Cos,
         Func::Tan,
@@ -35,6 +40,7 @@ impl Func {
         Func::Sinh,
         Func::Cosh,
         Func::Abs,
+        Func::Erf,
     ];
 
     /// The name in source text.
@@ -50,6 +56,7 @@ impl Func {
             Func::Sinh => "sinh",
             Func::Cosh => "cosh",
             Func::Abs => "abs",
+            Func::Erf => "erf",
             Func::Sign => "sign",
         }
     }
@@ -74,6 +81,8 @@ impl Func {
             Func::Sinh => a.sinh(),
             Func::Cosh => a.cosh(),
             Func::Abs => a.abs(),
+            // FreeBSD msun's rational approximations, ported: within 1 ulp.
+            Func::Erf => libm::erf(a),
             Func::Sign => {
                 if a > 0.0 {
                     1.0
@@ -102,6 +111,7 @@ impl Func {
             Func::Tanh => 1.0 - y * y,
             Func::Sinh => a.cosh(),
             Func::Cosh => a.sinh(),
+            Func::Erf => std::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp(),
             Func::Abs => {
                 if a > 0.0 {
                     1.0
@@ -156,5 +166,21 @@ mod tests {
         assert!(Func::Log.apply(-1.0).is_nan());
         assert!(Func::Sqrt.apply(-1.0).is_nan());
         assert_eq!(Func::Abs.derivative(0.0, 0.0), 0.0);
+    }
+
+    /// `erf` against correctly rounded values, its symmetry and its limits.
+    #[test]
+    fn erf_matches_correctly_rounded_values() {
+        for (a, v) in [
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+        ] {
+            assert!((Func::Erf.apply(a) - v).abs() < 2e-16, "erf({a})");
+            assert_eq!(Func::Erf.apply(-a), -Func::Erf.apply(a));
+        }
+        assert_eq!(Func::Erf.apply(0.0), 0.0);
+        assert_eq!(Func::Erf.apply(f64::INFINITY), 1.0);
+        assert_eq!(Func::Erf.apply(7.0), 1.0);
     }
 }

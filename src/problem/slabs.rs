@@ -102,7 +102,8 @@ impl TimeSlabs {
 
 /// Reads and checks `[time_slabs]` against the built problem: exactly one of `count`
 /// (≥ 1) and `boundaries` (strictly increasing, from `t_min` to `t_max`), a time
-/// variable, at least one `initial` block, no output transform in the time variable and
+/// variable, at least one `initial` block, no output transform that constrains the time
+/// variable (one adding a known function of it to the network is fine) and
 /// no block points read from a file (every slab draws its own).
 pub(super) fn schedule(
     path: &Path,
@@ -209,7 +210,7 @@ pub(super) fn schedule(
                 .into(),
         ));
     }
-    if let Some(o) = problem.transform.reads_variable(time_var) {
+    if let Some(o) = problem.transform.constrains_variable(time_var) {
         let output = &problem.context.outputs()[o];
         let span = again
             .transform
@@ -222,7 +223,8 @@ pub(super) fn schedule(
                 "the transform of `{output}` reads the time variable `{t}`, which cannot be \
                  combined with `[time_slabs]`: such an ansatz builds in the initial data at \
                  {t} = {lo} only, while each later slab starts from the previous slab's \
-                 solution at its own first time"
+                 solution at its own first time (an ansatz that adds a known function to \
+                 the network, `N + g({t}, …)`, is allowed)"
             ),
         ));
     }

@@ -239,6 +239,14 @@ impl<'b> Differentiator<'b> {
             Func::Sinh => self.b.call(Func::Cosh, a),
             Func::Cosh => self.b.call(Func::Sinh, a),
             Func::Abs => self.b.call(Func::Sign, a),
+            Func::Erf => {
+                // 2/√π · e^{−a²}
+                let a2 = self.mul(a, a);
+                let m = self.b.neg(a2);
+                let e = self.b.call(Func::Exp, m);
+                let c = self.b.constant(std::f64::consts::FRAC_2_SQRT_PI);
+                self.mul(c, e)
+            }
             Func::Sign => self.zero(),
         }
     }

@@ -167,15 +167,20 @@ impl OutputTransform {
         Ok(t)
     }
 
-    /// The first output whose ansatz reads coordinate `i`, if any (time slabs refuse an
-    /// ansatz in the time variable: it builds in the data at the first time only).
-    pub fn reads_variable(&self, i: usize) -> Option<usize> {
+    /// The first output whose ansatz reads coordinate `i` other than through a known
+    /// term added to the network, if any. Time slabs refuse such an ansatz in the time
+    /// variable: `u = sin(πx) + t N` builds in the data at the first time only. An
+    /// additive ansatz `u = N + g(x, t)` (or `g + N`, `N − g`) constrains nothing: it
+    /// only moves a known part of the solution out of the network, so every slab can
+    /// carry it.
+    pub fn constrains_variable(&self, i: usize) -> Option<usize> {
         self.ansatz.iter().position(|a| {
             a.as_ref().is_some_and(|a| {
-                a.tape
-                    .ops()
+                let ops = a.tape.ops();
+                let reads = ops
                     .iter()
-                    .any(|op| matches!(op, Op::Var(v) if *v as usize == i))
+                    .any(|op| matches!(op, Op::Var(v) if *v as usize == i));
+                reads && !is_additive(ops)
             })
         })
     }
@@ -319,6 +324,31 @@ impl OutputTransform {
                     format!("d({o}, {})", names.join(", "))
                 }
             }
+        }
+    }
+}
+
+/// Whether the ansatz (root: the last instruction) is `N + g`, `g + N` or `N − g` with `g`
+/// not reading `N`.
+fn is_additive(ops: &[Op]) -> bool {
+    let is_network = |a: u32| matches!(ops[a as usize], Op::Chan(_));
+    match ops.last() {
+        Some(&Op::Add(a, c)) => {
+            (is_network(a) && !reads_network(ops, c)) || (is_network(c) && !reads_network(ops, a))
+        }
+        Some(&Op::Sub(a, c)) => is_network(a) && !reads_network(ops, c),
+        _ => false,
+    }
+}
+
+/// Whether the instruction at `slot` depends on the network output.
+fn reads_network(ops: &[Op], slot: u32) -> bool {
+    match ops[slot as usize] {
+        Op::Chan(_) => true,
+        Op::Const(_) | Op::Var(_) => false,
+        Op::Neg(a) | Op::PowI(a, _) | Op::PowF(a, _) | Op::Call(_, a) => reads_network(ops, a),
+        Op::Add(a, c) | Op::Sub(a, c) | Op::Mul(a, c) | Op::Div(a, c) | Op::Pow(a, c) => {
+            reads_network(ops, a) || reads_network(ops, c)
         }
     }
 }

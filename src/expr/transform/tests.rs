@@ -73,8 +73,9 @@ fn u_of(tr: &OutputTransform, x: f64, t: f64) -> f64 {
     u[0]
 }
 
-const TRANSFORMS: [&str; 4] = [
+const TRANSFORMS: [&str; 5] = [
     "sin(pi*x) + t*N",
+    "N + exp(-t)*(x*erf(x/sqrt(0.3 + t)) + sqrt((0.3 + t)/pi)*exp(-x^2/(0.3 + t)))",
     "exp(-(x - pi)^2/(2*(pi/4)^2)) + t*tanh(x*N) - nu*x^2*(1 - x)*N^3/(2 + t)",
     "sqrt(1 + N^2)*cos(t*x) + log(2 + x)*abs(N - 3) + (1 + t)^x*N",
     "N",
@@ -190,6 +191,38 @@ fn outputs_without_a_transform_pass_through() {
     assert_eq!(u[(1, 0)], n[(1, 0)]);
     assert_eq!(u[(1, 1)], p[(1, 0)] * n[(1, 1)]);
     assert!(OutputTransform::identity(&c).is_identity());
+}
+
+/// Time slabs accept an ansatz in `t` only when it adds a known function to `N`.
+#[test]
+fn only_additive_transforms_leave_the_time_variable_free() {
+    let c = ctx();
+    let t = 1;
+    let constrains = |src: &str| {
+        OutputTransform::new(&c, &[None, Some(src)])
+            .unwrap()
+            .constrains_variable(t)
+    };
+    for free in [
+        "N + exp(-t)*erf(x/sqrt(t + 1))",
+        "t^2*sin(x) + N",
+        "N - nu*t",
+        "sin(pi*x) + x*N",
+        "N",
+    ] {
+        assert_eq!(constrains(free), None, "{free}");
+    }
+    for bound in [
+        "sin(pi*x) + t*N",
+        "N + t*N",
+        "(N + t)*2",
+        "t - N",
+        "N*exp(-t)",
+        "(1 + t)*(N + 1)",
+    ] {
+        assert_eq!(constrains(bound), Some(1), "{bound}");
+    }
+    assert_eq!(OutputTransform::identity(&c).constrains_variable(t), None);
 }
 
 #[test]
