@@ -193,7 +193,8 @@ pub fn run_slabs(
         let mut cfg = config.clone();
         if let Some(total) = config.termination.time_limit_seconds {
             let left = (total - start.elapsed().as_secs_f64()).max(1e-3);
-            cfg.termination.time_limit_seconds = Some(left / (count - k) as f64);
+            let (share, rest) = slabs.time_share(k);
+            cfg.termination.time_limit_seconds = Some(left * share / rest);
         }
         let stop = Cell::new(false);
         let offset = start.elapsed().as_secs_f64();

@@ -132,6 +132,12 @@ pub fn check_report(p: &Problem) -> String {
             t.count(),
             t.boundaries
         ));
+        if t.time_shares.iter().any(|&w| w != 1.0) {
+            s.push_str(&format!(
+                "          the time limit split {:?} between the slabs\n",
+                t.time_shares
+            ));
+        }
     }
     s.push_str(&format!(
         "memory    {}\n",

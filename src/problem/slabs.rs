@@ -30,6 +30,9 @@ pub struct TimeSlabs {
     pub time_var: usize,
     /// `t_0 < t_1 < … < t_K`, `t_0` and `t_K` the bounds of the time variable.
     pub boundaries: Vec<f64>,
+    /// `w_0, …, w_{K−1} > 0`: slab `k` gets the share `w_k / Σ_{j ≥ k} w_j` of the time
+    /// left when it starts (all 1: an equal share, when every slab uses its own).
+    pub time_shares: Vec<f64>,
 }
 
 impl TimeSlabs {
@@ -48,7 +51,17 @@ impl TimeSlabs {
         TimeSlabs {
             time_var,
             boundaries,
+            time_shares: vec![1.0; count],
         }
+    }
+
+    /// The part of the time left at its start that slab `k` may use,
+    /// `w_k / Σ_{j ≥ k} w_j` (1 for the last slab). Computed as `left · w_k / Σ` by the
+    /// caller, this is `left / (K − k)` to the bit when every share is 1.
+    #[must_use]
+    pub fn time_share(&self, k: usize) -> (f64, f64) {
+        let rest: f64 = self.time_shares[k..].iter().sum();
+        (self.time_shares[k], rest)
     }
 
     /// `K`, the number of slabs.
@@ -195,9 +208,37 @@ pub(super) fn schedule(
             TimeSlabs {
                 time_var,
                 boundaries: list.iter().map(|v| *v.get_ref()).collect(),
+                time_shares: vec![1.0; list.len() - 1],
             }
         }
     };
+    let mut slabs = slabs;
+    if let Some(ts) = &s.time_shares {
+        let list = ts.get_ref();
+        if list.len() != slabs.count() {
+            return Err(err(
+                ts.span(),
+                format!(
+                    "`time_shares` needs one share per slab ({}), found {}",
+                    slabs.count(),
+                    list.len()
+                ),
+            ));
+        }
+        if let Some(bad) = list
+            .iter()
+            .find(|w| !(w.get_ref().is_finite() && *w.get_ref() > 0.0))
+        {
+            return Err(err(
+                bad.span(),
+                format!(
+                    "a time share must be a positive number, found {}",
+                    bad.get_ref()
+                ),
+            ));
+        }
+        slabs.time_shares = list.iter().map(|w| *w.get_ref()).collect();
+    }
     if !problem
         .blocks
         .iter()
@@ -263,6 +304,7 @@ mod tests {
         let s = TimeSlabs {
             time_var: 1,
             boundaries: vec![0.0, 0.1, 0.3, 1.0],
+            time_shares: vec![1.0; 3],
         };
         assert_eq!(s.slab_of(0.0), 0);
         assert_eq!(s.slab_of(0.05), 0);
@@ -280,6 +322,21 @@ mod tests {
         assert_eq!(s.assign(pts.as_ref()), vec![2, 0, 2, 1]);
         assert_eq!(s.rows_in(pts.as_ref(), 2), vec![0, 2]);
         assert!(s.rows_in(pts.as_ref(), 3).is_empty());
+    }
+
+    /// Equal shares split the time left evenly, to the bit; unequal ones in proportion.
+    #[test]
+    fn time_shares_split_the_time_left() {
+        let mut s = TimeSlabs::equal(0, 0.0, 1.0, 4);
+        for k in 0..4 {
+            let (w, rest) = s.time_share(k);
+            let left = 587.123_456_789;
+            assert_eq!(left * w / rest, left / (4 - k) as f64);
+        }
+        s.time_shares = vec![3.0, 1.0, 1.0, 1.0];
+        assert_eq!(s.time_share(0), (3.0, 6.0));
+        assert_eq!(s.time_share(1), (1.0, 3.0));
+        assert_eq!(s.time_share(3), (1.0, 1.0));
     }
 
     #[test]

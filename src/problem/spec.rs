@@ -103,6 +103,9 @@ pub struct TimeSlabsSpec {
     /// The slab boundaries, first and last the time bounds.
     #[serde(default)]
     pub boundaries: Option<Spanned<Vec<Spanned<f64>>>>,
+    /// The relative shares of the time limit, one positive number per slab.
+    #[serde(default)]
+    pub time_shares: Option<Spanned<Vec<Spanned<f64>>>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.
