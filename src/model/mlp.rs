@@ -167,6 +167,10 @@ impl Mlp {
     }
 
     /// Channel values: an `N × K` matrix whose column `k` is `channels[k]` at every point.
+    ///
+    /// This and every evaluation below take the `N × d` points as a plain `MatRef`, or as
+    /// [`Inputs`] carrying the input jets stored for them ([`Mlp::input_jets`]), which
+    /// are then read instead of computed: the same numbers either way.
     pub fn eval_channels<'p>(
         &self,
         theta: &[f64],
