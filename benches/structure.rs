@@ -9,7 +9,11 @@
 //! - `residuals`: r(θ) alone;
 //! - `residuals_and_jacobian`: r(θ) and the exact N × P Jacobian.
 //!
-//! Results (per row = time / rows): benches/RESULTS.md, "Structure".
+//! The embedded variant reads the features' jets stored once for its points (the
+//! model's store, as in every solve), so it times the network alone plus one copy.
+//!
+//! Results (per row = time / rows): benches/RESULTS.md, "Structure" and "Stored input
+//! jets of the embedding".
 
 use std::path::Path;
 

@@ -26,7 +26,7 @@ use faer::{Accum, ColMut, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::Mlp;
-use super::embedding;
+use super::input_jets::{InputJets, Inputs, seed_chunk};
 use super::jets::{self, Workspace, view, view_mut};
 use super::mlp::Seed;
 use super::plan::JetPlan;
@@ -43,7 +43,7 @@ const PARTIALS: usize = 64;
 /// Points per chunk for `n` points: at most [`CHUNK`], at least 16, and otherwise about
 /// `n/8` so that small blocks still spread over the threads. It depends on `n` only, never
 /// on the thread count, so results are bitwise the same on any number of threads.
-fn chunk_size(n: usize) -> usize {
+pub(super) fn chunk_size(n: usize) -> usize {
     CHUNK.min(n.div_ceil(8)).max(16)
 }
 
@@ -96,6 +96,30 @@ fn work(net: &Mlp, n: usize, plan: &JetPlan, k: usize) -> usize {
         .saturating_mul(k)
 }
 
+/// The points of one kernel call: their coordinates and the stored input jets it may
+/// read (see [`Inputs::usable`]).
+#[derive(Clone, Copy)]
+struct Pts<'a> {
+    points: MatRef<'a, f64>,
+    stored: Option<(&'a InputJets, usize)>,
+}
+
+impl<'a> Pts<'a> {
+    fn new(net: &Mlp, inputs: Inputs<'a>, plan: &JetPlan) -> Self {
+        Pts {
+            points: inputs.points(),
+            stored: inputs.usable(net, plan),
+        }
+    }
+
+    /// Seeds the input jets of the chunk `i0 .. i0 + nb` into `ws`.
+    fn seed(&self, net: &Mlp, ws: &mut Workspace, plan: &JetPlan, i0: usize, nb: usize) {
+        ws.nb = nb;
+        ws.rows = plan.n_slots() * nb;
+        seed_chunk(net, ws, plan, self.points, self.stored, i0);
+    }
+}
+
 /// The forward jets of points `i0 .. i0 + nb` into `ws` (`ws.z[L-1]` holds the outputs);
 /// `for_reverse` keeps what a reverse sweep reads (see [`jets::activate`]).
 #[allow(clippy::too_many_arguments)]
@@ -103,15 +127,13 @@ fn forward(
     net: &Mlp,
     theta: &[f64],
     plan: &JetPlan,
-    points: MatRef<'_, f64>,
+    pts: Pts<'_>,
     i0: usize,
     nb: usize,
     ws: &mut Workspace,
     for_reverse: bool,
 ) {
-    ws.nb = nb;
-    ws.rows = plan.n_slots() * nb;
-    embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
+    pts.seed(net, ws, plan, i0, nb);
     forward_layers(net, theta, plan, ws, for_reverse);
 }
 
@@ -153,15 +175,13 @@ fn forward_tangent(
     theta: &[f64],
     v: &[f64],
     plan: &JetPlan,
-    points: MatRef<'_, f64>,
+    pts: Pts<'_>,
     i0: usize,
     nb: usize,
     ws: &mut Workspace,
 ) {
-    ws.nb = nb;
-    let rows = plan.n_slots() * nb;
-    ws.rows = rows;
-    embedding::seed_inputs(net.embedding(), ws, plan, points, i0);
+    pts.seed(net, ws, plan, i0, nb);
+    let rows = ws.rows;
     let n_lin = net.layers().len() - 1;
     let act = net.activation();
     for k in 0..n_lin {
@@ -387,12 +407,14 @@ fn assert_col_major(jac: &MatMut<'_, f64>) {
 pub(crate) fn eval_channels(
     net: &Mlp,
     theta: &[f64],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
 ) -> Mat<f64> {
+    let points = inputs.points();
     net.check_shapes(theta, points);
     let (n, m) = (points.nrows(), net.n_outputs());
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let mut out = Mat::<f64>::zeros(n, channels.len());
     if n == 0 {
         return out;
@@ -405,7 +427,7 @@ pub(crate) fn eval_channels(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut ob)| {
             let (i0, nb) = (ci * nb_max, ob.nrows());
-            forward(net, theta, &plan, points, i0, nb, ws, false);
+            forward(net, theta, &plan, pts, i0, nb, ws, false);
             extract(ws, &plan, m, ws.z.len() - 1, false, ob.as_mut());
         },
     );
@@ -436,13 +458,15 @@ pub(crate) fn jvp_channels(
     net: &Mlp,
     theta: &[f64],
     v: &[f64],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
 ) -> (Mat<f64>, Mat<f64>) {
+    let points = inputs.points();
     net.check_shapes(theta, points);
     assert_eq!(v.len(), net.n_params(), "v has the wrong length");
     let (n, m) = (points.nrows(), net.n_outputs());
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let mut vals = Mat::<f64>::zeros(n, channels.len());
     let mut tans = Mat::<f64>::zeros(n, channels.len());
     if n == 0 {
@@ -459,7 +483,7 @@ pub(crate) fn jvp_channels(
             || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, true),
             |ws, (ci, (mut vb, mut tb))| {
                 let (i0, nb) = (ci * nb_max, vb.nrows());
-                forward_tangent(net, theta, v, &plan, points, i0, nb, ws);
+                forward_tangent(net, theta, v, &plan, pts, i0, nb, ws);
                 let last = ws.z.len() - 1;
                 extract(ws, &plan, m, last, false, vb.as_mut());
                 extract(ws, &plan, m, last, true, tb.as_mut());
@@ -508,13 +532,14 @@ fn apply_seeds(
 pub(crate) fn residuals_and_jacobian(
     net: &Mlp,
     theta: &[f64],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
     seed: &Seed<'_>,
     r: &mut [f64],
     jac: MatMut<'_, f64>,
     accumulate: bool,
 ) {
+    let points = inputs.points();
     net.check_shapes(theta, points);
     let (n, m) = (points.nrows(), net.n_outputs());
     assert_eq!(r.len(), n, "r must have one entry per point");
@@ -529,6 +554,7 @@ pub(crate) fn residuals_and_jacobian(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let input_slots: Vec<Option<usize>> = (0..net.n_inputs())
         .map(|v| {
             plan.first_vars
@@ -549,7 +575,7 @@ pub(crate) fn residuals_and_jacobian(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, (mut jb, rc))| {
             let (i0, nb) = (ci * nb_max, rc.len());
-            forward(net, theta, &plan, points, i0, nb, ws, true);
+            forward(net, theta, &plan, pts, i0, nb, ws, true);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, true);
             let n_slots = plan.n_slots();
             let rows = ws.rows;
@@ -578,12 +604,13 @@ pub(crate) fn residuals_and_jacobian(
 pub(crate) fn residuals(
     net: &Mlp,
     theta: &[f64],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
     seed: &Seed<'_>,
     r: &mut [f64],
     accumulate: bool,
 ) {
+    let points = inputs.points();
     net.check_shapes(theta, points);
     let (n, m) = (points.nrows(), net.n_outputs());
     assert_eq!(r.len(), n, "r must have one entry per point");
@@ -591,6 +618,7 @@ pub(crate) fn residuals(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let nb_max = chunk_size(n);
     for_each_chunk(
         r.chunks_mut(nb_max).collect(),
@@ -598,7 +626,7 @@ pub(crate) fn residuals(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, rc): (usize, &mut [f64])| {
             let i0 = ci * nb_max;
-            forward(net, theta, &plan, points, i0, rc.len(), ws, false);
+            forward(net, theta, &plan, pts, i0, rc.len(), ws, false);
             apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
         },
     );
@@ -613,12 +641,13 @@ pub(crate) fn residuals(
 pub(crate) fn residuals_many(
     net: &Mlp,
     thetas: &[&[f64]],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
     seed: &Seed<'_>,
     outs: &mut [&mut [f64]],
     accumulate: bool,
 ) {
+    let points = inputs.points();
     assert_eq!(outs.len(), thetas.len(), "one residual vector per θ");
     let (n, m) = (points.nrows(), net.n_outputs());
     for (theta, out) in thetas.iter().zip(outs.iter()) {
@@ -629,6 +658,7 @@ pub(crate) fn residuals_many(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let nb_max = chunk_size(n);
     let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(nb_max))
         .map(|_| Vec::with_capacity(thetas.len()))
@@ -644,9 +674,7 @@ pub(crate) fn residuals_many(
         || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
         |ws, (ci, mut rcs)| {
             let (i0, nb) = (ci * nb_max, rcs[0].len());
-            ws.nb = nb;
-            ws.rows = plan.n_slots() * nb;
-            embedding::seed_inputs(net.embedding(), ws, &plan, points, i0);
+            pts.seed(net, ws, &plan, i0, nb);
             for (theta, rc) in thetas.iter().zip(rcs.iter_mut()) {
                 forward_layers(net, theta, &plan, ws, false);
                 apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
@@ -658,11 +686,12 @@ pub(crate) fn residuals_many(
 pub(crate) fn vjp_channels(
     net: &Mlp,
     theta: &[f64],
-    points: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     channels: &[Channel],
     cotangents: MatRef<'_, f64>,
     out: &mut [f64],
 ) {
+    let points = inputs.points();
     net.check_shapes(theta, points);
     let (n, m, np) = (points.nrows(), net.n_outputs(), net.n_params());
     assert_eq!(out.len(), np, "out must have one entry per parameter");
@@ -676,6 +705,7 @@ pub(crate) fn vjp_channels(
         return;
     }
     let plan = JetPlan::new(channels, net.n_inputs(), m);
+    let pts = Pts::new(net, inputs, &plan);
     let nb_max = chunk_size(n);
     let n_chunks = n.div_ceil(nb_max);
     // Fixed groups of consecutive chunks, each summed in order into its own partial
@@ -693,7 +723,7 @@ pub(crate) fn vjp_channels(
                 for ci in chunks {
                     let i0 = ci * nb_max;
                     let nb = nb_max.min(n - i0);
-                    vjp_chunk(net, theta, &plan, points, cotangents, i0, nb, ws, &mut g);
+                    vjp_chunk(net, theta, &plan, pts, cotangents, i0, nb, ws, &mut g);
                 }
                 g
             },
@@ -712,7 +742,7 @@ fn vjp_chunk(
     net: &Mlp,
     theta: &[f64],
     plan: &JetPlan,
-    points: MatRef<'_, f64>,
+    pts: Pts<'_>,
     cotangents: MatRef<'_, f64>,
     i0: usize,
     nb: usize,
@@ -720,7 +750,7 @@ fn vjp_chunk(
     g: &mut [f64],
 ) {
     let m = net.n_outputs();
-    forward(net, theta, plan, points, i0, nb, ws, true);
+    forward(net, theta, plan, pts, i0, nb, ws, true);
     let rows = ws.rows;
     ws.adj_z[..rows * m].fill(0.0);
     for (k, &(o, slot)) in plan.channel_slots.iter().enumerate() {

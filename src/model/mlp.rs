@@ -16,6 +16,7 @@
 
 use faer::{Mat, MatMut, MatRef};
 
+use super::input_jets::{InputJets, Inputs};
 use super::jets::LayerParams;
 use super::kernel;
 use super::{Activation, Embedding, Init, ModelError};
@@ -166,25 +167,29 @@ impl Mlp {
     }
 
     /// Channel values: an `N × K` matrix whose column `k` is `channels[k]` at every point.
-    pub fn eval_channels(
+    ///
+    /// This and every evaluation below take the `N × d` points as a plain `MatRef`, or as
+    /// [`Inputs`] carrying the input jets stored for them ([`Mlp::input_jets`]), which
+    /// are then read instead of computed: the same numbers either way.
+    pub fn eval_channels<'p>(
         &self,
         theta: &[f64],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
     ) -> Mat<f64> {
-        kernel::eval_channels(self, theta, points, channels)
+        kernel::eval_channels(self, theta, points.into(), channels)
     }
 
     /// Forward-mode tangent: `(c, ċ)` with `c` the `N × K` channel values at θ and
     /// `ċ = d/dε c(θ + εv)|_{ε=0}`, i.e. `J_c · v`, pushed through the jets.
-    pub fn jvp_channels(
+    pub fn jvp_channels<'p>(
         &self,
         theta: &[f64],
         v: &[f64],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
     ) -> (Mat<f64>, Mat<f64>) {
-        kernel::jvp_channels(self, theta, v, points, channels)
+        kernel::jvp_channels(self, theta, v, points.into(), channels)
     }
 
     /// The engine kernel. For every point `i`: its channel values `c_i`, then
@@ -195,57 +200,85 @@ impl Mlp {
     /// # Panics
     /// On shape mismatches (`r.len()` and `jac.nrows()` must be `N`, `jac.ncols()` `P`).
     #[allow(clippy::too_many_arguments)]
-    pub fn residuals_and_jacobian(
+    pub fn residuals_and_jacobian<'p>(
         &self,
         theta: &[f64],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
         seed: &Seed<'_>,
         r: &mut [f64],
         jac: MatMut<'_, f64>,
         accumulate: bool,
     ) {
-        kernel::residuals_and_jacobian(self, theta, points, channels, seed, r, jac, accumulate)
+        kernel::residuals_and_jacobian(
+            self,
+            theta,
+            points.into(),
+            channels,
+            seed,
+            r,
+            jac,
+            accumulate,
+        )
     }
 
     /// The same seeds, residuals only (no Jacobian), for cheap loss evaluations.
-    pub fn residuals(
+    pub fn residuals<'p>(
         &self,
         theta: &[f64],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
         seed: &Seed<'_>,
         r: &mut [f64],
         accumulate: bool,
     ) {
-        kernel::residuals(self, theta, points, channels, seed, r, accumulate)
+        kernel::residuals(self, theta, points.into(), channels, seed, r, accumulate)
     }
 
     /// [`Mlp::residuals`] at every `θ_j` of `thetas` into `outs[j]` in one sweep over
     /// the points (each chunk's inputs seeded once for all θ_j); bitwise the vectors
     /// [`Mlp::residuals`] writes.
-    pub fn residuals_many(
+    pub fn residuals_many<'p>(
         &self,
         thetas: &[&[f64]],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
         seed: &Seed<'_>,
         outs: &mut [&mut [f64]],
         accumulate: bool,
     ) {
-        kernel::residuals_many(self, thetas, points, channels, seed, outs, accumulate)
+        kernel::residuals_many(
+            self,
+            thetas,
+            points.into(),
+            channels,
+            seed,
+            outs,
+            accumulate,
+        )
     }
 
     /// `out += Σ_i Σ_k cot[i,k] ∂c_ik/∂θ` (`Jᵀw` for channel cotangents `cot`, `N × K`).
-    pub fn vjp_channels(
+    pub fn vjp_channels<'p>(
         &self,
         theta: &[f64],
-        points: MatRef<'_, f64>,
+        points: impl Into<Inputs<'p>>,
         channels: &[Channel],
         cotangents: MatRef<'_, f64>,
         out: &mut [f64],
     ) {
-        kernel::vjp_channels(self, theta, points, channels, cotangents, out)
+        kernel::vjp_channels(self, theta, points.into(), channels, cotangents, out)
+    }
+
+    /// The input jets of the embedding at `points` for the slots `channels` need,
+    /// computed once to be read back by every later evaluation at the same points
+    /// ([`Inputs::new`]), or `None` for the identity embedding (see [`InputJets`]). They
+    /// hold `8 · D · C · N` bytes for `C` jet slots.
+    ///
+    /// # Panics
+    /// If `points` is not `N × d` or a channel does not fit the network.
+    pub fn input_jets(&self, points: MatRef<'_, f64>, channels: &[Channel]) -> Option<InputJets> {
+        InputJets::compute(self, points, channels)
     }
 
     pub(crate) fn check_shapes(&self, theta: &[f64], points: MatRef<'_, f64>) {

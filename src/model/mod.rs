@@ -4,6 +4,8 @@
 //! - [`Activation`]: smooth activations with their derivatives up to `σ^(5)`.
 //! - [`Embedding`]: a fixed input map `φ` in front of the first layer (exactly periodic
 //!   features, random Fourier features, [`embedding`]).
+//! - [`InputJets`]: the embedded input jets of a fixed point set, stored once per set and
+//!   read back by every evaluation at those points ([`input_jets`]).
 //! - [`Mlp`]: layer sizes, the flat θ layout (documented in [`mlp`]), seeded [`Init`]s,
 //!   channel values, `J·v`, `Jᵀ·w`, and the kernel
 //!   [`Mlp::residuals_and_jacobian`] that computes `r` and the exact `J` together.
@@ -18,6 +20,7 @@ pub mod embedding;
 mod embedding_tests;
 pub(crate) mod higher;
 pub mod init;
+pub mod input_jets;
 pub(crate) mod jets;
 pub(crate) mod kernel;
 pub mod mlp;
@@ -32,6 +35,7 @@ mod tests_higher;
 pub use activation::Activation;
 pub use embedding::{Embedding, FourierFeatures, Periodic};
 pub use init::Init;
+pub use input_jets::{InputJets, Inputs};
 pub use mlp::{Mlp, Seed};
 
 /// Invalid network or initialisation settings (from a configuration file).

@@ -233,6 +233,19 @@ impl JetPlan {
     pub fn second_slot(&self, s: usize) -> usize {
         1 + self.first_vars.len() + s
     }
+
+    /// Whether `other` has the same slots in the same order (the channels that read them
+    /// may differ): then a function of the inputs alone has the same jets in both.
+    pub fn same_slots(&self, other: &JetPlan) -> bool {
+        self.first_vars == other.first_vars
+            && self.seconds == other.seconds
+            && self.highers.len() == other.highers.len()
+            && self
+                .highers
+                .iter()
+                .zip(&other.highers)
+                .all(|(a, b)| a.vars == b.vars)
+    }
 }
 
 /// Every distinct sub-multiset of `alpha` (of order ≥ 1, `alpha` itself included), in the

@@ -204,14 +204,12 @@ impl Builder<'_> {
         let outputs = self.outputs(&spec)?;
         let context = self.context(&spec, &domain, &outputs, time)?;
         let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs)?;
-        let widths = mlp.layers().to_vec();
         self.check_budget(
             &spec,
             &settings.preset,
             &settings.config,
             domain.dim(),
-            &widths,
-            mlp.n_params(),
+            &mlp,
         )?;
         let transform = self.transform(&spec, &context, &outputs)?;
         let notes = self.embedding_notes(&spec, &domain, &mlp);

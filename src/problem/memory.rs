@@ -3,7 +3,9 @@
 //!
 //! The estimate adds, in bytes of 8-byte floats:
 //! - the points: every block's points, the evaluation points and any adaptive pool
-//!   (`d` coordinates each; a pool also holds its residuals and weights);
+//!   (`d` coordinates each; a pool also holds its residuals and weights), and with an
+//!   input embedding of width `D` the features' jets stored per training point (`D` per
+//!   slot, for the same slots as the jets below);
 //! - the jets: each worker thread evaluates chunks of 128 points at once, holding the
 //!   value, gradient and Hessian slots (`1 + d + d(d+1)/2`) of every layer's input and
 //!   output;
@@ -62,6 +64,9 @@ pub struct Sizes {
     pub widths: u128,
     /// Worker threads.
     pub threads: u128,
+    /// The embedded width `D` with an input embedding (whose jets are stored per
+    /// training point), 0 without one.
+    pub embedded: u128,
 }
 
 /// What the preset keeps besides points, jets and vectors.
@@ -206,7 +211,10 @@ impl Estimate {
         Estimate {
             preset: preset.to_string(),
             sizes: s.clone(),
-            points: F64 * (s.dim * (s.points + s.evaluation) + (s.dim + 4) * s.pool),
+            points: F64
+                * (s.dim * (s.points + s.evaluation)
+                    + (s.dim + 4) * s.pool
+                    + slots * s.embedded * s.points),
             jets: F64 * s.threads.max(1) * CHUNK * 2 * slots * s.widths,
             vectors: F64 * (2 * s.rows + PARAM_VECTORS * s.params),
             jacobian,
@@ -431,6 +439,7 @@ mod tests {
             params,
             widths: 100,
             threads: 1,
+            embedded: 0,
         }
     }
 

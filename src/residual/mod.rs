@@ -20,6 +20,7 @@ pub mod equations;
 pub mod frozen;
 pub mod generic;
 pub mod identity;
+mod input_cache;
 pub mod model;
 mod point_parts;
 pub mod pointwise;

@@ -29,6 +29,7 @@ use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
 use super::block::{BlockError, PointSet, ResidualBlock};
 use super::channel::Channel;
 use super::frozen::FrozenStages;
+use super::input_cache::BlockInputs;
 use super::point_parts::{BlockParts, block_parts};
 use super::weights::Rba;
 
@@ -168,6 +169,12 @@ pub struct ResidualModel {
     /// Per block: the residuals' point-only parts at the block's points
     /// ([`super::point_parts`]).
     parts: Vec<BlockParts>,
+    /// Per block: the embedding's input jets at the block's points
+    /// ([`super::input_cache`]).
+    inputs: Vec<BlockInputs>,
+    /// Whether `inputs` are kept (always, except in tests that compare with the
+    /// evaluation that computes them every time).
+    store_inputs: bool,
 }
 
 impl ResidualModel {
@@ -201,6 +208,10 @@ impl ResidualModel {
         let samplers = blocks.iter().map(|_| None).collect();
         let weights = blocks.iter().map(|_| None).collect();
         let parts = blocks.iter().map(block_parts).collect();
+        let inputs = blocks
+            .iter()
+            .map(|b| BlockInputs::compute(&mlp, b))
+            .collect();
         Ok(ResidualModel {
             mlp,
             blocks,
@@ -210,6 +221,8 @@ impl ResidualModel {
             frozen: None,
             weights,
             parts,
+            inputs,
+            store_inputs: true,
         })
     }
 
@@ -232,10 +245,33 @@ impl ResidualModel {
     }
 
     /// Recomputes what is stored per point of block `b` (the residuals' point-only parts,
-    /// the frozen channels) after its points changed.
+    /// the embedding's input jets, the frozen channels) after its points changed.
     fn points_changed(&mut self, b: usize) {
         self.parts[b] = block_parts(&self.blocks[b]);
+        self.inputs[b] = if self.store_inputs {
+            BlockInputs::compute(&self.mlp, &self.blocks[b])
+        } else {
+            BlockInputs::none(&self.blocks[b])
+        };
         self.refresh_frozen(b);
+    }
+
+    /// The bytes of the stored input jets of the embedding, over all blocks (0 without
+    /// an embedding): `8 · D · C · N` per stored point set, for `D` embedded inputs, `C`
+    /// jet slots and `N` points.
+    pub fn input_jet_bytes(&self) -> usize {
+        self.inputs.iter().map(BlockInputs::bytes).sum()
+    }
+
+    /// Drops the stored input jets, now and after every later change of points: every
+    /// evaluation computes them again, as before they were stored. For tests that
+    /// compare the two bit for bit.
+    #[cfg(test)]
+    pub(crate) fn bypass_input_jets(&mut self) {
+        self.store_inputs = false;
+        for b in 0..self.blocks.len() {
+            self.inputs[b] = BlockInputs::none(&self.blocks[b]);
+        }
     }
 
     /// Recomputes the frozen channels of block `b` at its current points.
@@ -479,7 +515,8 @@ impl ResidualModel {
                         points: block.points_of(term.set),
                         first: t == 0,
                         eval: TermEval::new(&*term.residual, block.scale(), weights, frozen)
-                            .with_parts(self.parts[b][e][t].as_ref()),
+                            .with_parts(self.parts[b][e][t].as_ref())
+                            .with_inputs(self.inputs[b].of(e, t)),
                     };
                     f(view, start..start + n);
                 }
@@ -626,7 +663,8 @@ impl LeastSquares for ResidualModel {
         self.for_each_term(|view, rows| {
             let TermView { points, eval, .. } = view;
             let channels = eval.residual().channels();
-            let (values, mut tangents) = self.mlp.jvp_channels(theta, v, points, channels);
+            let inputs = eval.inputs(points);
+            let (values, mut tangents) = self.mlp.jvp_channels(theta, v, inputs, channels);
             let values = eval.stage_sum(values);
             if let Some(eps) = eval.epsilon() {
                 tangents = faer::Scale(eps) * &tangents;
@@ -657,7 +695,8 @@ impl LeastSquares for ResidualModel {
         self.for_each_term(|view, rows| {
             let TermView { points, eval, .. } = view;
             let channels = eval.residual().channels();
-            let values = eval.stage_sum(self.mlp.eval_channels(theta, points, channels));
+            let inputs = eval.inputs(points);
+            let values = eval.stage_sum(self.mlp.eval_channels(theta, inputs, channels));
             // The stage scale joins the row scale: ∂r/∂c = s ε λ_i ∂F/∂c.
             let chain = eval.epsilon().map_or(eval, |eps| eval.rescaled(eps));
             let mut cot = Mat::<f64>::zeros(points.nrows(), channels.len());
@@ -668,7 +707,7 @@ impl LeastSquares for ResidualModel {
                 }
             }
             self.mlp
-                .vjp_channels(theta, points, channels, cot.as_ref(), out);
+                .vjp_channels(theta, inputs, channels, cot.as_ref(), out);
         });
     }
 

@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use faer::{Mat, MatMut, MatRef};
 
-use crate::model::Mlp;
+use crate::model::{InputJets, Inputs, Mlp};
 use crate::residual::block::{RowGroup, Term};
 use crate::residual::frozen::eval_sum;
 use crate::residual::point_parts::{self as parts, PointParts};
@@ -44,6 +44,8 @@ pub(super) struct TermEval<'a> {
     weights: Weights<'a>,
     frozen: Frozen<'a>,
     parts: Option<&'a PointParts>,
+    /// The input jets of the embedding at the term's whole point set, if stored.
+    inputs: Option<&'a InputJets>,
     first_point: usize,
 }
 
@@ -62,6 +64,7 @@ impl<'a> TermEval<'a> {
             weights,
             frozen,
             parts: None,
+            inputs: None,
             first_point: 0,
         }
     }
@@ -71,6 +74,22 @@ impl<'a> TermEval<'a> {
     /// again ([`super::point_parts`]): the same numbers, so the same bits.
     pub(super) fn with_parts(self, parts: Option<&'a PointParts>) -> Self {
         TermEval { parts, ..self }
+    }
+
+    /// The same term reading the embedding's input jets at its points from `inputs`,
+    /// computed once per point set ([`super::input_cache`]) instead of evaluating the
+    /// features again: the same numbers, so the same bits.
+    pub(super) fn with_inputs(self, inputs: Option<&'a InputJets>) -> Self {
+        TermEval { inputs, ..self }
+    }
+
+    /// The points evaluated (the run of the term's points from the first one evaluated),
+    /// with the stored input jets when there are any.
+    pub(super) fn inputs<'p>(&self, points: MatRef<'p, f64>) -> Inputs<'p>
+    where
+        'a: 'p,
+    {
+        Inputs::new(points, self.inputs, self.first_point)
     }
 
     /// The bare `F(x_i, f_i + ε c_i)` (scale 1, no weights), for residual magnitudes: a
@@ -155,7 +174,7 @@ impl<'a> TermEval<'a> {
     ) {
         let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
         let channels = self.residual.channels();
-        mlp.residuals(theta, points, channels, &seed, out, accumulate);
+        mlp.residuals(theta, self.inputs(points), channels, &seed, out, accumulate);
     }
 
     /// [`Self::residuals`] at every `θ_j` into `outs[j]`, bitwise the same vectors.
@@ -169,7 +188,14 @@ impl<'a> TermEval<'a> {
     ) {
         let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
         let channels = self.residual.channels();
-        mlp.residuals_many(thetas, points, channels, &seed, outs, accumulate);
+        mlp.residuals_many(
+            thetas,
+            self.inputs(points),
+            channels,
+            &seed,
+            outs,
+            accumulate,
+        );
     }
 
     /// The rows at `points` and their Jacobian rows (added with `accumulate`).
@@ -185,7 +211,8 @@ impl<'a> TermEval<'a> {
         let seed =
             |i: usize, x: &[f64], c: &[f64], a: &mut [f64]| self.value_and_partials(i, x, c, a);
         let channels = self.residual.channels();
-        mlp.residuals_and_jacobian(theta, points, channels, &seed, out, jac, accumulate);
+        let inputs = self.inputs(points);
+        mlp.residuals_and_jacobian(theta, inputs, channels, &seed, out, jac, accumulate);
     }
 }
 

@@ -91,7 +91,8 @@ impl ResidualModel {
         let block = &self.blocks[b];
         let groups = block.row_groups();
         equation_norms(groups, block.n_points(), |e, t, term, f, accumulate| {
-            let eval = TermEval::unscaled(&*term.residual, self.frozen_of(b, e, t));
+            let eval = TermEval::unscaled(&*term.residual, self.frozen_of(b, e, t))
+                .with_inputs(self.inputs[b].of(e, t));
             let points = block.points_of(term.set);
             eval.residuals(&self.mlp, theta, points, f, accumulate);
         })

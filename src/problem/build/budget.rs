@@ -7,6 +7,7 @@ use pinn_solvers::SolverConfig;
 use toml::Spanned;
 
 use super::{Builder, Problem};
+use crate::model::Mlp;
 use crate::problem::error::InputError;
 use crate::problem::memory::{Estimate, MachineMemory, Sizes, human_bytes};
 use crate::problem::spec::ProblemSpec;
@@ -25,21 +26,26 @@ pub(crate) fn memory_limit(limit: Option<u64>) -> Option<(u64, String)> {
 impl Builder<'_> {
     /// Refuses a problem whose solve would not fit in memory, before its points are
     /// drawn: every count as written (points read from files are counted later), the
-    /// network's parameter count `params` and layer widths `widths` (the first the
-    /// embedded input width), for `preset` with its settings `config`.
+    /// network's parameter count, layer widths (the first the embedded input width) and
+    /// embedding, for `preset` with its settings `config`.
     pub(super) fn check_budget(
         &self,
         spec: &ProblemSpec,
         preset: &str,
         config: &SolverConfig,
         dim: usize,
-        widths: &[usize],
-        params: usize,
+        mlp: &Mlp,
     ) -> Result<(), InputError> {
+        let embedded = if mlp.embedding().is_identity() {
+            0
+        } else {
+            mlp.layers()[0] as u128
+        };
         let mut sizes = Sizes {
             dim: dim as u128,
-            params: params as u128,
-            widths: widths.iter().map(|&w| w as u128).sum(),
+            params: mlp.n_params() as u128,
+            widths: mlp.layers().iter().map(|&w| w as u128).sum(),
+            embedded,
             threads: rayon::current_num_threads() as u128,
             evaluation: DEFAULT_EVALUATION,
             ..Sizes::default()
@@ -130,6 +136,11 @@ impl Problem {
             .sum();
         let mut widths: Vec<usize> = self.mlp.layers().to_vec();
         widths[0] = self.mlp.embedding().width();
+        let embedded = if self.mlp.embedding().is_identity() {
+            0
+        } else {
+            widths[0] as u128
+        };
         Sizes {
             dim: self.domain.dim() as u128,
             points: self.blocks.iter().map(|b| b.n_points() as u128).sum(),
@@ -139,6 +150,7 @@ impl Problem {
             params: self.mlp.n_params() as u128,
             widths: widths.iter().map(|&w| w as u128).sum(),
             threads: rayon::current_num_threads() as u128,
+            embedded,
         }
     }
 
