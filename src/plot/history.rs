@@ -36,6 +36,8 @@ pub fn log_series_against(history: &History, x: &str, column: &str) -> Vec<(f64,
 /// # Errors
 /// [`PlotError::EmptyHistory`] when neither series has a point a log axis can show.
 pub fn draw_history(path: &Path, title: &str, history: &History) -> Result<(), PlotError> {
+    // The axis labels need the embedded font, whoever calls first (idempotent).
+    super::register_font()?;
     super::write_png_atomic(path, |tmp| draw_into(tmp, title, history))
 }
 
