@@ -723,8 +723,13 @@ impl Builder<'_> {
                     .for_each(|s| s.weights = Some(rba));
             }
         }
-        // A transform can build every condition in (e.g. Dirichlet data on all faces).
-        if has_pde && !has_condition && spec.transform.is_empty() {
+        // A transform can build every condition in (e.g. Dirichlet data on all faces), and
+        // an embedding periodic in every variable makes the problem one on a torus.
+        if has_pde
+            && !has_condition
+            && spec.transform.is_empty()
+            && !super::network::periodic_in_every_variable(spec, domain)
+        {
             let first = &spec.blocks[0];
             return Err(self.err(
                 first.span(),

@@ -24,6 +24,27 @@ fn divides(period: f64, length: f64) -> bool {
     k >= 1.0 && (k * period - length).abs() <= 1e-12 * length
 }
 
+/// Whether `[model.embedding]` makes u exactly periodic in every variable of the domain
+/// (with the period of its interval): then the problem needs no boundary block, as on a
+/// torus, where `−Δu + cu = q` with `c` off the spectrum has one solution.
+pub(super) fn periodic_in_every_variable(spec: &ProblemSpec, domain: &BoxDomain) -> bool {
+    let Some(e) = &spec.model.get_ref().embedding else {
+        return false;
+    };
+    let Some(map) = e.get_ref().periodic.as_ref() else {
+        return false;
+    };
+    domain.names().iter().enumerate().all(|(axis, name)| {
+        map.get_ref().iter().any(|(n, p)| {
+            let period = match p.get_ref() {
+                PeriodicSpec::Period(l) => *l,
+                PeriodicSpec::Table { period, .. } => *period.get_ref(),
+            };
+            n.get_ref() == name && divides(period, domain.hi()[axis] - domain.lo()[axis])
+        })
+    })
+}
+
 impl Builder<'_> {
     pub(super) fn model(
         &self,
