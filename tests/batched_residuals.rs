@@ -86,7 +86,7 @@ fn a_system_of_three_outputs_and_four_blocks() {
 
 #[test]
 fn an_output_transform() {
-    check("helmholtz2d.toml");
+    check("helmholtz2d-transform.toml");
 }
 
 #[test]
