@@ -73,9 +73,10 @@ pub fn cost<P: LeastSquares>(problem: &P, theta: &[f64]) -> Result<f64, Error> {
 /// # Errors
 /// `θ` of the wrong length.
 pub fn gradient<P: LeastSquares>(problem: &P, theta: &[f64]) -> Result<Vec<f64>, Error> {
-    let r = residuals(problem, theta)?;
+    check_len(problem, theta)?;
+    let mut r = vec![0.0; problem.n_residuals()];
     let mut g = vec![0.0; problem.n_params()];
-    problem.vjp(theta, &r, &mut g);
+    problem.residuals_and_gradient(theta, &mut r, &mut g);
     Ok(g)
 }
 
@@ -165,6 +166,9 @@ impl<P: LeastSquares> LeastSquares for ArgminProblem<P> {
     }
     fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
         self.0.vjp(theta, w, out);
+    }
+    fn residuals_and_gradient(&self, theta: &[f64], r: &mut [f64], g: &mut [f64]) {
+        self.0.residuals_and_gradient(theta, r, g);
     }
     fn resample(&mut self, iteration: usize, theta: &[f64]) -> bool {
         self.0.resample(iteration, theta)

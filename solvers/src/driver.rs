@@ -270,10 +270,21 @@ impl<'o> Solver<'o> {
         }
     }
 
+    /// `r` at the iterate (at the start, on a resume, on new points), with `∇L` formed in
+    /// the same sweep when the descent works from the gradient alone: the linearisation
+    /// that follows needs it. Returns the seconds taken.
     fn evaluate_residuals(&mut self, problem: &dyn LeastSquares) -> f64 {
         let t = Instant::now();
-        problem.residuals(&self.iterate.theta, &mut self.ws.r);
+        let (theta, ws) = (&self.iterate.theta, &mut self.ws);
+        let with_gradient = !self.descent.needs_jacobian();
+        if with_gradient {
+            problem.residuals_and_gradient(theta, &mut ws.r, &mut ws.grad);
+            self.ledger.counts.vjps += 1;
+        } else {
+            problem.residuals(theta, &mut ws.r);
+        }
         self.ledger.counts.residuals += 1;
+        ws.grad_ready = with_gradient && ws.r.iter().all(|v| v.is_finite());
         t.elapsed().as_secs_f64()
     }
 
@@ -306,10 +317,12 @@ impl<'o> Solver<'o> {
                 self.par,
             );
             time.matrix += t.elapsed().as_secs_f64();
-        } else {
+            ws.grad_ready = false;
+        } else if !ws.grad_ready {
             problem.vjp(&self.iterate.theta, &ws.r, &mut ws.grad);
             self.ledger.counts.vjps += 1;
             time.residual_jacobian += t.elapsed().as_secs_f64();
+            ws.grad_ready = true;
         }
         let it = &mut self.iterate;
         it.loss = half_squared_norm(&ws.r);
@@ -449,6 +462,8 @@ impl<'o> Solver<'o> {
 
     /// The control's trials, then the verdict applied.
     fn trial(&mut self, problem: &dyn LeastSquares, time: &mut TimeSplit) -> IterationRecord {
+        self.ws.grad_trial_ready = false;
+        let fused = !self.descent.needs_jacobian() && self.control.uses_trial_gradients();
         let mut trials = LoopTrials {
             problem,
             descent: self.descent.as_mut(),
@@ -460,6 +475,7 @@ impl<'o> Solver<'o> {
             time,
             step_tolerance: self.config.termination.step_tolerance,
             par: self.par,
+            fused,
             last: None,
             kept: None,
         };
@@ -510,6 +526,7 @@ impl<'o> Solver<'o> {
                             &self.ws.delta,
                         );
                         std::mem::swap(&mut self.ws.r_trial, &mut self.ws.r_best);
+                        self.ws.grad_trial_ready = false;
                         actual
                     }
                 };
@@ -538,13 +555,17 @@ impl<'o> Solver<'o> {
         outcome
     }
 
-    /// Makes the trial (`theta_trial`, `r_trial`) the iterate by swapping buffers, and,
-    /// with `test_change`, stops when the actual reduction is below the relative
-    /// loss-change tolerance.
+    /// Makes the trial (`theta_trial`, `r_trial`, and its gradient when one was formed)
+    /// the iterate by swapping buffers, and, with `test_change`, stops when the actual
+    /// reduction is below the relative loss-change tolerance.
     fn accept_trial(&mut self, actual: f64, test_change: bool) {
         let old = self.iterate.loss;
         std::mem::swap(&mut self.iterate.theta, &mut self.ws.theta_trial);
         std::mem::swap(&mut self.ws.r, &mut self.ws.r_trial);
+        self.ws.grad_ready = std::mem::take(&mut self.ws.grad_trial_ready);
+        if self.ws.grad_ready {
+            std::mem::swap(&mut self.ws.grad, &mut self.ws.grad_trial);
+        }
         self.iterate.loss = half_squared_norm(&self.ws.r);
         self.iterate.needs_linearization = true;
         if test_change && actual <= self.config.termination.relative_loss_change_tolerance * old {

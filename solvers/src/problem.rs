@@ -67,6 +67,25 @@ pub trait LeastSquares {
         o.copy_from(jac.transpose() * ww);
     }
 
+    /// Writes `r(θ)` into `r` and the gradient of the loss, `∇L = J(θ)ᵀ r(θ)`, into `g`
+    /// (length `P`): what a line search needs at a trial point, and a quasi-Newton
+    /// iteration at its iterate. The default evaluates [`LeastSquares::residuals`], then
+    /// [`LeastSquares::vjp`] at `w = r`. A problem that can form both in one sweep over
+    /// its points (a PINN: one forward pass gives the residuals and the channel values the
+    /// reverse pass needs) overrides it; an override must give bit for bit the `r` and `g`
+    /// of the default, so that fusing never changes an iterate.
+    ///
+    /// When `r` has a non-finite entry, `g` means nothing: the default then fills it with
+    /// NaN without calling `vjp`, an override may leave whatever its sweep gave.
+    fn residuals_and_gradient(&self, theta: &[f64], r: &mut [f64], g: &mut [f64]) {
+        self.residuals(theta, r);
+        if r.iter().all(|v| v.is_finite()) {
+            self.vjp(theta, r, g);
+        } else {
+            g.fill(f64::NAN);
+        }
+    }
+
     /// Writes `r(θ_j)` for every `θ_j` in `thetas` into `r`, one after another
     /// (`r[j·N .. (j+1)·N]`). Line searches and probe controls evaluate many trial
     /// points per iteration; a problem that can share work between them (one sweep over
@@ -140,10 +159,10 @@ impl<T: LeastSquares> Objective for T {
         self.residuals(theta, &mut r);
         half_squared_norm(&r)
     }
+    /// One [`LeastSquares::residuals_and_gradient`].
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let mut r = vec![0.0; self.n_residuals()];
-        self.residuals(theta, &mut r);
-        self.vjp(theta, &r, grad);
+        self.residuals_and_gradient(theta, &mut r, grad);
         half_squared_norm(&r)
     }
     /// One [`LeastSquares::residuals_many`] for all θ, then `½‖r_j‖²` each.

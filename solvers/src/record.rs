@@ -10,13 +10,16 @@ use std::fmt::Write;
 /// Wall time in seconds, split by phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSplit {
-    /// Evaluating residuals, Jacobians, `J·v`, `Jᵀ·w`.
+    /// Evaluating residuals, Jacobians, `J·v`, `Jᵀ·w` (outside line searches).
     pub residual_jacobian: f64,
     /// Forming matrices (`JᵀJ`, `J Jᵀ`, QR of `J`, eigendecompositions).
     pub matrix: f64,
     /// Per-trial linear solves (factorisations for a given λ, CG).
     pub solve: f64,
-    /// Line-search trial evaluations.
+    /// Line-search trial evaluations: the residuals and, where the search asks for them
+    /// or the residuals and gradient are formed together, the gradients. A gradient formed
+    /// at a trial that becomes the iterate is not formed again, so its time is here and
+    /// not in the next iteration's `residual_jacobian`.
     pub line_search: f64,
 }
 
@@ -130,13 +133,16 @@ impl IterationRecord {
 /// Evaluation counts over a solve.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvaluationCounts {
-    /// Calls to `residuals`.
+    /// Residual evaluations: calls to `residuals`, and to `residuals_and_gradient`
+    /// (each also counted as one `vjp`); `residuals_many` counts one per vector.
     pub residuals: usize,
     /// Calls to `residuals_and_jacobian`.
     pub jacobians: usize,
     /// Calls to `jvp`.
     pub jvps: usize,
-    /// Calls to `vjp`.
+    /// Gradients `Jᵀw` formed: calls to `vjp` and to `residuals_and_gradient`. A trial's
+    /// gradient that the iterate takes over when the trial is accepted is formed once and
+    /// counted once.
     pub vjps: usize,
 }
 

@@ -7,6 +7,11 @@
 //!   non-finite entry is an invalid trial.
 //! - Trials are evaluated into `theta_trial`/`r_trial` (and kept in `r_best`); the
 //!   iterate is only read here.
+//! - `grad_trial_ready` says that `grad_trial` is the gradient at `theta_trial` from
+//!   `r_trial`, formed with the residuals ([`LoopTrials::fused`]) or asked for by the
+//!   control; it is cleared whenever `theta_trial` or `r_trial` change otherwise, so a
+//!   trial's gradient is formed at most once and handed to the iterate on acceptance
+//!   (`grad_ready`: `grad` is what `vjp` gives at the iterate).
 //! - Reductions are formed without cancellation: the predicted one as
 //!   `−(Jδ)ᵀ(r + Jδ/2)` (Ceres `ComputeTrustRegionStep`), the actual one as
 //!   `½Σ(rᵢ − rᵢ⁺)(rᵢ + rᵢ⁺)`.
@@ -37,6 +42,11 @@ pub(crate) struct Workspace {
     pub delta: Vec<f64>,
     pub jdelta: Vec<f64>,
     pub grad_trial: Vec<f64>,
+    /// Whether `grad_trial` is `∇L` at `theta_trial`, formed from `r_trial`.
+    pub grad_trial_ready: bool,
+    /// Whether `grad` is `∇L` at the iterate as [`LeastSquares::vjp`] forms it from `r`
+    /// (not as `Jᵀr` from an assembled `J`), so that linearising needs no `vjp`.
+    pub grad_ready: bool,
     pub batch: Batch,
 }
 
@@ -66,6 +76,8 @@ impl Workspace {
             delta: vec![0.0; p],
             jdelta: vec![0.0; n],
             grad_trial: vec![0.0; p],
+            grad_trial_ready: false,
+            grad_ready: false,
             batch: Batch::default(),
         }
     }
@@ -121,6 +133,11 @@ pub(crate) struct LoopTrials<'a> {
     pub time: &'a mut TimeSplit,
     pub step_tolerance: f64,
     pub par: Par,
+    /// Whether [`Trials::evaluate`] forms each trial's gradient with its residuals, in
+    /// one [`LeastSquares::residuals_and_gradient`] (counted as a residual evaluation
+    /// and a `vjp`, timed as the evaluation): for a descent without a Jacobian under a
+    /// control that uses its trials' gradients ([`crate::control::StepControl::uses_trial_gradients`]).
+    pub fused: bool,
     /// `(t, actual reduction)` of the last evaluated trial, if finite.
     pub last: Option<(f64, f64)>,
     /// `(t, actual reduction)` of the kept trial.
@@ -222,11 +239,22 @@ impl Trials for LoopTrials<'_> {
         let ws = &mut *self.ws;
         move_along(&mut ws.theta_trial, self.theta, t, &ws.delta);
         let clock = Instant::now();
-        self.problem.residuals(&ws.theta_trial, &mut ws.r_trial);
+        if self.fused {
+            self.problem.residuals_and_gradient(
+                &ws.theta_trial,
+                &mut ws.r_trial,
+                &mut ws.grad_trial,
+            );
+            self.counts.vjps += 1;
+        } else {
+            self.problem.residuals(&ws.theta_trial, &mut ws.r_trial);
+        }
         self.counts.residuals += 1;
         self.book(purpose, clock.elapsed().as_secs_f64());
-        let ws = &*self.ws;
-        if !ws.r_trial.iter().all(|v| v.is_finite()) {
+        let ws = &mut *self.ws;
+        let finite = ws.r_trial.iter().all(|v| v.is_finite());
+        ws.grad_trial_ready = self.fused && finite;
+        if !finite {
             self.last = None;
             return None;
         }
@@ -238,13 +266,17 @@ impl Trials for LoopTrials<'_> {
         })
     }
 
+    /// The gradient formed with the trial's residuals, or else `vjp` at the trial now.
     fn trial_gradient(&mut self, purpose: Purpose) -> TrialGradient {
-        let clock = Instant::now();
-        let ws = &mut *self.ws;
-        self.problem
-            .vjp(&ws.theta_trial, &ws.r_trial, &mut ws.grad_trial);
-        self.counts.vjps += 1;
-        self.book(purpose, clock.elapsed().as_secs_f64());
+        if !self.ws.grad_trial_ready {
+            let clock = Instant::now();
+            let ws = &mut *self.ws;
+            self.problem
+                .vjp(&ws.theta_trial, &ws.r_trial, &mut ws.grad_trial);
+            ws.grad_trial_ready = true;
+            self.counts.vjps += 1;
+            self.book(purpose, clock.elapsed().as_secs_f64());
+        }
         let ws = &*self.ws;
         TrialGradient {
             slope: ws
@@ -259,6 +291,7 @@ impl Trials for LoopTrials<'_> {
 
     fn keep(&mut self) {
         std::mem::swap(&mut self.ws.r_best, &mut self.ws.r_trial);
+        self.ws.grad_trial_ready = false;
         self.kept = self.last;
     }
 
@@ -287,6 +320,7 @@ impl Trials for LoopTrials<'_> {
             b.t.clear();
         }
         b.evaluated = true;
+        ws.grad_trial_ready = false;
         let (k, n, p) = (b.t.len(), ws.r.len(), self.theta.len());
         if k == 0 {
             return Vec::new();

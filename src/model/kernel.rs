@@ -1,5 +1,6 @@
-//! The parallel drivers: channel values, residuals, the exact Jacobian, `J·v` and `Jᵀ·w`,
-//! over chunks of points.
+//! The parallel drivers: channel values, residuals, the exact Jacobian and `J·v`, over
+//! chunks of points, and the forward and reverse sweeps that `Jᵀ·w` ([`super::gradient`])
+//! runs on them.
 //!
 //! # The Jacobian without a tape
 //! A residual `F(x, c_1(θ), …, c_K(θ))` has the Jacobian row `Σ_k a_k ∂c_k/∂θ` with
@@ -19,7 +20,7 @@
 //! fused multiply-adds on contiguous vectors of length `nb` written straight into the
 //! chunk's rows of the column-major `J`. `J·v` pushes a θ-tangent forward through the
 //! same jets; `Jᵀw` runs the same sweep with the cotangents as seeds and sums over points
-//! (then `∂/∂W_k` is one product `Z̄_kᵀ S_k`).
+//! (then `∂/∂W_k` is one product `Z̄_kᵀ S_k`, see [`super::gradient`]).
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, Mat, MatMut, MatRef, Par};
@@ -35,10 +36,6 @@ use crate::residual::Channel;
 /// Points per chunk (at most). Small enough that a chunk's jets stay in cache, large
 /// enough that the per-layer products are efficient.
 pub(crate) const CHUNK: usize = 128;
-
-/// At most this many partial gradients in `Jᵀw`: bounds its memory to `PARTIALS · P`
-/// while leaving enough independent groups of chunks to keep every thread busy.
-const PARTIALS: usize = 64;
 
 /// Points per chunk for `n` points: at most [`CHUNK`], at least 16, and otherwise about
 /// `n/8` so that small blocks still spread over the threads. It depends on `n` only, never
@@ -99,13 +96,13 @@ fn work(net: &Mlp, n: usize, plan: &JetPlan, k: usize) -> usize {
 /// The points of one kernel call: their coordinates and the stored input jets it may
 /// read (see [`Inputs::usable`]).
 #[derive(Clone, Copy)]
-struct Pts<'a> {
-    points: MatRef<'a, f64>,
+pub(super) struct Pts<'a> {
+    pub(super) points: MatRef<'a, f64>,
     stored: Option<(&'a InputJets, usize)>,
 }
 
 impl<'a> Pts<'a> {
-    fn new(net: &Mlp, inputs: Inputs<'a>, plan: &JetPlan) -> Self {
+    pub(super) fn new(net: &Mlp, inputs: Inputs<'a>, plan: &JetPlan) -> Self {
         Pts {
             points: inputs.points(),
             stored: inputs.usable(net, plan),
@@ -123,7 +120,7 @@ impl<'a> Pts<'a> {
 /// The forward jets of points `i0 .. i0 + nb` into `ws` (`ws.z[L-1]` holds the outputs);
 /// `for_reverse` keeps what a reverse sweep reads (see [`jets::activate`]).
 #[allow(clippy::too_many_arguments)]
-fn forward(
+pub(super) fn forward(
     net: &Mlp,
     theta: &[f64],
     plan: &JetPlan,
@@ -228,7 +225,7 @@ fn forward_tangent(
 /// The reverse sweep from the output adjoint in `ws.adj_z` (width `m`). For every linear
 /// layer `k` (last first) calls `emit(k, Z̄_k, S_k, ws.col)` with the adjoint of its
 /// output jets and its input jets, both `(C·nb) × width` column-major.
-fn reverse(
+pub(super) fn reverse(
     net: &Mlp,
     theta: &[f64],
     plan: &JetPlan,
@@ -262,7 +259,7 @@ fn reverse(
 }
 
 /// Copies point `p`'s coordinates and channel values into `ws.x`, `ws.c`.
-fn gather_point(
+pub(super) fn gather_point(
     ws: &mut Workspace,
     plan: &JetPlan,
     points: MatRef<'_, f64>,
@@ -681,98 +678,4 @@ pub(crate) fn residuals_many(
             }
         },
     );
-}
-
-pub(crate) fn vjp_channels(
-    net: &Mlp,
-    theta: &[f64],
-    inputs: Inputs<'_>,
-    channels: &[Channel],
-    cotangents: MatRef<'_, f64>,
-    out: &mut [f64],
-) {
-    let points = inputs.points();
-    net.check_shapes(theta, points);
-    let (n, m, np) = (points.nrows(), net.n_outputs(), net.n_params());
-    assert_eq!(out.len(), np, "out must have one entry per parameter");
-    assert_eq!(cotangents.nrows(), n, "cotangents must be N × K");
-    assert_eq!(
-        cotangents.ncols(),
-        channels.len(),
-        "cotangents must be N × K"
-    );
-    if n == 0 {
-        return;
-    }
-    let plan = JetPlan::new(channels, net.n_inputs(), m);
-    let pts = Pts::new(net, inputs, &plan);
-    let nb_max = chunk_size(n);
-    let n_chunks = n.div_ceil(nb_max);
-    // Fixed groups of consecutive chunks, each summed in order into its own partial
-    // gradient; the partials are then added in group order. The grouping depends on `n`
-    // only, so the sum is bitwise the same on any number of threads.
-    let per_group = n_chunks.div_ceil(PARTIALS);
-    let n_groups = n_chunks.div_ceil(per_group);
-    let partials: Vec<Vec<f64>> = (0..n_groups)
-        .into_par_iter()
-        .map_init(
-            || Workspace::pooled(net.layers(), plan.n_slots(), channels.len(), nb_max, false),
-            |ws, group| {
-                let mut g = vec![0.0; np];
-                let chunks = group * per_group..((group + 1) * per_group).min(n_chunks);
-                for ci in chunks {
-                    let i0 = ci * nb_max;
-                    let nb = nb_max.min(n - i0);
-                    vjp_chunk(net, theta, &plan, pts, cotangents, i0, nb, ws, &mut g);
-                }
-                g
-            },
-        )
-        .collect();
-    let mut grad = vec![0.0; np];
-    for g in &partials {
-        grad.iter_mut().zip(g).for_each(|(x, y)| *x += y);
-    }
-    out.iter_mut().zip(&grad).for_each(|(o, g)| *o += g);
-}
-
-/// Adds `Σ_p cᵀ ∂c(x_p)/∂θ` over the chunk of points `i0 .. i0 + nb` to `g`.
-#[allow(clippy::too_many_arguments)]
-fn vjp_chunk(
-    net: &Mlp,
-    theta: &[f64],
-    plan: &JetPlan,
-    pts: Pts<'_>,
-    cotangents: MatRef<'_, f64>,
-    i0: usize,
-    nb: usize,
-    ws: &mut Workspace,
-    g: &mut [f64],
-) {
-    let m = net.n_outputs();
-    forward(net, theta, plan, pts, i0, nb, ws, true);
-    let rows = ws.rows;
-    ws.adj_z[..rows * m].fill(0.0);
-    for (k, &(o, slot)) in plan.channel_slots.iter().enumerate() {
-        for p in 0..nb {
-            ws.adj_z[o * rows + slot * nb + p] += cotangents[(i0 + p, k)];
-        }
-    }
-    reverse(net, theta, plan, ws, |k, adj_z, s, _| {
-        let (n_in, n_out) = (net.layers()[k], net.layers()[k + 1]);
-        let w_off = net.layer_offset(k);
-        let (gw, rest) = g[w_off..].split_at_mut(n_in * n_out);
-        // ∂/∂W_k = Σ_rows Z̄_kᵀ S_k, written into the row-major W block.
-        matmul(
-            MatMut::from_row_major_slice_mut(gw, n_out, n_in),
-            Accum::Add,
-            view(adj_z, rows, n_out).transpose(),
-            view(s, rows, n_in),
-            1.0,
-            Par::Seq,
-        );
-        for (r, gb) in rest[..n_out].iter_mut().enumerate() {
-            *gb += adj_z[r * rows..r * rows + nb].iter().sum::<f64>();
-        }
-    });
 }

@@ -18,8 +18,8 @@ use faer::{Mat, MatMut, MatRef};
 
 use super::input_jets::{InputJets, Inputs};
 use super::jets::LayerParams;
-use super::kernel;
 use super::{Activation, Embedding, Init, ModelError};
+use super::{gradient, kernel};
 use crate::residual::Channel;
 
 /// A pointwise seed: `seed(i, x_i, c_i, a_i)` returns the residual `r_i` at point `i`
@@ -259,6 +259,9 @@ impl Mlp {
     }
 
     /// `out += Σ_i Σ_k cot[i,k] ∂c_ik/∂θ` (`Jᵀw` for channel cotangents `cot`, `N × K`).
+    ///
+    /// # Panics
+    /// If `cotangents` is not `N × K`.
     pub fn vjp_channels<'p>(
         &self,
         theta: &[f64],
@@ -267,7 +270,39 @@ impl Mlp {
         cotangents: MatRef<'_, f64>,
         out: &mut [f64],
     ) {
-        kernel::vjp_channels(self, theta, points.into(), channels, cotangents, out)
+        let inputs = points.into();
+        assert_eq!(
+            (cotangents.nrows(), cotangents.ncols()),
+            (inputs.points().nrows(), channels.len()),
+            "cotangents must be N × K"
+        );
+        let read = |i: usize, _: &[f64], _: &[f64], cot: &mut [f64]| {
+            for (k, ck) in cot.iter_mut().enumerate() {
+                *ck = cotangents[(i, k)];
+            }
+            0.0
+        };
+        gradient::gradient(self, theta, inputs, channels, &read, None, out)
+    }
+
+    /// `out += Σ_i Σ_k cot_ik ∂c_ik/∂θ` with point `i`'s cotangents written by
+    /// `point(i, x_i, c_i, cot_i)` from its coordinates and its channel values, in one
+    /// taped forward and one reverse pass per chunk of points ([`super::gradient`]).
+    /// With `r`, the number `point` returns is stored as `r[i]`: the residuals and the
+    /// gradient of `½‖r‖²` from the same pass.
+    ///
+    /// # Panics
+    /// On shape mismatches (`out` must have `P` entries, `r` one per point).
+    pub fn gradient<'p>(
+        &self,
+        theta: &[f64],
+        points: impl Into<Inputs<'p>>,
+        channels: &[Channel],
+        point: &Seed<'_>,
+        r: Option<&mut [f64]>,
+        out: &mut [f64],
+    ) {
+        gradient::gradient(self, theta, points.into(), channels, point, r, out)
     }
 
     /// The input jets of the embedding at `points` for the slots `channels` need,

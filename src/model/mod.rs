@@ -12,12 +12,16 @@
 //!
 //! How: forward-mode Taylor jets batched over points (one matrix product per layer over
 //! all points and derivative slots, [`jets`]), and a tape-free reverse sweep over that
-//! fixed computation for the Jacobian rows ([`kernel`]).
+//! fixed computation for the Jacobian rows ([`kernel`]) and for `Jᵀ·w` with or without
+//! the residuals ([`gradient`]).
 
 pub mod activation;
 pub mod embedding;
 #[cfg(test)]
 mod embedding_tests;
+pub(crate) mod gradient;
+#[cfg(test)]
+pub(crate) mod gradient_tests;
 pub(crate) mod higher;
 pub mod init;
 pub mod input_jets;

@@ -105,7 +105,7 @@ pub(crate) fn eval_sum(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{Activation, Init};
 
@@ -165,7 +165,7 @@ mod tests {
 
     /// A nonlinear PDE `u u_xx + u³ + u_y − sin x = 0` at scattered points plus a
     /// Dirichlet block, and a stage-1 network with trained-looking parameters.
-    fn stage_one() -> (ResidualModel, Vec<f64>) {
+    pub(crate) fn stage_one() -> (ResidualModel, Vec<f64>) {
         let ctx = Context::new(&["x", "y"], &["u"]).unwrap();
         let pde: Arc<dyn PointResidual> =
             Arc::new(parse_residual("u*u_xx + u^3 + u_y - sin(x)", &ctx).unwrap());
@@ -203,7 +203,7 @@ mod tests {
         (ResidualModel::new(mlp, blocks).unwrap(), theta)
     }
 
-    fn stage_two(model: &ResidualModel, theta1: &[f64], eps: f64) -> ResidualModel {
+    pub(crate) fn stage_two(model: &ResidualModel, theta1: &[f64], eps: f64) -> ResidualModel {
         let frozen = FrozenStages {
             stages: vec![FrozenStage {
                 mlp: model.mlp().clone(),
@@ -313,7 +313,7 @@ mod tests {
     }
     /// Stage 2 of [`stage_one`] plus a periodic pair with derivatives, with RBA weights
     /// on every block (all different from 1), at a θ₂ whose correction is not small.
-    fn weighted_stage_two() -> (ResidualModel, Vec<f64>) {
+    pub(crate) fn weighted_stage_two() -> (ResidualModel, Vec<f64>) {
         let (m1, t1) = stage_one();
         let mut blocks = m1.blocks().to_vec();
         let pts = Mat::from_fn(6, 2, |i, j| if j == 0 { 0.0 } else { 0.15 * i as f64 });

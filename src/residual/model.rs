@@ -500,28 +500,41 @@ impl ResidualModel {
             .map(|(fz, cache)| (cache[b][e][t].as_ref(), fz.epsilon))
     }
 
-    /// Calls `f(view, rows)` for every term of every equation, with the rows of `r` the
-    /// equation owns; the view carries the term's points, whether it is the equation's
+    /// Calls `f(views, rows)` for every equation, with the views of its terms in order
+    /// (the first writes the rows, a later one adds into them) and the rows of `r` the
+    /// equation owns; a view carries the term's points, whether it is the equation's
     /// first, and its evaluation context (row scale, point weights, frozen channels).
-    fn for_each_term(&self, mut f: impl FnMut(TermView<'_>, Range<usize>)) {
+    fn for_each_equation(&self, mut f: impl FnMut(&[TermView<'_>], Range<usize>)) {
+        let mut views = Vec::new();
         for (b, block) in self.blocks.iter().enumerate() {
             let n = block.n_points();
             let weights = self.point_weights(b);
             for (e, group) in block.row_groups().iter().enumerate() {
                 let start = self.offsets[b] + e * n;
-                for (t, term) in group.terms.iter().enumerate() {
+                views.clear();
+                views.extend(group.terms.iter().enumerate().map(|(t, term)| {
                     let frozen = self.frozen_of(b, e, t);
-                    let view = TermView {
+                    TermView {
                         points: block.points_of(term.set),
                         first: t == 0,
                         eval: TermEval::new(&*term.residual, block.scale(), weights, frozen)
                             .with_parts(self.parts[b][e][t].as_ref())
                             .with_inputs(self.inputs[b].of(e, t)),
-                    };
-                    f(view, start..start + n);
-                }
+                    }
+                }));
+                f(&views, start..start + n);
             }
         }
+    }
+
+    /// Calls `f(view, rows)` for every term of every equation, in the order of
+    /// [`Self::for_each_equation`].
+    fn for_each_term(&self, mut f: impl FnMut(TermView<'_>, Range<usize>)) {
+        self.for_each_equation(|views, rows| {
+            for view in views {
+                f(*view, rows.clone());
+            }
+        });
     }
 }
 
@@ -682,7 +695,9 @@ impl LeastSquares for ResidualModel {
     }
 
     /// `Jᵀ w = Σ_i w_i s λ_i Σ_k a_ik ∂c_ik/∂θ`: cotangents `w_i s λ_i a_ik` (times `ε_k`
-    /// in a multi-stage run) pulled back through the channels.
+    /// in a multi-stage run) pulled back through the channels, term by term, each in one
+    /// taped forward and one reverse pass that forms the cotangents from the channel
+    /// values it computes ([`crate::model::gradient`]).
     fn vjp(&self, theta: &[f64], w: &[f64], out: &mut [f64]) {
         assert_eq!(w.len(), self.n_rows, "w has one entry per residual");
         assert_eq!(
@@ -691,23 +706,37 @@ impl LeastSquares for ResidualModel {
             "Jᵀ·w has one entry per parameter"
         );
         out.fill(0.0);
-        let mut scratch = PointScratch::default();
         self.for_each_term(|view, rows| {
-            let TermView { points, eval, .. } = view;
-            let channels = eval.residual().channels();
-            let inputs = eval.inputs(points);
-            let values = eval.stage_sum(self.mlp.eval_channels(theta, inputs, channels));
-            // The stage scale joins the row scale: ∂r/∂c = s ε λ_i ∂F/∂c.
-            let chain = eval.epsilon().map_or(eval, |eps| eval.rescaled(eps));
-            let mut cot = Mat::<f64>::zeros(points.nrows(), channels.len());
-            for (i, wi) in w[rows].iter().enumerate() {
-                let a = scratch.partials(eval, points, values.as_ref(), i);
-                for (k, ak) in a.iter().enumerate() {
-                    cot[(i, k)] = wi * chain.point_scale(i) * ak;
-                }
+            view.eval.vjp(&self.mlp, theta, view.points, &w[rows], out);
+        });
+    }
+
+    /// `r` and `g = Jᵀr`, equation by equation in the order of [`Self::vjp`]. An equation
+    /// made by one term (every one but a periodic pair) takes one forward and one reverse
+    /// pass for both, its residuals used as the cotangents' weights as soon as they are
+    /// evaluated. An equation whose rows several terms add up to needs all of them before
+    /// any weight is known: its residuals first, then each term's `Jᵀr`. Either way `r`
+    /// is bitwise [`LeastSquares::residuals`] and `g` bitwise [`LeastSquares::vjp`] at
+    /// `w = r`.
+    fn residuals_and_gradient(&self, theta: &[f64], r: &mut [f64], g: &mut [f64]) {
+        assert_eq!(r.len(), self.n_rows, "r has one entry per residual");
+        assert_eq!(g.len(), self.n_params(), "g has one entry per parameter");
+        g.fill(0.0);
+        self.for_each_equation(|views, rows| {
+            if let [view] = views {
+                view.eval
+                    .residuals_and_gradient(&self.mlp, theta, view.points, &mut r[rows], g);
+                return;
             }
-            self.mlp
-                .vjp_channels(theta, inputs, channels, cot.as_ref(), out);
+            for view in views {
+                let out = &mut r[rows.clone()];
+                view.eval
+                    .residuals(&self.mlp, theta, view.points, out, !view.first);
+            }
+            for view in views {
+                view.eval
+                    .vjp(&self.mlp, theta, view.points, &r[rows.clone()], g);
+            }
         });
     }
 
@@ -727,3 +756,7 @@ impl LeastSquares for ResidualModel {
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "gradient_tests.rs"]
+mod gradient_tests;

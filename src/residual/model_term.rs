@@ -12,8 +12,8 @@
 //! multi-stage run (Wang & Lai, J. Comput. Phys. 2024) `f_i` the frozen stages' channels
 //! and `ε = ε_k` (without frozen stages `f_i = 0`, `ε = 1`, and neither enters the
 //! arithmetic). Every evaluation path (residuals, batched residuals, the Jacobian and
-//! its row blocks, `J·v`, `Jᵀ·w`, the pointwise norms) builds its rows from a
-//! [`TermEval`], so none can drop a factor.
+//! its row blocks, `J·v`, `Jᵀ·w` and the fused residuals and gradient, the pointwise
+//! norms) builds its rows from a [`TermEval`], so none can drop a factor.
 //! The weights and frozen channels are indexed by the point's place in the whole block:
 //! a run of points that starts later ([`TermView::subrows`]) carries its first index.
 
@@ -196,6 +196,73 @@ impl<'a> TermEval<'a> {
             outs,
             accumulate,
         );
+    }
+
+    /// The factor of `∂F/∂c` in the cotangents of `Jᵀw`: the rows' scale with the stage
+    /// scale joined, `∂r_i/∂c = (s ε) λ_i ∂F/∂c` (this term itself without stages).
+    fn chain(&self) -> Self {
+        self.epsilon().map_or(*self, |eps| self.rescaled(eps))
+    }
+
+    /// The cotangents `w_i (s ε λ_i) ∂F/∂c_k` of the `i`-th point evaluated into `cot`,
+    /// from the network's channel values `c` (the frozen stages' added as `f_i + ε c`).
+    /// The partials come from the residual's own `eval` and the product is taken left to
+    /// right, `(w_i · (s ε λ_i)) · ∂F/∂c_k`: the numbers of a cotangent matrix formed
+    /// after a separate channel sweep.
+    fn cotangent(&self, chain: &Self, i: usize, wi: f64, x: &[f64], c: &[f64], cot: &mut [f64]) {
+        let residual = self.residual;
+        match self.frozen {
+            Some((f, eps)) => {
+                eval_sum(f, eps, self.first_point + i, c, None, |ct, _| {
+                    residual.eval(x, ct, &mut *cot)
+                });
+            }
+            None => {
+                residual.eval(x, c, cot);
+            }
+        }
+        let factor = wi * chain.point_scale(i);
+        cot.iter_mut().for_each(|ak| *ak *= factor);
+    }
+
+    /// `out += Σ_i w_i ∂r_i/∂θ` over the rows at `points` (this term's share of `Jᵀw`).
+    pub(super) fn vjp(
+        &self,
+        mlp: &Mlp,
+        theta: &[f64],
+        points: MatRef<'_, f64>,
+        w: &[f64],
+        out: &mut [f64],
+    ) {
+        let chain = self.chain();
+        let point = |i: usize, x: &[f64], c: &[f64], cot: &mut [f64]| {
+            self.cotangent(&chain, i, w[i], x, c, cot);
+            0.0
+        };
+        let channels = self.residual.channels();
+        mlp.gradient(theta, self.inputs(points), channels, &point, None, out);
+    }
+
+    /// The rows at `points` into `r` and `out += Σ_i r_i ∂r_i/∂θ`, from one forward and
+    /// one reverse pass: [`Self::vjp`] with `w = r` for rows this term alone makes (each
+    /// `r_i` is final once its point is evaluated). The rows are those of
+    /// [`Self::residuals`] and the sum that of [`Self::vjp`], bit for bit.
+    pub(super) fn residuals_and_gradient(
+        &self,
+        mlp: &Mlp,
+        theta: &[f64],
+        points: MatRef<'_, f64>,
+        r: &mut [f64],
+        out: &mut [f64],
+    ) {
+        let chain = self.chain();
+        let point = |i: usize, x: &[f64], c: &[f64], cot: &mut [f64]| {
+            let ri = self.value(i, x, c);
+            self.cotangent(&chain, i, ri, x, c, cot);
+            ri
+        };
+        let channels = self.residual.channels();
+        mlp.gradient(theta, self.inputs(points), channels, &point, Some(r), out);
     }
 
     /// The rows at `points` and their Jacobian rows (added with `accumulate`).

@@ -15,6 +15,11 @@ impl StepControl for AlwaysAccept {
         "always_accept"
     }
 
+    /// Every finite trial becomes the iterate, whose gradient the next step needs.
+    fn uses_trial_gradients(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, trials: &mut dyn Trials) -> Verdict {
         let mut report = TrialReport {
             step_size: Some(1.0),

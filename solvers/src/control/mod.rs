@@ -306,6 +306,17 @@ pub trait StepControl {
     fn name(&self) -> &'static str;
     /// Runs the trials of one iteration.
     fn run(&mut self, trials: &mut dyn Trials) -> Verdict;
+    /// Whether nearly every trial this control evaluates on its own
+    /// ([`Trials::evaluate`]) has its gradient used: asked for by the control (the
+    /// curvature test of a Wolfe search) or taken over by the next iteration when the
+    /// trial becomes the iterate (a control that accepts it). Then a descent that works
+    /// from the gradient alone has every trial's residuals and gradient formed in one
+    /// sweep, which costs little more than the residuals; for a control that rejects
+    /// many trials without their gradient (a damping or radius control) the sweep would
+    /// be wasted, so the default is `false`.
+    fn uses_trial_gradients(&self) -> bool {
+        false
+    }
     /// The control's state between iterations (e.g. λ and the damping rule's state).
     fn save(&self) -> PartState {
         PartState::new(self.name())

@@ -111,6 +111,12 @@ impl StepControl for StrongWolfe {
         "strong_wolfe"
     }
 
+    /// Every trial of the search has its slope `φ'(α)` taken, and the last one is
+    /// usually the next iterate.
+    fn uses_trial_gradients(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, trials: &mut dyn Trials) -> Verdict {
         let mut report = TrialReport::default();
         let step = match trials.compute_step(Boldness::unit()) {
