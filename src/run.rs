@@ -310,7 +310,7 @@ pub fn run_from(
     while solver.step(&mut model).is_some() {
         if let Some(plan) = checkpoint.as_mut() {
             let now = Instant::now();
-            let done = (solver.history().len() as u64).saturating_sub(first_iteration);
+            let done = (solver.iterations() as u64).saturating_sub(first_iteration);
             if plan.schedule.is_due(done, now) {
                 match write_atomic(plan.path, &snapshot(&solver, &model, "Checkpoint")) {
                     Ok(()) => plan.schedule.mark_written(done, now),

@@ -254,12 +254,18 @@ impl<'o> Solver<'o> {
         &self.iterate.theta
     }
 
+    /// Iterations run so far, earlier sessions of a resumed solve included.
+    pub fn iterations(&self) -> usize {
+        self.ledger.iteration
+    }
+
     /// The loss at the current iterate (on the current residual set).
     pub fn loss(&self) -> f64 {
         self.iterate.loss
     }
 
-    /// Records so far.
+    /// The records of the iterations this solver ran, after those of earlier sessions
+    /// when the resumed state carried them.
     pub fn history(&self) -> &[IterationRecord] {
         &self.ledger.history
     }

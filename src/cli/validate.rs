@@ -52,14 +52,19 @@ fn resumable(r: &RunResult, n_rows: usize) -> Vec<(&'static str, String, String,
                 ));
                 out.push((
                     "state iterations",
-                    format!(
-                        "{} ({} recorded)",
-                        s.ledger.iteration,
-                        s.ledger.history.len()
-                    ),
+                    if s.ledger.history.is_empty() {
+                        format!("{} (records in /history)", s.ledger.iteration)
+                    } else {
+                        format!(
+                            "{} ({} recorded)",
+                            s.ledger.iteration,
+                            s.ledger.history.len()
+                        )
+                    },
                     format!("{} ({} rows)", r.metrics.iterations, r.history.len()),
                     s.ledger.iteration as u64 == r.metrics.iterations
-                        && s.ledger.history.len() == r.history.len(),
+                        && (s.ledger.history.is_empty()
+                            || s.ledger.history.len() == r.history.len()),
                 ));
                 out.push((
                     "state sizes N, P",
