@@ -16,9 +16,9 @@ which /history/rel_l2 first fell below 1e-k (rel L2 is measured every 0.25 s).
 With `--frontier`, runs the frontier table instead (the files in FRONTIER, or the names
 given): each file as shipped, with its own preset and overrides, for the table's budget of
 30 minutes (`pinn solve problems/NAME.toml --time-limit 1800 --max-iters 100000000 --out
-OUT_DIR/NAME.h5 --quiet`), and prints rel L2, max
-error, wall time, the times to 1e-3, 1e-6 and 1e-9, the load average at the start, and
-the published frontier number beside each.
+OUT_DIR/NAME.h5 --quiet`), and prints rel L2, max error, wall time, the times to 1e-3,
+1e-6 and 1e-9, the load average at the start, and the published frontier number beside
+each.
 """
 import os
 import subprocess
