@@ -81,7 +81,7 @@ fn one_output_on_a_grid() {
 
 #[test]
 fn a_system_of_three_outputs_and_four_blocks() {
-    check("kovasznay.toml");
+    check("kovasznay-soft.toml");
 }
 
 #[test]

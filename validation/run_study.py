@@ -43,6 +43,7 @@ DEFAULT = [
     "helmholtz2d-transform:lm",
     "helmholtz2d-soft:lm",
     "kovasznay:lm",
+    "kovasznay-soft:lm",
     "burgers:lm",
     "burgers-soft:lm",
     "burgers-nu001:lm",
