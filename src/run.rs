@@ -38,7 +38,7 @@ pub fn evaluate(problem: &Problem, theta: &[f64]) -> Evaluation {
 /// The network's input embedding as the result file stores it (`None` for the identity).
 pub fn embedding_record(mlp: &Mlp) -> Option<EmbeddingRecord> {
     let e = mlp.embedding();
-    if e.is_identity() {
+    if e.is_identity() && e.reflections().is_empty() {
         return None;
     }
     let periodic = e
@@ -52,7 +52,16 @@ pub fn embedding_record(mlp: &Mlp) -> Option<EmbeddingRecord> {
         scale: f.scale,
         seed: f.seed,
     });
-    Some(EmbeddingRecord { periodic, fourier })
+    let reflections = e
+        .reflections()
+        .iter()
+        .map(|r| (r.var, r.center, if r.odd { -1 } else { 1 }))
+        .collect();
+    Some(EmbeddingRecord {
+        periodic,
+        fourier,
+        reflections,
+    })
 }
 
 /// Whether a stored network (`layers`, `embedding`, `n_params` values of θ) is the one
@@ -101,6 +110,10 @@ pub fn describe_embedding(e: &EmbeddingRecord) -> String {
             f.scale,
             f.seed
         ));
+    }
+    for &(v, c, p) in &e.reflections {
+        let parity = if p < 0 { "odd" } else { "even" };
+        parts.push(format!("{parity} in variable {v} about {c}"));
     }
     parts.join(" and ")
 }

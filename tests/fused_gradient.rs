@@ -3,7 +3,8 @@
 //! residuals and `Jᵀr` of the trait's provided method end at the same bits: iterates,
 //! history and evaluation counts. On burgers-ssbroyden (2 011 parameters, 20 512 rows,
 //! a periodic embedding), as shipped and with its points re-drawn by RAD every few
-//! iterations.
+//! iterations, and on burgers-odd (the same network averaged over x ↦ −x, whose
+//! gradient sweeps both copies of each chunk).
 
 mod common;
 use common::root;
@@ -67,8 +68,13 @@ fn fingerprint(summary: &SolveSummary, theta: &[f64]) -> (Vec<u64>, Vec<u64>, St
 /// `iterations` of `preset` on burgers-ssbroyden (points re-drawn every `every`
 /// iterations when given), fused and unfused.
 fn compare(preset: &str, iterations: usize, every: Option<usize>) {
+    compare_on("burgers-ssbroyden", preset, iterations, every)
+}
+
+/// [`compare`] on `problems/<file>.toml`.
+fn compare_on(file: &str, preset: &str, iterations: usize, every: Option<usize>) {
     let mut problem =
-        load_problem(&root().join("problems/burgers-ssbroyden.toml")).expect("problem");
+        load_problem(&root().join(format!("problems/{file}.toml"))).expect("problem");
     if every.is_some() {
         problem.resample_every = every;
     }
@@ -86,7 +92,7 @@ fn compare(preset: &str, iterations: usize, every: Option<usize>) {
     let unfused = solve(&mut Unfused(problem.residual_model()), &mut theta, &config);
     assert!(
         fingerprint(&unfused, &theta) == want,
-        "{preset}: fused and unfused runs differ"
+        "{file} {preset}: fused and unfused runs differ"
     );
 }
 
@@ -108,4 +114,9 @@ fn adam_runs_are_the_same() {
 #[test]
 fn ssbroyden_runs_on_re_drawn_points_are_the_same() {
     compare("ssbroyden", 25, Some(8));
+}
+
+#[test]
+fn ssbroyden_runs_of_the_odd_network_on_re_drawn_points_are_the_same() {
+    compare_on("burgers-odd", "ssbroyden", 25, Some(8));
 }

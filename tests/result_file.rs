@@ -93,6 +93,7 @@ fn sample(exact: bool, m: usize, generation: u64) -> RunResult {
         embedding: (generation == 0).then(|| EmbeddingRecord {
             periodic: vec![(1, 2.0, 2)],
             fourier: Some(FourierRecord { matrix: rand_mat(3, 5), scale: 1.5, seed: 7 }),
+            reflections: vec![(1, 0.0, -1), (0, 0.25, 1)],
         }),
         activation: "tanh".into(),
         params: (0..481).map(|i| ((i as f64) * 0.37 + g).sin()).collect(),
@@ -483,17 +484,17 @@ fn read_rejects_other_hdf5_files_and_versions() {
         "{e}"
     );
 
-    let wrong_version = d.join("v5.h5");
+    let wrong_version = d.join("v6.h5");
     let mut fb = hdf5_pure::FileBuilder::new();
     fb.set_attr(
         "format",
         hdf5_pure::AttrValue::VarLenString("pinn-result".into()),
     );
-    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(5));
+    fb.set_attr("format_version", hdf5_pure::AttrValue::I64(6));
     fb.write(&wrong_version).unwrap();
     let e = read(&wrong_version).unwrap_err();
     assert!(
-        e.to_string().contains("format_version 5 is not supported"),
+        e.to_string().contains("format_version 6 is not supported"),
         "{e}"
     );
     fs::remove_dir_all(&d).unwrap();

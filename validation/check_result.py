@@ -6,7 +6,8 @@ Usage: python3 validation/check_result.py RESULT.h5
 Rebuilds the network N from /model/params (per layer: W row-major, out x in, then b;
 hidden layers use the activation, the output layer is linear) and its input embedding
 /model/embedding (periodic features cos(2 pi k x/L), sin(2 pi k x/L), then optionally
-Fourier features [cos(B v), sin(B v)]; docs/result-format.md), evaluates it at
+Fourier features [cos(B v), sin(B v)], and the average over reflections x_j -> 2c - x_j
+with parities p = -1 or +1 when the file lists them; docs/result-format.md), evaluates it at
 /evaluation/points, applies the output transforms of /model@transform (format version
 2: per output an expression in the variables, the constants of
 /model@transform_constants and N; "N" is the network output itself), and checks
@@ -76,6 +77,26 @@ def embed(model, x):
         z = v @ e["fourier"][:].T
         v = np.hstack([np.cos(z), np.sin(z)])
     return v
+
+
+def network(model, params, layers, activation, x):
+    """N at the N x d points x through the embedding, averaged over the reflections of
+    /model/embedding@reflected_variables when there are any (format version 5):
+    2^-s sum_S p_S N(phi(R_S x)), R_j x_j = 2 c_j - x_j, p_S the product of the parities."""
+    e = model["embedding"] if "embedding" in model else None
+    refl = []
+    if e is not None and "reflected_variables" in e.attrs:
+        refl = list(zip(e.attrs["reflected_variables"], e.attrs["reflection_centers"],
+                        e.attrs["reflection_parities"]))
+    total = 0.0
+    for copy in range(2 ** len(refl)):
+        xs, sign = np.array(x, dtype=float), 1.0
+        for b, (j, c, p) in enumerate(refl):
+            if copy >> b & 1:
+                xs[:, int(j)] = 2.0 * float(c) - xs[:, int(j)]
+                sign *= float(p)
+        total = total + sign * forward(params, layers, activation, embed(model, xs))
+    return total / 2 ** len(refl)
 
 
 def forward(params, layers, activation, x):
@@ -220,7 +241,7 @@ def stage_terms(f, x):
     for k in range(int(st.attrs["count"])):
         g = st[f"stage_{k}"]
         layers = [int(v) for v in g.attrs["layers"]]
-        n = forward(g["params"][:], layers, g.attrs["activation"], embed(f["model"], x))
+        n = network(f["model"], g["params"][:], layers, g.attrs["activation"], x)
         out.append(g.attrs["epsilon"] * n)
     return out
 
@@ -282,13 +303,13 @@ def main(path):
             n = np.zeros_like(u_stored)
             for k, theta in enumerate(stored):
                 rows = owner == k
-                n[rows] = forward(theta, layers, activation, embed(f["model"], x[rows]))
+                n[rows] = network(f["model"], theta, layers, activation, x[rows])
         elif "stages" in f:
             n, ok = stage_sum(f, x, params)
             if not ok:
                 return 1
         else:
-            n = forward(params, layers, activation, embed(f["model"], x))
+            n = network(f["model"], params, layers, activation, x)
         u = solution(f, x, n)
         ok = True
         if "stages" in f and "u_exact" in f["evaluation"]:

@@ -65,7 +65,7 @@ DEFAULT = [
 # published rel L2 and its source (a problem whose setup is not tuned yet keeps its
 # plain file).
 FRONTIER = [
-    ("burgers-ssbroyden", "8.25e-9 (SSBroyden + RAD, Toscano et al. 2025)"),
+    ("burgers-odd", "8.25e-9 (SSBroyden + RAD, Toscano et al. 2025)"),
     ("burgers-nu001-ssbroyden", "7.97e-14 (DSGNAR, Webb, Jerad & Cartis 2026)"),
     ("allen-cahn-ssbroyden", "1.88e-6 (SSBroyden + RAD, Toscano et al. 2025)"),
     ("kdv-ssbroyden", "2.17e-6 (SSBroyden + RAD, Toscano et al. 2025)"),

@@ -61,6 +61,22 @@ pub fn check_report(p: &Problem) -> String {
             e.width()
         ));
     }
+    if !e.reflections().is_empty() {
+        let names = p.domain.names();
+        let parts: Vec<String> = e
+            .reflections()
+            .iter()
+            .map(|r| {
+                let parity = if r.odd { "odd" } else { "even" };
+                format!("{parity} in {} about {}", names[r.var], r.center)
+            })
+            .collect();
+        s.push_str(&format!(
+            "symmetry  {}: the network is averaged over {} reflected copies\n",
+            parts.join(", "),
+            1usize << e.reflections().len()
+        ));
+    }
     s.push_str("blocks\n");
     for (b, rows) in model.blocks().iter().zip(model.n_rows_per_block()) {
         s.push_str(&format!(

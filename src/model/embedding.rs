@@ -28,6 +28,22 @@
 //! learn high frequency functions in low dimensional domains", NeurIPS 2020). `σ` sets
 //! the frequencies the network resolves easily.
 //!
+//! # Reflection symmetry
+//! A solution known to be even or odd under a reflection `R: x_j ↦ 2c − x_j` of one
+//! variable (Burgers' `u(t, −x) = −u(t, x)`, for example) can have that symmetry built in
+//! exactly: the network becomes the average over the reflections,
+//!
+//! ```text
+//!     u(x) = ½ (N(x) + p N(R x)),    p = +1 (even) or −1 (odd),
+//! ```
+//!
+//! so that `u(Rx) = p u(x)` for every θ. With `m` reflections in different variables
+//! the average runs over the `2^m` compositions `R_S = Π_{j∈S} R_j` with the sign
+//! `p_S = Π_{j∈S} p_j` and the weight `2^{-m}`. The loss then never sees the part of the
+//! error with the wrong parity, which no residual penalises more than the rest, and the
+//! network need not learn the symmetry from the points. The evaluation is in
+//! [`super::symmetric`]; `φ` itself is unchanged by it.
+//!
 //! # Jets
 //! Only the *input jets* of the first linear layer change: its value slot holds `φ(x)`,
 //! the slot of `∂/∂x_j` holds `∂φ/∂x_j`, a pair slot `∂²φ/∂x_a∂x_b`, a Laplacian slot
@@ -93,6 +109,23 @@ impl FourierFeatures {
     }
 }
 
+/// A reflection `x_var ↦ 2·center − x_var` under which the solution is even or odd (see
+/// the module docs): the network is averaged over it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reflection {
+    /// The variable reflected.
+    pub var: usize,
+    /// The fixed point `c` of the reflection.
+    pub center: f64,
+    /// `u(Rx) = −u(x)` (odd) or `u(Rx) = u(x)` (even).
+    pub odd: bool,
+}
+
+impl Reflection {
+    /// The most reflections a network averages over (`2^3 = 8` evaluations per point).
+    pub const MAX: usize = 3;
+}
+
 /// One first-stage feature: a function of a single variable.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Feature {
@@ -134,6 +167,8 @@ pub struct Embedding {
     fourier: Option<FourierFeatures>,
     /// The first-stage features, in order (derived from `periodic`).
     features: Vec<Feature>,
+    /// The reflections the network is averaged over, in increasing variable order.
+    reflections: Vec<Reflection>,
 }
 
 impl Embedding {
@@ -190,7 +225,33 @@ impl Embedding {
             periodic: per,
             fourier,
             features,
+            reflections: Vec::new(),
         })
+    }
+
+    /// The same embedding with the network averaged over `reflections` (see the module
+    /// docs): each in a different variable, with a finite center, at most
+    /// [`Reflection::MAX`] of them.
+    pub fn with_reflections(mut self, reflections: &[Reflection]) -> Result<Self, ModelError> {
+        if reflections.len() > Reflection::MAX {
+            return Err(ModelError::TooManyReflections(reflections.len()));
+        }
+        let d = self.n_inputs();
+        let mut list = reflections.to_vec();
+        list.sort_by_key(|r| r.var);
+        for (i, r) in list.iter().enumerate() {
+            if r.var >= d {
+                return Err(ModelError::UnknownEmbeddedVariable { var: r.var, d });
+            }
+            if i > 0 && list[i - 1].var == r.var {
+                return Err(ModelError::DuplicateReflection(r.var));
+            }
+            if !r.center.is_finite() {
+                return Err(ModelError::BadReflectionCenter(r.center));
+            }
+        }
+        self.reflections = list;
+        Ok(self)
     }
 
     /// `d`, the number of variables.
@@ -208,7 +269,7 @@ impl Embedding {
             None => self.features.len(),
         }
     }
-    /// `φ = id`.
+    /// `φ = id` (whether or not the network is averaged over reflections).
     pub fn is_identity(&self) -> bool {
         self.fourier.is_none() && self.periodic.iter().all(Option::is_none)
     }
@@ -227,6 +288,10 @@ impl Embedding {
     /// The Fourier stage, if any.
     pub fn fourier(&self) -> Option<&FourierFeatures> {
         self.fourier.as_ref()
+    }
+    /// The reflections the network is averaged over (empty: none), in variable order.
+    pub fn reflections(&self) -> &[Reflection] {
+        &self.reflections
     }
 
     /// `φ(x)` at one point (`x.len() = d`, `out.len() = D`).

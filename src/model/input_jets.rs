@@ -46,6 +46,9 @@ pub struct InputJets {
     /// Fourier stage): then a run of the points may read them too.
     pointwise: bool,
     values: Vec<f64>,
+    /// With reflection symmetries (see [`super::symmetric`]): the jets of the reflected
+    /// copies `R_S x` of the points, `S = 1 .. 2^m` in order.
+    reflected: Vec<InputJets>,
 }
 
 impl InputJets {
@@ -66,6 +69,20 @@ impl InputJets {
             return None;
         }
         assert_eq!(points.ncols(), net.n_inputs(), "points must be N × d");
+        let mut jets = Self::compute_plain(net, points, channels);
+        let reflections = emb.reflections();
+        jets.reflected = (1..1usize << reflections.len())
+            .map(|copy| {
+                let moved = super::symmetric::reflect(reflections, copy, points);
+                Self::compute_plain(net, moved.as_ref(), channels)
+            })
+            .collect();
+        Some(jets)
+    }
+
+    /// The jets of the embedding itself at `points` (no reflected copies).
+    fn compute_plain(net: &Mlp, points: MatRef<'_, f64>, channels: &[Channel]) -> Self {
+        let emb = net.embedding();
         let plan = JetPlan::new(channels, net.n_inputs(), net.n_outputs());
         let (n, n_slots, width) = (points.nrows(), plan.n_slots(), emb.width());
         let mut values = vec![0.0; width * n_slots * n];
@@ -86,13 +103,14 @@ impl InputJets {
                 }
             }
         }
-        Some(InputJets {
+        InputJets {
             plan,
             n_points: n,
             width,
             pointwise: emb.fourier().is_none(),
             values,
-        })
+            reflected: Vec::new(),
+        }
     }
 
     /// `N`, the number of points.
@@ -100,16 +118,20 @@ impl InputJets {
         self.n_points
     }
 
-    /// The bytes of the stored jets (`8 · D · C · N`).
+    /// The bytes of the stored jets (`8 · D · C · N`, times `2^m` with `m` reflection
+    /// symmetries).
     pub fn bytes(&self) -> usize {
-        self.values.len() * std::mem::size_of::<f64>()
+        let own = self.values.len() * std::mem::size_of::<f64>();
+        own + self.reflected.iter().map(InputJets::bytes).sum::<usize>()
     }
 
     /// Whether these jets serve `channels` of `net`: the same slots (the jets of a slot
     /// do not depend on which outputs read it) and the same embedded width.
     pub(crate) fn serves(&self, net: &Mlp, channels: &[Channel]) -> bool {
         let plan = JetPlan::new(channels, net.n_inputs(), net.n_outputs());
-        self.width == net.embedding().width() && self.plan.same_slots(&plan)
+        self.width == net.embedding().width()
+            && self.plan.same_slots(&plan)
+            && self.reflected.len() + 1 == 1 << net.embedding().reflections().len()
     }
 
     /// Copies the jets of points `at .. at + nb` into the chunk's input jets `s0`
@@ -160,6 +182,21 @@ impl<'a> Inputs<'a> {
         Inputs {
             points,
             jets: jets.map(|j| (j, first)),
+        }
+    }
+
+    /// The reflected copy `copy ≥ 1` of these inputs: the reflected coordinates `points`
+    /// (of the same run of the set) with the stored jets of that copy, when there are
+    /// any (see [`super::symmetric`]).
+    pub(crate) fn reflected<'b>(&self, copy: usize, points: MatRef<'b, f64>) -> Inputs<'b>
+    where
+        'a: 'b,
+    {
+        Inputs {
+            points,
+            jets: self
+                .jets
+                .and_then(|(j, first)| j.reflected.get(copy - 1).map(|r| (r, first))),
         }
     }
 

@@ -19,7 +19,7 @@ use faer::{Mat, MatMut, MatRef};
 use super::input_jets::{InputJets, Inputs};
 use super::jets::LayerParams;
 use super::{Activation, Embedding, Init, ModelError};
-use super::{gradient, kernel};
+use super::{gradient, kernel, symmetric};
 use crate::residual::Channel;
 
 /// A pointwise seed: `seed(i, x_i, c_i, a_i)` returns the residual `r_i` at point `i`
@@ -177,6 +177,9 @@ impl Mlp {
         points: impl Into<Inputs<'p>>,
         channels: &[Channel],
     ) -> Mat<f64> {
+        if self.symmetric() {
+            return symmetric::eval_channels(self, theta, points.into(), channels);
+        }
         kernel::eval_channels(self, theta, points.into(), channels)
     }
 
@@ -189,6 +192,9 @@ impl Mlp {
         points: impl Into<Inputs<'p>>,
         channels: &[Channel],
     ) -> (Mat<f64>, Mat<f64>) {
+        if self.symmetric() {
+            return symmetric::jvp_channels(self, theta, v, points.into(), channels);
+        }
         kernel::jvp_channels(self, theta, v, points.into(), channels)
     }
 
@@ -210,7 +216,12 @@ impl Mlp {
         jac: MatMut<'_, f64>,
         accumulate: bool,
     ) {
-        kernel::residuals_and_jacobian(
+        let f = if self.symmetric() {
+            symmetric::residuals_and_jacobian
+        } else {
+            kernel::residuals_and_jacobian
+        };
+        f(
             self,
             theta,
             points.into(),
@@ -232,7 +243,12 @@ impl Mlp {
         r: &mut [f64],
         accumulate: bool,
     ) {
-        kernel::residuals(self, theta, points.into(), channels, seed, r, accumulate)
+        let f = if self.symmetric() {
+            symmetric::residuals
+        } else {
+            kernel::residuals
+        };
+        f(self, theta, points.into(), channels, seed, r, accumulate)
     }
 
     /// [`Mlp::residuals`] at every `θ_j` of `thetas` into `outs[j]` in one sweep over
@@ -247,7 +263,12 @@ impl Mlp {
         outs: &mut [&mut [f64]],
         accumulate: bool,
     ) {
-        kernel::residuals_many(
+        let f = if self.symmetric() {
+            symmetric::residuals_many
+        } else {
+            kernel::residuals_many
+        };
+        f(
             self,
             thetas,
             points.into(),
@@ -276,6 +297,9 @@ impl Mlp {
             (inputs.points().nrows(), channels.len()),
             "cotangents must be N × K"
         );
+        if self.symmetric() {
+            return symmetric::vjp_channels(self, theta, inputs, channels, cotangents, out);
+        }
         let read = |i: usize, _: &[f64], _: &[f64], cot: &mut [f64]| {
             for (k, ck) in cot.iter_mut().enumerate() {
                 *ck = cotangents[(i, k)];
@@ -302,7 +326,12 @@ impl Mlp {
         r: Option<&mut [f64]>,
         out: &mut [f64],
     ) {
-        gradient::gradient(self, theta, points.into(), channels, point, r, out)
+        let f = if self.symmetric() {
+            symmetric::gradient
+        } else {
+            gradient::gradient
+        };
+        f(self, theta, points.into(), channels, point, r, out)
     }
 
     /// The input jets of the embedding at `points` for the slots `channels` need,
@@ -314,6 +343,11 @@ impl Mlp {
     /// If `points` is not `N × d` or a channel does not fit the network.
     pub fn input_jets(&self, points: MatRef<'_, f64>, channels: &[Channel]) -> Option<InputJets> {
         InputJets::compute(self, points, channels)
+    }
+
+    /// Whether the network is averaged over reflections ([`super::symmetric`]).
+    fn symmetric(&self) -> bool {
+        !self.embedding.reflections().is_empty()
     }
 
     pub(crate) fn check_shapes(&self, theta: &[f64], points: MatRef<'_, f64>) {

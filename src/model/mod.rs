@@ -29,6 +29,9 @@ pub(crate) mod jets;
 pub(crate) mod kernel;
 pub mod mlp;
 pub(crate) mod plan;
+pub(crate) mod symmetric;
+#[cfg(test)]
+mod symmetric_tests;
 #[macro_use]
 pub(crate) mod simd;
 #[cfg(test)]
@@ -37,7 +40,7 @@ mod tests;
 mod tests_higher;
 
 pub use activation::Activation;
-pub use embedding::{Embedding, FourierFeatures, Periodic};
+pub use embedding::{Embedding, FourierFeatures, Periodic, Reflection};
 pub use init::Init;
 pub use input_jets::{InputJets, Inputs};
 pub use mlp::{Mlp, Seed};
@@ -75,6 +78,15 @@ pub enum ModelError {
     /// The Fourier scale σ must be finite and positive.
     #[error("the Fourier feature scale must be finite and > 0, got {0}")]
     BadFourierScale(f64),
+    /// At most [`embedding::Reflection::MAX`] reflections.
+    #[error("at most 3 reflection symmetries are supported, got {0}")]
+    TooManyReflections(usize),
+    /// A variable is reflected twice.
+    #[error("variable {0} has two reflection symmetries")]
+    DuplicateReflection(usize),
+    /// A reflection's center must be finite.
+    #[error("a reflection center must be finite, got {0}")]
+    BadReflectionCenter(f64),
     /// The embedding's input dimension differs from the network's.
     #[error("the embedding takes {embedding} variables, but the network has {layers} inputs")]
     EmbeddingInputs { embedding: usize, layers: usize },

@@ -29,7 +29,7 @@ use super::result::{EmbeddingRecord, Evaluation, FourierRecord, History, Metrics
 /// Root attribute `format`.
 pub const FORMAT_NAME: &str = "pinn-result";
 /// Root attribute `format_version`: bump on any incompatible change of the layout.
-pub const FORMAT_VERSION: i64 = 4;
+pub const FORMAT_VERSION: i64 = 5;
 /// The oldest `format_version` the reader accepts: version 1 files have no output
 /// transforms (every output is the network output).
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
@@ -157,6 +157,23 @@ pub fn to_bytes(path: &Path, r: &RunResult) -> Result<Vec<u8>, OutputError> {
                 AttrValue::F64Array(e.periodic.iter().map(|p| p.1).collect()),
             );
             eg.set_attr("harmonics", AttrValue::I64Array(ints(&|p| p.2)?));
+        }
+        if !e.reflections.is_empty() {
+            let vars = e
+                .reflections
+                .iter()
+                .map(|r| i64::try_from(r.0))
+                .collect::<Result<Vec<i64>, _>>()
+                .map_err(|_| too_big("/model/embedding"))?;
+            eg.set_attr("reflected_variables", AttrValue::I64Array(vars));
+            eg.set_attr(
+                "reflection_centers",
+                AttrValue::F64Array(e.reflections.iter().map(|r| r.1).collect()),
+            );
+            eg.set_attr(
+                "reflection_parities",
+                AttrValue::I64Array(e.reflections.iter().map(|r| r.2).collect()),
+            );
         }
         if let Some(f) = &e.fourier {
             let seed = i64::try_from(f.seed).map_err(|_| too_big("/model/embedding/fourier"))?;
@@ -806,7 +823,40 @@ impl Reader {
         } else {
             None
         };
-        Ok(EmbeddingRecord { periodic, fourier })
+        let mut reflections = Vec::new();
+        if a.contains_key("reflected_variables") {
+            let ints = |name: &str| {
+                self.get(&a, AT, name)?
+                    .to_i64s()
+                    .ok_or_else(|| self.schema(AT, format!("attribute {name} is not integers")))
+            };
+            let vars = ints("reflected_variables")?;
+            let parities = ints("reflection_parities")?;
+            let centers = self
+                .get(&a, AT, "reflection_centers")?
+                .to_f64s()
+                .ok_or_else(|| self.schema(AT, "attribute reflection_centers is not f64"))?;
+            if centers.len() != vars.len() || parities.len() != vars.len() {
+                return Err(self.schema(
+                    AT,
+                    "reflected_variables, reflection_centers and reflection_parities differ in length",
+                ));
+            }
+            for ((&v, &c), &p) in vars.iter().zip(&centers).zip(&parities) {
+                if v < 0 || !c.is_finite() || (p != 1 && p != -1) {
+                    return Err(self.schema(
+                        AT,
+                        format!("invalid reflection: variable {v}, center {c}, parity {p}"),
+                    ));
+                }
+                reflections.push((v as usize, c, p));
+            }
+        }
+        Ok(EmbeddingRecord {
+            periodic,
+            fourier,
+            reflections,
+        })
     }
 
     fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {

@@ -68,13 +68,18 @@ pub struct RunResult {
 
 /// The input embedding `φ` of a network, as stored: periodic features
 /// `cos(2πk x_j/L), sin(2πk x_j/L)`, `k = 1..K`, in place of each listed variable `x_j`
-/// (the others pass through), then optionally `[cos(B v), sin(B v)]` of that vector `v`.
+/// (the others pass through), then optionally `[cos(B v), sin(B v)]` of that vector `v`;
+/// and the reflections the network is averaged over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingRecord {
     /// `(variable index j, period L, harmonics K)` per periodic variable, increasing `j`.
     pub periodic: Vec<(usize, f64, usize)>,
     /// The Fourier stage, if any.
     pub fourier: Option<FourierRecord>,
+    /// `(variable index j, center c, parity p)` per reflection `x_j ↦ 2c − x_j` the
+    /// network is averaged over, `u(x) = ½(N(φ(x)) + p N(φ(Rx)))` (`p = −1`: odd, `+1`:
+    /// even; over all `2^s` compositions for `s` of them), increasing `j`.
+    pub reflections: Vec<(usize, f64, i64)>,
 }
 
 /// Random Fourier features as stored: the matrix itself, and how it was drawn.

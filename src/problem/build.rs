@@ -203,7 +203,7 @@ impl Builder<'_> {
         let (domain, time) = self.domain(&spec)?;
         let outputs = self.outputs(&spec)?;
         let context = self.context(&spec, &domain, &outputs, time)?;
-        let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs)?;
+        let (mlp, init, init_seed) = self.model(&spec, &domain, &outputs, time)?;
         self.check_budget(
             &spec,
             &settings.preset,

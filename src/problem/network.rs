@@ -10,7 +10,7 @@ use super::location::line_col;
 use super::memory::{group, param_count};
 use super::spec::{EmbeddingSpec, PeriodicSpec, ProblemSpec};
 use crate::geometry::BoxDomain;
-use crate::model::{Activation, Embedding, Init, Mlp, Periodic};
+use crate::model::{Activation, Embedding, Init, Mlp, Periodic, Reflection};
 
 /// The largest number of harmonics of one variable, and of Fourier frequencies: far
 /// beyond any useful network, small enough that the first layer always fits in memory.
@@ -51,6 +51,7 @@ impl Builder<'_> {
         spec: &ProblemSpec,
         domain: &BoxDomain,
         outputs: &[String],
+        time: Option<usize>,
     ) -> Result<(Mlp, Init, u64), InputError> {
         let m = spec.model.get_ref();
         let layers_spanned = m.layers.get_ref();
@@ -142,7 +143,7 @@ impl Builder<'_> {
         }
         let embedding = match &m.embedding {
             None => Embedding::identity(layers[0]),
-            Some(e) => self.embedding(e, domain)?,
+            Some(e) => self.embedding(e, domain, time)?,
         };
         // Counted in u128 and checked: the sizes must fit the machine's integers before
         // the memory estimate can refuse them.
@@ -172,6 +173,7 @@ impl Builder<'_> {
         &self,
         e: &Spanned<EmbeddingSpec>,
         domain: &BoxDomain,
+        time: Option<usize>,
     ) -> Result<Embedding, InputError> {
         let spec = e.get_ref();
         let mut periodic = Vec::new();
@@ -244,8 +246,69 @@ impl Builder<'_> {
                 Some((count as usize, scale, f.seed.unwrap_or(0)))
             }
         };
+        let reflections = self.reflections(spec, domain, time)?;
         Embedding::new(domain.dim(), &periodic, fourier)
+            .and_then(|emb| emb.with_reflections(&reflections))
             .map_err(|err| self.err(e.span(), err.to_string()))
+    }
+
+    /// `symmetry = { x = "odd" }`: the reflection of each named variable about the
+    /// midpoint of its interval, with the parity u has under it. Not in the time variable
+    /// (time slabs move its interval), at most [`Reflection::MAX`] variables.
+    fn reflections(
+        &self,
+        spec: &EmbeddingSpec,
+        domain: &BoxDomain,
+        time: Option<usize>,
+    ) -> Result<Vec<Reflection>, InputError> {
+        let Some(table) = &spec.symmetry else {
+            return Ok(Vec::new());
+        };
+        if table.get_ref().len() > Reflection::MAX {
+            return Err(self.err(
+                table.span(),
+                format!(
+                    "at most {} variables can have a symmetry, found {}",
+                    Reflection::MAX,
+                    table.get_ref().len()
+                ),
+            ));
+        }
+        let mut out = Vec::new();
+        for (name, parity) in table.get_ref() {
+            let var = domain.axis(name.get_ref()).ok_or_else(|| {
+                self.err(
+                    name.span(),
+                    format!(
+                        "unknown variable `{}` in `symmetry`: the variables are {}",
+                        name.get_ref(),
+                        domain.names().join(", ")
+                    ),
+                )
+            })?;
+            if time == Some(var) {
+                return Err(self.err(
+                    name.span(),
+                    format!(
+                        "`{}` is the time variable: a symmetry in time is not supported",
+                        name.get_ref()
+                    ),
+                ));
+            }
+            let odd = match parity.get_ref().as_str() {
+                "odd" => true,
+                "even" => false,
+                other => {
+                    return Err(self.err(
+                        parity.span(),
+                        format!("unknown symmetry `{other}`: expected \"odd\" or \"even\""),
+                    ));
+                }
+            };
+            let center = 0.5 * (domain.lo()[var] + domain.hi()[var]);
+            out.push(Reflection { var, center, odd });
+        }
+        Ok(out)
     }
 
     /// `file:line:column: note: …` at byte `span.start`.

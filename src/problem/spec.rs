@@ -258,7 +258,7 @@ pub struct ModelSpec {
 }
 
 /// `[model.embedding]`: exactly periodic features of some variables, then optionally
-/// random Fourier features.
+/// random Fourier features, and reflection symmetries the network is averaged over.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingSpec {
@@ -268,6 +268,10 @@ pub struct EmbeddingSpec {
     /// Random Fourier features of the (periodically embedded) variables.
     #[serde(default)]
     pub fourier: Option<Spanned<FourierSpec>>,
+    /// Per variable name: `"odd"` or `"even"`, the parity of u under the reflection of
+    /// that variable about the midpoint of its interval; the network is averaged over it.
+    #[serde(default)]
+    pub symmetry: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
 }
 
 /// The periodic features of one variable: `x = 2.0` (the period, one harmonic) or

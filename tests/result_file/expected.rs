@@ -165,6 +165,24 @@ pub fn expected_json(r: &RunResult) -> String {
             "periods",
             format!("{{\"f64s\": {}}}", json_list(&periods, |b| b.to_string())),
         );
+        if !emb.reflections.is_empty() {
+            let list = |f: fn(&(usize, f64, i64)) -> String| json_list(&emb.reflections, f);
+            put(
+                "/model/embedding",
+                "reflected_variables",
+                format!("{{\"ints\": {}}}", list(|r| r.0.to_string())),
+            );
+            put(
+                "/model/embedding",
+                "reflection_centers",
+                format!("{{\"f64s\": {}}}", list(|r| r.1.to_bits().to_string())),
+            );
+            put(
+                "/model/embedding",
+                "reflection_parities",
+                format!("{{\"ints\": {}}}", list(|r| r.2.to_string())),
+            );
+        }
         if let Some(f) = &emb.fourier {
             ds.insert("/model/embedding/fourier".into(), jmat(&f.matrix));
             put("/model/embedding/fourier", "scale", jf64(f.scale));
