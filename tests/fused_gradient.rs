@@ -73,8 +73,7 @@ fn compare(preset: &str, iterations: usize, every: Option<usize>) {
 
 /// [`compare`] on `problems/<file>.toml`.
 fn compare_on(file: &str, preset: &str, iterations: usize, every: Option<usize>) {
-    let mut problem =
-        load_problem(&root().join(format!("problems/{file}.toml"))).expect("problem");
+    let mut problem = load_problem(&root().join(format!("problems/{file}.toml"))).expect("problem");
     if every.is_some() {
         problem.resample_every = every;
     }
