@@ -4,10 +4,14 @@
 //! with a periodic embedding of x (`[model.embedding] periodic = { x = 2.0 }`: the first
 //! layer reads t, cos πx, sin πx), and with an output transform
 //! (`[transform] u = "-sin(pi*x) + t*N"`, whose derivatives the jets carry through the
-//! product rule). The same blocks and points in all three, so the times compare directly.
+//! product rule), and with the embedding plus the odd symmetry in x
+//! (`symmetry = { x = "odd" }`: the network averaged over x ↦ −x, two passes per point).
+//! The same blocks and points in all four, so the times compare directly.
 //!
 //! - `residuals`: r(θ) alone;
-//! - `residuals_and_jacobian`: r(θ) and the exact N × P Jacobian.
+//! - `residuals_and_jacobian`: r(θ) and the exact N × P Jacobian;
+//! - `residuals_and_gradient`: r(θ) and Jᵀr from one sweep (the quasi-Newton methods'
+//!   evaluation).
 //!
 //! The embedded variant reads the features' jets stored once for its points (the
 //! model's store, as in every solve), so it times the network alone plus one copy.
@@ -26,7 +30,7 @@ fn main() {
     divan::main();
 }
 
-const VARIANTS: [&str; 3] = ["plain", "embedding", "transform"];
+const VARIANTS: [&str; 4] = ["plain", "embedding", "transform", "odd"];
 
 fn burgers(variant: &str) -> Problem {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/burgers-soft.toml");
@@ -36,6 +40,10 @@ fn burgers(variant: &str) -> Problem {
         "embedding" => text.replace(
             "[collocation]",
             "[model.embedding]\nperiodic = { x = 2.0 }\n\n[collocation]",
+        ),
+        "odd" => text.replace(
+            "[collocation]",
+            "[model.embedding]\nperiodic = { x = 2.0 }\nsymmetry = { x = \"odd\" }\n\n[collocation]",
         ),
         "transform" => text.replace(
             "outputs = [\"u\"]\n",
@@ -47,7 +55,7 @@ fn burgers(variant: &str) -> Problem {
     let problem = build_problem(&path, &text, spec).expect("problem");
     assert_eq!(
         problem.mlp.embedding().is_identity(),
-        variant != "embedding",
+        variant != "embedding" && variant != "odd",
         "{variant}: embedding"
     );
     assert_eq!(
@@ -75,4 +83,14 @@ fn residuals_and_jacobian(bencher: Bencher, variant: &str) {
     let mut r = vec![0.0; model.n_residuals()];
     let mut j = Mat::<f64>::zeros(model.n_residuals(), model.n_params());
     bencher.bench_local(|| model.residuals_and_jacobian(black_box(&theta), &mut r, j.as_mut()));
+}
+
+#[divan::bench(args = VARIANTS, max_time = 10)]
+fn residuals_and_gradient(bencher: Bencher, variant: &str) {
+    let problem = burgers(variant);
+    let model = problem.residual_model();
+    let theta = problem.initial_params();
+    let mut r = vec![0.0; model.n_residuals()];
+    let mut g = vec![0.0; model.n_params()];
+    bencher.bench_local(|| model.residuals_and_gradient(black_box(&theta), &mut r, &mut g));
 }

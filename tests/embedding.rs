@@ -4,58 +4,13 @@
 //! mismatched `--init` refused.
 
 mod common;
-use common::{pinn, python, root, scratch};
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use common::{
+    assert_validate_and_numpy_agree, assert_validate_and_numpy_refuse_embedding,
+    embedded_heat_problem as heat_problem, pinn, root, scratch,
+};
 
 use faer::Mat;
 use pinn::residual::{Channel, VarSet};
-
-/// Heat equation `u_t = ν u_xx` on `[0, 1] × [−1, 1]`, solution `exp(−νπ²t) sin(πx)`
-/// (2-periodic in x), with `extra` blocks and `embedding` under `[model.embedding]`.
-fn heat_problem(dir: &Path, name: &str, extra: &str, embedding: &str) -> PathBuf {
-    let text = format!(
-        r#"name = "{name}"
-source = "test"
-
-[constants]
-nu = 0.1
-
-[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [-1.0, 1.0]]
-time = "t"
-
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - nu*u_xx"
-points = {{ count = 60, sampler = "lhs" }}
-
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = {{ count = 20, sampler = "uniform" }}
-{extra}
-[exact]
-u = "exp(-nu*pi^2*t)*sin(pi*x)"
-
-[evaluation]
-count = 50
-
-[model]
-layers = [2, 8, 8, 1]
-
-[model.embedding]
-{embedding}
-"#
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 const PERIODIC_BLOCK: &str = r#"
 [[blocks]]
@@ -240,48 +195,14 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
     }
     assert_eq!(back.layers, vec![12, 8, 8, 1]);
 
-    let v = pinn().arg("validate").arg(&out).output().unwrap();
-    let text = String::from_utf8_lossy(&v.stdout);
-    assert_eq!(v.status.code(), Some(0), "{text}");
-    assert!(text.contains("every stored quantity reproduced"), "{text}");
-
-    let py = Command::new(python::python())
-        .arg(root().join("validation/check_result.py"))
-        .arg(&out)
-        .output()
-        .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
-    let text = String::from_utf8_lossy(&py.stdout);
-    assert_eq!(
-        py.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    assert!(text.contains("agree"), "{text}");
+    assert_validate_and_numpy_agree(&out);
 
     // Another embedding in the file: validate refuses it, numpy's u no longer agrees.
     let mut bad = back.clone();
     bad.embedding.as_mut().unwrap().periodic[0].1 = 2.5;
     let bad_file = d.join("bad.h5");
     pinn::output::write_atomic(&bad_file, &bad).unwrap();
-    let v = pinn().arg("validate").arg(&bad_file).output().unwrap();
-    let text = String::from_utf8_lossy(&v.stdout);
-    assert_eq!(v.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("embedding") && text.contains("DIFFERS"),
-        "{text}"
-    );
-    let py = Command::new(python::python())
-        .arg(root().join("validation/check_result.py"))
-        .arg(&bad_file)
-        .output()
-        .unwrap();
-    assert_eq!(
-        py.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&py.stdout)
-    );
+    assert_validate_and_numpy_refuse_embedding(&bad_file);
 
     // --init restores the parameters only into the same network: the same problem
     // continues, a problem with another embedding (same P) is refused with the reason.

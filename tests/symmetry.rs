@@ -4,57 +4,34 @@
 //! (validation/check_result.py) use to re-evaluate the network and a tampered file fails.
 
 mod common;
-use common::{pinn, python, root, scratch};
+use common::{
+    assert_validate_and_numpy_agree, assert_validate_and_numpy_refuse_embedding,
+    embedded_heat_problem, pinn, scratch,
+};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use faer::Mat;
 use pinn::residual::Channel;
 
-/// Heat equation `u_t = ν u_xx` on `[0, 1] × [−1, 1]` with the odd solution
-/// `exp(−νπ²t) sin(πx)`, with `embedding` under `[model.embedding]`.
+/// The heat problem of [`embedded_heat_problem`] (odd solution `exp(−νπ²t) sin(πx)`)
+/// with `embedding` under `[model.embedding]` and no extra blocks.
 fn heat_problem(dir: &Path, name: &str, embedding: &str) -> PathBuf {
-    let text = format!(
-        r#"name = "{name}"
-source = "test"
+    embedded_heat_problem(dir, name, "", embedding)
+}
 
-[constants]
-nu = 0.1
-
-[domain]
-variables = ["t", "x"]
-bounds = [[0.0, 1.0], [-1.0, 1.0]]
-time = "t"
-
-[[blocks]]
-name = "interior"
-kind = "pde"
-equation = "u_t - nu*u_xx"
-points = {{ count = 60, sampler = "lhs" }}
-
-[[blocks]]
-name = "initial"
-kind = "initial"
-value = "sin(pi*x)"
-points = {{ count = 20, sampler = "uniform" }}
-
-[exact]
-u = "exp(-nu*pi^2*t)*sin(pi*x)"
-
-[evaluation]
-count = 50
-
-[model]
-layers = [2, 8, 8, 1]
-
-[model.embedding]
-{embedding}
-"#
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
+/// `iterations` of the problem's own preset from its seeded start.
+fn solve(problem: &pinn::problem::Problem, iterations: usize) -> pinn::run::RunOutcome {
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.termination.max_iterations = iterations;
+    pinn::run::run(
+        problem,
+        &config,
+        &problem.initial_params(),
+        None,
+        |_, _, _| std::ops::ControlFlow::Continue(()),
+    )
+    .unwrap()
 }
 
 const ODD_PERIODIC: &str = "periodic = { x = 2.0 }\nsymmetry = { x = \"odd\" }";
@@ -114,16 +91,7 @@ fn the_network_of_an_odd_problem_is_odd() {
 fn an_odd_network_solves_an_odd_problem() {
     let d = scratch("solve");
     let problem = pinn::problem::load_problem(&heat_problem(&d, "heat", ODD_PERIODIC)).unwrap();
-    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
-    config.termination.max_iterations = 200;
-    let outcome = pinn::run::run(
-        &problem,
-        &config,
-        &problem.initial_params(),
-        None,
-        |_, _, _| std::ops::ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let outcome = solve(&problem, 200);
     let rel = outcome.result.metrics.rel_l2.expect("an exact solution");
     assert!(rel < 1e-4, "rel L2 {rel:e}");
     std::fs::remove_dir_all(&d).ok();
@@ -138,16 +106,7 @@ fn an_odd_result_is_rechecked_by_validate_and_numpy() {
     {
         let problem =
             pinn::problem::load_problem(&heat_problem(&d, &format!("heat{k}"), e)).unwrap();
-        let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
-        config.termination.max_iterations = 3;
-        let outcome = pinn::run::run(
-            &problem,
-            &config,
-            &problem.initial_params(),
-            None,
-            |_, _, _| std::ops::ControlFlow::Continue(()),
-        )
-        .unwrap();
+        let outcome = solve(&problem, 3);
         let out = d.join(format!("heat{k}.h5"));
         pinn::output::write_atomic(&out, &outcome.result).unwrap();
         let back = pinn::output::read(&out).unwrap();
@@ -155,47 +114,14 @@ fn an_odd_result_is_rechecked_by_validate_and_numpy() {
         assert_eq!(emb.reflections, vec![(1, 0.0, -1)]);
         assert_eq!(emb.periodic.len(), 1 - k);
 
-        let v = pinn().arg("validate").arg(&out).output().unwrap();
-        let text = String::from_utf8_lossy(&v.stdout);
-        assert_eq!(v.status.code(), Some(0), "{text}");
-        assert!(text.contains("every stored quantity reproduced"), "{text}");
-        let py = Command::new(python::python())
-            .arg(root().join("validation/check_result.py"))
-            .arg(&out)
-            .output()
-            .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
-        let text = String::from_utf8_lossy(&py.stdout);
-        assert_eq!(
-            py.status.code(),
-            Some(0),
-            "{text}{}",
-            String::from_utf8_lossy(&py.stderr)
-        );
-        assert!(text.contains("agree"), "{text}");
+        assert_validate_and_numpy_agree(&out);
 
         // The same network stored as even: validate refuses it, numpy's u disagrees.
         let mut bad = back.clone();
         bad.embedding.as_mut().unwrap().reflections[0].2 = 1;
         let bad_file = d.join(format!("bad{k}.h5"));
         pinn::output::write_atomic(&bad_file, &bad).unwrap();
-        let v = pinn().arg("validate").arg(&bad_file).output().unwrap();
-        let text = String::from_utf8_lossy(&v.stdout);
-        assert_eq!(v.status.code(), Some(1), "{text}");
-        assert!(
-            text.contains("embedding") && text.contains("DIFFERS"),
-            "{text}"
-        );
-        let py = Command::new(python::python())
-            .arg(root().join("validation/check_result.py"))
-            .arg(&bad_file)
-            .output()
-            .unwrap();
-        assert_eq!(
-            py.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&py.stdout)
-        );
+        assert_validate_and_numpy_refuse_embedding(&bad_file);
     }
     std::fs::remove_dir_all(&d).ok();
 }

@@ -66,7 +66,7 @@ DEFAULT = [
 # plain file).
 FRONTIER = [
     ("burgers-odd", "8.25e-9 (SSBroyden + RAD, Toscano et al. 2025)"),
-    ("burgers-nu001-ssbroyden", "7.97e-14 (DSGNAR, Webb, Jerad & Cartis 2026)"),
+    ("burgers-nu001-odd", "7.97e-14 (DSGNAR, Webb, Jerad & Cartis 2026)"),
     ("allen-cahn-ssbroyden", "1.88e-6 (SSBroyden + RAD, Toscano et al. 2025)"),
     ("kdv-ssbroyden", "2.17e-6 (SSBroyden + RAD, Toscano et al. 2025)"),
     ("helmholtz2d", "2.0e-9 (SPRING, Jnini et al. 2026)"),

@@ -8,7 +8,7 @@
 
 pub mod python;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pinn::problem::{Problem, build_problem, parse_spec};
@@ -75,4 +75,95 @@ value = "0"
 points = {{ count = {edge} }}
 {rest}"#
     )
+}
+
+/// Heat equation `u_t = ν u_xx` on `[0, 1] × [−1, 1]`, solution `exp(−νπ²t) sin(πx)`
+/// (2-periodic in x), with `extra` blocks and `embedding` under `[model.embedding]`.
+pub fn embedded_heat_problem(dir: &Path, name: &str, extra: &str, embedding: &str) -> PathBuf {
+    let text = format!(
+        r#"name = "{name}"
+source = "test"
+
+[constants]
+nu = 0.1
+
+[domain]
+variables = ["t", "x"]
+bounds = [[0.0, 1.0], [-1.0, 1.0]]
+time = "t"
+
+[[blocks]]
+name = "interior"
+kind = "pde"
+equation = "u_t - nu*u_xx"
+points = {{ count = 60, sampler = "lhs" }}
+
+[[blocks]]
+name = "initial"
+kind = "initial"
+value = "sin(pi*x)"
+points = {{ count = 20, sampler = "uniform" }}
+{extra}
+[exact]
+u = "exp(-nu*pi^2*t)*sin(pi*x)"
+
+[evaluation]
+count = 50
+
+[model]
+layers = [2, 8, 8, 1]
+
+[model.embedding]
+{embedding}
+"#
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `pinn validate` and `validation/check_result.py` (h5py and numpy) both accept the
+/// result file `out`: every stored quantity reproduced, every number agrees.
+pub fn assert_validate_and_numpy_agree(out: &Path) {
+    let v = pinn().arg("validate").arg(out).output().unwrap();
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(v.status.code(), Some(0), "{text}");
+    assert!(text.contains("every stored quantity reproduced"), "{text}");
+    let py = Command::new(python::python())
+        .arg(root().join("validation/check_result.py"))
+        .arg(out)
+        .output()
+        .expect("python3 with h5py and numpy (python3 -m pip install h5py numpy)");
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert_eq!(
+        py.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert!(text.contains("agree"), "{text}");
+}
+
+/// Both refuse `bad`, a result whose stored embedding is not the problem's: `pinn
+/// validate` names the embedding as differing, numpy's network no longer gives the
+/// stored u.
+pub fn assert_validate_and_numpy_refuse_embedding(bad: &Path) {
+    let v = pinn().arg("validate").arg(bad).output().unwrap();
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(v.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("embedding") && text.contains("DIFFERS"),
+        "{text}"
+    );
+    let py = Command::new(python::python())
+        .arg(root().join("validation/check_result.py"))
+        .arg(bad)
+        .output()
+        .unwrap();
+    assert_eq!(
+        py.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&py.stdout)
+    );
 }
