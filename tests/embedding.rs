@@ -251,3 +251,27 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// An output transform with `erf` (as allen-cahn's) is re-evaluated by numpy too.
+#[test]
+fn a_transform_with_erf_is_rechecked_by_numpy() {
+    let d = scratch("erf");
+    let extra = "[transform]\nu = \"N + 0.5*erf(2*x)*t\"\n";
+    let path = heat_problem(&d, "heat", extra, "periodic = { x = 2.0 }");
+    let problem = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!problem.transform.is_identity());
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.termination.max_iterations = 2;
+    let outcome = pinn::run::run(
+        &problem,
+        &config,
+        &problem.initial_params(),
+        None,
+        |_, _, _| std::ops::ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let out = d.join("heat.h5");
+    pinn::output::write_atomic(&out, &outcome.result).unwrap();
+    assert_validate_and_numpy_agree(&out);
+    std::fs::remove_dir_all(&d).ok();
+}

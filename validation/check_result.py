@@ -38,6 +38,7 @@ enter, sqrt(w_b/N_b) lambda_i F_b(x_i) per row, is not recomputed here (that nee
 PDE residuals F_b, hence the network's derivatives and the problem's equations):
 `pinn validate` recomputes /metrics@final_loss with the stored weights.
 """
+import math
 import re
 import sys
 import tomllib
@@ -117,6 +118,7 @@ def forward(params, layers, activation, x):
 FUNCTIONS = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
     "sqrt": np.sqrt, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "abs": np.abs,
+    "erf": np.vectorize(math.erf, otypes=[float]),
 }
 TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(.))")
 
