@@ -6,7 +6,7 @@
 mod common;
 use common::{
     assert_validate_and_numpy_agree, assert_validate_and_numpy_refuse_embedding,
-    embedded_heat_problem as heat_problem, pinn, root, scratch,
+    embedded_heat_problem as heat_problem, pinn, root, scratch, solve,
 };
 
 use faer::Mat;
@@ -170,16 +170,7 @@ fn an_embedded_result_is_rechecked_by_validate_and_numpy() {
     let e = "periodic = { x = { period = 2.0, harmonics = 2 } }\nfourier = { count = 6, scale = 1.0, seed = 3 }";
     let path = heat_problem(&d, "heat", "", e);
     let problem = pinn::problem::load_problem(&path).unwrap();
-    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
-    config.termination.max_iterations = 3;
-    let outcome = pinn::run::run(
-        &problem,
-        &config,
-        &problem.initial_params(),
-        None,
-        |_, _, _| std::ops::ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let outcome = solve(&problem, 3);
     let out = d.join("heat.h5");
     pinn::output::write_atomic(&out, &outcome.result).unwrap();
     let back = pinn::output::read(&out).unwrap();
@@ -260,16 +251,7 @@ fn a_transform_with_erf_is_rechecked_by_numpy() {
     let path = heat_problem(&d, "heat", extra, "periodic = { x = 2.0 }");
     let problem = pinn::problem::load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!problem.transform.is_identity());
-    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
-    config.termination.max_iterations = 2;
-    let outcome = pinn::run::run(
-        &problem,
-        &config,
-        &problem.initial_params(),
-        None,
-        |_, _, _| std::ops::ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let outcome = solve(&problem, 2);
     let out = d.join("heat.h5");
     pinn::output::write_atomic(&out, &outcome.result).unwrap();
     assert_validate_and_numpy_agree(&out);

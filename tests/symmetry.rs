@@ -6,7 +6,7 @@
 mod common;
 use common::{
     assert_validate_and_numpy_agree, assert_validate_and_numpy_refuse_embedding,
-    embedded_heat_problem, pinn, scratch,
+    embedded_heat_problem, pinn, scratch, solve,
 };
 
 use std::path::{Path, PathBuf};
@@ -18,20 +18,6 @@ use pinn::residual::Channel;
 /// with `embedding` under `[model.embedding]` and no extra blocks.
 fn heat_problem(dir: &Path, name: &str, embedding: &str) -> PathBuf {
     embedded_heat_problem(dir, name, "", embedding)
-}
-
-/// `iterations` of the problem's own preset from its seeded start.
-fn solve(problem: &pinn::problem::Problem, iterations: usize) -> pinn::run::RunOutcome {
-    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
-    config.termination.max_iterations = iterations;
-    pinn::run::run(
-        problem,
-        &config,
-        &problem.initial_params(),
-        None,
-        |_, _, _| std::ops::ControlFlow::Continue(()),
-    )
-    .unwrap()
 }
 
 const ODD_PERIODIC: &str = "periodic = { x = 2.0 }\nsymmetry = { x = \"odd\" }";

@@ -167,3 +167,17 @@ pub fn assert_validate_and_numpy_refuse_embedding(bad: &Path) {
         String::from_utf8_lossy(&py.stdout)
     );
 }
+
+/// `iterations` of the problem's own preset from its seeded start.
+pub fn solve(problem: &Problem, iterations: usize) -> pinn::run::RunOutcome {
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.termination.max_iterations = iterations;
+    pinn::run::run(
+        problem,
+        &config,
+        &problem.initial_params(),
+        None,
+        |_, _, _| std::ops::ControlFlow::Continue(()),
+    )
+    .unwrap()
+}
