@@ -233,6 +233,20 @@ fn resumed_runs_are_bitwise_straight_ones() {
     let heat = write_problem(&dir, "heat.toml", &heat_redrawn());
     straight_vs_split(&dir, &heat, "rad-lm", &["--solver", "lm"], 7);
     straight_vs_split(&dir, &heat, "rad-lbfgs", &["--solver", "lbfgs"], 7);
+    // Normal equations accumulated over the draws: the saved matrices carry every
+    // earlier draw's linearisation across the split.
+    let accumulated = format!(
+        "{}[solver]\npreset = \"lm\"\n[solver.lm]\nforgetting = 0.8\n",
+        heat_redrawn()
+    );
+    let heat_acc = write_problem(&dir, "heat-accumulated.toml", &accumulated);
+    straight_vs_split(
+        &dir,
+        &heat_acc,
+        "rad-lm-accumulated",
+        &["--solver", "lm"],
+        7,
+    );
     // RBA weights, updated at every iteration (interior) and every 3 (boundary, last
     // at 6 before the split at 7), and together with re-drawn points (restarted at 1).
     let weighted = write_problem(&dir, "poisson-rba.toml", &poisson_weighted());

@@ -1,9 +1,10 @@
 //! Save and resume on poisson2d: `k` iterations, [`Solver::save`], a round trip of the
 //! state through TOML text, [`Solver::resume`] into a fresh solver, and the rest of the
 //! budget give θ, the history (times excepted) and the stop reason of the
-//! uninterrupted run, bit for bit, for lm, lm-qr, engd, lbfgs, adam→lbfgs and GN-CG with
+//! uninterrupted run, bit for bit, for lm, lm-qr, engd, lbfgs, adam→lbfgs, GN-CG with
 //! the Nyström preconditioner rebuilt every third iterate (the split then falls between
-//! two rebuilds, so the saved preconditioner is the one in use).
+//! two rebuilds, so the saved preconditioner is the one in use), and lm on normal
+//! equations accumulated with a forgetting factor (the saved matrices are the model).
 //!
 //! The uninterrupted runs use one thread (pool and `threads = 1`), the resumed ones two:
 //! a run's bits do not depend on the thread count, so the split may change it.
@@ -30,8 +31,22 @@ fn poisson2d_resumes_bitwise() {
         .build()
         .expect("pool")
         .install(|| {
-            for name in ["lm", "lm-qr", "engd", "lbfgs", "adam-lbfgs", "gncg-nystrom"] {
-                let mut config = preset(name.trim_end_matches("-nystrom")).expect("preset");
+            for name in [
+                "lm",
+                "lm-qr",
+                "engd",
+                "lbfgs",
+                "adam-lbfgs",
+                "gncg-nystrom",
+                "lm-accumulated",
+            ] {
+                let base = name
+                    .trim_end_matches("-nystrom")
+                    .trim_end_matches("-accumulated");
+                let mut config = preset(base).expect("preset");
+                if name == "lm-accumulated" {
+                    config.lm.forgetting = 0.9;
+                }
                 if name == "gncg-nystrom" {
                     config.gncg.preconditioner = CgPreconditioner::Nystrom;
                     config.gncg.rank = 40;

@@ -132,6 +132,13 @@ pub struct LmConfig {
     /// step that fits. 0 disables the bound. See
     /// [`crate::control::reduction_ratio`].
     pub trust_region_factor: f64,
+    /// Forgetting factor `β ∈ [0, 1)` of normal equations accumulated over re-drawn
+    /// residual sets: with `β > 0` the step solves `(A + λD̃²) δ = −g`, where `A` and `g`
+    /// are the `β`-weighted averages of every draw's `JᵀJ` and of its linearised
+    /// gradient moved to the current iterate (recursive least squares; see
+    /// [`crate::descent::accumulated_gauss_newton`]), by Cholesky. A draw's weight halves
+    /// after `ln 2 / ln(1/β)` draws. 0 (the default) is plain Levenberg–Marquardt.
+    pub forgetting: f64,
 }
 
 impl Default for LmConfig {
@@ -142,6 +149,7 @@ impl Default for LmConfig {
             damping: DampingConfig::default(),
             polish_threshold: 0.0,
             trust_region_factor: 0.0,
+            forgetting: 0.0,
         }
     }
 }
@@ -627,6 +635,22 @@ impl SolverConfig {
             format!("{:?}", self.lm.scaling).to_lowercase(),
             "identity when lm.linear_solver = sample_space (the sample-space form needs D̃ = I)",
         )?;
+        check(
+            self.lm.forgetting.is_finite() && (0.0..1.0).contains(&self.lm.forgetting),
+            "lm.forgetting",
+            self.lm.forgetting,
+            "in [0, 1)",
+        )?;
+        check(
+            self.lm.forgetting == 0.0
+                || matches!(
+                    self.lm.linear_solver,
+                    LinearSolverKind::Auto | LinearSolverKind::NormalCholesky
+                ),
+            "lm.linear_solver",
+            format!("{:?}", self.lm.linear_solver).to_lowercase(),
+            "auto or normal_cholesky when lm.forgetting > 0 (the accumulated normal equations are factored by Cholesky)",
+        )?;
         match self.engd.solve {
             EngdSolve::Eigen { relative_cutoff } => check(
                 relative_cutoff.is_finite() && (0.0..1.0).contains(&relative_cutoff),
@@ -759,7 +783,7 @@ mod tests {
     #[test]
     fn each_constraint_reports_field_value_and_rule() {
         type Edit = fn(&mut SolverConfig);
-        let cases: [(Edit, &str, &str); 12] = [
+        let cases: [(Edit, &str, &str); 14] = [
             (
                 |c| c.termination.max_iterations = 0,
                 "termination.max_iterations",
@@ -792,6 +816,15 @@ mod tests {
                 },
                 "lm.scaling",
                 "marquardt",
+            ),
+            (|c| c.lm.forgetting = 1.0, "lm.forgetting", "1"),
+            (
+                |c| {
+                    c.lm.forgetting = 0.5;
+                    c.lm.linear_solver = LinearSolverKind::DenseQr
+                },
+                "lm.linear_solver",
+                "denseqr",
             ),
             (|c| c.engd.grid_base = 1.0, "engd.grid_base", "1"),
             (

@@ -5,6 +5,7 @@
 //! | method | descent | step control | linear solver |
 //! |---|---|---|---|
 //! | `lm` | damped Gauss–Newton | reduction ratio (with polish) | `lm.linear_solver` |
+//! | `lm` with `lm.forgetting > 0` | accumulated Gauss–Newton | reduction ratio (with polish) | Cholesky of the accumulated normal equations |
 //! | `gn_cg` | truncated CG | reduction ratio | CG on `J·v`, `Jᵀ·w` |
 //! | `engd` | Gramian pseudo-inverse | log grid | eigen or Tikhonov |
 //! | `lbfgs` | L-BFGS two-loop | strong Wolfe | — |
@@ -22,6 +23,7 @@ use crate::control::more_thuente::StrongWolfeParams;
 use crate::control::probe_radius::ProbeRadius;
 use crate::control::reduction_ratio::ReductionRatio;
 use crate::control::strong_wolfe::StrongWolfe;
+use crate::descent::accumulated_gauss_newton::AccumulatedGaussNewton;
 use crate::descent::dense_quasi_newton::{DenseQuasiNewton, DenseUpdate};
 use crate::descent::{
     Adam, DampedGaussNewton, Descent, GramianDescent, SketchedGaussNewton, TruncatedCg, TwoLoop,
@@ -43,6 +45,16 @@ pub struct Pairing {
 /// The parts of `method` under configuration `c`.
 pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -> Pairing {
     match method {
+        Method::Lm if c.lm.forgetting > 0.0 => Pairing {
+            descent: Box::new(AccumulatedGaussNewton::new(
+                p,
+                c.lm.forgetting,
+                c.lm.scaling,
+                par,
+            )),
+            control: lm_control(c),
+            linear_solver: Some((c.lm.linear_solver, LinearSolverKind::NormalCholesky)),
+        },
         Method::Lm => {
             let used = linalg::select(c.lm.linear_solver, n, p, c.lm.scaling);
             Pairing {
@@ -51,14 +63,7 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
                     c.lm.scaling,
                     p,
                 )),
-                control: Box::new(
-                    ReductionRatio::new(
-                        AnyDampingRule::from_config(&c.lm.damping),
-                        c.lm.damping.acceptance,
-                        c.lm.polish_threshold,
-                    )
-                    .with_trust_region(c.lm.trust_region_factor),
-                ),
+                control: lm_control(c),
                 linear_solver: Some((c.lm.linear_solver, used)),
             }
         }
@@ -127,6 +132,18 @@ pub fn pairing(method: Method, n: usize, p: usize, c: &SolverConfig, par: Par) -
             linear_solver: None,
         },
     }
+}
+
+/// Levenberg–Marquardt's step control: the reduction ratio with the `lm` options.
+fn lm_control(c: &SolverConfig) -> Box<dyn StepControl + Send> {
+    Box::new(
+        ReductionRatio::new(
+            AnyDampingRule::from_config(&c.lm.damping),
+            c.lm.damping.acceptance,
+            c.lm.polish_threshold,
+        )
+        .with_trust_region(c.lm.trust_region_factor),
+    )
 }
 
 fn dense_quasi_newton(update: DenseUpdate, p: usize, c: &SolverConfig, par: Par) -> Pairing {

@@ -6,6 +6,10 @@
 //!   (`d` coordinates each; a pool also holds its residuals and weights), and with an
 //!   input embedding of width `D` the features' jets stored per training point (`D` per
 //!   slot, for the same slots as the jets below);
+//! - with reflection symmetries, for each of the `2^s − 1` reflected copies of the
+//!   network: the reflected coordinates and the copy's channels per training point
+//!   (`d` plus at most one per slot), its stored feature jets, and its own jet workspace
+//!   per thread (the copies of a chunk are evaluated side by side);
 //! - the jets: each worker thread evaluates chunks of 128 points at once, holding the
 //!   value, gradient and Hessian slots (`1 + d + d(d+1)/2`) of every layer's input and
 //!   output;
@@ -67,6 +71,9 @@ pub struct Sizes {
     /// The embedded width `D` with an input embedding (whose jets are stored per
     /// training point), 0 without one.
     pub embedded: u128,
+    /// The copies of the network a point is evaluated on: `2^s` with `s` reflection
+    /// symmetries, 1 without (0 counts as 1).
+    pub network_copies: u128,
 }
 
 /// What the preset keeps besides points, jets and vectors.
@@ -139,11 +146,19 @@ pub fn matrix_of(preset: &str) -> Matrix {
 
 /// The preset's matrix with the settings `config` (the preset's, with the file's
 /// overrides): a `[solver.probe.sketch]` table makes `gn-probe` sketched and sets the
-/// sketch sizes of both probe presets.
+/// sketch sizes of both probe presets; `lm.forgetting > 0` makes `lm` keep a third
+/// P × P matrix (the accumulated normal equations, the current draw's `JᵀJ` and the
+/// factored copy).
 pub fn matrix_with(preset: &str, config: &SolverConfig) -> Matrix {
     match (matrix_of(preset), &config.probe.sketch) {
         (Matrix::JacobianSvd | Matrix::SketchedCore { .. }, Some(sketch)) => {
             Matrix::sketched(sketch)
+        }
+        (Matrix::Jacobian { copies: 1, .. }, _) if preset == "lm" && config.lm.forgetting > 0.0 => {
+            Matrix::Jacobian {
+                copies: 1,
+                squares: 3,
+            }
         }
         (m, _) => m,
     }
@@ -208,14 +223,16 @@ impl Estimate {
                 (F64 * batch, F64 * rest)
             }
         };
+        let copies = s.network_copies.max(1);
         Estimate {
             preset: preset.to_string(),
             sizes: s.clone(),
             points: F64
                 * (s.dim * (s.points + s.evaluation)
                     + (s.dim + 4) * s.pool
-                    + slots * s.embedded * s.points),
-            jets: F64 * s.threads.max(1) * CHUNK * 2 * slots * s.widths,
+                    + copies * slots * s.embedded * s.points
+                    + (copies - 1) * (s.dim + slots) * s.points),
+            jets: F64 * copies * s.threads.max(1) * CHUNK * 2 * slots * s.widths,
             vectors: F64 * (2 * s.rows + PARAM_VECTORS * s.params),
             jacobian,
             square,
@@ -440,7 +457,60 @@ mod tests {
             widths: 100,
             threads: 1,
             embedded: 0,
+            network_copies: 1,
         }
+    }
+
+    /// `lm` with a forgetting factor keeps the accumulated normal equations besides
+    /// `JᵀJ` and its factored copy.
+    #[test]
+    fn accumulated_normal_equations_are_counted() {
+        let s = sizes(1000, 100);
+        let mut accumulated = SolverConfig::lm();
+        accumulated.lm.forgetting = 0.9;
+        let e = Estimate::with_config("lm", &accumulated, &s);
+        assert_eq!((e.jacobian, e.square), (8 * 1000 * 100, 3 * 8 * 100 * 100));
+        assert_eq!(
+            Estimate::with_config("lm", &SolverConfig::lm(), &s).square,
+            2 * 8 * 100 * 100
+        );
+    }
+
+    /// Reflected copies add, per training point, their coordinates, their channels and
+    /// their stored feature jets, and their own jet workspace per thread.
+    #[test]
+    fn reflected_copies_are_counted() {
+        let plain = Sizes {
+            embedded: 3,
+            threads: 2,
+            ..sizes(1000, 100)
+        };
+        let odd = Sizes {
+            network_copies: 2,
+            ..plain.clone()
+        };
+        let (a, b) = (
+            Estimate::new("ssbroyden", &plain),
+            Estimate::new("ssbroyden", &odd),
+        );
+        let slots = 1 + 2 + 3;
+        assert_eq!(
+            b.points - a.points,
+            8 * 1000 * (3 * slots + 2 + slots),
+            "jets of the copy's features, its coordinates and channels"
+        );
+        assert_eq!(b.jets, 2 * a.jets);
+        assert_eq!((b.vectors, b.square), (a.vectors, a.square));
+        let none = Sizes {
+            network_copies: 0,
+            ..plain.clone()
+        };
+        let zero = Estimate::new("ssbroyden", &none);
+        assert_eq!(
+            (zero.points, zero.jets),
+            (a.points, a.jets),
+            "0 copies count as 1"
+        );
     }
 
     #[test]

@@ -523,17 +523,7 @@ mod tests {
         }
     }
 
-    struct Dummy;
-    impl LeastSquares for Dummy {
-        fn n_params(&self) -> usize {
-            2
-        }
-        fn n_residuals(&self) -> usize {
-            1
-        }
-        fn residuals(&self, _: &[f64], _: &mut [f64]) {}
-        fn residuals_and_jacobian(&self, _: &[f64], _: &mut [f64], _: faer::MatMut<'_, f64>) {}
-    }
+    use super::super::NoProblem as Dummy;
 
     #[test]
     fn first_step_is_learning_rate_times_sign() {

@@ -353,20 +353,10 @@ impl Descent for DenseQuasiNewton {
 mod tests {
     use super::*;
     use crate::record::{EvaluationCounts, TimeSplit};
+    use faer::Accum;
     use faer::linalg::matmul::matmul;
-    use faer::{Accum, MatMut};
 
-    struct Unused;
-    impl LeastSquares for Unused {
-        fn n_params(&self) -> usize {
-            0
-        }
-        fn n_residuals(&self) -> usize {
-            0
-        }
-        fn residuals(&self, _: &[f64], _: &mut [f64]) {}
-        fn residuals_and_jacobian(&self, _: &[f64], _: &mut [f64], _: MatMut<'_, f64>) {}
-    }
+    use super::super::NoProblem as Unused;
 
     /// A = QΛQᵀ-like SPD matrix with condition ~50 and b, for f = ½θᵀAθ − bᵀθ.
     fn quadratic(n: usize) -> (Mat<f64>, Vec<f64>) {

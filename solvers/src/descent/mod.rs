@@ -5,6 +5,8 @@
 //! which boldness to ask for (see [`crate::control`]).
 //!
 //! - [`damped_gauss_newton`]: `argmin ‖Jδ + r‖² + λ‖D̃δ‖²` through a dense linear solver;
+//! - [`accumulated_gauss_newton`]: the same on normal equations accumulated over
+//!   re-drawn residual sets with a forgetting factor;
 //! - [`sketched_gauss_newton`]: the same in a random subspace, fitted to sketched
 //!   residuals, with `J` swept in row blocks;
 //! - [`truncated_cg`]: the same system by preconditioned CG on `J·v`, `Jᵀ·w`;
@@ -14,6 +16,7 @@
 //! - [`adam`]: Adam's moment-normalised step;
 //! - [`secant`]: what the secant directions share.
 
+pub mod accumulated_gauss_newton;
 pub mod adam;
 pub mod cg_nystrom;
 pub mod damped_gauss_newton;
@@ -153,4 +156,21 @@ pub trait Descent {
     fn load(&mut self, state: &PartState) -> Result<(), StateError> {
         state.expect_part(self.name())
     }
+}
+
+/// A problem for unit tests of descents that never evaluate it (their `prepare` and
+/// `step` read the [`Linearization`] only).
+#[cfg(test)]
+pub(crate) struct NoProblem;
+
+#[cfg(test)]
+impl LeastSquares for NoProblem {
+    fn n_params(&self) -> usize {
+        0
+    }
+    fn n_residuals(&self) -> usize {
+        0
+    }
+    fn residuals(&self, _: &[f64], _: &mut [f64]) {}
+    fn residuals_and_jacobian(&self, _: &[f64], _: &mut [f64], _: faer::MatMut<'_, f64>) {}
 }

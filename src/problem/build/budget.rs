@@ -46,6 +46,7 @@ impl Builder<'_> {
             params: mlp.n_params() as u128,
             widths: mlp.layers().iter().map(|&w| w as u128).sum(),
             embedded,
+            network_copies: 1 << mlp.embedding().reflections().len(),
             threads: rayon::current_num_threads() as u128,
             evaluation: DEFAULT_EVALUATION,
             ..Sizes::default()
@@ -151,6 +152,7 @@ impl Problem {
             widths: widths.iter().map(|&w| w as u128).sum(),
             threads: rayon::current_num_threads() as u128,
             embedded,
+            network_copies: 1 << self.mlp.embedding().reflections().len(),
         }
     }
 
