@@ -291,8 +291,7 @@ impl Descent for AccumulatedGaussNewton {
 
     /// `‖D̃x‖₂` with `D̃²` from the accumulated matrix's diagonal.
     fn scaled_norm(&self, x: &[f64]) -> f64 {
-        let scaled: Vec<f64> = x.iter().zip(&self.d2).map(|(v, d)| v * d.sqrt()).collect();
-        faer::ColRef::from_slice(&scaled).norm_l2()
+        super::diagonally_scaled_norm(x, &self.d2)
     }
 
     fn save(&self) -> PartState {

@@ -101,8 +101,7 @@ impl Descent for DampedGaussNewton {
     /// `‖D̃x‖₂` with `D̃² = diag` of the damping (Marquardt's column norms at the last
     /// prepared iterate, or the identity).
     fn scaled_norm(&self, x: &[f64]) -> f64 {
-        let scaled: Vec<f64> = x.iter().zip(&self.d2).map(|(v, d)| v * d.sqrt()).collect();
-        faer::ColRef::from_slice(&scaled).norm_l2()
+        super::diagonally_scaled_norm(x, &self.d2)
     }
 
     fn damping_for_radius(&self, radius: f64) -> Option<f64> {

@@ -43,6 +43,13 @@ pub use sketched_gauss_newton::SketchedGaussNewton;
 pub use truncated_cg::TruncatedCg;
 pub use two_loop::TwoLoop;
 
+/// `‖D̃x‖₂` for a diagonal scaling given by its squares `d2` (`D̃² = diag(d2)`): the
+/// trust-region metric of the damped Gauss–Newton descents.
+pub(crate) fn diagonally_scaled_norm(x: &[f64], d2: &[f64]) -> f64 {
+    let scaled: Vec<f64> = x.iter().zip(d2).map(|(v, d)| v * d.sqrt()).collect();
+    faer::ColRef::from_slice(&scaled).norm_l2()
+}
+
 /// The state at an accepted iterate that descents read.
 pub struct Linearization<'a> {
     /// θ.
