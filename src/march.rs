@@ -190,7 +190,7 @@ pub fn run_slabs(
         let slab = problem
             .slab_problem(k, records.last().map(|r| r.params.as_slice()))
             .map_err(|e| e.to_string())?;
-        let mut cfg = config.clone();
+        let mut cfg = slabs.slab_config(k, config);
         if let Some(total) = config.termination.time_limit_seconds {
             let left = (total - start.elapsed().as_secs_f64()).max(1e-3);
             let (share, rest) = slabs.time_share(k);

@@ -404,3 +404,61 @@ fn a_march_carries_an_additive_ansatz_in_time_and_refuses_a_constraining_one() {
     assert!(err.contains("reads the time variable `t`"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `warm_start = "first_slab"`: a solver that switches from Adam to L-BFGS runs Adam in
+/// the first slab only, every later slab L-BFGS from its first iteration; by default
+/// each slab starts with Adam again. The option is read from the file.
+#[test]
+fn the_warm_start_runs_in_every_slab_or_in_the_first_only() {
+    let path = root().join("tests/problems/heat-slabs.toml");
+    let mut problem = load_problem(&path).unwrap();
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.method = pinn_solvers::Method::Adam;
+    config.switch = Some(pinn_solvers::config::SwitchConfig {
+        after_iterations: 4,
+        then: pinn_solvers::Method::Lbfgs,
+    });
+    config.termination.max_iterations = 10;
+    let methods = |problem: &Problem| {
+        let mut seen: Vec<Vec<pinn_solvers::Method>> = vec![Vec::new(); 3];
+        pinn::march::run_slabs(
+            problem,
+            &config,
+            &problem.initial_params(),
+            None,
+            |k, rec, _, _| {
+                seen[k].push(rec.method);
+                std::ops::ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        seen
+    };
+    use pinn_solvers::Method::{Adam, Lbfgs};
+    let every = methods(&problem);
+    for slab in &every {
+        assert_eq!(slab[..4], [Adam; 4], "{every:?}");
+        assert!(slab[4..].iter().all(|&m| m == Lbfgs), "{every:?}");
+    }
+    assert!(problem.time_slabs.as_ref().unwrap().warm_start_every_slab);
+    problem.time_slabs.as_mut().unwrap().warm_start_every_slab = false;
+    let first = methods(&problem);
+    assert_eq!(first[0], every[0]);
+    for slab in &first[1..] {
+        assert!(
+            !slab.is_empty() && slab.iter().all(|&m| m == Lbfgs),
+            "{first:?}"
+        );
+    }
+
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("name = \"heat-slabs\"\n", "")
+        + "warm_start = \"first_slab\"\n";
+    let d = scratch("warm-start");
+    let file = d.join("heat-first-slab.toml");
+    std::fs::write(&file, text).unwrap();
+    let loaded = load_problem(&file).unwrap();
+    assert!(!loaded.time_slabs.as_ref().unwrap().warm_start_every_slab);
+    std::fs::remove_dir_all(&d).unwrap();
+}

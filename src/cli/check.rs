@@ -154,6 +154,18 @@ pub fn check_report(p: &Problem) -> String {
                 t.time_shares
             ));
         }
+        if !t.warm_start_every_slab {
+            s.push_str(match &p.config.switch {
+                Some(_) => {
+                    "          the solver's first method runs in the first slab only; later \
+                     slabs start with its second\n"
+                }
+                None => {
+                    "          warm_start = \"first_slab\" changes nothing: the solver has no \
+                     `switch`\n"
+                }
+            });
+        }
     }
     s.push_str(&format!(
         "memory    {}\n",

@@ -16,6 +16,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use faer::MatRef;
+use pinn_solvers::SolverConfig;
 use toml::Spanned;
 
 use super::build::Problem;
@@ -33,6 +34,10 @@ pub struct TimeSlabs {
     /// `w_0, …, w_{K−1} > 0`: slab `k` gets the share `w_k / Σ_{j ≥ k} w_j` of the time
     /// left when it starts (all 1: an equal share, when every slab uses its own).
     pub time_shares: Vec<f64>,
+    /// Whether the solver's first method (the warm start of a `switch`, e.g. Adam before
+    /// SSBroyden) runs in every slab (`true`, the default) or in slab 0 only; later slabs
+    /// then start with the second method from the previous slab's parameters.
+    pub warm_start_every_slab: bool,
 }
 
 impl TimeSlabs {
@@ -52,6 +57,7 @@ impl TimeSlabs {
             time_var,
             boundaries,
             time_shares: vec![1.0; count],
+            warm_start_every_slab: true,
         }
     }
 
@@ -62,6 +68,22 @@ impl TimeSlabs {
     pub fn time_share(&self, k: usize) -> (f64, f64) {
         let rest: f64 = self.time_shares[k..].iter().sum();
         (self.time_shares[k], rest)
+    }
+
+    /// The solver configuration of slab `k`: `config` itself, except that with
+    /// `warm_start = "first_slab"` a slab `k ≥ 1` runs the second method of the
+    /// configured `switch` from its first iteration (the previous slab's parameters are a
+    /// better start than the warm start's first method makes of them).
+    #[must_use]
+    pub fn slab_config(&self, k: usize, config: &SolverConfig) -> SolverConfig {
+        let mut c = config.clone();
+        if k > 0
+            && !self.warm_start_every_slab
+            && let Some(sw) = c.switch.take()
+        {
+            c.method = sw.then;
+        }
+        c
     }
 
     /// `K`, the number of slabs.
@@ -209,6 +231,7 @@ pub(super) fn schedule(
                 time_var,
                 boundaries: list.iter().map(|v| *v.get_ref()).collect(),
                 time_shares: vec![1.0; list.len() - 1],
+                warm_start_every_slab: true,
             }
         }
     };
@@ -238,6 +261,21 @@ pub(super) fn schedule(
             ));
         }
         slabs.time_shares = list.iter().map(|w| *w.get_ref()).collect();
+    }
+    if let Some(w) = &s.warm_start {
+        slabs.warm_start_every_slab = match w.get_ref().as_str() {
+            "every_slab" => true,
+            "first_slab" => false,
+            other => {
+                return Err(err(
+                    w.span(),
+                    format!(
+                        "`warm_start` must be \"every_slab\" (the solver's first method runs in \
+                         every slab) or \"first_slab\" (in the first slab only), found \"{other}\""
+                    ),
+                ));
+            }
+        };
     }
     if !problem
         .blocks
@@ -305,6 +343,7 @@ mod tests {
             time_var: 1,
             boundaries: vec![0.0, 0.1, 0.3, 1.0],
             time_shares: vec![1.0; 3],
+            warm_start_every_slab: true,
         };
         assert_eq!(s.slab_of(0.0), 0);
         assert_eq!(s.slab_of(0.05), 0);
@@ -337,6 +376,40 @@ mod tests {
         assert_eq!(s.time_share(0), (3.0, 6.0));
         assert_eq!(s.time_share(1), (1.0, 3.0));
         assert_eq!(s.time_share(3), (1.0, 1.0));
+    }
+
+    /// With `warm_start = "first_slab"` the slabs after the first run the switch's
+    /// second method from their first iteration; slab 0, and every slab by default,
+    /// keep the configuration as it is.
+    #[test]
+    fn later_slabs_skip_the_warm_start_only_when_asked() {
+        let mut config = SolverConfig::lm();
+        config.method = pinn_solvers::Method::Adam;
+        config.switch = Some(pinn_solvers::config::SwitchConfig {
+            after_iterations: 1000,
+            then: pinn_solvers::Method::SsBroyden,
+        });
+        let mut s = TimeSlabs::equal(0, 0.0, 1.0, 3);
+        for k in 0..3 {
+            assert_eq!(s.slab_config(k, &config), config);
+        }
+        s.warm_start_every_slab = false;
+        assert_eq!(s.slab_config(0, &config), config);
+        for k in 1..3 {
+            let c = s.slab_config(k, &config);
+            assert_eq!(c.method, pinn_solvers::Method::SsBroyden);
+            assert_eq!(c.switch, None);
+            let mut rest = c.clone();
+            rest.method = config.method;
+            rest.switch = config.switch.clone();
+            assert_eq!(rest, config, "nothing else changes");
+        }
+        let plain = SolverConfig::lm();
+        assert_eq!(
+            s.slab_config(2, &plain),
+            plain,
+            "no switch: nothing to skip"
+        );
     }
 
     #[test]

@@ -106,6 +106,10 @@ pub struct TimeSlabsSpec {
     /// The relative shares of the time limit, one positive number per slab.
     #[serde(default)]
     pub time_shares: Option<Spanned<Vec<Spanned<f64>>>>,
+    /// Where the solver's first method of a `switch` runs: `"every_slab"` (the
+    /// default) or `"first_slab"`.
+    #[serde(default)]
+    pub warm_start: Option<Spanned<String>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.
