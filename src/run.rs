@@ -137,6 +137,9 @@ pub struct RunOutcome {
     pub zero_loss: f64,
     /// Per time slab, what it did (empty for a run without `[time_slabs]`).
     pub slabs: Vec<SlabOutcome>,
+    /// Remarks for the end of the solve that are not failures, e.g. a correction stage
+    /// left out of a multi-stage result.
+    pub notes: Vec<String>,
 }
 
 /// What one time slab of a march did, for the end-of-solve summary.
@@ -344,6 +347,7 @@ pub fn run_from(
         result,
         zero_loss,
         slabs: Vec::new(),
+        notes: Vec::new(),
     })
 }
 

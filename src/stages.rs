@@ -210,8 +210,10 @@ fn record(
 /// [`Problem::stage_setup`]): stage 1 from `theta0` with `config`, stage `k` from
 /// [`stage_initial_params`] with `stage_config(k, its settings)`. `on_iteration(k, …)`
 /// sees every iteration of stage `k`; returning `Break` ends that stage and the run. The
-/// outcome's result is that of the last stage run (its evaluation, metrics and loss are
-/// those of the sum) with `/stages` filled in.
+/// outcome's result is that of the last stage kept (its evaluation, metrics and loss are
+/// those of the sum) with `/stages` filled in. A stage whose final loss is not below the
+/// loss of the sum without it is left out, the stages after it are not run, and the
+/// outcome's notes say so.
 ///
 /// # Errors
 /// An invalid solver configuration, or a stage whose problem does not build.
@@ -238,6 +240,7 @@ pub fn run_stages(
         epsilon: 1.0,
     }];
     let mut current: Option<Problem> = None;
+    let mut notes = Vec::new();
     for k in 2..=count {
         if stopped {
             break;
@@ -256,11 +259,31 @@ pub fn run_stages(
             .map_err(|e| format!("stage {k}: {e}"))?;
         let theta0 = stage_initial_params(&setup, scales.1);
         let cfg = stage_config(k, &stage.config);
-        out = run(&stage, &cfg, &theta0, None, |rec, theta, rel| {
+        let staged = run(&stage, &cfg, &theta0, None, |rec, theta, rel| {
             let flow = on_iteration(k, rec, theta, rel);
             stopped |= flow.is_break();
             flow
         })?;
+        // The correction's all-zero parameters give the previous sum exactly (a zero
+        // output layer), so `zero_loss` is the previous sum's loss on the stage's final
+        // points. A correction that ends above it (its random start never recovered)
+        // would make the result worse than not running it: leave it out.
+        if !(staged.summary.final_loss < staged.zero_loss) {
+            notes.push(format!(
+                "stage {k} did not lower the loss of the sum ({:.3e} with it, {:.3e} without \
+                 it, on its points): it is left out and the result is the sum of stages 1 to {}{}",
+                staged.summary.final_loss,
+                staged.zero_loss,
+                k - 1,
+                if k < count {
+                    "; the later stages were not run"
+                } else {
+                    ""
+                }
+            ));
+            break;
+        }
+        out = staged;
         records.push(record(&stage, &out, &setup.preset, scales));
         frozen.push(FrozenStage {
             mlp: setup.mlp.clone(),
@@ -269,6 +292,7 @@ pub fn run_stages(
         });
         current = Some(stage);
     }
+    out.notes.extend(notes);
     out.zero_loss = loss_zero;
     out.result.metrics.iterations = records.iter().map(|r| r.iterations).sum();
     out.result.metrics.wall_time_s = clock.elapsed().as_secs_f64();

@@ -194,6 +194,62 @@ fn a_correction_stage_lowers_the_error_and_the_result_checks_out() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// A correction that ends above the loss of the sum without it (here two Adam steps
+/// of length 1 from its random start) is left out: the result is stage 1's, bit for
+/// bit, the later stage is not run, and the output says so.
+#[test]
+fn a_correction_stage_that_makes_the_sum_worse_is_left_out() {
+    let d = scratch("worse");
+    let bad = r#"
+[[stages]]
+layers = [2, 16, 1]
+activation = "sin"
+[stages.solver]
+preset = "adam"
+max_iters = 2
+[stages.solver.adam]
+learning_rate = 1.0
+"#;
+    let short = POISSON.replace("max_iters = 600", "max_iters = 100");
+    let file = d.join("p.toml");
+    std::fs::write(&file, format!("{short}{bad}{bad}")).unwrap();
+    let out = d.join("p.h5");
+    let (code, text) = pinn_on(
+        &["solve", "--no-plots", "--out", out.to_str().unwrap()],
+        &file,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("stage 2 did not lower the loss of the sum")
+            && text
+                .contains("the result is the sum of stages 1 to 1; the later stages were not run"),
+        "{text}"
+    );
+    assert!(!text.contains("stage 3"), "{text}");
+    let r = read(&out).unwrap();
+    assert_eq!(r.stages.as_ref().unwrap().stages.len(), 1);
+
+    let alone = d.join("alone.h5");
+    let (code, text) = pinn_on(
+        &[
+            "solve",
+            "--no-plots",
+            "--stages",
+            "1",
+            "--out",
+            alone.to_str().unwrap(),
+        ],
+        &file,
+    );
+    assert_eq!(code, 0, "{text}");
+    let a = read(&alone).unwrap();
+    assert_eq!(r.params, a.params, "the result is stage 1's network");
+    assert_eq!(r.metrics.rel_l2, a.metrics.rel_l2);
+    let (code, text) = pinn_on(&["validate"], &out);
+    assert_eq!(code, 0, "{text}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn stages_on_the_command_line_repeat_a_default_correction() {
     let d = scratch("cli");

@@ -491,6 +491,9 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
                 s.preset
             );
         }
+        for note in &outcome.notes {
+            outln!("{note}");
+        }
         let n = outcome.slabs.len();
         for (k, s) in outcome.slabs.iter().enumerate() {
             let rel = s
