@@ -268,7 +268,8 @@ pub fn run_stages(
         // output layer), so `zero_loss` is the previous sum's loss on the stage's final
         // points. A correction that ends above it (its random start never recovered)
         // would make the result worse than not running it: leave it out.
-        if !(staged.summary.final_loss < staged.zero_loss) {
+        let lowered = staged.summary.final_loss < staged.zero_loss; // false for NaN too
+        if !lowered {
             notes.push(format!(
                 "stage {k} did not lower the loss of the sum ({:.3e} with it, {:.3e} without \
                  it, on its points): it is left out and the result is the sum of stages 1 to {}{}",
