@@ -138,6 +138,20 @@ impl Progress {
         }
     }
 
+    /// Stage `k ≥ 2` of a multi-stage run has begun: its iterations count its own time
+    /// from 0 and `budget` (the stage's own limits) bounds it. The next iteration gets a
+    /// line, and the time left is the stage's.
+    pub fn new_stage(&mut self, stage_budget: Budget) {
+        match self {
+            Self::Quiet | Self::Verbose => {}
+            Self::Bar { budget, .. } => *budget = stage_budget,
+            Self::Log { last, budget, .. } => {
+                *last = f64::NEG_INFINITY;
+                *budget = stage_budget;
+            }
+        }
+    }
+
     /// Removes the spinner before the summary is printed.
     pub fn finish(&self) {
         if let Self::Bar { bar, .. } = self {
@@ -178,6 +192,74 @@ fn line(rec: &IterationRecord, rel: Option<f64>, budget: &Budget) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(iteration: usize, total_time: f64) -> IterationRecord {
+        IterationRecord {
+            iteration,
+            method: pinn_solvers::Method::Lbfgs,
+            loss: 1.0,
+            trial_loss: 1.0,
+            gradient_norm: 1.0,
+            step_norm: 0.1,
+            lambda: None,
+            step_size: Some(1.0),
+            rho: None,
+            inner_iterations: 1,
+            outcome: pinn_solvers::record::StepOutcome::Accepted,
+            resampled: false,
+            time: Default::default(),
+            iteration_time: 0.01,
+            total_time,
+        }
+    }
+
+    /// The times at which a plain log prints a line, for records at `times` (stage
+    /// boundaries where `restart` is true).
+    fn logged(times: &[(f64, bool)]) -> Vec<usize> {
+        let budget = Budget {
+            max_iterations: 100,
+            time_limit: Some(100.0),
+        };
+        let mut p = Progress::Log {
+            every: None,
+            last: f64::NEG_INFINITY,
+            budget,
+        };
+        let mut shown = Vec::new();
+        for (i, &(t, restart)) in times.iter().enumerate() {
+            if restart {
+                p.new_stage(budget);
+            }
+            let before = match &p {
+                Progress::Log { last, .. } => *last,
+                _ => unreachable!(),
+            };
+            p.iteration("", &record(i, t), None, None);
+            if let Progress::Log { last, .. } = &p
+                && last.to_bits() != before.to_bits()
+            {
+                shown.push(i);
+            }
+        }
+        shown
+    }
+
+    /// A later stage's clock starts again at 0: without the restart its lines would
+    /// wait until its time passed the last line of the stage before.
+    #[test]
+    fn a_new_stage_logs_its_first_iteration_and_every_ten_seconds_after() {
+        let times = [
+            (0.0, false),
+            (5.0, false),
+            (12.0, false),
+            (95.0, false),
+            (0.5, true),
+            (3.0, false),
+            (11.0, false),
+            (15.0, false),
+        ];
+        assert_eq!(logged(&times), vec![0, 2, 3, 4, 6]);
+    }
 
     #[test]
     fn time_left_follows_the_budget_that_ends_first() {

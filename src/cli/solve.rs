@@ -367,6 +367,30 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         path: &out,
         schedule,
     });
+    // Each stage of a multi-stage run has its own limits, and its clock starts at 0.
+    let stage_config = |_k: usize, c: &pinn_solvers::SolverConfig| {
+        let mut c = c.clone();
+        if let Some(n) = args.max_iters {
+            c.termination.max_iterations = n;
+        }
+        if let Some(t) = args.time_limit {
+            c.termination.time_limit_seconds = Some(t);
+        }
+        if let Some(t) = args.threads {
+            c.threads = t;
+        }
+        c
+    };
+    let stage_budgets: Vec<Budget> = (2..=n_stages)
+        .map(|k| {
+            let c = stage_config(k, &problem.stage_setup(k).config);
+            Budget {
+                max_iterations: c.termination.max_iterations,
+                time_limit: c.termination.time_limit_seconds,
+            }
+        })
+        .collect();
+    let mut shown_stage = 1;
     let mut last_rel = None;
     let n_slabs = problem
         .time_slabs
@@ -379,7 +403,13 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
             }
             let tag = match (slab, n_slabs) {
                 (Some(k), Some(n)) => format!("slab {}/{n} ", k + 1),
-                (Some(k), None) => format!("stage {k}/{n_stages} "),
+                (Some(k), None) => {
+                    if k != shown_stage && k >= 2 {
+                        shown_stage = k;
+                        progress.new_stage(stage_budgets[k - 2]);
+                    }
+                    format!("stage {k}/{n_stages} ")
+                }
                 _ => String::new(),
             };
             progress.iteration(&tag, rec, rel, last_rel);
@@ -399,19 +429,6 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         resumed.as_ref(),
     ));
     let outcome = if n_stages > 1 {
-        let stage_config = |_k: usize, c: &pinn_solvers::SolverConfig| {
-            let mut c = c.clone();
-            if let Some(n) = args.max_iters {
-                c.termination.max_iterations = n;
-            }
-            if let Some(t) = args.time_limit {
-                c.termination.time_limit_seconds = Some(t);
-            }
-            if let Some(t) = args.threads {
-                c.threads = t;
-            }
-            c
-        };
         crate::stages::run_stages(
             problem,
             &config,

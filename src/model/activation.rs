@@ -133,7 +133,9 @@ impl Activation {
     /// `tanh z = 1 − 2/(e^{2z} + 1)` with [`exp_batch`], a branch-free `exp` that the
     /// compiler vectorises: libm's scalar `tanh` costs more than the rest of a small
     /// network's Jacobian. Its error is absolute (≤ ~3e-16 in `σ`), not relative near
-    /// `z = 0`; every other activation uses [`Activation::derivs`].
+    /// `z = 0`. For sin it evaluates `sin z` and `cos z` together with
+    /// [`sin_cos_batch`] (about 1 ulp, as libm) when every `|z| ≤` [`SIN_COS_LIMIT`];
+    /// every other activation, and sin beyond that bound, uses [`Activation::derivs`].
     pub fn derivs_into(self, z: &[f64], out: &mut [f64]) {
         let n = z.len();
         assert!(
@@ -146,6 +148,8 @@ impl Activation {
         let (d2, d3) = rest.split_at_mut(n);
         if self == Activation::Tanh {
             tanh_derivs(z, d0, d1, d2, d3, 4);
+        } else if self == Activation::Sin && sin_cos_reducible(z) {
+            sin_derivs(z, d0, d1, d2, d3, 4);
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 [d0[p], d1[p], d2[p], d3[p]] = self.derivs(zp);
@@ -176,6 +180,8 @@ impl Activation {
         let (d2, d3) = rest.split_at_mut(n);
         if self == Activation::Tanh {
             tanh_derivs(z, d0, d1, d2, d3, need);
+        } else if self == Activation::Sin && sin_cos_reducible(z) {
+            sin_derivs(z, d0, d1, d2, d3, need);
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 let d = self.derivs(zp);
@@ -269,6 +275,113 @@ fn tanh_derivs_generic<const N: usize>(
     }
 }
 
+vector_dispatch! {
+    /// `sin` and its first `need` derivatives (`need` in `1..=4`: `sin z`, `cos z`,
+    /// `−sin z`, `−cos z`) over a batch whose every `|z| ≤` [`SIN_COS_LIMIT`], compiled
+    /// for AVX-512F or AVX2 when the CPU has them ([`crate::model::simd`]); every version
+    /// gives bitwise the same result.
+    fn sin_derivs(
+        z: &[f64],
+        d0: &mut [f64],
+        d1: &mut [f64],
+        d2: &mut [f64],
+        d3: &mut [f64],
+        need: usize,
+    ) {
+        let n = z.len();
+        let (d0, d1) = (&mut d0[..n], &mut d1[..n]);
+        sin_cos_batch(z, d0, d1);
+        if need > 2 {
+            for (m, &v) in d2[..n].iter_mut().zip(d0.iter()) {
+                *m = -v;
+            }
+        }
+        if need > 3 {
+            for (m, &v) in d3[..n].iter_mut().zip(d1.iter()) {
+                *m = -v;
+            }
+        }
+    }
+}
+
+/// The largest `|z|` that [`sin_cos_batch`] reduces exactly: its quadrant count `k` then
+/// has at most 17 bits, so that `k` times the 33-bit leading part of `π/2` is exact.
+pub(crate) const SIN_COS_LIMIT: f64 = 1.0e5;
+
+/// Whether [`sin_cos_batch`] may take every `z` of the batch (finite, `|z| ≤`
+/// [`SIN_COS_LIMIT`]). A network's pre-activations are far inside; a batch with one
+/// outside goes through libm instead.
+fn sin_cos_reducible(z: &[f64]) -> bool {
+    z.iter().all(|v| v.abs() <= SIN_COS_LIMIT)
+}
+
+/// `s ← sin z`, `c ← cos z` elementwise, branch-free so that it vectorises, for
+/// `|z| ≤` [`SIN_COS_LIMIT`] (the caller checks).
+///
+/// Reduction: `z = k π/2 + r`, `|r| ≤ π/4 (1 + 2⁻⁵⁰)`, with `k = round(2z/π)` and
+/// `π/2 = P₁ + P₂ + P₃ + P₃ₜ` split Cody–Waite fashion (`P₁`, `P₂`, `P₃` of 33 bits, so
+/// `k P₁` and `k P₂` are exact; `z − k P₁` is exact by Sterbenz's lemma):
+/// `r = (((z − kP₁) − kP₂) − kP₃) − kP₃ₜ`, good to about one rounding of `r` also next to
+/// a multiple of `π/2`, where `r` is far smaller than `z` (the split of fdlibm's
+/// `__ieee754_rem_pio2`).
+///
+/// Kernels on `|r| ≤ π/4`: the minimax polynomials of Sun's fdlibm (`__kernel_sin`,
+/// `__kernel_cos`, error below 2⁻⁵⁸ relative):
+/// `sin r = r + r³(S₁ + r²(S₂ + … + r⁸ S₆))` and `cos r = w + (((1 − w) − r²/2) + r⁴
+/// (C₁ + … + r¹⁰ C₆))` with `w = 1 − r²/2`, the last form recovering the rounding of
+/// `w`. The quadrant `k mod 4` swaps the two and flips signs through bit operations.
+/// Error: about 1 ulp, as libm's `sin` and `cos` (tested against them).
+#[inline(always)]
+pub(crate) fn sin_cos_batch(z: &[f64], s: &mut [f64], c: &mut [f64]) {
+    const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
+    const PIO2_1: f64 = 1.570_796_326_734_125_6;
+    const PIO2_2: f64 = 6.077_100_506_303_966e-11;
+    const PIO2_3: f64 = 2.022_266_248_711_166_5e-21;
+    const PIO2_3T: f64 = 8.478_427_660_368_9e-32;
+    // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    const S: [f64; 6] = [
+        -1.666_666_666_666_663_2e-1,
+        8.333_333_333_322_49e-3,
+        -1.984_126_982_985_795e-4,
+        2.755_731_370_707_006_8e-6,
+        -2.505_076_025_340_686_3e-8,
+        1.589_690_995_211_55e-10,
+    ];
+    const C: [f64; 6] = [
+        4.166_666_666_666_66e-2,
+        -1.388_888_888_887_411e-3,
+        2.480_158_728_947_673e-5,
+        -2.755_731_435_139_066_3e-7,
+        2.087_572_321_298_175e-9,
+        -1.135_964_755_778_819_5e-11,
+    ];
+    let n = z.len();
+    let (s, c) = (&mut s[..n], &mut c[..n]);
+    for p in 0..n {
+        let x = z[p];
+        let k_shifted = x * TWO_OVER_PI + SHIFT;
+        let q = k_shifted.to_bits() & 3; // k mod 4 (two's complement in the low bits)
+        let k = k_shifted - SHIFT;
+        let r = (((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3) - k * PIO2_3T;
+        let r2 = r * r;
+        let sp = S[1] + r2 * (S[2] + r2 * (S[3] + r2 * (S[4] + r2 * S[5])));
+        let sin_r = r + (r2 * r) * (S[0] + r2 * sp);
+        let cp = r2 * (C[0] + r2 * (C[1] + r2 * (C[2] + r2 * (C[3] + r2 * (C[4] + r2 * C[5])))));
+        let half = 0.5 * r2;
+        let w = 1.0 - half;
+        let cos_r = w + (((1.0 - w) - half) + r2 * cp);
+        // k mod 4 = 0: (sin r, cos r); 1: (cos r, −sin r); 2: (−sin r, −cos r);
+        // 3: (−cos r, sin r).
+        let swap = 0u64.wrapping_sub(q & 1);
+        let (sb, cb) = (sin_r.to_bits(), cos_r.to_bits());
+        let first = (cb & swap) | (sb & !swap);
+        let second = (sb & swap) | (cb & !swap);
+        s[p] = f64::from_bits(first ^ ((q & 2) << 62));
+        c[p] = f64::from_bits(second ^ (((q + 1) & 2) << 62));
+    }
+}
+
 /// `x ← e^x` elementwise, branch-free so that it vectorises: `x = k ln2 + r` with
 /// `|r| ≤ ln2/2` (Cody–Waite split of ln 2), `e^r` by its Taylor polynomial to degree 13
 /// (truncation `< 0.35^14/14! ≈ 5e-18`), and `2^k` built in the exponent bits. Inputs are
@@ -324,6 +437,111 @@ mod tests {
         Activation::Softplus,
         Activation::Sigmoid,
     ];
+
+    /// The error of `got` against `want` in units of the last place of `want` (of
+    /// 2⁻¹⁰⁷⁴ for zero, the smallest subnormal's unit).
+    fn ulps(got: f64, want: f64) -> f64 {
+        let unit = if want == 0.0 {
+            f64::from_bits(1)
+        } else {
+            let e = want.abs().log2().floor();
+            2f64.powf(e - 52.0).max(f64::from_bits(1))
+        };
+        (got - want).abs() / unit
+    }
+
+    /// The branch-free `sin` and `cos` against libm: within 2 ulp over small, moderate
+    /// and large arguments up to the limit, right next to multiples of `π/2` (where the
+    /// reduction cancels), and at the quadrant boundaries `(2j + 1)π/4`.
+    #[test]
+    fn branch_free_sin_cos_matches_libm() {
+        let mut z = vec![
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-20,
+            1e-8,
+            0.5,
+            -0.785,
+            SIN_COS_LIMIT,
+            -SIN_COS_LIMIT,
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for scale in [1.0, 10.0, 100.0, 1e3, 1e4, SIN_COS_LIMIT] {
+            for _ in 0..20_000 {
+                z.push(scale * (2.0 * uniform() - 1.0));
+            }
+        }
+        for j in -2000..=2000 {
+            let m = f64::from(j) * std::f64::consts::FRAC_PI_2;
+            let q = (f64::from(j) + 0.5) * std::f64::consts::FRAC_PI_2;
+            for x in [m, q] {
+                z.extend((x.to_bits()..x.to_bits() + 3).map(f64::from_bits));
+            }
+        }
+        let (mut s, mut c) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+        sin_cos_batch(&z, &mut s, &mut c);
+        let (mut worst_s, mut worst_c) = (0.0f64, 0.0f64);
+        for (i, &x) in z.iter().enumerate() {
+            worst_s = worst_s.max(ulps(s[i], x.sin()));
+            worst_c = worst_c.max(ulps(c[i], x.cos()));
+            assert!(
+                ulps(s[i], x.sin()) <= 2.0,
+                "sin {x:e}: {:e} vs {:e}",
+                s[i],
+                x.sin()
+            );
+            assert!(
+                ulps(c[i], x.cos()) <= 2.0,
+                "cos {x:e}: {:e} vs {:e}",
+                c[i],
+                x.cos()
+            );
+        }
+        assert!(
+            worst_s > 0.0 && worst_c > 0.0,
+            "not bitwise libm, so the test sees the kernel"
+        );
+    }
+
+    /// The batched sin derivatives are the branch-free ones inside the limit, each
+    /// within 2 ulp of [`Activation::derivs`], and libm's bits for a batch with an
+    /// argument beyond it.
+    #[test]
+    fn batched_sin_derivatives() {
+        let inside = [-40.0, -3.0, -0.2, 0.0, 0.7, 2.5, 1234.5];
+        let mut beyond = inside.to_vec();
+        beyond.push(3.0 * SIN_COS_LIMIT);
+        for z in [&inside[..], &beyond[..]] {
+            let n = z.len();
+            let mut out = vec![0.0; 6 * n];
+            Activation::Sin.derivs_into(z, &mut out);
+            let mut upto = vec![0.0; 4 * n];
+            Activation::Sin.derivs_upto_into(z, &mut upto, 4);
+            assert_eq!(&out[..4 * n], &upto[..]);
+            for (p, &x) in z.iter().enumerate() {
+                let d = Activation::Sin.derivs6(x);
+                for i in 0..6 {
+                    let got = out[i * n + p];
+                    if z.len() == inside.len() {
+                        assert!(
+                            ulps(got, d[i]) <= 2.0,
+                            "σ^({i}) at {x}: {got:e} vs {:e}",
+                            d[i]
+                        );
+                    } else {
+                        assert_eq!(got.to_bits(), d[i].to_bits(), "σ^({i}) at {x}");
+                    }
+                }
+            }
+        }
+    }
 
     /// Each derivative against a fourth-order central difference of the one before.
     #[test]
