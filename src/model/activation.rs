@@ -146,10 +146,8 @@ impl Activation {
         let (d0, rest) = low.split_at_mut(n);
         let (d1, rest) = rest.split_at_mut(n);
         let (d2, d3) = rest.split_at_mut(n);
-        if self == Activation::Tanh {
-            tanh_derivs(z, d0, d1, d2, d3, 4);
-        } else if self == Activation::Sin && sin_cos_reducible(z) {
-            sin_derivs(z, d0, d1, d2, d3, 4);
+        if let Some(kernel) = self.batch_kernel(z) {
+            kernel(z, d0, d1, d2, d3, 4);
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 [d0[p], d1[p], d2[p], d3[p]] = self.derivs(zp);
@@ -178,10 +176,8 @@ impl Activation {
         let (d0, rest) = out.split_at_mut(n);
         let (d1, rest) = rest.split_at_mut(n);
         let (d2, d3) = rest.split_at_mut(n);
-        if self == Activation::Tanh {
-            tanh_derivs(z, d0, d1, d2, d3, need);
-        } else if self == Activation::Sin && sin_cos_reducible(z) {
-            sin_derivs(z, d0, d1, d2, d3, need);
+        if let Some(kernel) = self.batch_kernel(z) {
+            kernel(z, d0, d1, d2, d3, need);
         } else {
             for (p, &zp) in z.iter().enumerate() {
                 let d = self.derivs(zp);
@@ -190,6 +186,17 @@ impl Activation {
                     out_i[p] = di;
                 }
             }
+        }
+    }
+
+    /// The vectorised kernel that writes the first `need` of `σ, σ', σ'', σ'''` for the
+    /// batch `z` (tanh always, sin when every `|z|` is within [`SIN_COS_LIMIT`]), or
+    /// `None` where the batch goes through [`Activation::derivs`] point by point.
+    fn batch_kernel(self, z: &[f64]) -> Option<BatchKernel> {
+        match self {
+            Activation::Tanh => Some(tanh_derivs),
+            Activation::Sin if sin_cos_reducible(z) => Some(sin_derivs),
+            _ => None,
         }
     }
 
@@ -204,6 +211,9 @@ impl Activation {
         }
     }
 }
+
+/// A batched kernel `(z, σ, σ', σ'', σ''', need)`: the first `need` derivatives written.
+type BatchKernel = fn(&[f64], &mut [f64], &mut [f64], &mut [f64], &mut [f64], usize);
 
 vector_dispatch! {
     /// `tanh` and its first `need` derivatives (`need` in `1..=4`, see
