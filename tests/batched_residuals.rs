@@ -1,7 +1,9 @@
 //! Batched evaluation (`LeastSquares::residuals_many`, one sweep over the points for
 //! many θ) gives bit for bit the residual vectors of one `residuals` call per θ, on
 //! problems with one and several outputs, output transforms, embeddings and periodic
-//! pairs, on one and on two threads. The line searches and probe controls rely on this:
+//! pairs, on one and on two threads; and the rows of `residuals`, whose formula is
+//! evaluated over chunks of points, equal those of `residuals_and_jacobian`, which
+//! evaluates it point by point. The line searches and probe controls rely on this:
 //! batching must never change an iterate.
 
 mod common;
@@ -69,6 +71,18 @@ fn check(problem_file: &str) {
                 "{problem_file}: L(θ_{j}) on {threads} thread(s)"
             );
         }
+    }
+    // `residuals` evaluates the formula over chunks of points, `residuals_and_jacobian`
+    // point by point (it needs the partials): the rows must be the same bits.
+    for (j, (theta, l)) in refs.iter().zip(looped.chunks_exact(n)).enumerate() {
+        let mut r = vec![f64::NAN; n];
+        let mut jac = pinn_solvers::faer::Mat::<f64>::zeros(n, LeastSquares::n_params(&model));
+        model.residuals_and_jacobian(theta, &mut r, jac.as_mut());
+        assert_eq!(
+            bits(&r),
+            bits(l),
+            "{problem_file}: θ_{j}, rows by chunk and by point"
+        );
     }
     // The saturated network is far from the others: the batch is not one vector repeated.
     assert_ne!(bits(&looped[..n]), bits(&looped[(thetas.len() - 1) * n..]));

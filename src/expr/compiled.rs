@@ -1,6 +1,8 @@
 //! The evaluators handed to the engine: [`CompiledResidual`] (a [`PointResidual`]) and
 //! [`CompiledFunction`] (a [`PointFunction`]).
 
+use faer::MatRef;
+
 use super::tape::Tape;
 use crate::residual::{Channel, PointFunction, PointResidual};
 
@@ -88,6 +90,17 @@ impl PointResidual for CompiledResidual {
         );
         assert_eq!(pre.len(), self.tape.point_part_len(), "one value per part");
         self.tape.value_with(x, pre, c)
+    }
+
+    /// The tape over the whole block ([`Tape::values_block`]): the bits of
+    /// [`PointResidual::value_with`] point by point.
+    fn values_block(&self, points: MatRef<'_, f64>, pre: &[f64], c: &[&[f64]], out: &mut [f64]) {
+        assert_eq!(
+            points.ncols(),
+            self.n_vars,
+            "points have one column per declared variable"
+        );
+        self.tape.values_block(points, pre, c, out);
     }
 
     fn eval_with(&self, x: &[f64], pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {

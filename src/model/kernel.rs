@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use super::Mlp;
 use super::input_jets::{InputJets, Inputs, seed_chunk};
 use super::jets::{self, Workspace, view, view_mut};
-use super::mlp::Seed;
+use super::mlp::{BlockSeed, Seed};
 use super::plan::JetPlan;
 use crate::residual::Channel;
 
@@ -489,6 +489,65 @@ pub(crate) fn jvp_channels(
     (vals, tans)
 }
 
+/// The seeds of a sweep that ends with the residuals: a closure per point ([`Seed`],
+/// which also serves the Jacobian and gradient sweeps), or one per chunk ([`BlockSeed`]),
+/// which evaluates the residual formula over the chunk's points at once.
+#[derive(Clone, Copy)]
+pub(crate) enum ValueSeeds<'s> {
+    Point(&'s Seed<'s>),
+    Block(&'s BlockSeed<'s>),
+}
+
+/// Channels a [`BlockSeed`] receives without allocating; more take a heap list.
+const INLINE_CHANNELS: usize = 16;
+
+/// Writes (or adds) the residuals of a chunk whose forward jets are in `ws`, from
+/// either kind of seed; a block seed gets the chunk's points and every channel's
+/// column of values (`c[k][p]`, straight from the output jets), and its numbers are
+/// stored or added exactly as [`apply_seeds`] stores or adds a point seed's.
+#[allow(clippy::too_many_arguments)]
+fn apply_value_seeds(
+    ws: &mut Workspace,
+    plan: &JetPlan,
+    points: MatRef<'_, f64>,
+    m: usize,
+    i0: usize,
+    seeds: ValueSeeds<'_>,
+    r: &mut [f64],
+    accumulate: bool,
+) {
+    let seed = match seeds {
+        ValueSeeds::Point(seed) => {
+            return apply_seeds(ws, plan, points, m, i0, seed, r, accumulate, false);
+        }
+        ValueSeeds::Block(seed) => seed,
+    };
+    let (nb, rows) = (ws.nb, ws.rows);
+    let Workspace { z, col, .. } = ws;
+    let out = &z[z.len() - 1][..rows * m];
+    let column =
+        |&(o, slot): &(usize, usize)| &out[o * rows + slot * nb..o * rows + (slot + 1) * nb];
+    let vals = &mut col[..nb];
+    let k = plan.channel_slots.len();
+    if k <= INLINE_CHANNELS {
+        let mut cols: [&[f64]; INLINE_CHANNELS] = [&[]; INLINE_CHANNELS];
+        for (c, cs) in cols.iter_mut().zip(&plan.channel_slots) {
+            *c = column(cs);
+        }
+        seed(i0, points.subrows(i0, nb), &cols[..k], vals);
+    } else {
+        let cols: Vec<&[f64]> = plan.channel_slots.iter().map(column).collect();
+        seed(i0, points.subrows(i0, nb), &cols, vals);
+    }
+    for (rp, &v) in r.iter_mut().zip(vals.iter()) {
+        if accumulate {
+            *rp += v;
+        } else {
+            *rp = v;
+        }
+    }
+}
+
 /// Evaluates the seeds of a chunk whose forward jets are in `ws`: writes `r` (or adds),
 /// and, with `adjoint`, seeds `ws.adj_z` with `a = ∂F/∂c` for the reverse sweep.
 #[allow(clippy::too_many_arguments)]
@@ -603,7 +662,7 @@ pub(crate) fn residuals(
     theta: &[f64],
     inputs: Inputs<'_>,
     channels: &[Channel],
-    seed: &Seed<'_>,
+    seeds: ValueSeeds<'_>,
     r: &mut [f64],
     accumulate: bool,
 ) {
@@ -624,7 +683,7 @@ pub(crate) fn residuals(
         |ws, (ci, rc): (usize, &mut [f64])| {
             let i0 = ci * nb_max;
             forward(net, theta, &plan, pts, i0, rc.len(), ws, false);
-            apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+            apply_value_seeds(ws, &plan, points, m, i0, seeds, rc, accumulate);
         },
     );
 }
@@ -640,7 +699,7 @@ pub(crate) fn residuals_many(
     thetas: &[&[f64]],
     inputs: Inputs<'_>,
     channels: &[Channel],
-    seed: &Seed<'_>,
+    seeds: ValueSeeds<'_>,
     outs: &mut [&mut [f64]],
     accumulate: bool,
 ) {
@@ -674,7 +733,7 @@ pub(crate) fn residuals_many(
             pts.seed(net, ws, &plan, i0, nb);
             for (theta, rc) in thetas.iter().zip(rcs.iter_mut()) {
                 forward_layers(net, theta, &plan, ws, false);
-                apply_seeds(ws, &plan, points, m, i0, seed, rc, accumulate, false);
+                apply_value_seeds(ws, &plan, points, m, i0, seeds, rc, accumulate);
             }
         },
     );

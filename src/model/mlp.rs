@@ -27,6 +27,13 @@ use crate::residual::Channel;
 /// `c_i`).
 pub type Seed<'a> = dyn Fn(usize, &[f64], &[f64], &mut [f64]) -> f64 + Sync + 'a;
 
+/// A seed for a chunk of points, for sweeps that end with the residuals:
+/// `seed(i0, x, c, r)` writes the residuals `r[p]` of the points `i0 + p` from their
+/// coordinates (`x`, one row per point) and channel values (`c[k][p]`), as a [`Seed`]
+/// would point by point. Only the kernel of a plain network takes it
+/// ([`Mlp::residuals_block`]).
+pub(crate) type BlockSeed<'a> = dyn Fn(usize, MatRef<'_, f64>, &[&[f64]], &mut [f64]) + Sync + 'a;
+
 /// A fully connected network with a smooth activation in the hidden layers and a linear
 /// output layer. It owns no parameters: every method takes θ (see the module docs for
 /// the layout).
@@ -243,12 +250,34 @@ impl Mlp {
         r: &mut [f64],
         accumulate: bool,
     ) {
-        let f = if self.symmetric() {
-            symmetric::residuals
+        let inputs = points.into();
+        if self.symmetric() {
+            symmetric::residuals(self, theta, inputs, channels, seed, r, accumulate);
         } else {
-            kernel::residuals
-        };
-        f(self, theta, points.into(), channels, seed, r, accumulate)
+            let seeds = kernel::ValueSeeds::Point(seed);
+            kernel::residuals(self, theta, inputs, channels, seeds, r, accumulate);
+        }
+    }
+
+    /// [`Mlp::residuals`] with a seed per chunk of points, for a network that is not
+    /// averaged over a symmetry ([`Mlp::symmetric`] false: the averaged kernel seeds
+    /// point by point). Bitwise the residuals of a point seed that returns, at each
+    /// point, the number the block seed writes for it.
+    ///
+    /// # Panics
+    /// If the network is symmetric.
+    pub(crate) fn residuals_block<'p>(
+        &self,
+        theta: &[f64],
+        points: impl Into<Inputs<'p>>,
+        channels: &[Channel],
+        seed: &BlockSeed<'_>,
+        r: &mut [f64],
+        accumulate: bool,
+    ) {
+        assert!(!self.symmetric(), "a symmetric network takes point seeds");
+        let seeds = kernel::ValueSeeds::Block(seed);
+        kernel::residuals(self, theta, points.into(), channels, seeds, r, accumulate);
     }
 
     /// [`Mlp::residuals`] at every `θ_j` of `thetas` into `outs[j]` in one sweep over
@@ -263,20 +292,40 @@ impl Mlp {
         outs: &mut [&mut [f64]],
         accumulate: bool,
     ) {
-        let f = if self.symmetric() {
-            symmetric::residuals_many
+        let inputs = points.into();
+        if self.symmetric() {
+            symmetric::residuals_many(self, thetas, inputs, channels, seed, outs, accumulate);
         } else {
-            kernel::residuals_many
-        };
-        f(
+            let seeds = kernel::ValueSeeds::Point(seed);
+            kernel::residuals_many(self, thetas, inputs, channels, seeds, outs, accumulate);
+        }
+    }
+
+    /// [`Mlp::residuals_many`] with a seed per chunk of points (see
+    /// [`Mlp::residuals_block`]).
+    ///
+    /// # Panics
+    /// If the network is symmetric.
+    pub(crate) fn residuals_many_block<'p>(
+        &self,
+        thetas: &[&[f64]],
+        points: impl Into<Inputs<'p>>,
+        channels: &[Channel],
+        seed: &BlockSeed<'_>,
+        outs: &mut [&mut [f64]],
+        accumulate: bool,
+    ) {
+        assert!(!self.symmetric(), "a symmetric network takes point seeds");
+        let seeds = kernel::ValueSeeds::Block(seed);
+        kernel::residuals_many(
             self,
             thetas,
             points.into(),
             channels,
-            seed,
+            seeds,
             outs,
             accumulate,
-        )
+        );
     }
 
     /// `out += Σ_i Σ_k cot[i,k] ∂c_ik/∂θ` (`Jᵀw` for channel cotangents `cot`, `N × K`).
@@ -346,7 +395,7 @@ impl Mlp {
     }
 
     /// Whether the network is averaged over reflections ([`super::symmetric`]).
-    fn symmetric(&self) -> bool {
+    pub(crate) fn symmetric(&self) -> bool {
         !self.embedding.reflections().is_empty()
     }
 

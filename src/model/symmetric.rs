@@ -321,7 +321,15 @@ pub(crate) fn residuals(
     let copies = Copies::new(net, inputs.points(), channels);
     let others = copies.channels(net, theta, &inputs, channels);
     let first = first_copy_seed(seed, &others, &copies.weights, None);
-    kernel::residuals(net, theta, inputs, channels, &first, r, accumulate);
+    kernel::residuals(
+        net,
+        theta,
+        inputs,
+        channels,
+        kernel::ValueSeeds::Point(&first),
+        r,
+        accumulate,
+    );
 }
 
 /// [`Mlp::residuals_many`] of the averaged network: [`residuals`] at each θ in turn.

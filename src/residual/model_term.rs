@@ -172,9 +172,38 @@ impl<'a> TermEval<'a> {
         out: &mut [f64],
         accumulate: bool,
     ) {
-        let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
         let channels = self.residual.channels();
-        mlp.residuals(theta, self.inputs(points), channels, &seed, out, accumulate);
+        if self.blockwise(mlp) {
+            let seed = |i0: usize, x: MatRef<'_, f64>, c: &[&[f64]], r: &mut [f64]| {
+                self.values_block(i0, x, c, r)
+            };
+            mlp.residuals_block(theta, self.inputs(points), channels, &seed, out, accumulate);
+        } else {
+            let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
+            mlp.residuals(theta, self.inputs(points), channels, &seed, out, accumulate);
+        }
+    }
+
+    /// Whether the rows of a values-only sweep come from [`Self::values_block`], a chunk
+    /// of points at a time: for a plain network and a term without frozen stages (the
+    /// averaged network and the stage sums seed point by point).
+    fn blockwise(&self, mlp: &Mlp) -> bool {
+        !mlp.symmetric() && self.frozen.is_none()
+    }
+
+    /// `r[p] = s λ_i F(x_p, c_p)` for the points `i = i0 + p` evaluated (no frozen
+    /// stages): the formula over the block, then each point's scale, the product
+    /// [`Self::value`] forms, so the same bits.
+    fn values_block(&self, i0: usize, x: MatRef<'_, f64>, c: &[&[f64]], r: &mut [f64]) {
+        debug_assert!(
+            self.frozen.is_none(),
+            "stage sums are evaluated point by point"
+        );
+        let at = self.first_point + i0;
+        parts::values_block(self.residual, self.parts, at, x, c, r);
+        for (p, rp) in r.iter_mut().enumerate() {
+            *rp *= self.point_scale(i0 + p);
+        }
     }
 
     /// [`Self::residuals`] at every `θ_j` into `outs[j]`, bitwise the same vectors.
@@ -186,16 +215,17 @@ impl<'a> TermEval<'a> {
         outs: &mut [&mut [f64]],
         accumulate: bool,
     ) {
-        let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
         let channels = self.residual.channels();
-        mlp.residuals_many(
-            thetas,
-            self.inputs(points),
-            channels,
-            &seed,
-            outs,
-            accumulate,
-        );
+        let inputs = self.inputs(points);
+        if self.blockwise(mlp) {
+            let seed = |i0: usize, x: MatRef<'_, f64>, c: &[&[f64]], r: &mut [f64]| {
+                self.values_block(i0, x, c, r)
+            };
+            mlp.residuals_many_block(thetas, inputs, channels, &seed, outs, accumulate);
+        } else {
+            let seed = |i: usize, x: &[f64], c: &[f64], _a: &mut [f64]| self.value(i, x, c);
+            mlp.residuals_many(thetas, inputs, channels, &seed, outs, accumulate);
+        }
     }
 
     /// The factor of `∂F/∂c` in the cotangents of `Jᵀw`: the rows' scale with the stage

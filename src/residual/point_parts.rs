@@ -42,6 +42,12 @@ impl PointParts {
     fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.len..(i + 1) * self.len]
     }
+
+    /// The parts of points `i .. i + n`, point after point.
+    #[inline]
+    fn rows(&self, i: usize, n: usize) -> &[f64] {
+        &self.values[i * self.len..(i + n) * self.len]
+    }
 }
 
 /// Per equation and term of one block: the term's parts at the points it is read at.
@@ -90,4 +96,20 @@ pub(super) fn eval(
         Some(p) => residual.eval_with(x, p.row(i), c, dfdc),
         None => residual.eval(x, c, dfdc),
     }
+}
+
+/// `out[p] = F(x_p, c_p)` for the points `i .. i + out.len()` of a block (`points` their
+/// rows, `c[k]` their channel `k`), from their stored parts when there are any: bitwise
+/// [`value`] at each of them.
+#[inline]
+pub(super) fn values_block(
+    residual: &dyn PointResidual,
+    parts: Option<&PointParts>,
+    i: usize,
+    points: MatRef<'_, f64>,
+    c: &[&[f64]],
+    out: &mut [f64],
+) {
+    let pre = parts.map_or(&[][..], |p| p.rows(i, out.len()));
+    residual.values_block(points, pre, c, out);
 }

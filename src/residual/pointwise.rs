@@ -1,5 +1,7 @@
 //! The contract between a residual formula and the engine.
 
+use faer::MatRef;
+
 use super::channel::Channel;
 
 /// A pointwise residual `F(x, c_1, …, c_K)`: a formula in the coordinates `x` and the
@@ -44,6 +46,29 @@ pub trait PointResidual: Send + Sync {
     /// the same `x`; bitwise the same value and partials.
     fn eval_with(&self, x: &[f64], _pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
         self.eval(x, c, dfdc)
+    }
+
+    /// `out[p] = F(x_p, c_p)` for a block of points: `points` has one row per point,
+    /// `c[k]` holds channel `k` at every point, and `pre` the point-only parts of point `p`
+    /// at `[p·len, (p+1)·len)` (`len = point_part_len()`), or is empty when none are
+    /// stored. Bitwise what [`Self::value_with`] (with parts) or [`Self::value`] (without)
+    /// returns point by point, which is what the default does; an implementation
+    /// overrides it when a block can be evaluated more cheaply than its points one by one.
+    fn values_block(&self, points: MatRef<'_, f64>, pre: &[f64], c: &[&[f64]], out: &mut [f64]) {
+        let len = self.point_part_len();
+        let mut x = vec![0.0; points.ncols()];
+        let mut cp = vec![0.0; c.len()];
+        for (p, o) in out.iter_mut().enumerate() {
+            x.iter_mut()
+                .enumerate()
+                .for_each(|(j, xj)| *xj = points[(p, j)]);
+            cp.iter_mut().zip(c).for_each(|(v, ck)| *v = ck[p]);
+            *o = if pre.is_empty() {
+                self.value(&x, &cp)
+            } else {
+                self.value_with(&x, &pre[p * len..(p + 1) * len], &cp)
+            };
+        }
     }
 }
 
