@@ -333,7 +333,7 @@ vector_dispatch! {
             // z_q (+)= Σ_l W[q, l] s_l
             let (w, n_in) = (lp.w, lp.n_in);
             small_k_matmul(z, s, rows, n_in, lp.n_out, |l, q| w[q * n_in + l], accum);
-        } else if lp.n_out == 1 {
+        } else if has_single_output_path(lp) {
             single_output(z, s, lp.w, rows, accum);
         } else {
             let zm = view_mut(z, rows, lp.n_out);
@@ -343,6 +343,13 @@ vector_dispatch! {
             z[q * rows..q * rows + nb].iter_mut().for_each(|v| *v += bq);
         }
     }
+}
+
+/// Whether [`linear`] computes layer `lp` by [`single_output`]: one output and more
+/// than [`SMALL_K`] inputs. Then `z = Σ_l s_l w_l` is summed in a fixed order that a
+/// fused pass can follow neuron by neuron ([`super::value_jets`]).
+pub(crate) fn has_single_output_path(lp: &LayerParams<'_>) -> bool {
+    lp.n_in > SMALL_K && lp.n_out == 1
 }
 
 /// Whether [`linear_input`] computes what [`linear`] (with [`Accum::Replace`]) would for
@@ -356,10 +363,10 @@ vector_dispatch! {
     /// same at every point of the chunk, as [`seed_inputs`] writes them (unit vectors in
     /// the first-derivative slots, zeros in the others): each of those rows of `Z` is one
     /// number per slot and output, `0 + Σ_l W[q, l] s_l` in the order [`small_k_matmul`]
-    /// sums it, computed once and copied to the slot's `nb` rows. Only the value rows
-    /// depend on the points. The numbers are the ones [`linear`] writes, bit for bit;
-    /// the work on the derivative slots drops from `C·nb` to `C` products per output.
-    /// Call only when [`has_input_path`] holds.
+    /// sums it, computed once ([`input_layer_neuron`]) and copied to the slot's `nb`
+    /// rows. Only the value rows depend on the points. The numbers are the ones
+    /// [`linear`] writes, bit for bit; the work on the derivative slots drops from `C·nb`
+    /// to `C` products per output. Call only when [`has_input_path`] holds.
     pub(crate) fn linear_input(
         s: &[f64],
         z: &mut [f64],
@@ -367,27 +374,88 @@ vector_dispatch! {
         rows: usize,
         nb: usize,
     ) {
-        let (w, n_in) = (lp.w, lp.n_in);
-        let n_slots = rows / nb;
-        for (q, &bq) in lp.b.iter().enumerate() {
+        for q in 0..lp.n_out {
             let zq = &mut z[q * rows..(q + 1) * rows];
-            let wq = &w[q * n_in..(q + 1) * n_in];
-            let (value, derivs) = zq.split_at_mut(nb);
+            input_layer_neuron(s, zq, lp, q, rows, nb);
+            for c in 1..rows / nb {
+                let v = zq[c * nb];
+                zq[c * nb + 1..(c + 1) * nb].fill(v);
+            }
+        }
+    }
+}
+
+vector_dispatch! {
+    /// [`linear_input`] without the copies: each derivative slot's number only at the
+    /// slot's first row (the rest of `z` is left as it was), for
+    /// [`PreActivations::InputLayer`].
+    pub(crate) fn linear_input_compact(
+        s: &[f64],
+        z: &mut [f64],
+        lp: &LayerParams<'_>,
+        rows: usize,
+        nb: usize,
+    ) {
+        for q in 0..lp.n_out {
+            input_layer_neuron(s, &mut z[q * rows..(q + 1) * rows], lp, q, rows, nb);
+        }
+    }
+}
+
+/// Output `q` of the input layer into `zq` (its `rows` jets): the value rows
+/// `(0 + Σ_l W[q, l] x_l) + b_q`, and for each slot `c ≥ 1` the number
+/// `0 + Σ_l W[q, l] s_l` of the slot (read from its first row of `s`) at `zq[c·nb]`.
+#[inline(always)]
+fn input_layer_neuron(
+    s: &[f64],
+    zq: &mut [f64],
+    lp: &LayerParams<'_>,
+    q: usize,
+    rows: usize,
+    nb: usize,
+) {
+    let n_in = lp.n_in;
+    let wq = &lp.w[q * n_in..(q + 1) * n_in];
+    let bq = lp.b[q];
+    let (value, derivs) = zq.split_at_mut(nb);
+    match n_in {
+        1 => input_values::<1>(value, s, wq, bq, rows),
+        2 => input_values::<2>(value, s, wq, bq, rows),
+        3 => input_values::<3>(value, s, wq, bq, rows),
+        4 => input_values::<4>(value, s, wq, bq, rows),
+        _ => {
             value.fill(0.0);
             for (l, &wl) in wq.iter().enumerate() {
                 for (o, &x) in value.iter_mut().zip(&s[l * rows..l * rows + nb]) {
                     *o += wl * x;
                 }
             }
-            for c in 1..n_slots {
-                let mut v = 0.0;
-                for (l, &wl) in wq.iter().enumerate() {
-                    v += wl * s[l * rows + c * nb];
-                }
-                derivs[(c - 1) * nb..c * nb].fill(v);
-            }
             value.iter_mut().for_each(|v| *v += bq);
         }
+    }
+    for c in 1..rows / nb {
+        let mut v = 0.0;
+        for (l, &wl) in wq.iter().enumerate() {
+            v += wl * s[l * rows + c * nb];
+        }
+        derivs[(c - 1) * nb] = v;
+    }
+}
+
+/// The value rows of one input-layer output for `N` inputs, in one pass:
+/// `((0 + w_0 x_0) + w_1 x_1 + …) + b` per point, the sums of the general loop in
+/// [`input_layer_neuron`] in the same order.
+#[inline(always)]
+fn input_values<const N: usize>(value: &mut [f64], s: &[f64], wq: &[f64], bq: f64, rows: usize) {
+    let nb = value.len();
+    let cols: [&[f64]; N] = std::array::from_fn(|l| &s[l * rows..l * rows + nb]);
+    let w: [f64; N] = std::array::from_fn(|l| wq[l]);
+    for (p, o) in value.iter_mut().enumerate() {
+        let mut v = 0.0;
+        for l in 0..N {
+            v += w[l] * cols[l][p];
+        }
+        *o = v + bq;
     }
 }
 
@@ -403,6 +471,76 @@ vector_dispatch! {
         let (w, n_in) = (lp.w, lp.n_in);
         let b = |r: usize, s: usize| w[r * n_in + s];
         small_k_matmul(adj_s, adj_z, rows, lp.n_out, n_in, b, Accum::Replace);
+    }
+}
+
+/// Slot `c` of one neuron's pre-activation jets, read point by point: a run of `nb`
+/// numbers, or one number that is the same at every point (the input layer's derivative
+/// slots, see [`PreActivations::InputLayer`]).
+pub(crate) trait SlotColumn: Copy {
+    fn at(self, p: usize) -> f64;
+}
+
+impl SlotColumn for &[f64] {
+    #[inline(always)]
+    fn at(self, p: usize) -> f64 {
+        self[p]
+    }
+}
+
+impl SlotColumn for f64 {
+    #[inline(always)]
+    fn at(self, _p: usize) -> f64 {
+        self
+    }
+}
+
+/// The jet rules of order ≤ 2 for one neuron (the module docs' table): from `σ, σ', σ''`
+/// at its value rows (`d`) and its pre-activation slots (`col(c)`) to its
+/// post-activation jets `sc` (`rows` numbers). Each number is computed as
+/// [`activate`] always has, so a constant column gives the bits of a copied one.
+#[inline(always)]
+pub(super) fn neuron_rules<C: SlotColumn>(
+    plan: &JetPlan,
+    d: [&[f64]; 4],
+    col: impl Fn(usize) -> C,
+    sc: &mut [f64],
+    nb: usize,
+) {
+    let blk = |c: usize| c * nb..(c + 1) * nb;
+    let (d1, d2) = (d[1], d[2]);
+    sc[..nb].copy_from_slice(d[0]);
+    for f in 0..plan.first_vars.len() {
+        let c = plan.first_slot(f);
+        let zf = col(c);
+        for (p, (o, &d1p)) in sc[blk(c)].iter_mut().zip(d1).enumerate() {
+            *o = d1p * zf.at(p);
+        }
+    }
+    for (si, slot) in plan.seconds.iter().enumerate() {
+        let c = plan.second_slot(si);
+        let zs = col(c);
+        let out = &mut sc[blk(c)];
+        match slot {
+            SecondSlot::Pair { a, b } => {
+                let za = col(plan.first_slot(*a));
+                let zb = col(plan.first_slot(*b));
+                for p in 0..nb {
+                    out[p] = d1[p] * zs.at(p) + d2[p] * za.at(p) * zb.at(p);
+                }
+            }
+            SecondSlot::Lap { firsts } => {
+                for p in 0..nb {
+                    out[p] = d1[p] * zs.at(p);
+                }
+                for &f in firsts {
+                    let zf = col(plan.first_slot(f));
+                    for p in 0..nb {
+                        out[p] += d2[p] * zf.at(p) * zf.at(p);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -436,41 +574,7 @@ pub(crate) fn activate(
         }
         let dall = &*dall;
         let d: [&[f64]; 4] = std::array::from_fn(|i| &dall[i * nb..(i + 1) * nb]);
-        let blk = |c: usize| c * nb..(c + 1) * nb;
-        sc[..nb].copy_from_slice(d[0]);
-        for f in 0..plan.first_vars.len() {
-            let c = plan.first_slot(f);
-            for ((o, &zf), &d1) in sc[blk(c)].iter_mut().zip(&zc[blk(c)]).zip(d[1]) {
-                *o = d1 * zf;
-            }
-        }
-        for (si, slot) in plan.seconds.iter().enumerate() {
-            let c = plan.second_slot(si);
-            let (d1, d2) = (d[1], d[2]);
-            match slot {
-                SecondSlot::Pair { a, b } => {
-                    let za = &zc[blk(plan.first_slot(*a))];
-                    let zb = &zc[blk(plan.first_slot(*b))];
-                    let zs = &zc[blk(c)];
-                    for p in 0..nb {
-                        sc[c * nb + p] = d1[p] * zs[p] + d2[p] * za[p] * zb[p];
-                    }
-                }
-                SecondSlot::Lap { firsts } => {
-                    let zs = &zc[blk(c)];
-                    let out = &mut sc[blk(c)];
-                    for p in 0..nb {
-                        out[p] = d1[p] * zs[p];
-                    }
-                    for &f in firsts {
-                        let zf = &zc[blk(plan.first_slot(f))];
-                        for p in 0..nb {
-                            out[p] += d2[p] * zf[p] * zf[p];
-                        }
-                    }
-                }
-            }
-        }
+        neuron_rules(plan, d, move |c| &zc[c * nb..(c + 1) * nb], sc, nb);
         if !plan.highers.is_empty() {
             higher::activate(plan, zc, sc, dall, nb);
         }

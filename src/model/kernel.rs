@@ -31,6 +31,7 @@ use super::input_jets::{InputJets, Inputs, seed_chunk};
 use super::jets::{self, Workspace, view, view_mut};
 use super::mlp::{BlockSeed, Seed};
 use super::plan::JetPlan;
+use super::value_jets::{self, PostActivations, PreActivations};
 use crate::residual::Channel;
 
 /// Points per chunk (at most). Small enough that a chunk's jets stay in cache, large
@@ -139,6 +140,9 @@ pub(super) fn forward(
 /// the input jets' derivative rows are the same at every point, and the first layer
 /// computes them once per slot ([`jets::linear_input`], the same numbers).
 fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace, for_reverse: bool) {
+    if !for_reverse {
+        return forward_values(net, theta, plan, ws);
+    }
     let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
     let identity = net.embedding().is_identity();
@@ -162,6 +166,69 @@ fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace, 
                 for_reverse,
             );
         }
+    }
+}
+
+/// [`forward_layers`] for a pass that ends with the output jets: the same numbers, with
+/// the input layer's constant slots and a single output fused into the activations
+/// around them ([`super::value_jets`]); other layers as in the reverse-ready pass.
+fn forward_values(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) {
+    let (nb, rows) = (ws.nb, ws.rows);
+    let n_lin = net.layers().len() - 1;
+    let act = net.activation();
+    let compact_input = net.embedding().is_identity() && value_jets::takes_input_layer(plan);
+    let mut k = 0;
+    while k < n_lin {
+        let lp = net.layer(theta, k);
+        let input = k == 0 && compact_input && jets::has_input_path(&lp);
+        if input {
+            jets::linear_input_compact(&ws.s[0], &mut ws.z[0], &lp, rows, nb);
+        } else if k == 0 && net.embedding().is_identity() && jets::has_input_path(&lp) {
+            jets::linear_input(&ws.s[0], &mut ws.z[0], &lp, rows, nb);
+        } else {
+            jets::linear(&ws.s[k], &mut ws.z[k], &lp, rows, nb, Accum::Replace);
+        }
+        if k + 1 == n_lin {
+            break;
+        }
+        let next = net.layer(theta, k + 1);
+        let to_output = k + 2 == n_lin
+            && jets::has_single_output_path(&next)
+            && value_jets::takes_input_layer(plan);
+        if !input && !to_output {
+            jets::activate(
+                act,
+                plan,
+                &ws.z[k],
+                &mut ws.s[k + 1],
+                lp.n_out,
+                nb,
+                &mut ws.sig[k],
+                false,
+            );
+            k += 1;
+            continue;
+        }
+        let Workspace { z, s, sig, .. } = &mut *ws;
+        let (z_in, z_out) = z.split_at_mut(k + 1);
+        let pre = if input {
+            PreActivations::InputLayer(&z_in[k])
+        } else {
+            PreActivations::Jets(&z_in[k])
+        };
+        let post = if to_output {
+            PostActivations::SingleOutput {
+                w: next.w,
+                b: next.b[0],
+                z: &mut z_out[0],
+                scratch: &mut s[k + 1],
+            }
+        } else {
+            PostActivations::Jets(&mut s[k + 1])
+        };
+        value_jets::activate_values(act, plan, pre, post, lp.n_out, nb, &mut sig[k]);
+        // A fused single output is the last layer, already computed.
+        k += if to_output { 2 } else { 1 };
     }
 }
 

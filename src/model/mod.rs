@@ -32,6 +32,7 @@ pub(crate) mod plan;
 pub(crate) mod symmetric;
 #[cfg(test)]
 mod symmetric_tests;
+pub(crate) mod value_jets;
 #[macro_use]
 pub(crate) mod simd;
 #[cfg(test)]
