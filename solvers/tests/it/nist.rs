@@ -8,7 +8,7 @@
 //! linear algebra or the problem code fails here. `None` marks a run that does not
 //! reach LRE 4, with the reason in NIST.md; for those only sanity is checked.
 //!
-//! Run `cargo test --release -p pinn-solvers --test nist -- --nocapture` for the table.
+//! Run `cargo test --release -p pinn-solvers --test it nist:: -- --nocapture` for the table.
 
 use pinn_solvers::test_problems::nist::{
     DATA_SETS, NistDataSet, NistProblem, Start, lre, lre_scalar,

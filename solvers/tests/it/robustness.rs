@@ -30,7 +30,7 @@
 //! test checks that list exactly: a listed run must still break it (remove the entry
 //! when a fix makes it pass) and an unlisted run must satisfy it.
 //!
-//! Run `cargo test --release -p pinn-solvers --test robustness -- --nocapture` for the
+//! Run `cargo test --release -p pinn-solvers --test it robustness:: -- --nocapture` for the
 //! tables.
 
 use pinn_solvers::test_problems::mgh::{MghFunction, MghProblem, standard_set};

@@ -1,8 +1,8 @@
 //! Our solvers through argmin's `Executor` reproduce our own loop, on NIST StRD
 //! problems: the same θ after `k` iterations (to 1e-12 relative; the adapter runs the
 //! very same steps, so in practice bit for bit) and the same stop reason, mapped with
-//! `termination_to_argmin`. Needs the `argmin` feature.
-#![cfg(feature = "argmin")]
+//! `termination_to_argmin`. Needs the `argmin` feature (`main.rs` leaves the module out
+//! without it).
 
 use argmin::core::{Executor, State, TerminationReason as ArgminReason, TerminationStatus};
 use pinn_solvers::argmin::{ArgminProblem, ArgminSolver, termination_to_argmin};
