@@ -471,7 +471,7 @@ impl SolverConfig {
     /// error of ~3e-8, and a gradient test relative to `‖∇L(θ₀)‖` fires early from
     /// poor starts. The Gauss–Newton polish (`lm.polish_threshold = 1e-10`) accepts
     /// trials below the loss's noise floor when they decrease `‖∇L‖`. Measured on the 34
-    /// NIST StRD runs (`tests/nist.rs`): average LRE 9.30 with both tests at 1e-15,
+    /// NIST StRD runs (`tests/it/nist.rs`): average LRE 9.30 with both tests at 1e-15,
     /// 9.60 without them, 10.38 with the polish (identical at 1e-8); 33/34 solved
     /// (BoxBOD start 1 converges to a genuine stationary plateau, as MINPACK does).
     ///

@@ -2,7 +2,7 @@
 //!
 //! hdf5-pure is a pure-Rust HDF5 reader/writer: no system `libhdf5`, so the project
 //! builds on a fresh machine, and files it writes are read by the reference C library
-//! (h5py, h5dump; the tests in `tests/result_file.rs` check this with h5py).
+//! (h5py, h5dump; the tests in `tests/it/result_file.rs` check this with h5py).
 //!
 //! The whole file is built in memory ([`to_bytes`]) and then handed to
 //! [`write_bytes_atomic`](super::atomic::write_bytes_atomic), so a file at the target

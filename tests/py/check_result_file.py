@@ -3,7 +3,7 @@
 
 usage: check_result_file.py RESULT.h5 EXPECTED.json
 
-EXPECTED.json (written by tests/result_file.rs) lists every group, dataset and attribute
+EXPECTED.json (written by tests/it/result_file.rs) lists every group, dataset and attribute
 the file must hold, and nothing else. f64 values are given as their IEEE-754 bit
 patterns (unsigned 64-bit integers) so the comparison is bitwise, NaN and -0.0 included.
 
