@@ -363,41 +363,31 @@ vector_dispatch! {
     /// same at every point of the chunk, as [`seed_inputs`] writes them (unit vectors in
     /// the first-derivative slots, zeros in the others): each of those rows of `Z` is one
     /// number per slot and output, `0 + Σ_l W[q, l] s_l` in the order [`small_k_matmul`]
-    /// sums it, computed once ([`input_layer_neuron`]) and copied to the slot's `nb`
-    /// rows. Only the value rows depend on the points. The numbers are the ones
-    /// [`linear`] writes, bit for bit; the work on the derivative slots drops from `C·nb`
-    /// to `C` products per output. Call only when [`has_input_path`] holds.
+    /// sums it, computed once ([`input_layer_neuron`]) and, with `copies`, copied to the
+    /// slot's `nb` rows; without, it stands only at the slot's first row and the rest of
+    /// `z` is left as it was (for [`PreActivations::InputLayer`]). Only the value rows
+    /// depend on the points. The numbers are the ones [`linear`] writes, bit for bit; the
+    /// work on the derivative slots drops from `C·nb` to `C` products per output. Call
+    /// only when [`has_input_path`] holds.
+    ///
+    /// [`PreActivations::InputLayer`]: super::value_jets::PreActivations::InputLayer
     pub(crate) fn linear_input(
         s: &[f64],
         z: &mut [f64],
         lp: &LayerParams<'_>,
         rows: usize,
         nb: usize,
+        copies: bool,
     ) {
         for q in 0..lp.n_out {
             let zq = &mut z[q * rows..(q + 1) * rows];
             input_layer_neuron(s, zq, lp, q, rows, nb);
-            for c in 1..rows / nb {
-                let v = zq[c * nb];
-                zq[c * nb + 1..(c + 1) * nb].fill(v);
+            if copies {
+                for c in 1..rows / nb {
+                    let v = zq[c * nb];
+                    zq[c * nb + 1..(c + 1) * nb].fill(v);
+                }
             }
-        }
-    }
-}
-
-vector_dispatch! {
-    /// [`linear_input`] without the copies: each derivative slot's number only at the
-    /// slot's first row (the rest of `z` is left as it was), for
-    /// [`PreActivations::InputLayer`].
-    pub(crate) fn linear_input_compact(
-        s: &[f64],
-        z: &mut [f64],
-        lp: &LayerParams<'_>,
-        rows: usize,
-        nb: usize,
-    ) {
-        for q in 0..lp.n_out {
-            input_layer_neuron(s, &mut z[q * rows..(q + 1) * rows], lp, q, rows, nb);
         }
     }
 }

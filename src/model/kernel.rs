@@ -145,14 +145,9 @@ fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace, 
     }
     let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
-    let identity = net.embedding().is_identity();
     for k in 0..n_lin {
         let lp = net.layer(theta, k);
-        if k == 0 && identity && jets::has_input_path(&lp) {
-            jets::linear_input(&ws.s[0], &mut ws.z[0], &lp, ws.rows, nb);
-        } else {
-            jets::linear(&ws.s[k], &mut ws.z[k], &lp, ws.rows, nb, Accum::Replace);
-        }
+        forward_linear(net, &lp, k, ws, false);
         if k + 1 < n_lin {
             let act = net.activation();
             jets::activate(
@@ -169,25 +164,40 @@ fn forward_layers(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace, 
     }
 }
 
+/// Linear layer `k` of a forward pass, from `ws.s[k]` into `ws.z[k]`. Without an
+/// embedding the input jets' derivative rows are the same at every point, and the first
+/// layer computes them once per slot ([`jets::linear_input`], the same numbers): copied to
+/// every row, or with `compact` left at each slot's first row. Returns whether it took
+/// that input path.
+fn forward_linear(
+    net: &Mlp,
+    lp: &jets::LayerParams<'_>,
+    k: usize,
+    ws: &mut Workspace,
+    compact: bool,
+) -> bool {
+    let (nb, rows) = (ws.nb, ws.rows);
+    let input = k == 0 && net.embedding().is_identity() && jets::has_input_path(lp);
+    if input {
+        jets::linear_input(&ws.s[0], &mut ws.z[0], lp, rows, nb, !compact);
+    } else {
+        jets::linear(&ws.s[k], &mut ws.z[k], lp, rows, nb, Accum::Replace);
+    }
+    input
+}
+
 /// [`forward_layers`] for a pass that ends with the output jets: the same numbers, with
 /// the input layer's constant slots and a single output fused into the activations
 /// around them ([`super::value_jets`]); other layers as in the reverse-ready pass.
 fn forward_values(net: &Mlp, theta: &[f64], plan: &JetPlan, ws: &mut Workspace) {
-    let (nb, rows) = (ws.nb, ws.rows);
+    let nb = ws.nb;
     let n_lin = net.layers().len() - 1;
     let act = net.activation();
-    let compact_input = net.embedding().is_identity() && value_jets::takes_input_layer(plan);
+    let compact = value_jets::takes_input_layer(plan);
     let mut k = 0;
     while k < n_lin {
         let lp = net.layer(theta, k);
-        let input = k == 0 && compact_input && jets::has_input_path(&lp);
-        if input {
-            jets::linear_input_compact(&ws.s[0], &mut ws.z[0], &lp, rows, nb);
-        } else if k == 0 && net.embedding().is_identity() && jets::has_input_path(&lp) {
-            jets::linear_input(&ws.s[0], &mut ws.z[0], &lp, rows, nb);
-        } else {
-            jets::linear(&ws.s[k], &mut ws.z[k], &lp, rows, nb, Accum::Replace);
-        }
+        let input = forward_linear(net, &lp, k, ws, compact) && compact;
         if k + 1 == n_lin {
             break;
         }

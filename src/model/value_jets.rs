@@ -7,18 +7,23 @@
 //!
 //! - **The input layer's derivative slots.** Without an embedding the input jets' rows
 //!   past the value slot are the same at every point, so each derivative slot of the first
-//!   layer's `z` is one number per neuron ([`linear_input_compact`](super::jets::linear_input_compact) leaves it at the
-//!   slot's first row). The activation rules read that number instead of a run of `nb`
-//!   copies ([`PreActivations::InputLayer`]).
+//!   layer's `z` is one number per neuron ([`linear_input`] without copies leaves it at
+//!   the slot's first row). The activation rules read that number instead of a run of
+//!   `nb` copies ([`PreActivations::InputLayer`]).
 //! - **A single output.** When the next layer has one output and is computed by
-//!   [`has_single_output_path`](super::jets::has_single_output_path)'s sum `z = Σ_q s_q w_q` (fused multiply-adds from
-//!   `0`, neuron after neuron) plus the bias on the value rows, each neuron's
-//!   post-activation jets are added into `z` as soon as they are made
-//!   ([`PostActivations::SingleOutput`]) instead of being stored for a product.
+//!   [`has_single_output_path`]'s sum `z = Σ_q s_q w_q` (fused multiply-adds from `0`,
+//!   neuron after neuron) plus the bias on the value rows, each neuron's post-activation
+//!   jets are added into `z` as soon as they are made ([`PostActivations::SingleOutput`])
+//!   instead of being stored for a product.
 //!
 //! Each number is computed by the same operations in the same order as the unfused pass
-//! ([`linear_input`](super::jets::linear_input), [`activate`](super::jets::activate), [`linear`](super::jets::linear)), so the outputs are the
-//! same bit for bit; everything a neuron touches stays in the first-level cache.
+//! ([`linear_input`], [`activate`], [`linear`]), so the outputs are the same bit for bit;
+//! everything a neuron touches stays in the first-level cache.
+//!
+//! [`linear_input`]: super::jets::linear_input
+//! [`has_single_output_path`]: super::jets::has_single_output_path
+//! [`activate`]: super::jets::activate
+//! [`linear`]: super::jets::linear
 
 use super::Activation;
 use super::jets::neuron_rules;
@@ -30,8 +35,9 @@ use super::simd::vector_dispatch;
 pub(crate) enum PreActivations<'a> {
     /// Every row, as [`linear`](super::jets::linear) writes them.
     Jets(&'a [f64]),
-    /// The input layer as [`linear_input_compact`](super::jets::linear_input_compact) writes it: the value rows, and
-    /// each derivative slot's number (the same at every point) at the slot's first row.
+    /// The input layer as [`linear_input`](super::jets::linear_input) without copies
+    /// writes it: the value rows, and each derivative slot's number (the same at every
+    /// point) at the slot's first row.
     InputLayer(&'a [f64]),
 }
 
@@ -41,8 +47,8 @@ pub(crate) enum PostActivations<'a> {
     Jets(&'a mut [f64]),
     /// Only into the next layer's single output `z` (`rows` numbers):
     /// `z = fma(s_q, w_q, …fma(s_0, w_0, 0))`, then `+ b` on the value rows, as
-    /// [`linear`](super::jets::linear) computes it. `scratch` holds the jets of [`OUTPUT_GROUP`] neurons
-    /// (`OUTPUT_GROUP · rows` numbers).
+    /// [`linear`](super::jets::linear) computes it. `scratch` holds the jets of
+    /// [`OUTPUT_GROUP`] neurons (`OUTPUT_GROUP · rows` numbers).
     SingleOutput {
         w: &'a [f64],
         b: f64,
@@ -128,7 +134,9 @@ vector_dispatch! {
                 PreActivations::Jets(_) => {
                     neuron_rules(plan, d, move |c| &zc[c * nb..(c + 1) * nb], sc, nb)
                 }
-                PreActivations::InputLayer(_) => neuron_rules(plan, d, move |c| zc[c * nb], sc, nb),
+                PreActivations::InputLayer(_) => {
+                    neuron_rules(plan, d, move |c| zc[c * nb], sc, nb)
+                }
             }
             if let PostActivations::SingleOutput { w, z, scratch, .. } = &mut post
                 && (g + 1 == OUTPUT_GROUP || q + 1 == n)
