@@ -10,7 +10,13 @@
 //! - `qr-speed [large]` (only when asked): the thin QR of `gn-probe` in one and in two
 //!   row blocks on two threads, and the SVD of `R`, at 10 050 × 1 361 (49 152 × 5 121).
 //!
-//! `cargo bench -p pinn-solvers --bench linalg_scale [-- dct] [-- qr-bits] [-- workspace]`.
+//! - `pinv`: milliseconds per ENGD pseudo-inverse solve `G⁺b` of a Gramian `G = JᵀJ`
+//!   (`J` 2n × n, columns graded 10^(−c/10)) by [`SpectralSolve`] (no eigenvectors) and
+//!   by faer's eigendecomposition with eigenvectors, one core, n = 64 … 1 400 (the
+//!   crossover behind `SPECTRAL_SOLVE_MAX_DIM`).
+//!
+//! `cargo bench -p pinn-solvers --bench linalg_scale [-- dct] [-- qr-bits] [-- workspace]
+//! [-- pinv]`.
 
 use std::time::Instant;
 
@@ -20,13 +26,14 @@ use faer::linalg::qr::no_pivoting::factor::{
 };
 use faer::{Mat, Par};
 use pinn_solvers::linalg::sketch::{SplitMix64, Srct, fast_dct_length};
+use pinn_solvers::linalg::spectral_solve::SpectralSolve;
 use rustdct::DctPlanner;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let all = !args
         .iter()
-        .any(|a| a == "dct" || a == "qr-bits" || a == "workspace");
+        .any(|a| a == "dct" || a == "qr-bits" || a == "workspace" || a == "pinv");
     if all || args.iter().any(|a| a == "dct") {
         dct();
     }
@@ -36,6 +43,9 @@ fn main() {
     if all || args.iter().any(|a| a == "workspace") {
         workspace();
     }
+    if all || args.iter().any(|a| a == "pinv") {
+        pinv();
+    }
     if args.iter().any(|a| a == "qr-speed") {
         let large = args.iter().any(|a| a == "large");
         qr_speed(if large {
@@ -43,6 +53,55 @@ fn main() {
         } else {
             (10_050, 1_361)
         });
+    }
+}
+
+/// `G⁺b` by [`SpectralSolve`] and by faer's eigendecomposition with eigenvectors
+/// (`-- pinv`), milliseconds per solve on one core.
+fn pinv() {
+    use faer::diag::Diag;
+    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+    let mut rng = SplitMix64::new(7, 0);
+    println!("| n | SpectralSolve ms | faer eigenvectors ms | ratio |");
+    println!("|---:|---:|---:|---:|");
+    for n in [64usize, 129, 200, 500, 800, 1400] {
+        let j = Mat::from_fn(2 * n, n, |_, c| {
+            ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                * 10f64.powf(-(c as f64) / 10.0)
+        });
+        let g = j.transpose() * &j;
+        let reps = (20_000 / n).max(2);
+        let rel = n as f64 * f64::EPSILON;
+        let mut solver = SpectralSolve::new(n);
+        let mut b = vec![0.0; n];
+        let t = Instant::now();
+        for _ in 0..reps {
+            b.fill(1.0);
+            solver.solve(g.as_ref(), &mut b, rel).expect("converges");
+        }
+        let ours = 1e3 * t.elapsed().as_secs_f64() / reps as f64;
+        let mut s = Diag::<f64>::zeros(n);
+        let mut u = Mat::<f64>::zeros(n, n);
+        let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+            n,
+            ComputeEigenvectors::Yes,
+            Par::Seq,
+            Default::default(),
+        ));
+        let t = Instant::now();
+        for _ in 0..reps {
+            self_adjoint_evd(
+                g.as_ref(),
+                s.as_mut(),
+                Some(u.as_mut()),
+                Par::Seq,
+                MemStack::new(&mut mem),
+                Default::default(),
+            )
+            .expect("converges");
+        }
+        let faer = 1e3 * t.elapsed().as_secs_f64() / reps as f64;
+        println!("| {n} | {ours:.3} | {faer:.3} | {:.2} |", ours / faer);
     }
 }
 

@@ -19,6 +19,7 @@ pub mod pinv;
 pub mod sample_space;
 pub mod sketch;
 pub mod sketched_svd;
+pub mod spectral_solve;
 pub mod tsqr;
 
 use crate::config::{LinearSolverKind, Scaling};
