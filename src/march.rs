@@ -69,10 +69,10 @@ pub fn solution_by_slab(
         "every point lies in a trained slab"
     );
     let mut u = Mat::zeros(points.nrows(), problem.context.outputs().len());
-    for (k, theta) in thetas.iter().enumerate() {
+    for k in 0..thetas.len() {
         let rows: Vec<usize> = (0..points.nrows()).filter(|&i| owner[i] == k).collect();
         let pts = Mat::from_fn(rows.len(), points.ncols(), |i, j| points[(rows[i], j)]);
-        let uk = problem.solution(theta, pts.as_ref());
+        let uk = problem.slab_solution(k, thetas, pts.as_ref());
         for (i, &r) in rows.iter().enumerate() {
             for o in 0..uk.ncols() {
                 u[(r, o)] = uk[(i, o)];
@@ -142,10 +142,18 @@ fn march_result(
         last.termination.clone(),
         wall_time_s,
     );
+    let initial_data = if slabs.built_in_handover {
+        // The initial data's expressions may read the file's constants.
+        r.transform_constants = problem.context.constants().to_vec();
+        problem.initial_values()
+    } else {
+        Vec::new()
+    };
     r.time_slabs = Some(SlabsRecord {
         boundaries: slabs.boundaries.clone(),
         time_variable: slabs.time_var,
         slabs: records,
+        initial_data,
     });
     r
 }
@@ -187,8 +195,9 @@ pub fn run_slabs(
     let mut initial_loss = None;
     let mut done_iterations = 0u64;
     for k in 0..count {
+        let earlier: Vec<Vec<f64>> = records.iter().map(|r| r.params.clone()).collect();
         let slab = problem
-            .slab_problem(k, records.last().map(|r| r.params.as_slice()))
+            .slab_problem_after(k, &earlier)
             .map_err(|e| e.to_string())?;
         let mut cfg = slabs.slab_config(k, config);
         if let Some(total) = config.termination.time_limit_seconds {

@@ -166,6 +166,11 @@ pub fn check_report(p: &Problem) -> String {
                 }
             });
         }
+        if t.built_in_handover {
+            s.push_str(
+                "          initial data built in: u = g + (earlier slabs' end values) + (t − t_k) N\n",
+            );
+        }
     }
     s.push_str(&format!(
         "memory    {}\n",

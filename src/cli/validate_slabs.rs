@@ -101,9 +101,9 @@ pub(super) fn check(
     // Each slab's loss on its own points, with the initial data of the stored slab
     // before it.
     for (k, s) in stored.slabs.iter().enumerate() {
-        let previous = (k > 0).then(|| stored.slabs[k - 1].params.as_slice());
+        let earlier: Vec<Vec<f64>> = stored.slabs[..k].iter().map(|s| s.params.clone()).collect();
         let what = format!("slab {} final_loss", k + 1);
-        match problem.slab_problem(k, previous) {
+        match problem.slab_problem_after(k, &earlier) {
             Ok(slab) => {
                 let loss = slab.residual_model().loss(&s.params);
                 line(

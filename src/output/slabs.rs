@@ -17,6 +17,12 @@ pub struct SlabsRecord {
     /// `/time_slabs/slab_<k>`, `k = 0, 1, …`: the slabs trained (the last one possibly
     /// unfinished).
     pub slabs: Vec<SlabRecord>,
+    /// `/time_slabs` attribute `initial_data`, present when the initial data are built
+    /// into every slab (`handover = "built_in"`): the initial value `g_o` of every
+    /// output, so that slab `k`'s solution is `g + Σ_{j<k} h_j N_j(t_{j+1}, x) +
+    /// (t − t_k) N_k` with `h_j = t_{j+1} − t_j` (empty: each slab's solution is its
+    /// network read through `/model@transform`).
+    pub initial_data: Vec<String>,
 }
 
 /// One slab's training.
@@ -40,6 +46,12 @@ pub(super) fn write(fb: &mut FileBuilder, s: &SlabsRecord) -> Result<(), String>
         "time_variable",
         AttrValue::I64(i64::try_from(s.time_variable).map_err(|e| e.to_string())?),
     );
+    if !s.initial_data.is_empty() {
+        g.set_attr(
+            "initial_data",
+            AttrValue::VarLenStringArray(s.initial_data.clone()),
+        );
+    }
     g.create_dataset("boundaries")
         .with_f64_data(&s.boundaries)
         .with_shape(&[s.boundaries.len() as u64]);
@@ -77,6 +89,11 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<SlabsRecord>, Outp
     let a = rd.attrs(&g)?;
     let time_variable = usize::try_from(rd.attr_i64(&a, AT, "time_variable")?)
         .map_err(|_| rd.schema(AT, "attribute time_variable is negative"))?;
+    let initial_data = if a.contains_key("initial_data") {
+        rd.attr_strings(&a, AT, "initial_data")?
+    } else {
+        Vec::new()
+    };
     let boundaries = rd.vector(&g, AT, "boundaries")?;
     if boundaries.len() < 2
         || boundaries
@@ -118,5 +135,6 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<SlabsRecord>, Outp
         boundaries,
         time_variable,
         slabs,
+        initial_data,
     }))
 }

@@ -97,6 +97,10 @@ pub struct Problem {
     /// In the problem of a correction stage: the stages trained before it, whose sum
     /// the network `ε_k N_k` corrects ([`crate::residual::frozen`]).
     pub frozen: Option<crate::residual::FrozenStages>,
+    /// In the problem of time slab `k ≥ 1` of a march with the initial data built in:
+    /// the earlier slabs' end values `B_k`, added to the solution
+    /// ([`crate::residual::handover`]).
+    pub handover: Option<std::sync::Arc<crate::residual::HandoverBase>>,
 }
 
 /// Reads, parses and builds the problem file at `path`.
@@ -305,6 +309,7 @@ impl Builder<'_> {
             time_slabs: None,
             stages: Vec::new(),
             frozen: None,
+            handover: None,
         };
         self.check_built_budget(&spec, &problem)?;
         Ok(problem)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 use toml::Spanned;
 
 use super::build::{Problem, build_problem};
@@ -14,8 +14,12 @@ use super::exact::ExactSolution;
 use super::slabs::TimeSlabs;
 use super::spec::CollocationSpec;
 use crate::expr::OutputTransform;
+use crate::expr::transform::NETWORK_OUTPUT;
 use crate::model::Mlp;
-use crate::residual::{BlockKind, PointFunction, ResidualBlock, ResidualModel};
+use crate::residual::{
+    BlockKind, HandoverBase, PointFunction, PointResidual, ResidualBlock, ResidualModel,
+    ShiftedResidual,
+};
 
 impl Problem {
     /// The slab schedule, for problems with `[time_slabs]`.
@@ -42,6 +46,162 @@ impl Problem {
     /// # Panics
     /// On a problem without `[time_slabs]`, or `k ≥ 1` without `previous`.
     pub fn slab_problem(&self, k: usize, previous: Option<&[f64]>) -> Result<Problem, InputError> {
+        assert!(
+            k == 0 || !self.slabs().built_in_handover,
+            "a built-in hand-over needs every earlier slab: use `slab_problem_after`"
+        );
+        let slab = self.slab_box(k)?;
+        if k == 0 {
+            return Ok(slab);
+        }
+        let theta = previous.expect("slabs after the first start from the previous one");
+        self.fitted_handover(k, slab, theta)
+    }
+
+    /// The problem of slab `k` after the earlier slabs trained `earlier` (slab `j` with
+    /// `earlier[j]`, at least `k` of them): with `handover = "built_in"` the file without
+    /// its `initial` blocks, every residual read through `u = g + B_k + (t − t_k) N`
+    /// ([`crate::residual::handover`]); otherwise [`Problem::slab_problem`] with the
+    /// previous slab's parameters.
+    ///
+    /// # Errors
+    /// As [`Problem::slab_problem`].
+    ///
+    /// # Panics
+    /// On a problem without `[time_slabs]`, or fewer than `k` earlier parameter vectors.
+    pub fn slab_problem_after(
+        &self,
+        k: usize,
+        earlier: &[Vec<f64>],
+    ) -> Result<Problem, InputError> {
+        assert!(earlier.len() >= k, "the parameters of every earlier slab");
+        if !self.slabs().built_in_handover {
+            return self.slab_problem(k, k.checked_sub(1).map(|j| earlier[j].as_slice()));
+        }
+        // Built with its `initial` blocks (the file's checks want the solution
+        // determined), which the ansatz then satisfies exactly: they are dropped, with
+        // their sampling records.
+        let mut slab = self.slab_box(k)?;
+        let keep: Vec<bool> = slab
+            .blocks
+            .iter()
+            .map(|b| !matches!(b.kind(), BlockKind::InitialValue { .. }))
+            .collect();
+        let mut flags = keep.iter();
+        slab.sampling
+            .retain(|_| *flags.next().expect("one sampling record per block"));
+        let mut flags = keep.iter();
+        slab.blocks
+            .retain(|_| *flags.next().expect("one flag per block"));
+        let transform = self
+            .built_in_transform(k)
+            .map_err(|e| InputError::whole_file(&self.path, format!("slab {}: {e}", k + 1)))?;
+        let base = (k > 0).then(|| {
+            let slabs = self.slabs();
+            Arc::new(HandoverBase::new(
+                &self.mlp,
+                slabs.time_var,
+                &slabs.boundaries,
+                &earlier[..k],
+            ))
+        });
+        let wrap = |r: &Arc<dyn PointResidual>| {
+            let inner: Arc<dyn PointResidual> = match &base {
+                Some(b) => Arc::new(ShiftedResidual::new(r.clone(), b.clone())),
+                None => r.clone(),
+            };
+            transform.wrap(inner)
+        };
+        slab.blocks = std::mem::take(&mut slab.blocks)
+            .into_iter()
+            .map(|b| {
+                let name = b.name().to_string();
+                b.map_residuals(wrap).map_err(|e| {
+                    InputError::whole_file(
+                        &self.path,
+                        format!("slab {}: block `{name}`: {e}", k + 1),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        slab.transform = transform;
+        slab.handover = base;
+        Ok(slab)
+    }
+
+    /// The solution of slab `k` at `points`, from the parameters of slabs `0 ..= k`:
+    /// [`Problem::solution`] with `thetas[k]`, or with the initial data built in
+    /// `g + B_k + (t − t_k) N_k`.
+    ///
+    /// # Panics
+    /// On a problem without `[time_slabs]`, fewer than `k + 1` parameter vectors, or a
+    /// built-in transform that does not compile (the file's check compiled it).
+    #[must_use]
+    pub fn slab_solution(
+        &self,
+        k: usize,
+        thetas: &[Vec<f64>],
+        points: MatRef<'_, f64>,
+    ) -> Mat<f64> {
+        let slabs = self.slabs();
+        if !slabs.built_in_handover {
+            return self.solution(&thetas[k], points);
+        }
+        let transform = self
+            .built_in_transform(k)
+            .expect("the initial data compiled when the file was read");
+        let u = transform.apply(points, self.mlp.eval(&thetas[k], points));
+        if k == 0 {
+            return u;
+        }
+        let base = HandoverBase::new(&self.mlp, slabs.time_var, &slabs.boundaries, &thetas[..k]);
+        u + base.values(points)
+    }
+
+    /// The output transform of slab `k` with the initial data built in:
+    /// `u_o = (g_o) + (t − (t_k)) N_o`, `g_o` from [`Problem::initial_values`].
+    fn built_in_transform(&self, k: usize) -> Result<OutputTransform, String> {
+        let slabs = self.slabs();
+        let t = &self.domain.names()[slabs.time_var];
+        let tk = slabs.boundaries[k];
+        let sources: Vec<String> = self
+            .initial_values()
+            .iter()
+            .map(|g| format!("({g}) + ({t} - ({tk}))*{NETWORK_OUTPUT}"))
+            .collect();
+        let refs: Vec<Option<&str>> = sources.iter().map(|s| Some(s.as_str())).collect();
+        OutputTransform::new(&self.context, &refs).map_err(|e| e.to_string())
+    }
+
+    /// The `value` of every output's `initial` block, in output order ("0" for an
+    /// output without one; a march with `handover = "built_in"` has one per output).
+    ///
+    /// # Panics
+    /// If the problem's own text no longer parses (it parsed when it was read).
+    #[must_use]
+    pub fn initial_values(&self) -> Vec<String> {
+        let spec = super::load::parse_spec(&self.path, &self.text)
+            .expect("the problem's text parsed when it was read");
+        let outputs = self.context.outputs();
+        let mut values = vec!["0".to_string(); outputs.len()];
+        for b in &spec.blocks {
+            let b = b.get_ref();
+            if b.kind.get_ref() != "initial" {
+                continue;
+            }
+            let o = b.output.as_ref().map_or(Some(0), |name| {
+                outputs.iter().position(|x| x == name.get_ref())
+            });
+            if let (Some(o), Some(g)) = (o, &b.value) {
+                values[o] = g.get_ref().clone();
+            }
+        }
+        values
+    }
+
+    /// The file rebuilt on slab `k`'s box, with its seeds moved; its evaluation points
+    /// and exact values are the ones of the slab.
+    fn slab_box(&self, k: usize) -> Result<Problem, InputError> {
         let slabs = self.slabs();
         let (t0, t1) = slabs.interval(k);
         let tv = slabs.time_var;
@@ -98,10 +258,17 @@ impl Problem {
                 })
             }
         };
-        if k == 0 {
-            return Ok(slab);
-        }
-        let theta = previous.expect("slabs after the first start from the previous one");
+        Ok(slab)
+    }
+
+    /// Slab `k ≥ 1` with the data of its `initial` (and `initial_velocity`) blocks
+    /// carried over from the previous slab's parameters `theta`.
+    fn fitted_handover(
+        &self,
+        k: usize,
+        mut slab: Problem,
+        theta: &[f64],
+    ) -> Result<Problem, InputError> {
         let carry = |b: &ResidualBlock| -> Result<ResidualBlock, String> {
             let target = |output, time_var, velocity| -> Result<Arc<dyn PointFunction>, String> {
                 let c = Carried::new(

@@ -38,6 +38,10 @@ pub struct TimeSlabs {
     /// SSBroyden) runs in every slab (`true`, the default) or in slab 0 only; later slabs
     /// then start with the second method from the previous slab's parameters.
     pub warm_start_every_slab: bool,
+    /// Whether the initial data are built into every slab's solution,
+    /// `u_k = g + B_k + (t − t_k) N_k` with `B_k` the earlier slabs' end values
+    /// ([`crate::residual::handover`]), instead of fitted by its `initial` blocks.
+    pub built_in_handover: bool,
 }
 
 impl TimeSlabs {
@@ -58,6 +62,7 @@ impl TimeSlabs {
             boundaries,
             time_shares: vec![1.0; count],
             warm_start_every_slab: true,
+            built_in_handover: false,
         }
     }
 
@@ -232,6 +237,7 @@ pub(super) fn schedule(
                 boundaries: list.iter().map(|v| *v.get_ref()).collect(),
                 time_shares: vec![1.0; list.len() - 1],
                 warm_start_every_slab: true,
+                built_in_handover: false,
             }
         }
     };
@@ -276,6 +282,25 @@ pub(super) fn schedule(
                 ));
             }
         };
+    }
+    if let Some(h) = &s.handover {
+        slabs.built_in_handover = match h.get_ref().as_str() {
+            "loss" => false,
+            "built_in" => true,
+            other => {
+                return Err(err(
+                    h.span(),
+                    format!(
+                        "`handover` must be \"loss\" (each slab fits the previous slab's end \
+                         values through its `initial` blocks) or \"built_in\" (they are \
+                         built into the slab's solution), found \"{other}\""
+                    ),
+                ));
+            }
+        };
+    }
+    if slabs.built_in_handover {
+        built_in_handover_fits(&again, problem, h_span(s, spec), &err)?;
     }
     if !problem
         .blocks
@@ -322,6 +347,61 @@ pub(super) fn schedule(
     Ok(Some(slabs))
 }
 
+/// The span of `handover` (the table's when absent).
+fn h_span(s: &TimeSlabsSpec, spec: &Spanned<TimeSlabsSpec>) -> Range<usize> {
+    s.handover.as_ref().map_or(spec.span(), Spanned::span)
+}
+
+/// `handover = "built_in"` needs every output's initial data as an expression (one
+/// `initial` block per output, with a `value`), no `initial_velocity` block (a second
+/// order in time would need `∂u/∂t` built in too), and no output transform (the slab's
+/// solution is the ansatz `g + B_k + (t − t_k) N` itself).
+fn built_in_handover_fits(
+    spec: &super::spec::ProblemSpec,
+    problem: &Problem,
+    span: Range<usize>,
+    err: &impl Fn(Range<usize>, String) -> InputError,
+) -> Result<(), InputError> {
+    if let Some((k, _)) = spec.transform.iter().next() {
+        return Err(err(
+            k.span(),
+            "an output transform cannot be combined with `handover = \"built_in\"`: each \
+             slab's solution is the ansatz u = g + B_k + (t − t_k) N, with g the initial data \
+             and B_k the earlier slabs' end values"
+                .into(),
+        ));
+    }
+    if let Some(b) = spec
+        .blocks
+        .iter()
+        .find(|b| b.get_ref().kind.get_ref() == "initial_velocity")
+    {
+        return Err(err(
+            b.get_ref().kind.span(),
+            "an `initial_velocity` block cannot be combined with `handover = \"built_in\"`, \
+             which builds in the values only; use `handover = \"loss\"`"
+                .into(),
+        ));
+    }
+    for (o, output) in problem.context.outputs().iter().enumerate() {
+        let n = problem
+            .blocks
+            .iter()
+            .filter(|b| matches!(b.kind(), BlockKind::InitialValue { output, .. } if *output == o))
+            .count();
+        if n != 1 {
+            return Err(err(
+                span.clone(),
+                format!(
+                    "`handover = \"built_in\"` needs exactly one `initial` block for every \
+                     output (its `value` is built into the first slab); `{output}` has {n}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,6 +424,7 @@ mod tests {
             boundaries: vec![0.0, 0.1, 0.3, 1.0],
             time_shares: vec![1.0; 3],
             warm_start_every_slab: true,
+            built_in_handover: false,
         };
         assert_eq!(s.slab_of(0.0), 0);
         assert_eq!(s.slab_of(0.05), 0);

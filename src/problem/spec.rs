@@ -110,6 +110,10 @@ pub struct TimeSlabsSpec {
     /// default) or `"first_slab"`.
     #[serde(default)]
     pub warm_start: Option<Spanned<String>>,
+    /// How a slab takes over the previous slab's end values: `"loss"` (the default, an
+    /// `initial` block fitted to them) or `"built_in"` (`u = g + B_k + (t − t_k) N`).
+    #[serde(default)]
+    pub handover: Option<Spanned<String>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.

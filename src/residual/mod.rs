@@ -5,6 +5,7 @@
 //! - [`generic`]: residuals written in Rust, generic over the scalar ([`Residual`]), and
 //!   their adapter [`RustResidual`].
 //! - [`frozen`]: the frozen stages of a multi-stage network, added before the residual.
+//! - [`handover`]: the earlier slabs' end values, built into a time slab's solution.
 //! - [`equations`]: Burgers, Allen–Cahn, steady Navier–Stokes (Kovasznay).
 //! - [`block`]: residual blocks (PDE, Dirichlet, Neumann, initial, periodic).
 //! - [`model`]: the network plus its blocks as a `LeastSquares` problem.
@@ -19,6 +20,7 @@ pub mod dual;
 pub mod equations;
 pub mod frozen;
 pub mod generic;
+pub mod handover;
 pub mod identity;
 mod input_cache;
 pub mod model;
@@ -34,6 +36,7 @@ pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;
 pub use frozen::{FrozenStage, FrozenStages};
 pub use generic::{Residual, RustResidual};
+pub use handover::{HandoverBase, ShiftedResidual};
 pub use identity::identically_satisfied;
 pub use model::{ResidualModel, ResidualModelError, SampleFn};
 pub use pointwise::{PointFunction, PointResidual};

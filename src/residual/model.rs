@@ -30,7 +30,7 @@ use super::block::{BlockError, PointSet, ResidualBlock};
 use super::channel::Channel;
 use super::frozen::FrozenStages;
 use super::input_cache::BlockInputs;
-use super::point_parts::{BlockParts, block_parts};
+use super::point_parts::{BlockParts, PointParts, block_parts};
 use super::weights::Rba;
 
 #[path = "model_weights.rs"]
@@ -82,7 +82,12 @@ impl PoolResiduals for BlockPool<'_> {
                 .frozen
                 .map(|fz| (fz.channels(points, residual.channels()), fz.epsilon));
             let frozen = cached.as_ref().map(|(fc, eps)| (fc.as_ref(), *eps));
-            TermEval::unscaled(residual, frozen).residuals(self.mlp, theta, points, f, accumulate);
+            // The point-only parts at the candidates, once per call (the same numbers the
+            // residual would compute at every point; a batched computation for some).
+            let parts = PointParts::compute(residual, points);
+            TermEval::unscaled(residual, frozen)
+                .with_parts(parts.as_ref())
+                .residuals(self.mlp, theta, points, f, accumulate);
         });
         out.copy_from_slice(&norms);
     }

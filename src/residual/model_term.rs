@@ -236,19 +236,21 @@ impl<'a> TermEval<'a> {
 
     /// The cotangents `w_i (s ε λ_i) ∂F/∂c_k` of the `i`-th point evaluated into `cot`,
     /// from the network's channel values `c` (the frozen stages' added as `f_i + ε c`).
-    /// The partials come from the residual's own `eval` and the product is taken left to
+    /// The partials come from the residual's own `eval` (from the stored point-only parts
+    /// when there are any: the same bits) and the product is taken left to
     /// right, `(w_i · (s ε λ_i)) · ∂F/∂c_k`: the numbers of a cotangent matrix formed
     /// after a separate channel sweep.
     fn cotangent(&self, chain: &Self, i: usize, wi: f64, x: &[f64], c: &[f64], cot: &mut [f64]) {
         let residual = self.residual;
+        let (pre, at) = (self.parts, self.first_point + i);
         match self.frozen {
             Some((f, eps)) => {
-                eval_sum(f, eps, self.first_point + i, c, None, |ct, _| {
-                    residual.eval(x, ct, &mut *cot)
+                eval_sum(f, eps, at, c, None, |ct, _| {
+                    parts::eval(residual, pre, at, x, ct, &mut *cot)
                 });
             }
             None => {
-                residual.eval(x, c, cot);
+                parts::eval(residual, pre, at, x, c, cot);
             }
         }
         let factor = wi * chain.point_scale(i);

@@ -21,19 +21,13 @@ pub(super) struct PointParts {
 
 impl PointParts {
     /// The parts of `residual` at every row of `points`, or `None` if it has none.
-    fn compute(residual: &dyn PointResidual, points: MatRef<'_, f64>) -> Option<Self> {
+    pub(super) fn compute(residual: &dyn PointResidual, points: MatRef<'_, f64>) -> Option<Self> {
         let len = residual.point_part_len();
         if len == 0 {
             return None;
         }
         let mut values = vec![0.0; points.nrows() * len];
-        let mut x = vec![0.0; points.ncols()];
-        for (i, out) in values.chunks_exact_mut(len).enumerate() {
-            x.iter_mut()
-                .enumerate()
-                .for_each(|(j, xj)| *xj = points[(i, j)]);
-            residual.point_part(&x, out);
-        }
+        residual.point_parts_block(points, &mut values);
         Some(PointParts { len, values })
     }
 

@@ -36,6 +36,24 @@ pub trait PointResidual: Send + Sync {
         debug_assert!(out.is_empty(), "no point-only parts by default");
     }
 
+    /// The point-only parts at every row of `points`, point `i`'s at
+    /// `[i·len, (i+1)·len)` of `out` (`len = point_part_len()`). The default calls
+    /// [`Self::point_part`] point by point; an implementation whose parts come from a
+    /// batched computation (a network evaluated over all points at once) overrides it.
+    fn point_parts_block(&self, points: MatRef<'_, f64>, out: &mut [f64]) {
+        let len = self.point_part_len();
+        if len == 0 {
+            return;
+        }
+        let mut x = vec![0.0; points.ncols()];
+        for (i, o) in out.chunks_exact_mut(len).enumerate() {
+            x.iter_mut()
+                .enumerate()
+                .for_each(|(j, xj)| *xj = points[(i, j)]);
+            self.point_part(&x, o);
+        }
+    }
+
     /// [`Self::value`] from the point-only parts `pre` that [`Self::point_part`] wrote
     /// at the same `x`; bitwise the same number (implementations must keep it so).
     fn value_with(&self, x: &[f64], _pre: &[f64], c: &[f64]) -> f64 {

@@ -10,6 +10,7 @@ mod adaptive_sampling;
 mod argmin;
 mod bad_inputs;
 mod batched_residuals;
+mod built_in_handover;
 mod cli;
 mod cli_tools;
 mod embedding;

@@ -60,4 +60,37 @@ impl PointResidual for TransformedResidual {
             self.inner.eval(x, y, dfdy)
         })
     }
+
+    // The point-only parts are the inner residual's: the transform adds none, and a
+    // caller that stores them (every solve does) then evaluates the inner residual's
+    // point-only terms once per point set instead of at every evaluation.
+
+    fn point_part_len(&self) -> usize {
+        self.inner.point_part_len()
+    }
+
+    fn point_part(&self, x: &[f64], out: &mut [f64]) {
+        self.inner.point_part(x, out);
+    }
+
+    fn point_parts_block(&self, points: faer::MatRef<'_, f64>, out: &mut [f64]) {
+        self.inner.point_parts_block(points, out);
+    }
+
+    /// [`Self::eval_with`] with scratch partials, as [`PointResidual::value`] is
+    /// [`PointResidual::eval`] with scratch: the same bits as [`Self::value`].
+    fn value_with(&self, x: &[f64], pre: &[f64], c: &[f64]) -> f64 {
+        let mut scratch = vec![0.0; c.len()];
+        self.eval_with(x, pre, c, &mut scratch)
+    }
+
+    /// # Panics
+    /// As [`Self::eval`].
+    fn eval_with(&self, x: &[f64], pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
+        assert_eq!(c.len(), self.tape.channels.len(), "one value per channel");
+        assert_eq!(dfdc.len(), c.len(), "one partial per channel");
+        self.tape.compose(&self.roots, x, c, dfdc, |y, dfdy| {
+            self.inner.eval_with(x, pre, y, dfdy)
+        })
+    }
 }

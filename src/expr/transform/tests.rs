@@ -254,3 +254,42 @@ fn bad_transforms_are_refused() {
             .is_identity()
     );
 }
+
+/// A transformed residual hands the inner residual's point-only parts (here the source
+/// term `sin(x) exp(t)`) through: from stored parts it gives the bits of the path that
+/// computes them at every call, value and partials.
+#[test]
+fn a_transformed_residual_reads_the_inner_residuals_stored_point_parts() {
+    let inner: Arc<dyn PointResidual> =
+        Arc::new(parse_residual("u_t - nu*u_xx + u*u_x - sin(x)*exp(t)", &ctx()).unwrap());
+    assert!(inner.point_part_len() > 0, "a source term to store");
+    let tr = OutputTransform::new(&ctx(), &[Some("sin(pi*x) + t*x*(1 - x)*N"), None]).unwrap();
+    let wrapped = tr.wrap(inner.clone()).unwrap();
+    assert_eq!(wrapped.point_part_len(), inner.point_part_len());
+    let pts = faer::Mat::from_fn(7, 2, |i, j| 0.11 * i as f64 + 0.05 * j as f64 + 0.01);
+    let len = wrapped.point_part_len();
+    let mut parts = vec![0.0; 7 * len];
+    wrapped.point_parts_block(pts.as_ref(), &mut parts);
+    let k = wrapped.channels().len();
+    for i in 0..7 {
+        let x = [pts[(i, 0)], pts[(i, 1)]];
+        let pre = &parts[i * len..(i + 1) * len];
+        let mut own = vec![0.0; len];
+        inner.point_part(&x, &mut own);
+        assert_eq!(pre, &own[..]);
+        let c: Vec<f64> = (0..k)
+            .map(|m| 0.2 - 0.07 * m as f64 + 0.03 * i as f64)
+            .collect();
+        let (mut a, mut b) = (vec![0.0; k], vec![0.0; k]);
+        let plain = wrapped.eval(&x, &c, &mut a);
+        assert_eq!(
+            wrapped.eval_with(&x, pre, &c, &mut b).to_bits(),
+            plain.to_bits()
+        );
+        assert_eq!(a, b);
+        assert_eq!(
+            wrapped.value_with(&x, pre, &c).to_bits(),
+            wrapped.value(&x, &c).to_bits()
+        );
+    }
+}

@@ -91,8 +91,15 @@ impl Problem {
     /// The solution `u = T(x, N_θ(x))` at `points` (`M × d` → `M × m`): the network
     /// output read through the output transforms. Every use of the solution (errors,
     /// plots, result files) goes through this, never through the raw network output.
+    /// In a time slab with the initial data built in, the earlier slabs' end values
+    /// are added (`u = B_k + T(x, N)`, [`crate::residual::handover`]).
     pub fn solution(&self, theta: &[f64], points: MatRef<'_, f64>) -> Mat<f64> {
-        self.transform
-            .apply(points, self.network_sum(theta, points))
+        let u = self
+            .transform
+            .apply(points, self.network_sum(theta, points));
+        match &self.handover {
+            Some(base) => u + base.values(points),
+            None => u,
+        }
     }
 }
