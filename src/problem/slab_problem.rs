@@ -135,7 +135,7 @@ impl Problem {
     ///
     /// # Panics
     /// On a problem without `[time_slabs]`, fewer than `k + 1` parameter vectors, or a
-    /// built-in transform that does not compile (the file's check compiled it).
+    /// built-in transform that does not compile (a march that stored slabs built it).
     #[must_use]
     pub fn slab_solution(
         &self,
@@ -149,7 +149,7 @@ impl Problem {
         }
         let transform = self
             .built_in_transform(k)
-            .expect("the initial data compiled when the file was read");
+            .expect("the built-in transform compiled when the march built its slabs");
         let u = transform.apply(points, self.mlp.eval(&thetas[k], points));
         if k == 0 {
             return u;
