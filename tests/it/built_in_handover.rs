@@ -4,7 +4,7 @@
 //! re-checked by `pinn validate` and by numpy, and the combinations it cannot build in
 //! are refused with the place in the file.
 
-use crate::common::{assert_validate_and_numpy_agree, pinn, python, root, scratch};
+use crate::common::{assert_validate_and_numpy_agree, python, root, scratch, solve_with};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -123,19 +123,7 @@ fn a_built_in_march_is_accurate_and_valid() {
     let d = scratch!("march");
     let file = built_in_heat(&d);
     let out = d.join("heat.h5");
-    let o = pinn()
-        .args(["solve", "--no-plots", "--max-iters", "100", "--out"])
-        .arg(&out)
-        .arg(&file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    solve_with(&file, &out, &["--max-iters", "100"]);
     let r = read(&out).unwrap();
     let slabs = r.time_slabs.as_ref().unwrap();
     assert_eq!(slabs.slabs.len(), 3);

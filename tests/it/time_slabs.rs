@@ -3,7 +3,7 @@
 //! initial data (values and, for the wave equation, velocities), and a one-slab march
 //! that is the plain run bit for bit.
 
-use crate::common::{pinn, python, root, scratch};
+use crate::common::{pinn, python, root, scratch, solve_with};
 
 use std::path::Path;
 use std::process::Command;
@@ -15,26 +15,6 @@ use pinn::residual::BlockKind;
 
 fn solve(problem: &Path, out: &Path, iters: &str) -> String {
     solve_with(problem, out, &["--max-iters", iters])
-}
-
-/// `pinn solve --no-plots ARGS --out OUT PROBLEM`, which must succeed; its standard output.
-fn solve_with(problem: &Path, out: &Path, args: &[&str]) -> String {
-    let o = pinn()
-        .args(["solve", "--no-plots"])
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .arg(problem)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    text
 }
 
 /// The initial block `name` of `slab` with its points and carried data.

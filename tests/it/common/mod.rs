@@ -204,3 +204,23 @@ pub fn solve(problem: &Problem, iterations: usize) -> pinn::run::RunOutcome {
     )
     .unwrap()
 }
+
+/// `pinn solve --no-plots ARGS --out OUT PROBLEM`, which must succeed; its standard output.
+pub fn solve_with(problem: &Path, out: &Path, args: &[&str]) -> String {
+    let o = pinn()
+        .args(["solve", "--no-plots"])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg(problem)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    text
+}
