@@ -11,13 +11,13 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use faer::{Mat, MatRef};
-use pinn_solvers::{IterationRecord, SolverConfig};
+use pinn_solvers::{IterationRecord, SolverConfig, SolverState};
 
 use crate::output::{
     Evaluation, History, Metrics, RunResult, SlabRecord, SlabsRecord, rel_l2, write_atomic,
 };
 use crate::problem::Problem;
-use crate::run::{CheckpointPlan, RunOutcome, SlabOutcome, result_file, run};
+use crate::run::{CheckpointPlan, RunOutcome, SlabOutcome, Start, result_file, run_from};
 
 /// The solution on the evaluation points of a march that trained `thetas.len()` slabs
 /// (slab `k` with `thetas[k]`): every point is evaluated by the slab its time belongs to
@@ -188,6 +188,7 @@ pub fn run_slabs(
     let mut records: Vec<SlabRecord> = Vec::new();
     let mut outcomes: Vec<SlabOutcome> = Vec::new();
     let mut theta = theta0.to_vec();
+    let mut memory: Option<SolverState> = None;
     let mut last: Option<RunOutcome> = None;
     let mut accepted = 0;
     let mut rejected = 0;
@@ -209,7 +210,11 @@ pub fn run_slabs(
         let offset = start.elapsed().as_secs_f64();
         let finished = records.clone();
         let history_so_far = History::from_columns(columns.clone()).ok();
-        let outcome = run(&slab, &cfg, &theta, None, |rec, th, rel| {
+        let start_from = match &memory {
+            Some(earlier) if slabs.carry_curvature => Start::WithMemory(&theta, earlier),
+            _ => Start::Params(&theta),
+        };
+        let outcome = run_from(&slab, &cfg, start_from, None, None, |rec, th, rel| {
             if let Some(plan) = checkpoint.as_mut() {
                 let now = Instant::now();
                 let it = done_iterations + rec.iteration as u64 + 1;
@@ -287,6 +292,7 @@ pub fn run_slabs(
             rel_l2: None,
         });
         theta = outcome.theta.clone();
+        memory = Some(outcome.state.clone());
         let collocation = outcome.result.collocation.clone();
         let mut result = march_result(
             problem,

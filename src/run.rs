@@ -6,7 +6,9 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use faer::Mat;
-use pinn_solvers::{IterationRecord, LeastSquares, SolveSummary, Solver, SolverConfig};
+use pinn_solvers::{
+    IterationRecord, LeastSquares, SolveSummary, Solver, SolverConfig, SolverState,
+};
 
 use crate::model::Mlp;
 use crate::output::{
@@ -128,6 +130,8 @@ pub fn rel_l2(problem: &Problem, theta: &[f64]) -> Option<f64> {
 pub struct RunOutcome {
     /// The final parameters.
     pub theta: Vec<f64>,
+    /// The solver's final state (the next time slab may take over its memory).
+    pub state: SolverState,
     /// The solver's end-of-solve summary.
     pub summary: SolveSummary,
     /// The result file's contents.
@@ -187,6 +191,10 @@ pub enum Start<'a> {
     Params(&'a [f64]),
     /// Where a stored run stopped: its solver state, points and history.
     Resume(&'a crate::resume::Continuation),
+    /// From these parameters, at iteration 0, with the curvature memory of an earlier
+    /// solve of a related problem taken over by the descent ([`Solver::adopt_memory`]):
+    /// the previous time slab's final state.
+    WithMemory(&'a [f64], &'a SolverState),
 }
 
 /// The extra history columns every run records, in order.
@@ -236,7 +244,9 @@ pub fn run_from(
     let mut model = problem.residual_model();
     let has_exact = problem.exact.is_some();
     let (earlier_seconds, first_iteration, history) = match &start {
-        Start::Params(_) => (0.0, 0, History::new(has_exact, &EXTRA_COLUMNS)),
+        Start::Params(_) | Start::WithMemory(..) => {
+            (0.0, 0, History::new(has_exact, &EXTRA_COLUMNS))
+        }
         Start::Resume(c) => (
             c.state.ledger.earlier_seconds,
             c.iterations() as u64,
@@ -258,6 +268,19 @@ pub fn run_from(
             // RBA weights get their first update at θ₀, before the first loss.
             model.start_point_weights(theta0);
             Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?
+        }
+        Start::WithMemory(theta0, earlier) => {
+            assert_eq!(
+                theta0.len(),
+                model.n_params(),
+                "θ₀ must have one entry per parameter"
+            );
+            model.start_point_weights(theta0);
+            let mut solver = Solver::init(&mut model, theta0, config).map_err(|e| e.to_string())?;
+            solver
+                .adopt_memory(earlier)
+                .map_err(|e| format!("the earlier solve's memory does not fit: {e}"))?;
+            solver
         }
         Start::Resume(c) => {
             for (b, (name, points)) in c.collocation.iter().enumerate() {
@@ -339,10 +362,12 @@ pub fn run_from(
     let mut result = snapshot(&solver, &model, &format!("{:?}", summary.termination));
     result.metrics.wall_time_s = summary.total_time;
     let theta = solver.theta().to_vec();
+    let state = solver.save();
     drop(solver);
     let zero_loss = model.loss(&vec![0.0; theta.len()]);
     Ok(RunOutcome {
         theta,
+        state,
         summary,
         result,
         zero_loss,

@@ -233,6 +233,24 @@ impl<'o> Solver<'o> {
         }
     }
 
+    /// Before the first step: the descent takes over the curvature memory of `earlier`,
+    /// the final state of a solve of a related problem with as many parameters (the
+    /// previous time slab of a march), when it keeps such memory and `earlier` ran a
+    /// descent of its kind (see [`Descent::adopt_memory`]). Returns whether it did.
+    /// A dense quasi-Newton method then starts from the earlier `H` instead of `I`.
+    ///
+    /// # Errors
+    /// A state for another number of parameters, or entries that do not fit.
+    pub fn adopt_memory(&mut self, earlier: &SolverState) -> Result<bool, StateError> {
+        if earlier.n_params != self.p {
+            return Err(StateError::Mismatch(format!(
+                "the earlier solve had P = {}, this one P = {}",
+                earlier.n_params, self.p
+            )));
+        }
+        self.descent.adopt_memory(&earlier.phase.descent)
+    }
+
     /// Installs the per-iteration observer.
     pub fn set_observer(&mut self, observer: Observer<'o>) {
         self.observer = Some(observer);

@@ -171,6 +171,12 @@ pub fn check_report(p: &Problem) -> String {
                 "          initial data built in: u = g + (earlier slabs' end values) + (t − t_k) N\n",
             );
         }
+        if t.carry_curvature {
+            s.push_str(
+                "          each slab's solver starts from the curvature memory the previous \
+                 slab's ended with\n",
+            );
+        }
     }
     s.push_str(&format!(
         "memory    {}\n",

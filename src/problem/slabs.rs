@@ -42,6 +42,10 @@ pub struct TimeSlabs {
     /// `u_k = g + B_k + (t − t_k) N_k` with `B_k` the earlier slabs' end values
     /// ([`crate::residual::handover`]), instead of fitted by its `initial` blocks.
     pub built_in_handover: bool,
+    /// Whether a slab's solver starts from the curvature memory the previous slab's
+    /// solver ended with (`curvature = "carried"`: a dense quasi-Newton method's
+    /// inverse Hessian `H`) instead of afresh (`H = I`).
+    pub carry_curvature: bool,
 }
 
 impl TimeSlabs {
@@ -63,6 +67,7 @@ impl TimeSlabs {
             time_shares: vec![1.0; count],
             warm_start_every_slab: true,
             built_in_handover: false,
+            carry_curvature: false,
         }
     }
 
@@ -238,6 +243,7 @@ pub(super) fn schedule(
                 time_shares: vec![1.0; list.len() - 1],
                 warm_start_every_slab: true,
                 built_in_handover: false,
+                carry_curvature: false,
             }
         }
     };
@@ -294,6 +300,22 @@ pub(super) fn schedule(
                         "`handover` must be \"loss\" (each slab fits the previous slab's end \
                          values through its `initial` blocks) or \"built_in\" (they are \
                          built into the slab's solution), found \"{other}\""
+                    ),
+                ));
+            }
+        };
+    }
+    if let Some(c) = &s.curvature {
+        slabs.carry_curvature = match c.get_ref().as_str() {
+            "fresh" => false,
+            "carried" => true,
+            other => {
+                return Err(err(
+                    c.span(),
+                    format!(
+                        "`curvature` must be \"fresh\" (each slab's solver starts without \
+                         curvature memory) or \"carried\" (it takes over the memory the \
+                         previous slab's solver ended with), found \"{other}\""
                     ),
                 ));
             }
@@ -425,6 +447,7 @@ mod tests {
             time_shares: vec![1.0; 3],
             warm_start_every_slab: true,
             built_in_handover: false,
+            carry_curvature: false,
         };
         assert_eq!(s.slab_of(0.0), 0);
         assert_eq!(s.slab_of(0.05), 0);

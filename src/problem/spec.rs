@@ -114,6 +114,10 @@ pub struct TimeSlabsSpec {
     /// `initial` block fitted to them) or `"built_in"` (`u = g + B_k + (t − t_k) N`).
     #[serde(default)]
     pub handover: Option<Spanned<String>>,
+    /// What a slab's solver starts with: `"fresh"` (the default, no curvature memory)
+    /// or `"carried"` (the memory the previous slab's solver ended with).
+    #[serde(default)]
+    pub curvature: Option<Spanned<String>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.

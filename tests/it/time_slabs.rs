@@ -441,3 +441,70 @@ fn the_warm_start_runs_in_every_slab_or_in_the_first_only() {
     assert!(!loaded.time_slabs.as_ref().unwrap().warm_start_every_slab);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `curvature = "carried"`: every slab after the first starts SSBroyden from the inverse
+/// Hessian the previous slab's solver ended with. Slab 0 runs the same bits either way
+/// (so slab 1 starts from the same θ), the later slabs differ from a fresh start, and `"fresh"` is the default bit for bit.
+/// The option is read from the file, and a bad value is refused at its place.
+#[test]
+fn a_slab_may_start_from_the_previous_slabs_curvature_memory() {
+    let path = root().join("tests/problems/heat-slabs.toml");
+    let mut problem = load_problem(&path).unwrap();
+    let mut config = pinn::presets::solver_config(&problem.solver, None).unwrap();
+    config.method = pinn_solvers::Method::SsBroyden;
+    config.switch = None;
+    config.termination.max_iterations = 12;
+    let losses = |problem: &Problem| {
+        let mut seen: Vec<Vec<u64>> = vec![Vec::new(); 3];
+        let out = pinn::march::run_slabs(
+            problem,
+            &config,
+            &problem.initial_params(),
+            None,
+            |k, rec, _, _| {
+                seen[k].push(rec.loss.to_bits());
+                std::ops::ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        assert!(out.summary.final_loss.is_finite());
+        seen
+    };
+    assert!(!problem.time_slabs.as_ref().unwrap().carry_curvature);
+    let fresh = losses(&problem);
+    problem.time_slabs.as_mut().unwrap().carry_curvature = true;
+    let carried = losses(&problem);
+    assert_eq!(carried[0], fresh[0]);
+    for k in 1..3 {
+        assert_ne!(carried[k], fresh[k], "slab {k} ran as if started afresh");
+    }
+
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("name = \"heat-slabs\"\n", "");
+    let d = scratch!("curvature");
+    let file = d.join("heat-carried.toml");
+    std::fs::write(&file, text.clone() + "curvature = \"carried\"\n").unwrap();
+    assert!(
+        load_problem(&file)
+            .unwrap()
+            .time_slabs
+            .unwrap()
+            .carry_curvature
+    );
+    std::fs::write(&file, text.clone() + "curvature = \"fresh\"\n").unwrap();
+    let explicit = load_problem(&file).unwrap();
+    assert!(!explicit.time_slabs.as_ref().unwrap().carry_curvature);
+    problem.time_slabs.as_mut().unwrap().carry_curvature = false;
+    assert_eq!(losses(&explicit), fresh);
+    std::fs::write(&file, text.clone() + "curvature = \"kept\"\n").unwrap();
+    let err = load_problem(&file).err().expect("a bad value").to_string();
+    let line = text.lines().count() + 1;
+    assert!(
+        err.contains(&format!(":{line}:13"))
+            && err.contains("\"fresh\"")
+            && err.contains("\"kept\""),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -313,6 +313,21 @@ impl Descent for DenseQuasiNewton {
         self.pair.forget();
     }
 
+    /// `H` and whether it has been updated since `H = I`; the previous iterate's pair
+    /// belongs to the earlier problem and is not taken.
+    fn adopt_memory(&mut self, earlier: &PartState) -> Result<bool, StateError> {
+        if earlier.part != self.name() {
+            return Ok(false);
+        }
+        let p = self.direction.len();
+        let mut h = vec![0.0; p * p];
+        earlier.vector_into("inverse_hessian", &mut h)?;
+        self.h = Mat::from_fn(p, p, |i, j| h[j * p + i]);
+        self.first = earlier.flag("first_update")?;
+        self.pair.forget();
+        Ok(true)
+    }
+
     /// The direction is saved state; preparing again would offer the pair twice.
     fn reprepare(
         &mut self,
@@ -447,6 +462,57 @@ mod tests {
                 assert!(err < 1e-10, "BFGS: max |HA − I| = {err:e}");
             }
         }
+    }
+
+    /// A descent that adopts the memory of a BFGS solve of `½θᵀAθ − bᵀθ` (which ended
+    /// with `H = A⁻¹`) takes the Newton step of a related problem with the same `A` and
+    /// another `b` at once: its first direction reaches that problem's minimiser with
+    /// step length 1. The earlier pair is not taken (the first preparation makes no
+    /// update), and a state of another kind is declined and leaves `H = I`.
+    #[test]
+    fn adopted_memory_gives_the_newton_step_of_a_related_problem() {
+        let n = 6;
+        let (a, b) = quadratic(n);
+        let mut q = DenseQuasiNewton::new(n, DenseUpdate::Bfgs, Par::Seq);
+        let mut x = vec![0.0; n];
+        for _ in 0..=n {
+            let g = gradient(&a, &b, &x);
+            prepare(&mut q, &x, &g);
+            let d = q.direction.clone();
+            let ad: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| a[(i, j)] * d[j]).sum())
+                .collect();
+            let dad = dot(&d, &ad);
+            if dad > 0.0 {
+                let alpha = -dot(&g, &d) / dad;
+                for (xi, di) in x.iter_mut().zip(&d) {
+                    *xi += alpha * di;
+                }
+            }
+        }
+        let earlier = q.save();
+        let mut fresh = DenseQuasiNewton::new(n, DenseUpdate::Bfgs, Par::Seq);
+        assert!(fresh.adopt_memory(&earlier).unwrap());
+        assert_eq!(fresh.inverse_hessian(), q.inverse_hessian());
+        assert!(!fresh.first);
+        assert_eq!(fresh.first_step_length(1e3), 1.0);
+        let b2: Vec<f64> = b.iter().map(|v| 2.0 * v - 0.5).collect();
+        let x0 = vec![0.3; n];
+        let g0 = gradient(&a, &b2, &x0);
+        prepare(&mut fresh, &x0, &g0);
+        assert!(fresh.last_update.is_none(), "the earlier pair was offered");
+        let x1: Vec<f64> = x0
+            .iter()
+            .zip(&fresh.direction)
+            .map(|(x, d)| x + d)
+            .collect();
+        let g1 = norm(&gradient(&a, &b2, &x1));
+        assert!(g1 < 1e-9 * norm(&g0), "‖∇f‖ after the adopted step: {g1:e}");
+
+        let mut other = DenseQuasiNewton::new(n, DenseUpdate::SsBroyden, Par::Seq);
+        assert!(!other.adopt_memory(&earlier).unwrap());
+        assert_eq!(other.inverse_hessian(), Mat::<f64>::identity(n, n).as_ref());
+        assert!(other.first);
     }
 
     #[test]

@@ -138,6 +138,17 @@ pub trait Descent {
     }
     /// The problem drew a new residual set: forget what mixes two sets.
     fn residual_set_changed(&mut self) {}
+    /// Before the first iteration: takes over the curvature memory that `earlier` (the
+    /// saved state of a descent of the same kind, at the end of a solve of a related
+    /// problem with the same parameters, e.g. the previous time slab) built, and
+    /// returns whether it did. Only what approximates the loss's curvature in θ is
+    /// taken, nothing tied to the earlier iterate. The default keeps nothing.
+    ///
+    /// # Errors
+    /// A state of this kind whose entries do not fit.
+    fn adopt_memory(&mut self, _earlier: &PartState) -> Result<bool, StateError> {
+        Ok(false)
+    }
     /// After a resume at an iterate whose preparation was still valid: re-derive what
     /// `prepare` computed without its once-per-iterate side effects (e.g. without
     /// offering the L-BFGS memory a pair twice). The default prepares again.

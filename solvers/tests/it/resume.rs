@@ -3,7 +3,7 @@
 //! `n − k` more iterations give θ, the history (times excepted) and the stop reason of
 //! `n` uninterrupted iterations, bit for bit — for every method, at every `k` (after
 //! acceptances, after rejections whose factorisation is reused, across a method
-//! switch).
+//! switch). A fresh solver may also adopt an earlier solve's curvature memory.
 
 use pinn_solvers::config::{CgPreconditioner, JacobianAccess, SwitchConfig};
 use pinn_solvers::test_problems::mgh::{MghFunction, MghProblem};
@@ -177,4 +177,47 @@ fn a_state_for_another_problem_or_method_is_refused() {
     let mut wrong = state.clone();
     wrong.phase.control.part = "log_grid".into();
     assert!(Solver::resume(&mut rosen, &wrong, &SolverConfig::lm()).is_err());
+}
+
+/// [`Solver::adopt_memory`]: a fresh SSBroyden solver takes over the inverse Hessian an
+/// earlier SSBroyden solve of a problem with as many parameters ended with, and runs
+/// from there; a descent without such memory (L-BFGS drops its pairs when the points
+/// change) declines, and a state for another number of parameters is refused.
+#[test]
+fn a_new_solve_may_adopt_the_curvature_memory_of_an_earlier_one() {
+    let mut rosen = MghProblem::new(MghFunction::ExtendedRosenbrock, 6, 6);
+    let x0 = rosen.standard_start();
+    let mut c = SolverConfig::ss_broyden();
+    c.termination.max_iterations = 25;
+    let mut a = Solver::init(&mut rosen, &x0, &c).unwrap();
+    while a.step(&mut rosen).is_some() {}
+    let earlier = a.save();
+    let inverse_hessian = |s: &SolverState| s.phase.descent.vectors["inverse_hessian"].clone();
+    let h = inverse_hessian(&earlier);
+    assert_ne!(
+        h,
+        inverse_hessian(&Solver::init(&mut rosen, &x0, &c).unwrap().save())
+    );
+
+    let start: Vec<f64> = x0.iter().map(|v| 0.9 * v).collect();
+    let mut b = Solver::init(&mut rosen, &start, &c).unwrap();
+    assert!(b.adopt_memory(&earlier).unwrap());
+    assert_eq!(inverse_hessian(&b.save()), h);
+    let mut fresh = Solver::init(&mut rosen, &start, &c).unwrap();
+    let (rb, rf) = (b.step(&mut rosen).unwrap(), fresh.step(&mut rosen).unwrap());
+    assert_ne!(
+        rb.loss.to_bits(),
+        rf.loss.to_bits(),
+        "the adopted H was not used"
+    );
+    while b.step(&mut rosen).is_some() {}
+    assert!(b.loss().is_finite() && b.loss() < rb.loss);
+
+    let mut lbfgs = Solver::init(&mut rosen, &start, &SolverConfig::lbfgs()).unwrap();
+    assert!(!lbfgs.adopt_memory(&earlier).unwrap());
+    let mut small = MghProblem::new(MghFunction::ExtendedRosenbrock, 4, 4);
+    let x4 = small.standard_start();
+    let mut other = Solver::init(&mut small, &x4, &c).unwrap();
+    let e = other.adopt_memory(&earlier).unwrap_err().to_string();
+    assert!(e.contains("P = 6") && e.contains("P = 4"), "{e}");
 }
