@@ -1,6 +1,7 @@
 //! Time marching: a problem with `[time_slabs]` is solved one slab after the other
 //! (see [`crate::problem::slabs`]), each slab a complete run of [`crate::run::run`] on
-//! the slab's problem, started from the previous slab's final parameters.
+//! the slab's problem, started from the previous slab's final parameters (and, with
+//! `curvature = "carried"`, from its solver's final curvature memory).
 //!
 //! Budget: `max_iterations` holds per slab; a time limit is for the whole march, and
 //! each slab gets the time still left divided by the number of slabs still to run (an
