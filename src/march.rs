@@ -212,8 +212,8 @@ pub fn run_slabs(
         let finished = records.clone();
         let history_so_far = History::from_columns(columns.clone()).ok();
         let start_from = match &memory {
-            Some(earlier) if slabs.carry_curvature => Start::WithMemory(&theta, earlier),
-            _ => Start::Params(&theta),
+            Some(earlier) => Start::WithMemory(&theta, earlier),
+            None => Start::Params(&theta),
         };
         let outcome = run_from(&slab, &cfg, start_from, None, None, |rec, th, rel| {
             if let Some(plan) = checkpoint.as_mut() {
@@ -293,7 +293,9 @@ pub fn run_slabs(
             rel_l2: None,
         });
         theta = outcome.theta.clone();
-        memory = Some(outcome.state.clone());
+        if slabs.carry_curvature {
+            memory = Some(outcome.state.clone());
+        }
         let collocation = outcome.result.collocation.clone();
         let mut result = march_result(
             problem,

@@ -321,37 +321,40 @@ pub fn run_from(
             on_iteration(rec, theta, rel)
         }));
     }
-    let snapshot = |solver: &Solver<'_>, model: &ResidualModel, termination: &str| {
-        let mut h = history.clone();
-        for (row, extra) in rows.borrow().iter() {
-            h.push(row, extra);
-        }
-        let state = solver.save();
-        let mut r = result_file(
-            problem,
-            &config_text,
-            solver.theta(),
-            current_points(model),
-            h,
-            solver.loss(),
-            state.ledger.iteration as u64,
-            termination,
-            wall(),
-        );
-        r.provenance.clone_from(&provenance);
-        r.collocation_weights = current_weights(model);
-        match crate::resume::state_record(&state) {
-            Ok(s) => r.state = Some(s),
-            Err(e) => eprintln!("warning: the result cannot be resumed: {e}"),
-        }
-        r
-    };
+    let snapshot =
+        |solver: &Solver<'_>, model: &ResidualModel, state: &SolverState, termination: &str| {
+            let mut h = history.clone();
+            for (row, extra) in rows.borrow().iter() {
+                h.push(row, extra);
+            }
+            let mut r = result_file(
+                problem,
+                &config_text,
+                solver.theta(),
+                current_points(model),
+                h,
+                solver.loss(),
+                state.ledger.iteration as u64,
+                termination,
+                wall(),
+            );
+            r.provenance.clone_from(&provenance);
+            r.collocation_weights = current_weights(model);
+            match crate::resume::state_record(state) {
+                Ok(s) => r.state = Some(s),
+                Err(e) => eprintln!("warning: the result cannot be resumed: {e}"),
+            }
+            r
+        };
     while solver.step(&mut model).is_some() {
         if let Some(plan) = checkpoint.as_mut() {
             let now = Instant::now();
             let done = (solver.iterations() as u64).saturating_sub(first_iteration);
             if plan.schedule.is_due(done, now) {
-                match write_atomic(plan.path, &snapshot(&solver, &model, "Checkpoint")) {
+                match write_atomic(
+                    plan.path,
+                    &snapshot(&solver, &model, &solver.save(), "Checkpoint"),
+                ) {
                     Ok(()) => plan.schedule.mark_written(done, now),
                     Err(e) => eprintln!("warning: checkpoint not written: {e}"),
                 }
@@ -359,10 +362,15 @@ pub fn run_from(
         }
     }
     let summary = solver.summary();
-    let mut result = snapshot(&solver, &model, &format!("{:?}", summary.termination));
+    let state = solver.save();
+    let mut result = snapshot(
+        &solver,
+        &model,
+        &state,
+        &format!("{:?}", summary.termination),
+    );
     result.metrics.wall_time_s = summary.total_time;
     let theta = solver.theta().to_vec();
-    let state = solver.save();
     drop(solver);
     let zero_loss = model.loss(&vec![0.0; theta.len()]);
     Ok(RunOutcome {

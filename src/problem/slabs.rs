@@ -275,51 +275,40 @@ pub(super) fn schedule(
         slabs.time_shares = list.iter().map(|w| *w.get_ref()).collect();
     }
     if let Some(w) = &s.warm_start {
-        slabs.warm_start_every_slab = match w.get_ref().as_str() {
-            "every_slab" => true,
-            "first_slab" => false,
-            other => {
-                return Err(err(
-                    w.span(),
-                    format!(
-                        "`warm_start` must be \"every_slab\" (the solver's first method runs in \
-                         every slab) or \"first_slab\" (in the first slab only), found \"{other}\""
-                    ),
-                ));
-            }
-        };
+        slabs.warm_start_every_slab = !two_valued(
+            w,
+            "warm_start",
+            ("every_slab", "the solver's first method runs in every slab"),
+            ("first_slab", "in the first slab only"),
+            &err,
+        )?;
     }
     if let Some(h) = &s.handover {
-        slabs.built_in_handover = match h.get_ref().as_str() {
-            "loss" => false,
-            "built_in" => true,
-            other => {
-                return Err(err(
-                    h.span(),
-                    format!(
-                        "`handover` must be \"loss\" (each slab fits the previous slab's end \
-                         values through its `initial` blocks) or \"built_in\" (they are \
-                         built into the slab's solution), found \"{other}\""
-                    ),
-                ));
-            }
-        };
+        slabs.built_in_handover = two_valued(
+            h,
+            "handover",
+            (
+                "loss",
+                "each slab fits the previous slab's end values through its `initial` blocks",
+            ),
+            ("built_in", "they are built into the slab's solution"),
+            &err,
+        )?;
     }
     if let Some(c) = &s.curvature {
-        slabs.carry_curvature = match c.get_ref().as_str() {
-            "fresh" => false,
-            "carried" => true,
-            other => {
-                return Err(err(
-                    c.span(),
-                    format!(
-                        "`curvature` must be \"fresh\" (each slab's solver starts without \
-                         curvature memory) or \"carried\" (it takes over the memory the \
-                         previous slab's solver ended with), found \"{other}\""
-                    ),
-                ));
-            }
-        };
+        slabs.carry_curvature = two_valued(
+            c,
+            "curvature",
+            (
+                "fresh",
+                "each slab's solver starts without curvature memory",
+            ),
+            (
+                "carried",
+                "it takes over the memory the previous slab's solver ended with",
+            ),
+            &err,
+        )?;
     }
     if slabs.built_in_handover {
         built_in_handover_fits(&again, problem, h_span(s, spec), &err)?;
@@ -367,6 +356,28 @@ pub(super) fn schedule(
         ));
     }
     Ok(Some(slabs))
+}
+
+/// A two-valued text option `key`: `false` for `off`'s value, `true` for `on`'s, else
+/// an error at its place naming both values with what they mean.
+fn two_valued(
+    value: &Spanned<String>,
+    key: &str,
+    off: (&str, &str),
+    on: (&str, &str),
+    err: &impl Fn(Range<usize>, String) -> InputError,
+) -> Result<bool, InputError> {
+    match value.get_ref().as_str() {
+        v if v == off.0 => Ok(false),
+        v if v == on.0 => Ok(true),
+        other => Err(err(
+            value.span(),
+            format!(
+                "`{key}` must be \"{}\" ({}) or \"{}\" ({}), found \"{other}\"",
+                off.0, off.1, on.0, on.1
+            ),
+        )),
+    }
 }
 
 /// The span of `handover` (the table's when absent).
