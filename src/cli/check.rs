@@ -109,12 +109,11 @@ pub fn check_report(p: &Problem) -> String {
     for (b, sampling) in model.blocks().iter().zip(&p.sampling) {
         if let Some(a) = &sampling.adaptive {
             s.push_str(&format!(
-                "adaptive  {}: RAD, {} of a pool of {} points (k = {}, c = {}), pool memory {}\n",
+                "adaptive  {}: {} of a pool of {} points by {}, pool memory {}\n",
                 b.name(),
                 b.n_points(),
                 a.pool,
-                a.rad.k(),
-                a.rad.c(),
+                a.density,
                 human_bytes(a.memory_bytes(b.dim()) as f64)
             ));
         }

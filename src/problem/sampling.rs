@@ -9,7 +9,8 @@
 //! candidates that way and keeps `N` of them, drawn without replacement with
 //! probability `∝ |r(x)|^k / E|r|^k + c` at the current iterate (residual-based adaptive
 //! sampling, Wu, Zhu, Tan, Kartha & Lu, CMAME 403, 2023; see
-//! [`crate::residual::adaptive`]). The pool is drawn afresh at every resample rather
+//! [`crate::residual::adaptive`]); `adaptive = { method = "vrba", pool = M, c_log }`
+//! keeps them with vRBA's annealed exponential weights (Toscano et al. 2025). The pool is drawn afresh at every resample rather
 //! than once: a fixed pool would confine the whole run to `M` points, a fresh one keeps
 //! the reach of uniform re-drawing while costing only the sampler's `O(M)` work.
 
@@ -22,7 +23,7 @@ use super::build::Problem;
 use super::error::InputError;
 use super::spec::{AdaptiveSpec, WeightsSpec};
 use crate::geometry::{self, BoxDomain, Face, Sampler};
-use crate::residual::adaptive::{AdaptiveError, Rad};
+use crate::residual::adaptive::{AdaptiveError, Density, ExponentialPotential, Rad};
 use crate::residual::model::ResidualModel;
 use crate::residual::weights::{Rba, WeightsError};
 
@@ -45,13 +46,13 @@ pub struct BlockSampling {
     pub weights: Option<Rba>,
 }
 
-/// A block's `adaptive` setting: RAD from a pool of `pool` candidates.
+/// A block's `adaptive` setting: RAD or vRBA from a pool of `pool` candidates.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdaptiveSampling {
     /// The candidate pool size `M ≥ N`.
     pub pool: usize,
-    /// The density `|r|^k / E|r|^k + c`.
-    pub rad: Rad,
+    /// The density the points are drawn with.
+    pub density: Density,
 }
 
 impl AdaptiveSampling {
@@ -90,13 +91,26 @@ pub(super) fn adaptive_sampling(
 ) -> Result<AdaptiveSampling, InputError> {
     let err = |span: Range<usize>, message: String| InputError::at_span(path, text, span, message);
     let a = spec.get_ref();
-    if a.method.get_ref() != "rad" {
+    let method = a.method.get_ref().as_str();
+    if method != "rad" && method != "vrba" {
         return Err(err(
             a.method.span(),
-            format!(
-                "unknown adaptive method `{}`: expected rad",
-                a.method.get_ref()
-            ),
+            format!("unknown adaptive method `{method}`: expected rad or vrba"),
+        ));
+    }
+    // Each method's own keys only: a key of the other method would be silently ignored.
+    let foreign = if method == "rad" {
+        a.c_log.as_ref().map(|s| (s.span(), "c_log"))
+    } else {
+        a.k.as_ref()
+            .map(|s| (s.span(), "k"))
+            .or(a.c.as_ref().map(|s| (s.span(), "c")))
+    };
+    if let Some((span, key)) = foreign {
+        let keys = if method == "rad" { "k, c" } else { "c_log" };
+        return Err(err(
+            span,
+            format!("`{key}` is not a setting of method `{method}` (its settings: pool, {keys})"),
         ));
     }
     if resample_every.is_none() {
@@ -123,22 +137,40 @@ pub(super) fn adaptive_sampling(
         ));
     }
     let pool = pool as usize;
-    let k = a.k.as_ref().map_or(1.0, |k| *k.get_ref());
-    let c = a.c.as_ref().map_or(1.0, |c| *c.get_ref());
-    let rad = Rad::new(k, c).map_err(|e| {
-        let span = match e {
-            AdaptiveError::BadExponent(_) => a.k.as_ref().map(Spanned::span),
-            _ => a.c.as_ref().map(Spanned::span),
-        };
-        err(
-            span.unwrap_or_else(|| spec.span()),
-            match e {
-                AdaptiveError::BadExponent(k) => format!("`k` must be finite and ≥ 0, found {k}"),
-                AdaptiveError::BadFloor(c) => format!("`c` must be finite and ≥ 0, found {c}"),
-                other => other.to_string(),
-            },
-        )
-    })?;
+    let density: Density = if method == "rad" {
+        let k = a.k.as_ref().map_or(1.0, |k| *k.get_ref());
+        let c = a.c.as_ref().map_or(1.0, |c| *c.get_ref());
+        Rad::new(k, c)
+            .map_err(|e| {
+                let span = match e {
+                    AdaptiveError::BadExponent(_) => a.k.as_ref().map(Spanned::span),
+                    _ => a.c.as_ref().map(Spanned::span),
+                };
+                err(
+                    span.unwrap_or_else(|| spec.span()),
+                    match e {
+                        AdaptiveError::BadExponent(k) => {
+                            format!("`k` must be finite and ≥ 0, found {k}")
+                        }
+                        AdaptiveError::BadFloor(c) => {
+                            format!("`c` must be finite and ≥ 0, found {c}")
+                        }
+                        other => other.to_string(),
+                    },
+                )
+            })?
+            .into()
+    } else {
+        let c_log = a.c_log.as_ref().map_or(1.0, |c| *c.get_ref());
+        ExponentialPotential::new(c_log)
+            .map_err(|_| {
+                err(
+                    a.c_log.as_ref().map_or_else(|| spec.span(), Spanned::span),
+                    format!("`c_log` must be finite and > 0, found {c_log}"),
+                )
+            })?
+            .into()
+    };
     let first = if sampling.faces.is_empty() {
         geometry::sample_interior(domain, sampling.sampler, pool, sampling.seed)
     } else {
@@ -151,7 +183,7 @@ pub(super) fn adaptive_sampling(
         )
     };
     first.map_err(|e| err(a.pool.span(), format!("cannot draw the pool: {e}")))?;
-    Ok(AdaptiveSampling { pool, rad })
+    Ok(AdaptiveSampling { pool, density })
 }
 
 /// Reads a block's `weights` table: RBA with `gamma` (default 0.999), `eta` (0.01) and
@@ -242,7 +274,7 @@ impl Problem {
                         b,
                         every,
                         move |iteration| s.draw(&domain, a.pool, iteration),
-                        a.rad,
+                        a.density,
                         seed,
                     )
                 }

@@ -180,11 +180,14 @@ pub struct BlockSpec {
 
 /// `adaptive = { method = "rad", pool = M, k = 1, c = 1 }` on a block: at every resample,
 /// draw a pool of `M` candidates with the block's sampler and keep `N` of them with
-/// probability `∝ |r|^k / E|r|^k + c` (Wu et al. 2023).
+/// probability `∝ |r|^k / E|r|^k + c` (Wu et al. 2023); or
+/// `adaptive = { method = "vrba", pool = M, c_log = 1 }`: keep them with vRBA's annealed
+/// exponential weights `(n + 2)^{(|r|/max|r| − 1)/c_log}` at draw `n` (Toscano et al.
+/// 2025).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdaptiveSpec {
-    /// `rad`, the only method.
+    /// `rad` or `vrba`.
     pub method: Spanned<String>,
     /// The candidate pool size `M ≥ N`.
     pub pool: Spanned<i64>,
@@ -194,6 +197,9 @@ pub struct AdaptiveSpec {
     /// The uniform floor `c ≥ 0` (default 1).
     #[serde(default)]
     pub c: Option<Spanned<f64>>,
+    /// vRBA's temperature factor `c_log > 0` (default 1).
+    #[serde(default)]
+    pub c_log: Option<Spanned<f64>>,
 }
 
 /// `weights = { method = "rba", gamma = 0.999, eta = 0.01, every = 1 }` on a block: a

@@ -31,6 +31,27 @@
 //! [`POOL_CHUNK`] points. A draw needs the `M × d` pool, `M` magnitudes and `M` keys,
 //! never an `M × P` matrix.
 //!
+//! # The annealed exponential density of vRBA
+//! [`ExponentialPotential`] is the sampling density of the variational residual-based
+//! attention framework (vRBA: Toscano, Anagnostopoulos, … & Karniadakis, "A principled
+//! framework for residual-based adaptivity in neural PDE solvers and operator
+//! learning", arXiv 2509.14198, 2025), with the exponential potential `Φ(r) = e^{βr}`
+//! whose weights target the `L^∞` error:
+//!
+//! ```text
+//! p(x) ∝ exp(β_n (|r(x)| − max|r|)),    β_n = ln(n + 2) / (c_log · max|r|)
+//! ```
+//!
+//! where `n` is the number of the draw (`n = iteration / resample_every`). The weight of
+//! a point is `(n + 2)^{(|r|/max|r| − 1)/c_log}`: nearly uniform at the first draws
+//! (between 1/2 and 1 at `n = 0`), then sharpening towards the largest residuals as the
+//! run goes on, the logarithmic annealing of the authors' code. Unlike RAD it has no
+//! separate floor: the smallest weight `(n + 2)^{−1/c_log}` is the floor, and it falls
+//! with `n`. Their second-order stage keeps an average of the weights over a fixed pool
+//! with memory `γ = 0.1`; here the pool is drawn afresh at every draw, so the weights
+//! follow the current residual alone (the 10 % memory is dropped), and the draw is
+//! without replacement as for RAD.
+//!
 //! # Reproducibility
 //! The keys' uniforms come from rand's `StdRng` seeded with a SplitMix64 stream of the
 //! block's seed and the iteration, so a run, or a resumed run, draws the same points.
@@ -54,6 +75,9 @@ pub enum AdaptiveError {
     /// The floor `c` is negative or not finite.
     #[error("RAD floor c must be finite and ≥ 0, found {0}")]
     BadFloor(f64),
+    /// The exponential potential's temperature factor `c_log` is not positive and finite.
+    #[error("vRBA's c_log must be finite and > 0, found {0}")]
+    BadTemperature(f64),
     /// The pool has fewer points than the block.
     #[error("a RAD pool of {pool} points cannot supply {needed} distinct points")]
     PoolTooSmall {
@@ -137,34 +161,7 @@ impl Rad {
     /// # Errors
     /// [`AdaptiveError::PoolTooSmall`] when `n > norms.len()`.
     pub fn select(&self, norms: &[f64], n: usize, seed: u64) -> Result<Vec<usize>, AdaptiveError> {
-        let m = norms.len();
-        if n > m {
-            return Err(AdaptiveError::PoolTooSmall { pool: m, needed: n });
-        }
-        let w = self.weights(norms);
-        let mut rng = StdRng::seed_from_u64(crate::geometry::stream_seed(seed, RAD_STREAM));
-        // ln(u)/w with u ∈ (0, 1]: the larger the weight, the closer the key to 0.
-        let mut keyed: Vec<(f64, usize)> = w
-            .iter()
-            .enumerate()
-            .map(|(i, &wi)| {
-                let u = 1.0 - rng.random::<f64>();
-                let key = if wi > 0.0 {
-                    u.ln() / wi
-                } else {
-                    f64::NEG_INFINITY
-                };
-                (key, i)
-            })
-            .collect();
-        let larger_key_first =
-            |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
-        if n < m && n > 0 {
-            keyed.select_nth_unstable_by(n - 1, larger_key_first);
-        }
-        let mut chosen: Vec<usize> = keyed[..n].iter().map(|&(_, i)| i).collect();
-        chosen.sort_unstable();
-        Ok(chosen)
+        select_weighted(&self.weights(norms), n, seed)
     }
 
     /// One RAD draw: the pool's residual magnitudes at θ (in chunks, values only), then
@@ -180,6 +177,120 @@ impl Rad {
         n: usize,
         seed: u64,
     ) -> Result<Mat<f64>, AdaptiveError> {
+        Density::Rad(*self).draw(residuals, theta, pool, n, seed, 0)
+    }
+}
+
+/// vRBA's annealed exponential density (module docs):
+/// `wᵢ = exp(β_n (|rᵢ| − max|r|))`, `β_n = ln(n + 2) / (c_log · max|r|)` at draw `n`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExponentialPotential {
+    c_log: f64,
+}
+
+impl Default for ExponentialPotential {
+    /// The authors' default, `c_log = 1`.
+    fn default() -> Self {
+        ExponentialPotential { c_log: 1.0 }
+    }
+}
+
+impl ExponentialPotential {
+    /// Checks `c_log > 0` (finite). Larger `c_log` anneals more slowly (flatter weights).
+    ///
+    /// # Errors
+    /// [`AdaptiveError::BadTemperature`].
+    pub fn new(c_log: f64) -> Result<Self, AdaptiveError> {
+        if !(c_log.is_finite() && c_log > 0.0) {
+            return Err(AdaptiveError::BadTemperature(c_log));
+        }
+        Ok(ExponentialPotential { c_log })
+    }
+
+    /// The temperature factor `c_log`.
+    pub fn c_log(&self) -> f64 {
+        self.c_log
+    }
+
+    /// The unnormalised weights `wᵢ = (n + 2)^{(|rᵢ|/max|r| − 1)/c_log}` at draw `n`, in
+    /// `[(n + 2)^{−1/c_log}, 1]`, the largest residual's weight exactly 1.
+    ///
+    /// A non-finite magnitude counts as zero (the smallest weight). When no residual is
+    /// positive and finite the weights are uniform.
+    pub fn weights(&self, norms: &[f64], draw: usize) -> Vec<f64> {
+        let magnitude = |r: f64| if r.is_finite() { r.abs() } else { 0.0 };
+        let max = norms.iter().map(|&r| magnitude(r)).fold(0.0, f64::max);
+        if max <= 0.0 {
+            return vec![1.0; norms.len()];
+        }
+        // β (|r| − max) = ln(n + 2)/c_log · (|r|/max − 1): scaled by max, no overflow.
+        let rate = ((draw as f64) + 2.0).ln() / self.c_log;
+        norms
+            .iter()
+            .map(|&r| (rate * (magnitude(r) / max - 1.0)).exp())
+            .collect()
+    }
+}
+
+/// The density a block's adaptive draws follow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Density {
+    /// RAD, `|r|^k / E|r|^k + c` (Wu et al. 2023).
+    Rad(Rad),
+    /// vRBA's annealed exponential potential (Toscano et al. 2025).
+    Exponential(ExponentialPotential),
+}
+
+impl From<Rad> for Density {
+    fn from(rad: Rad) -> Self {
+        Density::Rad(rad)
+    }
+}
+
+impl From<ExponentialPotential> for Density {
+    fn from(potential: ExponentialPotential) -> Self {
+        Density::Exponential(potential)
+    }
+}
+
+impl std::fmt::Display for Density {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Density::Rad(r) => write!(f, "RAD (k = {}, c = {})", r.k(), r.c()),
+            Density::Exponential(e) => write!(
+                f,
+                "vRBA, exponential potential annealed by ln(draw + 2) (c_log = {})",
+                e.c_log()
+            ),
+        }
+    }
+}
+
+impl Density {
+    /// The unnormalised weights of pool points with residual magnitudes `norms` at draw
+    /// number `draw` (only the exponential potential depends on it).
+    pub fn weights(&self, norms: &[f64], draw: usize) -> Vec<f64> {
+        match self {
+            Density::Rad(r) => r.weights(norms),
+            Density::Exponential(e) => e.weights(norms, draw),
+        }
+    }
+
+    /// One draw: the pool's residual magnitudes at θ (in chunks, values only), then `n`
+    /// of its rows drawn without replacement by [`select_weighted`], in pool order.
+    /// `draw` is the number of the draw, `seed` its seed.
+    ///
+    /// # Errors
+    /// [`AdaptiveError::PoolTooSmall`] when the pool has fewer than `n` rows.
+    pub fn draw(
+        &self,
+        residuals: &dyn PoolResiduals,
+        theta: &[f64],
+        pool: MatRef<'_, f64>,
+        n: usize,
+        seed: u64,
+        draw: usize,
+    ) -> Result<Mat<f64>, AdaptiveError> {
         if n > pool.nrows() {
             return Err(AdaptiveError::PoolTooSmall {
                 pool: pool.nrows(),
@@ -187,9 +298,44 @@ impl Rad {
             });
         }
         let norms = pool_residual_norms(residuals, theta, pool);
-        let rows = self.select(&norms, n, seed)?;
+        let rows = select_weighted(&self.weights(&norms, draw), n, seed)?;
         Ok(Mat::from_fn(n, pool.ncols(), |i, j| pool[(rows[i], j)]))
     }
+}
+
+/// Draws `n` distinct indices of `weights` (each `≥ 0`), by exponential keys (module
+/// docs), reproducibly from `seed`; returned in increasing order.
+///
+/// # Errors
+/// [`AdaptiveError::PoolTooSmall`] when `n > weights.len()`.
+pub fn select_weighted(weights: &[f64], n: usize, seed: u64) -> Result<Vec<usize>, AdaptiveError> {
+    let m = weights.len();
+    if n > m {
+        return Err(AdaptiveError::PoolTooSmall { pool: m, needed: n });
+    }
+    let mut rng = StdRng::seed_from_u64(crate::geometry::stream_seed(seed, RAD_STREAM));
+    // ln(u)/w with u ∈ (0, 1]: the larger the weight, the closer the key to 0.
+    let mut keyed: Vec<(f64, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &wi)| {
+            let u = 1.0 - rng.random::<f64>();
+            let key = if wi > 0.0 {
+                u.ln() / wi
+            } else {
+                f64::NEG_INFINITY
+            };
+            (key, i)
+        })
+        .collect();
+    let larger_key_first =
+        |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+    if n < m && n > 0 {
+        keyed.select_nth_unstable_by(n - 1, larger_key_first);
+    }
+    let mut chosen: Vec<usize> = keyed[..n].iter().map(|&(_, i)| i).collect();
+    chosen.sort_unstable();
+    Ok(chosen)
 }
 
 /// What a RAD draw needs from a problem: the residual magnitude `|r(x)|` at candidate
@@ -248,6 +394,47 @@ mod tests {
         assert!(p.iter().all(|&pi| close(pi, 0.25)));
     }
 
+    /// `|r| = [0, 1, 2, 4]` (max 4) at draw 2: `wᵢ = 4^{(rᵢ/4 − 1)/c_log}`, so
+    /// `[1/4, 4^{−3/4}, 1/2, 1]` for `c_log = 1` and `[1/2, 2^{−3/4}, 2^{−1/2}, 1]` for
+    /// `c_log = 2`; at draw 0 the base is 2 instead of 4 (flatter).
+    #[test]
+    fn exponential_weights_match_a_hand_computation() {
+        let norms = [0.0, -1.0, 2.0, 4.0];
+        let w = ExponentialPotential::default().weights(&norms, 2);
+        let want = [0.25, 4f64.powf(-0.75), 0.5, 1.0];
+        assert!(w.iter().zip(want).all(|(a, b)| close(*a, b)), "{w:?}");
+        let two = ExponentialPotential::new(2.0).unwrap();
+        let w = two.weights(&norms, 2);
+        let want = [0.5, 2f64.powf(-0.75), 0.5f64.sqrt(), 1.0];
+        assert!(w.iter().zip(want).all(|(a, b)| close(*a, b)), "{w:?}");
+        let w = ExponentialPotential::default().weights(&norms, 0);
+        let want = [0.5, 2f64.powf(-0.75), 0.5f64.sqrt(), 1.0];
+        assert!(w.iter().zip(want).all(|(a, b)| close(*a, b)), "{w:?}");
+        // The density is the same through the enum, which ignores the draw for RAD.
+        let d = Density::from(two);
+        assert_eq!(d.weights(&norms, 2), two.weights(&norms, 2));
+        let rad = Density::from(Rad::default());
+        assert_eq!(rad.weights(&norms, 0), rad.weights(&norms, 9));
+    }
+
+    /// The weights sharpen with the draw number: the ratio of a half-maximum point's
+    /// weight to the maximum is `(n + 2)^{−1/2}`, falling from 0.71 to 0.03, and huge
+    /// residuals (1e300) neither overflow nor change the ratio.
+    #[test]
+    fn exponential_weights_sharpen_with_the_draw_and_do_not_overflow() {
+        let e = ExponentialPotential::default();
+        for (scale, draw) in [(1.0, 0usize), (1.0, 998), (1e300, 998), (1e-300, 5)] {
+            let w = e.weights(&[0.5 * scale, scale], draw);
+            let want = ((draw as f64) + 2.0).powf(-0.5);
+            assert!(close(w[0], want) && w[1] == 1.0, "{scale} {draw}: {w:?}");
+        }
+        // Degenerate residuals: uniform; a NaN gets the smallest weight.
+        assert_eq!(e.weights(&[0.0, 0.0], 7), vec![1.0; 2]);
+        assert_eq!(e.weights(&[f64::NAN, f64::INFINITY], 7), vec![1.0; 2]);
+        let w = e.weights(&[f64::NAN, 2.0], 2);
+        assert!(close(w[0], 0.25) && w[1] == 1.0, "{w:?}");
+    }
+
     #[test]
     fn degenerate_residuals_give_uniform_weights() {
         let rad = Rad::new(1.0, 0.0).unwrap();
@@ -269,6 +456,12 @@ mod tests {
             Rad::new(1.0, f64::INFINITY),
             Err(AdaptiveError::BadFloor(_))
         ));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                ExponentialPotential::new(bad),
+                Err(AdaptiveError::BadTemperature(_))
+            ));
+        }
         assert_eq!(
             Rad::default().select(&[1.0, 2.0], 3, 0),
             Err(AdaptiveError::PoolTooSmall { pool: 2, needed: 3 })

@@ -30,7 +30,7 @@ pub mod pointwise;
 pub(crate) mod testing;
 pub mod weights;
 
-pub use adaptive::{AdaptiveError, PoolResiduals, Rad};
+pub use adaptive::{AdaptiveError, Density, ExponentialPotential, PoolResiduals, Rad};
 pub use block::{BlockError, BlockKind, Face, PointSet, ResidualBlock, RowGroup, Term};
 pub use channel::{Channel, MultiIndex, VarSet};
 pub use dual::Dual;

@@ -25,7 +25,7 @@ use std::ops::Range;
 use faer::{Mat, MatMut, MatRef};
 use pinn_solvers::{LeastSquares, half_squared_norm};
 
-use super::adaptive::{AdaptiveError, PoolResiduals, Rad};
+use super::adaptive::{AdaptiveError, Density, PoolResiduals};
 use super::block::{BlockError, PointSet, ResidualBlock};
 use super::channel::Channel;
 use super::frozen::FrozenStages;
@@ -48,8 +48,13 @@ pub type SampleFn = Box<dyn FnMut(usize) -> Mat<f64> + Send + Sync>;
 enum Draw {
     /// The sampler's points, as drawn.
     Fixed(SampleFn),
-    /// `N_b` of the sampler's pool, drawn by RAD at the current θ with `seed + iteration`.
-    Rad { pool: SampleFn, rad: Rad, seed: u64 },
+    /// `N_b` of the sampler's pool, drawn at the current θ by a residual-based density
+    /// (RAD or vRBA's) with `seed + iteration`.
+    Rad {
+        pool: SampleFn,
+        density: Density,
+        seed: u64,
+    },
 }
 
 struct Sampler {
@@ -372,9 +377,10 @@ impl ResidualModel {
     }
 
     /// Draws new points for block `block` every `every` iterations by residual-based
-    /// adaptive sampling ([`Rad`]): `pool(iteration)` returns `M ≥ N_b` candidate points,
-    /// their residual magnitudes at the current θ are evaluated without a Jacobian, and
-    /// `N_b` of them are drawn with the seed `seed + iteration`.
+    /// adaptive sampling ([`Density`]: RAD or vRBA's exponential potential):
+    /// `pool(iteration)` returns `M ≥ N_b` candidate points, their residual magnitudes at
+    /// the current θ are evaluated without a Jacobian, and `N_b` of them are drawn with
+    /// the seed `seed + iteration` (the draw's number is `iteration / every`).
     ///
     /// # Errors
     /// No such block, a zero interval, or a block with paired (periodic) points.
@@ -383,7 +389,7 @@ impl ResidualModel {
         block: usize,
         every: usize,
         pool: impl FnMut(usize) -> Mat<f64> + Send + Sync + 'static,
-        rad: Rad,
+        density: impl Into<Density>,
         seed: u64,
     ) -> Result<(), ResidualModelError> {
         self.check_sampler(block, every)?;
@@ -401,7 +407,7 @@ impl ResidualModel {
             every,
             draw: Draw::Rad {
                 pool: Box::new(pool),
-                rad,
+                density: density.into(),
                 seed,
             },
         });
@@ -453,7 +459,11 @@ impl ResidualModel {
             }
             let points = match &mut s.draw {
                 Draw::Fixed(draw) => draw(iteration),
-                Draw::Rad { pool, rad, seed } => {
+                Draw::Rad {
+                    pool,
+                    density,
+                    seed,
+                } => {
                     let candidates = pool(iteration);
                     let block = &self.blocks[b];
                     let evaluator = BlockPool {
@@ -461,17 +471,19 @@ impl ResidualModel {
                         block,
                         frozen: self.frozen.as_ref().map(|(f, _)| f),
                     };
-                    rad.draw(
-                        &evaluator,
-                        theta,
-                        candidates.as_ref(),
-                        block.n_points(),
-                        seed.wrapping_add(iteration as u64),
-                    )
-                    .map_err(|source| ResidualModelError::Adaptive {
-                        block: block.name().to_string(),
-                        source,
-                    })?
+                    density
+                        .draw(
+                            &evaluator,
+                            theta,
+                            candidates.as_ref(),
+                            block.n_points(),
+                            seed.wrapping_add(iteration as u64),
+                            iteration / s.every,
+                        )
+                        .map_err(|source| ResidualModelError::Adaptive {
+                            block: block.name().to_string(),
+                            source,
+                        })?
                 }
             };
             self.blocks[b].set_points(points)?;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::model::Activation;
+use crate::residual::Rad;
 use crate::residual::block::{BlockKind, Face};
 
 fn dirichlet(output: usize, d: usize) -> ResidualBlock {

@@ -45,12 +45,15 @@ points = {{ count = 50 }}
         .adaptive
         .expect("the interior block is adaptive");
     assert_eq!(a.pool, 100_000);
-    assert_eq!((a.rad.k(), a.rad.c()), (1.0, 1.0));
+    assert_eq!(
+        a.density,
+        pinn::residual::adaptive::Rad::new(1.0, 1.0).unwrap().into()
+    );
     assert_eq!(p.resample_every, Some(20));
     assert!(p.sampling[1].adaptive.is_none());
     let report = pinn::cli::check::check_report(&p);
     assert!(
-        report.contains("interior: RAD, 10000 of a pool of 100000 points (k = 1, c = 1)"),
+        report.contains("interior: 10000 of a pool of 100000 points by RAD (k = 1, c = 1)"),
         "{report}"
     );
     // 10⁵ × (2 + 4) × 8 bytes.
@@ -68,6 +71,14 @@ points = {{ count = 50 }}
 
 /// `u_x − x = 0` on `[0, 1]`: at θ = 0 the network is 0 and the residual is `−x`.
 fn ramp(k: f64, c: f64, count: usize, pool: usize) -> Problem {
+    ramp_with(
+        &format!(r#"{{ method = "rad", pool = {pool}, k = {k:?}, c = {c:?} }}"#),
+        count,
+    )
+}
+
+/// [`ramp`] with the interior's `adaptive` table given as text.
+fn ramp_with(adaptive: &str, count: usize) -> Problem {
     problem_from_text(
         "ramp",
         &format!(
@@ -80,7 +91,7 @@ name = "interior"
 kind = "pde"
 equation = "u_x - x"
 points = {{ count = {count}, sampler = "uniform" }}
-adaptive = {{ method = "rad", pool = {pool}, k = {k:?}, c = {c:?} }}
+adaptive = {adaptive}
 [[blocks]]
 name = "left"
 kind = "dirichlet"
@@ -138,6 +149,49 @@ fn drawn_points_follow_the_rad_density() {
     }
 }
 
+/// vRBA's annealed exponential density on the ramp `|r| = x` (max ≈ 1): at draw `n` the
+/// weight is `(n + 2)^{(x − 1)/c_log}`, a density `∝ aˣ` with `a = (n + 2)^{1/c_log}` and
+/// the CDF `(aˣ − 1)/(a − 1)`. With `resample_every = 1` the draw at iteration `n` is
+/// draw `n`: iterations 1 and 30 (a = 3 and 32 for c_log = 1; a = √32 for c_log = 2)
+/// each follow their own law (KS below the 0.999 quantile 0.0436, 2 000 of 200 000
+/// points) and not the other's, so the density sharpens as the draws go on; `pinn
+/// check` names the rule.
+#[test]
+fn drawn_points_follow_the_annealed_vrba_density() {
+    let cdf = |a: f64| move |x: f64| (a.powf(x) - 1.0) / (a - 1.0);
+    for c_log in [1.0, 2.0] {
+        let p = ramp_with(
+            &format!(r#"{{ method = "vrba", pool = 200000, c_log = {c_log:?} }}"#),
+            2000,
+        );
+        let report = pinn::cli::check::check_report(&p);
+        assert!(
+            report.contains(&format!(
+                "interior: 2000 of a pool of 200000 points by vRBA, exponential potential annealed by ln(draw + 2) (c_log = {c_log})"
+            )),
+            "{report}"
+        );
+        let mut model = p.residual_model();
+        let theta = vec![0.0; model.n_params()];
+        let draw = |model: &mut pinn::residual::model::ResidualModel, iteration| {
+            assert!(model.resample(iteration, &theta));
+            let pts = model.blocks()[0].points();
+            (0..pts.nrows()).map(|i| pts[(i, 0)]).collect::<Vec<f64>>()
+        };
+        let (early, late) = (draw(&mut model, 1), draw(&mut model, 30));
+        let (a_early, a_late) = (3f64.powf(1.0 / c_log), 32f64.powf(1.0 / c_log));
+        let d = ks(early.clone(), cdf(a_early));
+        assert!(d < 0.0436, "c_log = {c_log}, draw 1: KS distance {d}");
+        let d = ks(late.clone(), cdf(a_late));
+        assert!(d < 0.0436, "c_log = {c_log}, draw 30: KS distance {d}");
+        assert!(
+            ks(early, cdf(a_late)) > 0.1,
+            "draw 1 is as sharp as draw 30"
+        );
+        assert!(ks(late, cdf(a_early)) > 0.1, "draw 30 is as flat as draw 1");
+    }
+}
+
 #[test]
 fn draws_are_reproducible_from_the_seed_and_iteration() {
     let p = ramp(1.0, 1.0, 200, 5000);
@@ -165,6 +219,9 @@ fn bad_adaptive_settings_are_located_errors() {
         ("adaptive_without_resample", 13, 12),
         ("adaptive_on_condition", 20, 12),
         ("adaptive_grid_pool", 13, 37),
+        ("adaptive_vrba_zero_c_log", 13, 52),
+        ("adaptive_vrba_with_k", 13, 48),
+        ("adaptive_rad_with_c_log", 13, 51),
     ] {
         let path = dir.join(format!("{file}.toml"));
         let Err(e) = load_problem(&path) else {
