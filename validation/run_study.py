@@ -70,7 +70,7 @@ FRONTIER = [
     ("burgers-odd", "8.25e-9 (SSBroyden + RAD, Toscano et al. 2025)"),
     ("burgers-nu001-staged", "7.97e-14 (DSGNAR, Webb, Jerad & Cartis 2026)"),
     ("allen-cahn-ssbroyden", "1.88e-6 (SSBroyden + RAD, Toscano et al. 2025)"),
-    ("kdv-ssbroyden", "2.17e-6 (SSBroyden + RAD, Toscano et al. 2025)"),
+    ("kdv-ssbroyden", "2.17e-6 (SSBroyden + vRBA, Toscano et al. 2025)"),
     ("helmholtz2d", "2.0e-9 (SPRING, Jnini et al. 2026)"),
     ("convection", "1.94e-3 (NNCG, Rathore et al. 2024)"),
     ("reaction", "9.92e-3 (NNCG, Rathore et al. 2024)"),
