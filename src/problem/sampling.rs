@@ -10,8 +10,8 @@
 //! probability `∝ |r(x)|^k / E|r|^k + c` at the current iterate (residual-based adaptive
 //! sampling, Wu, Zhu, Tan, Kartha & Lu, CMAME 403, 2023; see
 //! [`crate::residual::adaptive`]); `adaptive = { method = "vrba", pool = M, c_log }`
-//! keeps them with vRBA's annealed exponential weights (Toscano et al. 2025). The pool is drawn afresh at every resample rather
-//! than once: a fixed pool would confine the whole run to `M` points, a fresh one keeps
+//! keeps them with vRBA's annealed exponential weights (Toscano et al. 2025). The pool is
+//! drawn afresh at every resample rather than once: a fixed pool would confine the whole run to `M` points, a fresh one keeps
 //! the reach of uniform re-drawing while costing only the sampler's `O(M)` work.
 
 use std::ops::Range;

@@ -163,22 +163,6 @@ impl Rad {
     pub fn select(&self, norms: &[f64], n: usize, seed: u64) -> Result<Vec<usize>, AdaptiveError> {
         select_weighted(&self.weights(norms), n, seed)
     }
-
-    /// One RAD draw: the pool's residual magnitudes at θ (in chunks, values only), then
-    /// `n` of its rows drawn by [`Rad::select`], in pool order.
-    ///
-    /// # Errors
-    /// [`AdaptiveError::PoolTooSmall`] when the pool has fewer than `n` rows.
-    pub fn draw(
-        &self,
-        residuals: &dyn PoolResiduals,
-        theta: &[f64],
-        pool: MatRef<'_, f64>,
-        n: usize,
-        seed: u64,
-    ) -> Result<Mat<f64>, AdaptiveError> {
-        Density::Rad(*self).draw(residuals, theta, pool, n, seed, 0)
-    }
 }
 
 /// vRBA's annealed exponential density (module docs):
@@ -576,16 +560,15 @@ mod tests {
         assert_eq!(*counting.calls.borrow(), 3);
         assert_eq!(*counting.largest.borrow(), POOL_CHUNK);
         assert!((0..m).all(|i| norms[i] == pool[(i, 0)]));
-        let drawn = Rad::new(2.0, 0.0)
-            .unwrap()
-            .draw(&counting, &[], pool.as_ref(), 100, 1)
+        let drawn = Density::Rad(Rad::new(2.0, 0.0).unwrap())
+            .draw(&counting, &[], pool.as_ref(), 100, 1, 0)
             .unwrap();
         assert_eq!((drawn.nrows(), drawn.ncols()), (100, 2));
         // k = 2, c = 0 puts most weight on the large residuals at the end of the pool.
         let mean_x: f64 = (0..100).map(|i| drawn[(i, 0)]).sum::<f64>() / 100.0;
         assert!(mean_x > 0.6, "mean drawn x = {mean_x}");
         assert!(matches!(
-            Rad::default().draw(&counting, &[], pool.subrows(0, 5), 6, 1),
+            Density::Rad(Rad::default()).draw(&counting, &[], pool.subrows(0, 5), 6, 1, 0),
             Err(AdaptiveError::PoolTooSmall { pool: 5, needed: 6 })
         ));
     }
