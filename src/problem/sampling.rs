@@ -11,8 +11,9 @@
 //! sampling, Wu, Zhu, Tan, Kartha & Lu, CMAME 403, 2023; see
 //! [`crate::residual::adaptive`]); `adaptive = { method = "vrba", pool = M, c_log }`
 //! keeps them with vRBA's annealed exponential weights (Toscano et al. 2025). The pool is
-//! drawn afresh at every resample rather than once: a fixed pool would confine the whole run to `M` points, a fresh one keeps
-//! the reach of uniform re-drawing while costing only the sampler's `O(M)` work.
+//! drawn afresh at every resample rather than once: a fixed pool would confine the whole
+//! run to `M` points, a fresh one keeps the reach of uniform re-drawing while costing only
+//! the sampler's `O(M)` work.
 
 use std::ops::Range;
 use std::path::Path;
