@@ -592,12 +592,42 @@ impl Tape {
         dfdc: &mut [f64],
         outer: impl FnOnce(&[f64], &mut [f64]) -> f64,
     ) -> f64 {
+        self.compose_from(roots, dfdc, outer, |vals| {
+            self.forward(x, c, vals);
+        })
+    }
+
+    /// [`Self::compose`] with the hoisted point-only slots read from `pre`
+    /// ([`Self::point_part`] at the same `x`): bitwise the same value and partials, since
+    /// the roots and every value the reverse sweep reads are computed or copied slots.
+    pub fn compose_with(
+        &self,
+        roots: &[u32],
+        x: &[f64],
+        pre: &[f64],
+        c: &[f64],
+        dfdc: &mut [f64],
+        outer: impl FnOnce(&[f64], &mut [f64]) -> f64,
+    ) -> f64 {
+        self.compose_from(roots, dfdc, outer, |vals| {
+            self.forward_with(x, pre, c, vals);
+        })
+    }
+
+    /// The body of [`Self::compose`], with the forward pass that fills the slots given.
+    fn compose_from(
+        &self,
+        roots: &[u32],
+        dfdc: &mut [f64],
+        outer: impl FnOnce(&[f64], &mut [f64]) -> f64,
+        forward: impl FnOnce(&mut [f64]),
+    ) -> f64 {
         let n = self.ops.len();
         let m = roots.len();
         self.with_scratch(|s| {
             let (vals, adj) = s.split_at_mut(n);
             if n > 0 {
-                self.forward(x, c, vals);
+                forward(vals);
             }
             let mut small = [0.0; 2 * SMALL_SLOTS];
             let mut large = Vec::new();

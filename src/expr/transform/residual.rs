@@ -61,20 +61,41 @@ impl PointResidual for TransformedResidual {
         })
     }
 
-    // The point-only parts are the inner residual's: the transform adds none, and a
-    // caller that stores them (every solve does) then evaluates the inner residual's
-    // point-only terms once per point set instead of at every evaluation.
+    // The point-only parts are the tape's hoisted slots (the built-in data `g(x)` of
+    // `u = g + t·N` and its derivatives, such as `cos πx`) followed by the inner
+    // residual's (its source terms): a caller that stores them (every solve does)
+    // evaluates both once per point set instead of at every evaluation, with the same
+    // bits ([`Tape::compose_with`]).
 
     fn point_part_len(&self) -> usize {
-        self.inner.point_part_len()
+        self.tape.point_part_len() + self.inner.point_part_len()
     }
 
     fn point_part(&self, x: &[f64], out: &mut [f64]) {
-        self.inner.point_part(x, out);
+        let (own, inner) = out.split_at_mut(self.tape.point_part_len());
+        self.tape.point_part(x, own);
+        self.inner.point_part(x, inner);
     }
 
     fn point_parts_block(&self, points: faer::MatRef<'_, f64>, out: &mut [f64]) {
-        self.inner.point_parts_block(points, out);
+        let (own_len, inner_len) = (self.tape.point_part_len(), self.inner.point_part_len());
+        let len = own_len + inner_len;
+        if len == 0 {
+            return;
+        }
+        // The inner residual may compute its parts in a batch; they are interleaved
+        // after the tape's, point by point.
+        let mut inner = vec![0.0; points.nrows() * inner_len];
+        self.inner.point_parts_block(points, &mut inner);
+        let mut x = vec![0.0; points.ncols()];
+        for (i, o) in out.chunks_exact_mut(len).enumerate() {
+            x.iter_mut()
+                .enumerate()
+                .for_each(|(j, xj)| *xj = points[(i, j)]);
+            let (own, rest) = o.split_at_mut(own_len);
+            self.tape.point_part(&x, own);
+            rest.copy_from_slice(&inner[i * inner_len..(i + 1) * inner_len]);
+        }
     }
 
     /// [`Self::eval_with`] with scratch partials, as [`PointResidual::value`] is
@@ -85,12 +106,19 @@ impl PointResidual for TransformedResidual {
     }
 
     /// # Panics
-    /// As [`Self::eval`].
+    /// As [`Self::eval`], and if `pre` does not have `point_part_len()` entries.
     fn eval_with(&self, x: &[f64], pre: &[f64], c: &[f64], dfdc: &mut [f64]) -> f64 {
         assert_eq!(c.len(), self.tape.channels.len(), "one value per channel");
         assert_eq!(dfdc.len(), c.len(), "one partial per channel");
-        self.tape.compose(&self.roots, x, c, dfdc, |y, dfdy| {
-            self.inner.eval_with(x, pre, y, dfdy)
-        })
+        assert_eq!(
+            pre.len(),
+            self.point_part_len(),
+            "the stored point-only parts"
+        );
+        let (own, inner) = pre.split_at(self.tape.point_part_len());
+        self.tape
+            .compose_with(&self.roots, x, own, c, dfdc, |y, dfdy| {
+                self.inner.eval_with(x, inner, y, dfdy)
+            })
     }
 }

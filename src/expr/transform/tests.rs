@@ -255,17 +255,22 @@ fn bad_transforms_are_refused() {
     );
 }
 
-/// A transformed residual hands the inner residual's point-only parts (here the source
-/// term `sin(x) exp(t)`) through: from stored parts it gives the bits of the path that
-/// computes them at every call, value and partials.
+/// A transformed residual stores its own point-only parts (the built-in data `sin(πx)`
+/// and its derivatives, `x(1 − x)`) ahead of the inner residual's (the source term
+/// `sin(x) exp(t)`): from stored parts it gives the bits of the path that computes them
+/// at every call, value and partials.
 #[test]
-fn a_transformed_residual_reads_the_inner_residuals_stored_point_parts() {
+fn a_transformed_residual_stores_its_own_and_the_inner_residuals_point_parts() {
     let inner: Arc<dyn PointResidual> =
         Arc::new(parse_residual("u_t - nu*u_xx + u*u_x - sin(x)*exp(t)", &ctx()).unwrap());
     assert!(inner.point_part_len() > 0, "a source term to store");
     let tr = OutputTransform::new(&ctx(), &[Some("sin(pi*x) + t*x*(1 - x)*N"), None]).unwrap();
     let wrapped = tr.wrap(inner.clone()).unwrap();
-    assert_eq!(wrapped.point_part_len(), inner.point_part_len());
+    let own_len = wrapped.point_part_len() - inner.point_part_len();
+    assert!(
+        own_len > 0,
+        "the transform's point-only slots are stored too"
+    );
     let pts = faer::Mat::from_fn(7, 2, |i, j| 0.11 * i as f64 + 0.05 * j as f64 + 0.01);
     let len = wrapped.point_part_len();
     let mut parts = vec![0.0; 7 * len];
@@ -274,9 +279,12 @@ fn a_transformed_residual_reads_the_inner_residuals_stored_point_parts() {
     for i in 0..7 {
         let x = [pts[(i, 0)], pts[(i, 1)]];
         let pre = &parts[i * len..(i + 1) * len];
-        let mut own = vec![0.0; len];
-        inner.point_part(&x, &mut own);
-        assert_eq!(pre, &own[..]);
+        let mut single = vec![0.0; len];
+        wrapped.point_part(&x, &mut single);
+        assert_eq!(pre, &single[..]);
+        let mut of_inner = vec![0.0; inner.point_part_len()];
+        inner.point_part(&x, &mut of_inner);
+        assert_eq!(&pre[own_len..], &of_inner[..]);
         let c: Vec<f64> = (0..k)
             .map(|m| 0.2 - 0.07 * m as f64 + 0.03 * i as f64)
             .collect();
