@@ -227,11 +227,64 @@ pub fn run_stages(
 ) -> Result<RunOutcome, String> {
     let clock = Instant::now();
     let mut stopped = false;
-    let mut out = run(problem, config, theta0, None, |rec, theta, rel| {
+    let first = run(problem, config, theta0, None, |rec, theta, rel| {
         let flow = on_iteration(1, rec, theta, rel);
         stopped |= flow.is_break();
         flow
     })?;
+    let make = |setup: &StageSetup, frozen: FrozenStages| {
+        problem
+            .stage_problem(setup, frozen)
+            .map_err(|e| e.to_string())
+    };
+    let (mut out, records) = if stopped {
+        let records = vec![record(
+            problem,
+            &first,
+            &problem.preset,
+            (1.0, 1.0, f64::NAN),
+        )];
+        (first, records)
+    } else {
+        run_corrections(
+            problem,
+            first,
+            count,
+            make,
+            stage_config,
+            on_iteration,
+            |_| {},
+        )?
+    };
+    out.result.metrics.iterations = records.iter().map(|r| r.iterations).sum();
+    out.result.metrics.wall_time_s = clock.elapsed().as_secs_f64();
+    // A multi-stage run is not resumed (its solver state is the last stage's only).
+    out.result.state = None;
+    out.result.stages = Some(StagesRecord { stages: records });
+    Ok(out)
+}
+
+/// Stages `2 ..= count` after `first`, the outcome of stage 1 on `problem`: stage `k`'s
+/// problem is `make(setup, frozen)` (the stages before it frozen), its solver settings
+/// `stage_config(k, the setup's settings)`, its start [`stage_initial_params`]. Returns
+/// the outcome of the last stage kept (with the notes of a stage left out, and
+/// `zero_loss` that of stage 1) and every kept stage's record, stage 1's first. A
+/// stage's `on_iteration` returning `Break` ends it and runs no more stages; `observe`
+/// sees the outcome of every correction run, kept or not.
+///
+/// # Errors
+/// An invalid solver configuration, or a stage whose problem does not build.
+pub fn run_corrections(
+    problem: &Problem,
+    first: RunOutcome,
+    count: usize,
+    make: impl Fn(&StageSetup, FrozenStages) -> Result<Problem, String>,
+    stage_config: impl Fn(usize, &SolverConfig) -> SolverConfig,
+    mut on_iteration: impl FnMut(usize, &IterationRecord, &[f64], Option<f64>) -> ControlFlow<()>,
+    mut observe: impl FnMut(&RunOutcome),
+) -> Result<(RunOutcome, Vec<StageRecord>), String> {
+    let mut stopped = false;
+    let mut out = first;
     let loss_zero = out.zero_loss;
     let mut records = vec![record(problem, &out, &problem.preset, (1.0, 1.0, f64::NAN))];
     let mut frozen = vec![FrozenStage {
@@ -248,15 +301,14 @@ pub fn run_stages(
         let setup = problem.stage_setup(k);
         let prev = current.as_ref().unwrap_or(problem);
         let scales = next_stage_scales(prev, &out.theta, loss_zero, setup.mlp.activation());
-        let stage = problem
-            .stage_problem(
-                &setup,
-                FrozenStages {
-                    stages: frozen.clone(),
-                    epsilon: scales.0,
-                },
-            )
-            .map_err(|e| format!("stage {k}: {e}"))?;
+        let stage = make(
+            &setup,
+            FrozenStages {
+                stages: frozen.clone(),
+                epsilon: scales.0,
+            },
+        )
+        .map_err(|e| format!("stage {k}: {e}"))?;
         let theta0 = stage_initial_params(&setup, scales.1);
         let cfg = stage_config(k, &stage.config);
         let staged = run(&stage, &cfg, &theta0, None, |rec, theta, rel| {
@@ -264,6 +316,7 @@ pub fn run_stages(
             stopped |= flow.is_break();
             flow
         })?;
+        observe(&staged);
         // The correction's all-zero parameters give the previous sum exactly (a zero
         // output layer), so `zero_loss` is the previous sum's loss on the stage's final
         // points. A correction that ends above it (its random start never recovered)
@@ -295,12 +348,7 @@ pub fn run_stages(
     }
     out.notes.extend(notes);
     out.zero_loss = loss_zero;
-    out.result.metrics.iterations = records.iter().map(|r| r.iterations).sum();
-    out.result.metrics.wall_time_s = clock.elapsed().as_secs_f64();
-    // A multi-stage run is not resumed (its solver state is the last stage's only).
-    out.result.state = None;
-    out.result.stages = Some(StagesRecord { stages: records });
-    Ok(out)
+    Ok((out, records))
 }
 
 /// The activation a result file names (`tanh`, `sin`, `softplus`, `sigmoid`).
@@ -337,7 +385,10 @@ pub fn stored_frozen(
     Ok(FrozenStages { stages, epsilon })
 }
 
-fn stored_network(problem: &Problem, st: &StageRecord) -> Result<crate::model::Mlp, String> {
+pub(crate) fn stored_network(
+    problem: &Problem,
+    st: &StageRecord,
+) -> Result<crate::model::Mlp, String> {
     let act = activation_named(&st.activation)
         .ok_or_else(|| format!("unknown activation `{}`", st.activation))?;
     let mut layers = st.layers.clone();

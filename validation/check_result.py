@@ -17,7 +17,9 @@ A time-slab result (format version 3, /time_slabs) is evaluated per slab: each p
 the network /time_slabs/slab_<k>/params of the slab that owns its time
 (t_k <= t < t_{k+1}, the last slab closed). When /time_slabs@initial_data lists the
 initial values g_o (the initial data built into every slab), slab k's solution is
-g + sum_{j<k} (t_{j+1} - t_j) N_j(t_{j+1}, x) + (t - t_k) N_k(t, x) instead.
+g + sum_{j<k} (t_{j+1} - t_j) N_j(t_{j+1}, x) + (t - t_k) N_k(t, x) instead, where a
+slab with correction stages /time_slabs/slab_<k>/stage_<s> (s = 1, 2, ...) has the network
+N_k = N(params) + sum_s epsilon_s N_s (each stage with its own layers, activation and params).
 A multi-stage result (format version 4, /stages) is evaluated as the sum
 N = sum_k epsilon_k N_k of the networks /stages/stage_<k> (their own layers, activation
 and params; the embedding of /model), then through the transform; /model/params must be
@@ -250,6 +252,22 @@ def solution(f, x, n):
     return u
 
 
+def slab_network(f, ts, k, theta, layers, activation, x):
+    """Slab k's network N(params) + sum_s epsilon_s N_s (its correction stages), and the
+    output layers' rounding scale carried through the same sum."""
+    n, sc = network(f["model"], theta, layers, activation, x, magnitude=True)
+    g = ts[f"slab_{k}"]
+    s = 1
+    while f"stage_{s}" in g:
+        c = g[f"stage_{s}"]
+        eps = float(c.attrs["epsilon"])
+        nc, scc = network(f["model"], c["params"][:], [int(v) for v in c.attrs["layers"]],
+                          c.attrs["activation"], x, magnitude=True)
+        n, sc = n + eps * nc, sc + abs(eps) * scc
+        s += 1
+    return n, sc
+
+
 def built_in_slabs(f, ts, stored, owner, x, layers, activation):
     """Slab k's solution g + sum_{j<k} h_j N_j(t_{j+1}, x) + (t - t_k) N_k at the points
     it owns (the initial data built in), and the output layers' rounding scale carried
@@ -267,7 +285,7 @@ def built_in_slabs(f, ts, stored, owner, x, layers, activation):
     for k, theta in enumerate(stored):
         rows = owner == k
         xr = x[rows]
-        n, sc = network(f["model"], theta, layers, activation, xr, magnitude=True)
+        n, sc = slab_network(f, ts, k, theta, layers, activation, xr)
         dt = (xr[:, tv] - b[k])[:, None]
         uk, sk = dt * n, np.abs(dt) * sc
         names = dict(consts, **{v: xr[:, j] for j, v in enumerate(variables)})
@@ -276,7 +294,7 @@ def built_in_slabs(f, ts, stored, owner, x, layers, activation):
         for j in range(k):
             at = xr.copy()
             at[:, tv] = b[j + 1]
-            nj, sj = network(f["model"], stored[j], layers, activation, at, magnitude=True)
+            nj, sj = slab_network(f, ts, j, stored[j], layers, activation, at)
             uk += (b[j + 1] - b[j]) * nj
             sk += (b[j + 1] - b[j]) * sj
         u[rows], scale[rows] = uk, sk

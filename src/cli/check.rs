@@ -176,6 +176,15 @@ pub fn check_report(p: &Problem) -> String {
                  slab's ended with\n",
             );
         }
+        if !p.stages.is_empty() {
+            let n = p.stage_count();
+            let shares: Vec<f64> = (1..=n).map(|k| t.stage_share(k, k).0).collect();
+            s.push_str(&format!(
+                "          {n} stages in every slab (the network, then {} correction(s) with \
+                 the earlier stages frozen), each slab's time split {shares:?}\n",
+                n - 1
+            ));
+        }
     }
     s.push_str(&format!(
         "memory    {}\n",

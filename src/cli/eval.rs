@@ -57,8 +57,8 @@ fn table(result: &Path, points_file: &Path) -> Result<String, String> {
     let u = match &r.time_slabs {
         None => problem.solution(&r.params, points.as_ref()),
         Some(s) => {
-            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
-            crate::march::solution_by_slab(&problem, &thetas, points.as_ref())
+            let sums = crate::march::slab_sums(&problem, &s.slabs)?;
+            crate::march::solution_by_slab(&problem, &sums, points.as_ref())
         }
     };
     let names: Vec<String> = variables

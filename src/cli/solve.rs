@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::progress::{Budget, Progress};
 use super::stop::StopRules;
 use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOLVE_FAILED, interrupt};
-use crate::march::run_slabs;
+use crate::march::run_slabs_staged;
 use crate::output::{Checkpointer, check_writable, remove_stale_temps, write_atomic};
 use crate::problem::{LoadOptions, Problem, load_problem_with};
 use crate::run::{CheckpointPlan, Start, run_from};
@@ -235,9 +235,14 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         eprintln!("error: --stages must be at least 1");
         return EXIT_BAD_INPUT;
     }
-    if n_stages > 1 && problem.time_slabs.is_some() {
+    if n_stages > 1
+        && problem
+            .time_slabs
+            .as_ref()
+            .is_some_and(|s| !s.built_in_handover || s.carry_curvature)
+    {
         eprintln!(
-            "{}: error: --stages cannot be combined with [time_slabs]: a multi-stage run trains corrections over the whole domain",
+            "{}: error: --stages with [time_slabs] trains corrections in every slab and needs `handover = \"built_in\"` without `curvature = \"carried\"` in [time_slabs]",
             args.file.display()
         );
         return EXIT_BAD_INPUT;
@@ -402,6 +407,13 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
                 last_rel = rel;
             }
             let tag = match (slab, n_slabs) {
+                (Some(k), Some(n)) if n_stages > 1 => {
+                    format!(
+                        "slab {}/{n} stage {}/{n_stages} ",
+                        k / n_stages + 1,
+                        k % n_stages + 1
+                    )
+                }
                 (Some(k), Some(n)) => format!("slab {}/{n} ", k + 1),
                 (Some(k), None) => {
                     if k != shown_stage && k >= 2 {
@@ -428,7 +440,23 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         config.threads,
         resumed.as_ref(),
     ));
-    let outcome = if n_stages > 1 {
+    let outcome = if n_slabs.is_some() {
+        // A march records where it started from like a plain run; it keeps no solver
+        // state, since a march is restarted rather than resumed.
+        run_slabs_staged(
+            problem,
+            &config,
+            &theta0,
+            n_stages,
+            stage_config,
+            plan,
+            |k, s, rec, _theta, rel| on_iteration(Some(k * n_stages + s - 1), rec, rel),
+        )
+        .map(|mut o| {
+            o.result.provenance.clone_from(&from);
+            o
+        })
+    } else if n_stages > 1 {
         crate::stages::run_stages(
             problem,
             &config,
@@ -437,16 +465,6 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
             stage_config,
             |k, rec, _theta, rel| on_iteration(Some(k), rec, rel),
         )
-        .map(|mut o| {
-            o.result.provenance.clone_from(&from);
-            o
-        })
-    } else if n_slabs.is_some() {
-        // A march records where it started from like a plain run; it keeps no solver
-        // state, since a march is restarted rather than resumed.
-        run_slabs(problem, &config, &theta0, plan, |k, rec, _theta, rel| {
-            on_iteration(Some(k), rec, rel)
-        })
         .map(|mut o| {
             o.result.provenance.clone_from(&from);
             o

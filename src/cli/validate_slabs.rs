@@ -47,8 +47,14 @@ pub(super) fn check(
         .into(),
         last.params == r.params,
     );
-    let thetas: Vec<Vec<f64>> = stored.slabs.iter().map(|s| s.params.clone()).collect();
-    let mine = slab_evaluation(problem, &thetas);
+    let sums = match crate::march::slab_sums(problem, &stored.slabs) {
+        Ok(s) => s,
+        Err(e) => {
+            line("slab networks", "stored".into(), e, false);
+            return;
+        }
+    };
+    let mine = slab_evaluation(problem, &sums);
     let ev = &r.evaluation;
     let same_points = mine.points.nrows() == ev.points.nrows()
         && mine.points.ncols() == ev.points.ncols()
@@ -78,7 +84,7 @@ pub(super) fn check(
     match (&mine.u_exact, &ev.u_exact) {
         (Some(exact), Some(stored_exact)) => {
             super::validate::check_errors(r, &mine.u, exact, stored_exact, stored_error, line);
-            for (k, e) in per_slab_rel_l2(problem, &mine, thetas.len())
+            for (k, e) in per_slab_rel_l2(problem, &mine, sums.len())
                 .into_iter()
                 .enumerate()
             {
@@ -101,11 +107,32 @@ pub(super) fn check(
     // Each slab's loss on its own points, with the initial data of the stored slab
     // before it.
     for (k, s) in stored.slabs.iter().enumerate() {
-        let earlier: Vec<Vec<f64>> = stored.slabs[..k].iter().map(|s| s.params.clone()).collect();
         let what = format!("slab {} final_loss", k + 1);
-        match problem.slab_problem_after(k, &earlier) {
+        let slab = if slabs.built_in_handover {
+            problem.slab_problem_after_sums(k, &sums[..k])
+        } else {
+            let earlier: Vec<Vec<f64>> =
+                stored.slabs[..k].iter().map(|s| s.params.clone()).collect();
+            problem.slab_problem_after(k, &earlier)
+        };
+        match slab {
             Ok(slab) => {
-                let loss = slab.residual_model().loss(&s.params);
+                // With corrections, the loss of the sum: the last stage trainable, the
+                // ones before it frozen.
+                let loss = match sums[k].split_last() {
+                    Some((last, before)) if !before.is_empty() => {
+                        let mut setup = slab.stage_setup(sums[k].len());
+                        setup.mlp = last.mlp.clone();
+                        let frozen = crate::residual::FrozenStages {
+                            stages: before.to_vec(),
+                            epsilon: last.epsilon,
+                        };
+                        slab.correction_problem(&setup, frozen)
+                            .residual_model()
+                            .loss(&last.theta)
+                    }
+                    _ => slab.residual_model().loss(&s.params),
+                };
                 line(
                     &what,
                     format!("{:.16e}", s.final_loss),

@@ -1,10 +1,12 @@
 //! `/time_slabs` of a time-marching run: the slab boundaries and, per slab trained, its
-//! parameters, iterations, final loss and termination.
+//! parameters, iterations, final loss and termination, and its correction stages, if
+//! any (`slab_<k>/stage_<s>`, `s = 1, 2, …`, each stored as a stage of `/stages` is).
 
 use hdf5_pure::{AttrValue, File, FileBuilder};
 
 use super::error::OutputError;
 use super::hdf5::Reader;
+use super::stages::StageRecord;
 
 /// What a time-marching run stores about its slabs.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +39,10 @@ pub struct SlabRecord {
     pub final_loss: f64,
     /// Attribute `termination`.
     pub termination: String,
+    /// `stage_<s>`, `s = 1, 2, …`: the slab's correction stages (stage `s + 1` of the
+    /// slab), in order; the slab's network is then `N = params' network +
+    /// Σ_s ε_s N_s` (empty: the network of `params` alone).
+    pub corrections: Vec<StageRecord>,
 }
 
 /// Writes `/time_slabs`.
@@ -69,6 +75,11 @@ pub(super) fn write(fb: &mut FileBuilder, s: &SlabsRecord) -> Result<(), String>
             "termination",
             AttrValue::VarLenString(slab.termination.clone()),
         );
+        for (s, st) in slab.corrections.iter().enumerate() {
+            let mut cg = sg.create_group(&format!("stage_{}", s + 1));
+            super::stages::write_stage(&mut cg, st)?;
+            sg.add_group(cg.finish());
+        }
         g.add_group(sg.finish());
     }
     fb.add_group(g.finish());
@@ -114,12 +125,28 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<SlabsRecord>, Outp
             .group(&format!("slab_{k}"))
             .map_err(|e| rd.h5("open group", e))?;
         let sa = rd.attrs(&sg)?;
+        let inner = sg.groups().map_err(|e| rd.h5("list a slab's groups", e))?;
+        let mut corrections = Vec::new();
+        while let Some(name) = inner
+            .iter()
+            .find(|n| **n == format!("stage_{}", corrections.len() + 1))
+        {
+            let cg = sg.group(name).map_err(|e| rd.h5("open group", e))?;
+            corrections.push(super::stages::read_stage(rd, &cg, &format!("{at}/{name}"))?);
+        }
+        if corrections.len() != inner.len() {
+            return Err(rd.schema(
+                &at,
+                format!("expected groups stage_1, stage_2, …, found {inner:?}"),
+            ));
+        }
         slabs.push(SlabRecord {
             params: rd.vector(&sg, &at, "params")?,
             iterations: u64::try_from(rd.attr_i64(&sa, &at, "iterations")?)
                 .map_err(|_| rd.schema(&at, "attribute iterations is negative"))?,
             final_loss: rd.attr_f64(&sa, &at, "final_loss")?,
             termination: rd.attr_str(&sa, &at, "termination")?,
+            corrections,
         });
     }
     if slabs.is_empty() || slabs.len() > boundaries.len() - 1 || slabs.len() != names.len() {

@@ -3,7 +3,7 @@
 //! sum after it. The solution stored in `/evaluation` is the sum
 //! `u = T(x, Σ_k ε_k N_k(x))`; `/model` holds the last stage's network.
 
-use hdf5_pure::{AttrValue, File, FileBuilder};
+use hdf5_pure::{AttrValue, File, FileBuilder, Group, GroupBuilder};
 
 use super::error::OutputError;
 use super::hdf5::Reader;
@@ -63,47 +63,51 @@ pub(super) fn write(fb: &mut FileBuilder, s: &StagesRecord) -> Result<(), String
     g.set_attr("count", int(s.stages.len())?);
     for (k, st) in s.stages.iter().enumerate() {
         let mut sg = g.create_group(&format!("stage_{k}"));
-        let layers = st
-            .layers
-            .iter()
-            .map(|&w| i64::try_from(w).map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()?;
-        sg.set_attr("layers", AttrValue::I64Array(layers));
-        sg.set_attr("activation", AttrValue::VarLenString(st.activation.clone()));
-        sg.create_dataset("params")
-            .with_f64_data(&st.params)
-            .with_shape(&[st.params.len() as u64]);
-        sg.set_attr("epsilon", AttrValue::F64(st.epsilon));
-        sg.set_attr("kappa", AttrValue::F64(st.kappa));
-        sg.set_attr("frequency", AttrValue::F64(st.frequency));
-        sg.set_attr("preset", AttrValue::VarLenString(st.preset.clone()));
-        sg.set_attr(
-            "iterations",
-            AttrValue::I64(i64::try_from(st.iterations).map_err(|e| e.to_string())?),
-        );
-        sg.set_attr("final_loss", AttrValue::F64(st.final_loss));
-        sg.set_attr(
-            "termination",
-            AttrValue::VarLenString(st.termination.clone()),
-        );
-        sg.set_attr("rel_l2", AttrValue::F64(st.rel_l2));
-        sg.set_attr("wall_time_s", AttrValue::F64(st.wall_time_s));
-        let mut hg = sg.create_group("history");
-        hg.set_attr(
-            "columns",
-            AttrValue::VarLenStringArray(
-                st.history.columns().map(|(n, _)| n.to_string()).collect(),
-            ),
-        );
-        for (name, col) in st.history.columns() {
-            hg.create_dataset(name)
-                .with_f64_data(col)
-                .with_shape(&[col.len() as u64]);
-        }
-        sg.add_group(hg.finish());
+        write_stage(&mut sg, st)?;
         g.add_group(sg.finish());
     }
     fb.add_group(g.finish());
+    Ok(())
+}
+
+/// Writes one stage's attributes, parameters and history into the group `sg`.
+pub(super) fn write_stage(sg: &mut GroupBuilder, st: &StageRecord) -> Result<(), String> {
+    let layers = st
+        .layers
+        .iter()
+        .map(|&w| i64::try_from(w).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    sg.set_attr("layers", AttrValue::I64Array(layers));
+    sg.set_attr("activation", AttrValue::VarLenString(st.activation.clone()));
+    sg.create_dataset("params")
+        .with_f64_data(&st.params)
+        .with_shape(&[st.params.len() as u64]);
+    sg.set_attr("epsilon", AttrValue::F64(st.epsilon));
+    sg.set_attr("kappa", AttrValue::F64(st.kappa));
+    sg.set_attr("frequency", AttrValue::F64(st.frequency));
+    sg.set_attr("preset", AttrValue::VarLenString(st.preset.clone()));
+    sg.set_attr(
+        "iterations",
+        AttrValue::I64(i64::try_from(st.iterations).map_err(|e| e.to_string())?),
+    );
+    sg.set_attr("final_loss", AttrValue::F64(st.final_loss));
+    sg.set_attr(
+        "termination",
+        AttrValue::VarLenString(st.termination.clone()),
+    );
+    sg.set_attr("rel_l2", AttrValue::F64(st.rel_l2));
+    sg.set_attr("wall_time_s", AttrValue::F64(st.wall_time_s));
+    let mut hg = sg.create_group("history");
+    hg.set_attr(
+        "columns",
+        AttrValue::VarLenStringArray(st.history.columns().map(|(n, _)| n.to_string()).collect()),
+    );
+    for (name, col) in st.history.columns() {
+        hg.create_dataset(name)
+            .with_f64_data(col)
+            .with_shape(&[col.len() as u64]);
+    }
+    sg.add_group(hg.finish());
     Ok(())
 }
 
@@ -135,45 +139,51 @@ pub(super) fn read(rd: &Reader, file: &File) -> Result<Option<StagesRecord>, Out
         let sg = g
             .group(&format!("stage_{k}"))
             .map_err(|_| rd.schema(AT, format!("group stage_{k} missing")))?;
-        let a = rd.attrs(&sg)?;
-        let layers = match a.get("layers").and_then(AttrValue::to_i64s) {
-            Some(v) if v.len() >= 2 && v.iter().all(|&w| w >= 1) => {
-                v.into_iter().map(|w| w as usize).collect()
-            }
-            _ => {
-                return Err(rd.schema(
-                    &at,
-                    "attribute layers missing or not at least two positive integers",
-                ));
-            }
-        };
-        let hat = format!("{at}/history");
-        let hg = sg
-            .group("history")
-            .map_err(|_| rd.schema(&at, "group history missing"))?;
-        let columns = rd.attr_strings(&rd.attrs(&hg)?, &hat, "columns")?;
-        let mut cols = Vec::with_capacity(columns.len());
-        for c in columns {
-            let v = rd.vector(&hg, &hat, &c)?;
-            cols.push((c, v));
-        }
-        let history = History::from_columns(cols).map_err(|e| rd.schema(&hat, e.to_string()))?;
-        stages.push(StageRecord {
-            layers,
-            activation: rd.attr_str(&a, &at, "activation")?,
-            params: rd.vector(&sg, &at, "params")?,
-            epsilon: rd.attr_f64(&a, &at, "epsilon")?,
-            kappa: rd.attr_f64(&a, &at, "kappa")?,
-            frequency: rd.attr_f64(&a, &at, "frequency")?,
-            preset: rd.attr_str(&a, &at, "preset")?,
-            iterations: u64::try_from(rd.attr_i64(&a, &at, "iterations")?)
-                .map_err(|_| rd.schema(&at, "attribute iterations is negative"))?,
-            final_loss: rd.attr_f64(&a, &at, "final_loss")?,
-            termination: rd.attr_str(&a, &at, "termination")?,
-            rel_l2: rd.attr_f64(&a, &at, "rel_l2")?,
-            wall_time_s: rd.attr_f64(&a, &at, "wall_time_s")?,
-            history,
-        });
+        stages.push(read_stage(rd, &sg, &at)?);
     }
     Ok(Some(StagesRecord { stages }))
+}
+
+/// Reads one stage's group `sg` (at path `at`).
+pub(super) fn read_stage(rd: &Reader, sg: &Group, at: &str) -> Result<StageRecord, OutputError> {
+    let at = at.to_string();
+    let a = rd.attrs(sg)?;
+    let layers = match a.get("layers").and_then(AttrValue::to_i64s) {
+        Some(v) if v.len() >= 2 && v.iter().all(|&w| w >= 1) => {
+            v.into_iter().map(|w| w as usize).collect()
+        }
+        _ => {
+            return Err(rd.schema(
+                &at,
+                "attribute layers missing or not at least two positive integers",
+            ));
+        }
+    };
+    let hat = format!("{at}/history");
+    let hg = sg
+        .group("history")
+        .map_err(|_| rd.schema(&at, "group history missing"))?;
+    let columns = rd.attr_strings(&rd.attrs(&hg)?, &hat, "columns")?;
+    let mut cols = Vec::with_capacity(columns.len());
+    for c in columns {
+        let v = rd.vector(&hg, &hat, &c)?;
+        cols.push((c, v));
+    }
+    let history = History::from_columns(cols).map_err(|e| rd.schema(&hat, e.to_string()))?;
+    Ok(StageRecord {
+        layers,
+        activation: rd.attr_str(&a, &at, "activation")?,
+        params: rd.vector(sg, &at, "params")?,
+        epsilon: rd.attr_f64(&a, &at, "epsilon")?,
+        kappa: rd.attr_f64(&a, &at, "kappa")?,
+        frequency: rd.attr_f64(&a, &at, "frequency")?,
+        preset: rd.attr_str(&a, &at, "preset")?,
+        iterations: u64::try_from(rd.attr_i64(&a, &at, "iterations")?)
+            .map_err(|_| rd.schema(&at, "attribute iterations is negative"))?,
+        final_loss: rd.attr_f64(&a, &at, "final_loss")?,
+        termination: rd.attr_str(&a, &at, "termination")?,
+        rel_l2: rd.attr_f64(&a, &at, "rel_l2")?,
+        wall_time_s: rd.attr_f64(&a, &at, "wall_time_s")?,
+        history,
+    })
 }

@@ -77,7 +77,7 @@ pub fn sample(result: &RunResult) -> Samples {
             if problem.exact.as_ref().is_none_or(ExactSolution::is_formula)
                 && slabs_complete(result, &problem) =>
         {
-            on_grid(result, &problem)
+            on_grid(result, &problem).unwrap_or_else(|| scattered(result))
         }
         _ => scattered(result),
     }
@@ -191,8 +191,8 @@ pub fn sample_slice(result: &RunResult, variable: &str, value: f64) -> Result<Sa
     let u = match &result.time_slabs {
         None => problem.solution(&result.params, points.as_ref()),
         Some(s) => {
-            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
-            crate::march::solution_by_slab(&problem, &thetas, points.as_ref())
+            let sums = crate::march::slab_sums(&problem, &s.slabs)?;
+            crate::march::solution_by_slab(&problem, &sums, points.as_ref())
         }
     };
     let u_exact = problem
@@ -275,25 +275,26 @@ fn slabs_complete(result: &RunResult, problem: &Problem) -> bool {
 }
 
 /// The solution on a grid over the whole domain; with time slabs each grid point is
-/// evaluated by the network of its slab.
-fn on_grid(result: &RunResult, problem: &Problem) -> Samples {
+/// evaluated by the network of its slab (`None`: a stored slab's correction network
+/// does not fit the problem).
+fn on_grid(result: &RunResult, problem: &Problem) -> Option<Samples> {
     let dom = &problem.domain;
     let (layout, points) = grid_layout(dom.names(), dom.lo(), dom.hi());
     let u = match &result.time_slabs {
         None => problem.solution(&result.params, points.as_ref()),
         Some(s) => {
-            let thetas: Vec<Vec<f64>> = s.slabs.iter().map(|k| k.params.clone()).collect();
-            crate::march::solution_by_slab(problem, &thetas, points.as_ref())
+            let sums = crate::march::slab_sums(problem, &s.slabs).ok()?;
+            crate::march::solution_by_slab(problem, &sums, points.as_ref())
         }
     };
     let u_exact = problem.exact.as_ref().and_then(|e| e.at(points.as_ref()));
-    Samples {
+    Some(Samples {
         layout,
         points,
         u,
         u_exact,
         outputs: result.evaluation.outputs.clone(),
-    }
+    })
 }
 
 /// The stored evaluation points. For `d = 1` they are sorted along the axis; for

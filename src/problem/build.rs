@@ -49,6 +49,7 @@ use crate::residual::{Channel, PointFunction, PointResidual};
 
 /// A problem ready to run: the network, the residual blocks, the exact solution and the
 /// evaluation points.
+#[derive(Clone)]
 pub struct Problem {
     /// The problem name.
     pub name: String,
@@ -130,9 +131,10 @@ pub fn build_problem_with(
     let slabs = spec.time_slabs.take();
     let stages = std::mem::take(&mut spec.stages);
     let builder = Builder { path, text, opts };
-    builder.stages_alone(&stages, slabs.is_some())?;
     let mut problem = builder.build(spec)?;
-    problem.time_slabs = super::slabs::schedule(path, text, slabs.as_ref(), &problem)?;
+    problem.time_slabs =
+        super::slabs::schedule(path, text, slabs.as_ref(), &problem, stages.len())?;
+    builder.stages_in_slabs(&stages, problem.time_slabs.as_ref())?;
     problem.stages = builder.stages(&stages, &problem)?;
     Ok(problem)
 }

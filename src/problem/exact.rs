@@ -9,6 +9,7 @@ use crate::expr::CompiledFunction;
 use crate::residual::PointFunction;
 
 /// The exact solution of a problem.
+#[derive(Clone)]
 pub enum ExactSolution {
     /// One compiled expression per output: evaluable anywhere.
     Formula(Vec<CompiledFunction>),

@@ -17,8 +17,8 @@ use crate::expr::OutputTransform;
 use crate::expr::transform::NETWORK_OUTPUT;
 use crate::model::Mlp;
 use crate::residual::{
-    BlockKind, HandoverBase, PointFunction, PointResidual, ResidualBlock, ResidualModel,
-    ShiftedResidual,
+    BlockKind, FrozenStage, HandoverBase, PointFunction, PointResidual, ResidualBlock,
+    ResidualModel, ShiftedResidual,
 };
 
 impl Problem {
@@ -78,6 +78,44 @@ impl Problem {
         if !self.slabs().built_in_handover {
             return self.slab_problem(k, k.checked_sub(1).map(|j| earlier[j].as_slice()));
         }
+        self.slab_problem_after_sums(k, &self.plain_sums(&earlier[..k]))
+    }
+
+    /// Each parameter vector as a one-network sum of this problem's network (`ε = 1`).
+    #[must_use]
+    pub fn plain_sums(&self, thetas: &[Vec<f64>]) -> Vec<Vec<FrozenStage>> {
+        thetas
+            .iter()
+            .map(|theta| {
+                vec![FrozenStage {
+                    mlp: self.mlp.clone(),
+                    theta: theta.clone(),
+                    epsilon: 1.0,
+                }]
+            })
+            .collect()
+    }
+
+    /// [`Problem::slab_problem_after`] with the initial data built in, when slab `j`'s
+    /// network is the sum of the stages `earlier[j]` (its corrections included,
+    /// [`crate::residual::frozen`]): the slab's problem for its first stage.
+    ///
+    /// # Errors
+    /// As [`Problem::slab_problem`].
+    ///
+    /// # Panics
+    /// On a problem without `[time_slabs]` or `handover = "built_in"`, or fewer than `k`
+    /// earlier sums.
+    pub fn slab_problem_after_sums(
+        &self,
+        k: usize,
+        earlier: &[Vec<FrozenStage>],
+    ) -> Result<Problem, InputError> {
+        assert!(earlier.len() >= k, "the networks of every earlier slab");
+        assert!(
+            self.slabs().built_in_handover,
+            "network sums per slab need the built-in hand-over"
+        );
         // Built with its `initial` blocks (the file's checks want the solution
         // determined), which the ansatz then satisfies exactly: they are dropped, with
         // their sampling records.
@@ -98,8 +136,7 @@ impl Problem {
             .map_err(|e| InputError::whole_file(&self.path, format!("slab {}: {e}", k + 1)))?;
         let base = (k > 0).then(|| {
             let slabs = self.slabs();
-            Arc::new(HandoverBase::new(
-                &self.mlp,
+            Arc::new(HandoverBase::of_sums(
                 slabs.time_var,
                 &slabs.boundaries,
                 &earlier[..k],
@@ -147,14 +184,31 @@ impl Problem {
         if !slabs.built_in_handover {
             return self.solution(&thetas[k], points);
         }
+        self.slab_solution_of_sums(k, &self.plain_sums(&thetas[..=k]), points)
+    }
+
+    /// [`Problem::slab_solution`] with the initial data built in, slab `j`'s network the
+    /// sum of the stages `sums[j]`: `g + B_k + (t − t_k) Σ_s ε_s N_{k,s}`.
+    ///
+    /// # Panics
+    /// On a problem without `[time_slabs]`, fewer than `k + 1` sums, or a built-in
+    /// transform that does not compile (a march that stored slabs built it).
+    #[must_use]
+    pub fn slab_solution_of_sums(
+        &self,
+        k: usize,
+        sums: &[Vec<FrozenStage>],
+        points: MatRef<'_, f64>,
+    ) -> Mat<f64> {
+        let slabs = self.slabs();
         let transform = self
             .built_in_transform(k)
             .expect("the built-in transform compiled when the march built its slabs");
-        let u = transform.apply(points, self.mlp.eval(&thetas[k], points));
+        let u = transform.apply(points, network_sum(&sums[k], points));
         if k == 0 {
             return u;
         }
-        let base = HandoverBase::new(&self.mlp, slabs.time_var, &slabs.boundaries, &thetas[..k]);
+        let base = HandoverBase::of_sums(slabs.time_var, &slabs.boundaries, &sums[..k]);
         u + base.values(points)
     }
 
@@ -416,4 +470,18 @@ fn row(m: &Mat<f64>, i: usize) -> Vec<f64> {
 
 fn key(x: &[f64]) -> Vec<u64> {
     x.iter().map(|v| v.to_bits()).collect()
+}
+
+/// `Σ_s ε_s N_s` at `points`, the stages added in order (the first stage alone, with
+/// `ε = 1`, is its network's output as it is).
+fn network_sum(stages: &[FrozenStage], points: MatRef<'_, f64>) -> Mat<f64> {
+    let (first, rest) = stages.split_first().expect("a slab has a network");
+    let mut out = first.mlp.eval(&first.theta, points);
+    if first.epsilon != 1.0 {
+        out = faer::Scale(first.epsilon) * &out;
+    }
+    for s in rest {
+        out += faer::Scale(s.epsilon) * &s.mlp.eval(&s.theta, points);
+    }
+    out
 }

@@ -46,6 +46,11 @@ pub struct TimeSlabs {
     /// solver ended with (`curvature = "carried"`: a dense quasi-Newton method's
     /// inverse Hessian `H`) instead of afresh (`H = I`).
     pub carry_curvature: bool,
+    /// With correction stages in every slab (`[[stages]]`, built-in hand-over only):
+    /// `v_1, v_2, … > 0`, stage `s` of a slab gets the share `v_s / Σ_{r ≥ s} v_r` of the
+    /// slab's time left when it starts; beyond the list the last share repeats (empty:
+    /// equal shares).
+    pub stage_shares: Vec<f64>,
 }
 
 impl TimeSlabs {
@@ -68,6 +73,7 @@ impl TimeSlabs {
             warm_start_every_slab: true,
             built_in_handover: false,
             carry_curvature: false,
+            stage_shares: Vec::new(),
         }
     }
 
@@ -94,6 +100,20 @@ impl TimeSlabs {
             c.method = sw.then;
         }
         c
+    }
+
+    /// The part of a slab's time left at its start that stage `s` (1-based) of `count`
+    /// may use, as `(v_s, Σ_{r = s}^{count} v_r)` (see [`TimeSlabs::stage_shares`]).
+    #[must_use]
+    pub fn stage_share(&self, s: usize, count: usize) -> (f64, f64) {
+        let v = |r: usize| {
+            self.stage_shares
+                .get(r - 1)
+                .or(self.stage_shares.last())
+                .copied()
+                .unwrap_or(1.0)
+        };
+        (v(s), (s..=count).map(v).sum())
     }
 
     /// `K`, the number of slabs.
@@ -155,6 +175,7 @@ pub(super) fn schedule(
     text: &str,
     spec: Option<&Spanned<TimeSlabsSpec>>,
     problem: &Problem,
+    stage_entries: usize,
 ) -> Result<Option<TimeSlabs>, InputError> {
     let Some(spec) = spec else {
         return Ok(None);
@@ -244,6 +265,7 @@ pub(super) fn schedule(
                 warm_start_every_slab: true,
                 built_in_handover: false,
                 carry_curvature: false,
+                stage_shares: Vec::new(),
             }
         }
     };
@@ -273,6 +295,42 @@ pub(super) fn schedule(
             ));
         }
         slabs.time_shares = list.iter().map(|w| *w.get_ref()).collect();
+    }
+    if let Some(ss) = &s.stage_shares {
+        let list = ss.get_ref();
+        if stage_entries == 0 {
+            return Err(err(
+                ss.span(),
+                "`stage_shares` splits each slab's time among its correction stages, and \
+                 the file has no `[[stages]]`"
+                    .into(),
+            ));
+        }
+        if list.len() != stage_entries + 1 {
+            return Err(err(
+                ss.span(),
+                format!(
+                    "`stage_shares` needs one share per stage ({}: stage 1 and the {} \
+                     `[[stages]]` entries), found {}",
+                    stage_entries + 1,
+                    stage_entries,
+                    list.len()
+                ),
+            ));
+        }
+        if let Some(bad) = list
+            .iter()
+            .find(|w| !(w.get_ref().is_finite() && *w.get_ref() > 0.0))
+        {
+            return Err(err(
+                bad.span(),
+                format!(
+                    "a stage share must be a positive number, found {}",
+                    bad.get_ref()
+                ),
+            ));
+        }
+        slabs.stage_shares = list.iter().map(|w| *w.get_ref()).collect();
     }
     if let Some(w) = &s.warm_start {
         slabs.warm_start_every_slab = !two_valued(
@@ -459,6 +517,7 @@ mod tests {
             warm_start_every_slab: true,
             built_in_handover: false,
             carry_curvature: false,
+            stage_shares: Vec::new(),
         };
         assert_eq!(s.slab_of(0.0), 0);
         assert_eq!(s.slab_of(0.05), 0);

@@ -118,6 +118,10 @@ pub struct TimeSlabsSpec {
     /// or `"carried"` (the memory the previous slab's solver ended with).
     #[serde(default)]
     pub curvature: Option<Spanned<String>>,
+    /// With `[[stages]]`: the relative shares of each slab's time for its stages, one
+    /// positive number per stage (stage 1 first).
+    #[serde(default)]
+    pub stage_shares: Option<Spanned<Vec<Spanned<f64>>>>,
 }
 
 /// `[domain]`: a box `∏ [lo_i, hi_i]`.

@@ -44,20 +44,45 @@ pub struct StageSetup {
 }
 
 impl Builder<'_> {
-    /// Refuses `[[stages]]` together with `[time_slabs]`, at the first stage.
-    pub(super) fn stages_alone(
+    /// With `[time_slabs]`, `[[stages]]` are correction stages in every slab: they need
+    /// the built-in hand-over (the next slab starts from the slab's network sum, which
+    /// a fitted hand-over would have to fit), and train on the slab's points (no
+    /// `collocation_seed`). Refused otherwise, at the stage's place.
+    pub(super) fn stages_in_slabs(
         &self,
         stages: &[Spanned<StageSpec>],
-        has_slabs: bool,
+        slabs: Option<&super::slabs::TimeSlabs>,
     ) -> Result<(), InputError> {
-        match stages.first() {
-            Some(first) if has_slabs => Err(self.err(
+        let (Some(first), Some(slabs)) = (stages.first(), slabs) else {
+            return Ok(());
+        };
+        if !slabs.built_in_handover {
+            return Err(self.err(
                 first.span(),
-                "`[[stages]]` cannot be combined with `[time_slabs]`: a multi-stage run \
-                 trains corrections over the whole domain; remove one of them",
-            )),
-            _ => Ok(()),
+                "`[[stages]]` with `[time_slabs]` trains corrections in every slab and needs \
+                 `handover = \"built_in\"` in `[time_slabs]` (each slab starts from the \
+                 previous slab's sum of stages)",
+            ));
         }
+        if slabs.carry_curvature {
+            return Err(self.err(
+                first.span(),
+                "`[[stages]]` with `[time_slabs]` cannot carry the solver's curvature from \
+                 slab to slab (`curvature = \"carried\"`): a slab's last stage trains a \
+                 different network than the next slab's first",
+            ));
+        }
+        if let Some(st) = stages
+            .iter()
+            .find(|s| s.get_ref().collocation_seed.is_some())
+        {
+            return Err(self.err(
+                st.span(),
+                "`collocation_seed` is not used with `[time_slabs]`: a slab's correction \
+                 stages train on the slab's own points; remove it",
+            ));
+        }
+        Ok(())
     }
 
     /// The `[[stages]]` entries, each checked at its place: widths, activation and
@@ -225,6 +250,24 @@ impl Problem {
         p.config = setup.config.clone();
         p.frozen = Some(frozen);
         Ok(p)
+    }
+
+    /// The problem of a correction stage of this problem as it is built (a time slab's
+    /// problem: its box, points and built-in hand-over kept), with the stage's network,
+    /// initialisation and solver and `frozen`, the stages before. Unlike
+    /// [`Problem::stage_problem`] it is not rebuilt from the text, so the stage trains on
+    /// this problem's points (re-drawn as the file says) and `collocation_seed` is not
+    /// used.
+    #[must_use]
+    pub fn correction_problem(&self, setup: &StageSetup, frozen: FrozenStages) -> Problem {
+        let mut p = self.clone();
+        p.mlp = setup.mlp.clone();
+        p.init = setup.init;
+        p.init_seed = setup.init_seed;
+        p.preset.clone_from(&setup.preset);
+        p.config = setup.config.clone();
+        p.frozen = Some(frozen);
+        p
     }
 
     /// The problem rebuilt from its text, with `edit` applied to the parsed file first.

@@ -15,6 +15,10 @@
 //! slab as in the causal time-marching of Wight & Zhao (2020) and Mattey & Ghosh
 //! (CMAME 390, 2022), whose hand-over is a penalty instead.
 //!
+//! With correction stages in every slab ([`super::frozen`]), `N_j` is slab `j`'s network
+//! sum `Σ_s ε_{j,s} N_{j,s}`, and `B_k` adds each stage's network at `τ_j` scaled by
+//! `h_j ε_{j,s}`.
+//!
 //! The part `g + (t − t_k) N_k` is an output transform; the frozen sum `B_k` depends on
 //! the point alone, so it is a point-only part of every residual
 //! ([`PointResidual::point_part`]): a [`ShiftedResidual`] adds `B_k`'s channels to the
@@ -28,17 +32,18 @@ use std::sync::Arc;
 use faer::{Mat, MatRef};
 
 use super::channel::{Channel, VarSet};
+use super::frozen::FrozenStage;
 use super::pointwise::PointResidual;
 use crate::model::Mlp;
 
-/// `B_k(x) = Σ_{j<k} h_j N_j(τ_j, x)`: the earlier slabs' networks at the ends of their
-/// intervals, each scaled by its interval's length.
+/// `B_k(x) = Σ_{j<k} h_j N_j(τ_j, x)`: the earlier slabs' network sums at the ends of
+/// their intervals, each scaled by its interval's length.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HandoverBase {
-    mlp: Mlp,
     time_var: usize,
-    /// `(θ_j, h_j = t_{j+1} − t_j, τ_j = t_{j+1})` for every earlier slab, in order.
-    terms: Vec<(Vec<f64>, f64, f64)>,
+    /// `(N_{j,s}, θ_{j,s}, h_j ε_{j,s}, τ_j = t_{j+1})` for every network of every
+    /// earlier slab, in slab and stage order (`h_j = t_{j+1} − t_j`).
+    terms: Vec<(Mlp, Vec<f64>, f64, f64)>,
 }
 
 impl HandoverBase {
@@ -49,28 +54,46 @@ impl HandoverBase {
     /// With fewer than `earlier.len() + 1` boundaries, or parameters of the wrong length.
     #[must_use]
     pub fn new(mlp: &Mlp, time_var: usize, boundaries: &[f64], earlier: &[Vec<f64>]) -> Self {
+        let sums: Vec<Vec<FrozenStage>> = earlier
+            .iter()
+            .map(|theta| {
+                vec![FrozenStage {
+                    mlp: mlp.clone(),
+                    theta: theta.clone(),
+                    epsilon: 1.0,
+                }]
+            })
+            .collect();
+        Self::of_sums(time_var, boundaries, &sums)
+    }
+
+    /// The base of slab `earlier.len()` when slab `j`'s network is the sum of the stages
+    /// `earlier[j]` (`Σ_s ε_s N_s`, [`super::frozen`]).
+    ///
+    /// # Panics
+    /// With fewer than `earlier.len() + 1` boundaries, a slab without a network, or
+    /// parameters of the wrong length.
+    #[must_use]
+    pub fn of_sums(time_var: usize, boundaries: &[f64], earlier: &[Vec<FrozenStage>]) -> Self {
         assert!(
             boundaries.len() > earlier.len(),
             "a boundary after every earlier slab"
         );
-        let terms = earlier
-            .iter()
-            .enumerate()
-            .map(|(j, theta)| {
+        let mut terms = Vec::new();
+        for (j, stages) in earlier.iter().enumerate() {
+            assert!(!stages.is_empty(), "slab {j}: at least one network");
+            let (a, b) = (boundaries[j], boundaries[j + 1]);
+            for s in stages {
                 assert_eq!(
-                    theta.len(),
-                    mlp.n_params(),
+                    s.theta.len(),
+                    s.mlp.n_params(),
                     "slab {j}: one entry per parameter"
                 );
-                let (a, b) = (boundaries[j], boundaries[j + 1]);
-                (theta.clone(), b - a, b)
-            })
-            .collect();
-        HandoverBase {
-            mlp: mlp.clone(),
-            time_var,
-            terms,
+                // h·ε is h itself for a plain slab (ε = 1): the same rounding as before.
+                terms.push((s.mlp.clone(), s.theta.clone(), (b - a) * s.epsilon, b));
+            }
         }
+        HandoverBase { time_var, terms }
     }
 
     /// Whether there is no earlier slab (`B_0 = 0`).
@@ -96,11 +119,11 @@ impl HandoverBase {
         }
         let list: Vec<Channel> = spatial.iter().map(|&(_, c)| c).collect();
         let mut at = points.to_owned();
-        for (theta, h, tau) in &self.terms {
+        for (mlp, theta, h, tau) in &self.terms {
             for i in 0..n {
                 at[(i, self.time_var)] = *tau;
             }
-            let c = self.mlp.eval_channels(theta, at.as_ref(), &list);
+            let c = mlp.eval_channels(theta, at.as_ref(), &list);
             for (m, &(k, _)) in spatial.iter().enumerate() {
                 for i in 0..n {
                     out[(i, k)] += h * c[(i, m)];
@@ -113,7 +136,8 @@ impl HandoverBase {
     /// `B`'s values at every row of `points` (`N × m`, one column per output).
     #[must_use]
     pub fn values(&self, points: MatRef<'_, f64>) -> Mat<f64> {
-        let channels: Vec<Channel> = (0..self.mlp.n_outputs())
+        let outputs = self.terms.first().map_or(0, |t| t.0.n_outputs());
+        let channels: Vec<Channel> = (0..outputs)
             .map(|output| Channel::Value { output })
             .collect();
         self.channels(points, &channels)

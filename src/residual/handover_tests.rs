@@ -124,3 +124,59 @@ fn a_shifted_residual_reads_the_inner_residual_at_the_shifted_channels() {
         }
     }
 }
+
+/// A slab whose network is a sum of stages hands over `h_j Σ_s ε_s N_s(τ_j, x)`: the
+/// base of two one-network slabs plus `ε` times the base of a second network in slab 0,
+/// and a single stage of `ε = 1` gives the plain base bit for bit.
+#[test]
+fn a_slab_of_several_stages_hands_over_their_scaled_sum() {
+    let (mlp, thetas) = earlier();
+    let corr = Mlp::new(&[2, 5, 1], Activation::Sin);
+    let theta_c = corr.init(Init::XavierNormal, 9);
+    let eps = 3.7e-3;
+    let boundaries = [0.0, 0.25, 0.6, 1.0];
+    let stage = |mlp: &Mlp, theta: &[f64], epsilon: f64| FrozenStage {
+        mlp: mlp.clone(),
+        theta: theta.to_vec(),
+        epsilon,
+    };
+    let sums = vec![
+        vec![stage(&mlp, &thetas[0], 1.0), stage(&corr, &theta_c, eps)],
+        vec![stage(&mlp, &thetas[1], 1.0)],
+    ];
+    let pts = points();
+    let ch = [
+        Channel::Value { output: 0 },
+        Channel::higher(0, &[1, 1, 1]),
+        Channel::First { output: 0, var: 0 },
+    ];
+    let got = HandoverBase::of_sums(0, &boundaries, &sums).channels(pts.as_ref(), &ch);
+    let plain = HandoverBase::new(&mlp, 0, &boundaries, &thetas).channels(pts.as_ref(), &ch);
+    let at = Mat::from_fn(
+        pts.nrows(),
+        2,
+        |i, c| if c == 0 { 0.25 } else { pts[(i, 1)] },
+    );
+    let c = corr.eval_channels(&theta_c, at.as_ref(), &ch[..2]);
+    for i in 0..pts.nrows() {
+        for k in 0..2 {
+            let want = plain[(i, k)] + 0.25 * eps * c[(i, k)];
+            assert!(
+                (got[(i, k)] - want).abs() <= 1e-14 * (1.0 + want.abs()),
+                "point {i} channel {k}: {} vs {want}",
+                got[(i, k)]
+            );
+        }
+        assert_eq!(got[(i, 2)], 0.0, "∂t of a function of x");
+        assert!(
+            (0.25 * eps * c[(i, 0)]).abs() > 1e-8,
+            "a correction that counts"
+        );
+    }
+    let one = vec![
+        vec![stage(&mlp, &thetas[0], 1.0)],
+        vec![stage(&mlp, &thetas[1], 1.0)],
+    ];
+    let same = HandoverBase::of_sums(0, &boundaries, &one).channels(pts.as_ref(), &ch);
+    assert_eq!(same, plain);
+}

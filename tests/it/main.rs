@@ -30,6 +30,7 @@ mod refuse_cli;
 mod result_file;
 mod resume_cli;
 mod sampling;
+mod slab_stages;
 mod solve_options;
 mod solver_resume;
 mod solver_snapshot;
