@@ -88,7 +88,9 @@ pub struct SolveArgs {
     /// 2 … N its `[[stages]]` entries, the last one repeated (without entries: a `sin`
     /// network of the `[model]` widths with stage 1's solver). Default: 1 + the number
     /// of `[[stages]]` entries. --max-iters, --time-limit and --threads apply to every
-    /// stage; a multi-stage run writes no checkpoints and cannot be resumed.
+    /// stage; a multi-stage run writes no checkpoints and cannot be resumed. With
+    /// `[time_slabs]` (built-in hand-over only) every slab trains N stages, and the
+    /// march's time limit is split by `stage_shares`.
     #[arg(long, value_name = "N")]
     pub stages: Option<usize>,
 }
