@@ -165,6 +165,28 @@ impl TimeSlabs {
     }
 }
 
+/// The values of a list of shares, each a positive number (else an error at it naming
+/// the `what` share).
+fn positive_shares(
+    list: &[Spanned<f64>],
+    what: &str,
+    err: &impl Fn(Range<usize>, String) -> InputError,
+) -> Result<Vec<f64>, InputError> {
+    if let Some(bad) = list
+        .iter()
+        .find(|w| !(w.get_ref().is_finite() && *w.get_ref() > 0.0))
+    {
+        return Err(err(
+            bad.span(),
+            format!(
+                "a {what} share must be a positive number, found {}",
+                bad.get_ref()
+            ),
+        ));
+    }
+    Ok(list.iter().map(|w| *w.get_ref()).collect())
+}
+
 /// Reads and checks `[time_slabs]` against the built problem: exactly one of `count`
 /// (≥ 1) and `boundaries` (strictly increasing, from `t_min` to `t_max`), a time
 /// variable, at least one `initial` block, no output transform that constrains the time
@@ -282,19 +304,7 @@ pub(super) fn schedule(
                 ),
             ));
         }
-        if let Some(bad) = list
-            .iter()
-            .find(|w| !(w.get_ref().is_finite() && *w.get_ref() > 0.0))
-        {
-            return Err(err(
-                bad.span(),
-                format!(
-                    "a time share must be a positive number, found {}",
-                    bad.get_ref()
-                ),
-            ));
-        }
-        slabs.time_shares = list.iter().map(|w| *w.get_ref()).collect();
+        slabs.time_shares = positive_shares(list, "time", &err)?;
     }
     if let Some(ss) = &s.stage_shares {
         let list = ss.get_ref();
@@ -318,19 +328,7 @@ pub(super) fn schedule(
                 ),
             ));
         }
-        if let Some(bad) = list
-            .iter()
-            .find(|w| !(w.get_ref().is_finite() && *w.get_ref() > 0.0))
-        {
-            return Err(err(
-                bad.span(),
-                format!(
-                    "a stage share must be a positive number, found {}",
-                    bad.get_ref()
-                ),
-            ));
-        }
-        slabs.stage_shares = list.iter().map(|w| *w.get_ref()).collect();
+        slabs.stage_shares = positive_shares(list, "stage", &err)?;
     }
     if let Some(w) = &s.warm_start {
         slabs.warm_start_every_slab = !two_valued(

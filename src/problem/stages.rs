@@ -243,13 +243,19 @@ impl Problem {
             })?,
         };
         p.name.clone_from(&self.name);
-        p.mlp = setup.mlp.clone();
-        p.init = setup.init;
-        p.init_seed = setup.init_seed;
-        p.preset.clone_from(&setup.preset);
-        p.config = setup.config.clone();
-        p.frozen = Some(frozen);
+        p.set_stage(setup, frozen);
         Ok(p)
+    }
+
+    /// Makes this problem train `setup`'s network (its initialisation and solver) as
+    /// the correction of `frozen`.
+    fn set_stage(&mut self, setup: &StageSetup, frozen: FrozenStages) {
+        self.mlp = setup.mlp.clone();
+        self.init = setup.init;
+        self.init_seed = setup.init_seed;
+        self.preset.clone_from(&setup.preset);
+        self.config = setup.config.clone();
+        self.frozen = Some(frozen);
     }
 
     /// The problem of a correction stage of this problem as it is built (a time slab's
@@ -261,12 +267,7 @@ impl Problem {
     #[must_use]
     pub fn correction_problem(&self, setup: &StageSetup, frozen: FrozenStages) -> Problem {
         let mut p = self.clone();
-        p.mlp = setup.mlp.clone();
-        p.init = setup.init;
-        p.init_seed = setup.init_seed;
-        p.preset.clone_from(&setup.preset);
-        p.config = setup.config.clone();
-        p.frozen = Some(frozen);
+        p.set_stage(setup, frozen);
         p
     }
 
