@@ -4,7 +4,9 @@
 //! re-checked by `pinn validate` and by numpy, and the combinations it cannot build in
 //! are refused with the place in the file.
 
-use crate::common::{assert_validate_and_numpy_agree, python, root, scratch, solve_with};
+use crate::common::{
+    assert_refused_at, assert_validate_and_numpy_agree, python, root, scratch, solve_with,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -144,20 +146,6 @@ fn a_built_in_march_is_accurate_and_valid() {
 
 /// `pinn check FILE` on `text` (written as `name.toml` in `dir`) must fail with `want`
 /// in its message, at `line:col` of the file.
-fn refused(dir: &Path, name: &str, text: &str, want: &str, place: &str) {
-    let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, text).unwrap();
-    let err = match load_problem(&file) {
-        Ok(_) => panic!("{name}: accepted"),
-        Err(e) => e.to_string(),
-    };
-    assert!(err.contains(want), "{name}: {err}");
-    assert!(
-        err.contains(&format!("{name}.toml:{place}")),
-        "{name}: {err}"
-    );
-}
-
 #[test]
 fn what_cannot_be_built_in_is_refused_with_its_place_in_the_file() {
     let d = scratch!("refused");
@@ -167,33 +155,25 @@ fn what_cannot_be_built_in_is_refused_with_its_place_in_the_file() {
     };
     let bad_value =
         with("bad-value", &heat).replace("count = 3\n", "count = 3\nhandover = \"exact\"\n");
-    let line = bad_value
-        .lines()
-        .position(|l| l.starts_with("handover"))
-        .unwrap()
-        + 1;
-    refused(
+    assert_refused_at(
         &d,
         "bad-value",
         &bad_value,
         "`handover` must be \"loss\"",
-        &format!("{line}:12"),
+        "handover",
+        12,
     );
 
     let transform = with("transform", &heat)
         .replace("count = 3\n", "count = 3\nhandover = \"built_in\"\n")
         .replace("[exact]", "[transform]\nu = \"x*(1 - x)*N\"\n\n[exact]");
-    let line = transform
-        .lines()
-        .position(|l| l.starts_with("u = \"x*(1"))
-        .unwrap()
-        + 1;
-    refused(
+    assert_refused_at(
         &d,
         "transform",
         &transform,
         "an output transform cannot be combined",
-        &format!("{line}:1"),
+        "u = \"x*(1",
+        1,
     );
 
     let wave =
@@ -202,17 +182,13 @@ fn what_cannot_be_built_in_is_refused_with_its_place_in_the_file() {
         .replace("name = \"wave-slabs-small\"", "name = \"velocity\"")
         .replace("[time_slabs]\n", "[time_slabs]\nhandover = \"built_in\"\n");
     assert!(wave.contains("handover"));
-    let line = wave
-        .lines()
-        .position(|l| l.contains("kind = \"initial_velocity\""))
-        .unwrap()
-        + 1;
-    refused(
+    assert_refused_at(
         &d,
         "velocity",
         &wave,
         "an `initial_velocity` block cannot be combined",
-        &format!("{line}:8"),
+        "kind = \"initial_velocity\"",
+        8,
     );
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -5,7 +5,9 @@
 //! re-evaluate the sums, and the combinations that cannot work are refused with their
 //! place in the file.
 
-use crate::common::{assert_validate_and_numpy_agree, root, scratch, solve_with};
+use crate::common::{
+    assert_refused_at, assert_validate_and_numpy_agree, root, scratch, solve_with,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -93,26 +95,11 @@ fn slabs_with_corrections_continue_exactly_beat_the_plain_march_and_validate() {
 }
 
 /// `pinn check`'s loader on `text` must fail with `want` in its message at `line:col`.
-fn refused(dir: &Path, name: &str, text: &str, want: &str, line_of: &str, col: usize) {
-    let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, text).unwrap();
-    let err = match load_problem(&file) {
-        Ok(_) => panic!("{name}: accepted"),
-        Err(e) => e.to_string(),
-    };
-    assert!(err.contains(want), "{name}: {err}");
-    let line = text.lines().position(|l| l.starts_with(line_of)).unwrap() + 1;
-    assert!(
-        err.contains(&format!("{name}.toml:{line}:{col}")),
-        "{name}: {err}"
-    );
-}
-
 #[test]
 fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
     let d = scratch!("refused");
     let staged = std::fs::read_to_string(heat(&d, true)).unwrap();
-    refused(
+    assert_refused_at(
         &d,
         "loss-handover",
         &staged.replace("handover = \"built_in\"\n", ""),
@@ -120,7 +107,7 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
         "[[stages]]",
         1,
     );
-    refused(
+    assert_refused_at(
         &d,
         "carried",
         &staged.replace(
@@ -131,7 +118,7 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
         "[[stages]]",
         1,
     );
-    refused(
+    assert_refused_at(
         &d,
         "seed",
         &staged.replace(
@@ -142,7 +129,7 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
         "[[stages]]",
         1,
     );
-    refused(
+    assert_refused_at(
         &d,
         "shares",
         &staged.replace(
@@ -153,7 +140,7 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
         "stage_shares",
         16,
     );
-    refused(
+    assert_refused_at(
         &d,
         "negative",
         &staged.replace("stage_shares = [2.0, 1.0]", "stage_shares = [2.0, -1.0]"),
@@ -162,7 +149,7 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
         22,
     );
     let plain = std::fs::read_to_string(heat(&d, false)).unwrap();
-    refused(
+    assert_refused_at(
         &d,
         "no-stages",
         &plain.replace(

@@ -69,6 +69,35 @@ pub fn problem_from_text(name: &str, text: &str) -> Problem {
     build_problem(&path, text, spec).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Asserts that the problem-file text `text`, written to `<dir>/<name>.toml`, is refused
+/// before any work with an error that says `want` and points at column `col` of the first
+/// line that starts with `line_start` (`<name>.toml:<line>:<col>`).
+pub fn assert_refused_at(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    want: &str,
+    line_start: &str,
+    col: usize,
+) {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    let err = match pinn::problem::load_problem(&file) {
+        Ok(_) => panic!("{name}: accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains(want), "{name}: {err}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with(line_start))
+        .unwrap_or_else(|| panic!("{name}: no line starts with {line_start:?}"))
+        + 1;
+    assert!(
+        err.contains(&format!("{name}.toml:{line}:{col}")),
+        "{name}: {err}"
+    );
+}
+
 /// The heat equation `u_t = u_xx / 4` on `(t, x) ∈ [0, 1]²` with `u(0, x) = sin(πx)` and
 /// `u = 0` at `x = 0, 1` (solution `exp(−π²t/4) sin(πx)`), as problem-file text without
 /// a `name`: `interior` PDE points (Latin hypercube) with the extra keys `interior_keys`
