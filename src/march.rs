@@ -20,7 +20,9 @@ use crate::output::{
 };
 use crate::problem::Problem;
 use crate::residual::FrozenStage;
-use crate::run::{CheckpointPlan, RunOutcome, SlabOutcome, Start, result_file, run_from};
+use crate::run::{
+    CheckpointPlan, RunOutcome, SlabOutcome, SlabStageOutcome, Start, result_file, run_from,
+};
 use crate::stages::{run_corrections, stored_network};
 
 /// The networks of every slab of `records` (a stored or running march): slab `k`'s
@@ -450,6 +452,15 @@ pub fn run_slabs_staged(
             final_loss: s.final_loss,
             termination: format!("{:?}", s.termination),
             rel_l2: None,
+            stages: stage_records
+                .iter()
+                .flatten()
+                .map(|r| SlabStageOutcome {
+                    iterations: r.iterations,
+                    final_loss: r.final_loss,
+                    epsilon: r.epsilon,
+                })
+                .collect(),
         });
         theta = slab_theta;
         if slabs.carry_curvature {

@@ -159,6 +159,21 @@ pub struct SlabOutcome {
     pub termination: String,
     /// The rel L2 error on the evaluation points in the slab, with an exact solution.
     pub rel_l2: Option<f64>,
+    /// With correction stages: each stage of the slab in order (the slab's own network
+    /// first, `ε = 1`), so that the summary can show what each correction bought; empty
+    /// for a slab of one network.
+    pub stages: Vec<SlabStageOutcome>,
+}
+
+/// One stage of a slab with correction stages (see [`SlabOutcome::stages`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlabStageOutcome {
+    /// The stage's iterations.
+    pub iterations: u64,
+    /// The loss of the slab's network sum up to this stage, on the stage's final points.
+    pub final_loss: f64,
+    /// The stage's scale `ε` (1 for the slab's own network).
+    pub epsilon: f64,
 }
 
 impl RunOutcome {

@@ -78,22 +78,7 @@ impl Problem {
         if !self.slabs().built_in_handover {
             return self.slab_problem(k, k.checked_sub(1).map(|j| earlier[j].as_slice()));
         }
-        self.slab_problem_after_sums(k, &self.plain_sums(&earlier[..k]))
-    }
-
-    /// Each parameter vector as a one-network sum of this problem's network (`ε = 1`).
-    #[must_use]
-    pub fn plain_sums(&self, thetas: &[Vec<f64>]) -> Vec<Vec<FrozenStage>> {
-        thetas
-            .iter()
-            .map(|theta| {
-                vec![FrozenStage {
-                    mlp: self.mlp.clone(),
-                    theta: theta.clone(),
-                    epsilon: 1.0,
-                }]
-            })
-            .collect()
+        self.slab_problem_after_sums(k, &FrozenStage::one_network_sums(&self.mlp, &earlier[..k]))
     }
 
     /// [`Problem::slab_problem_after`] with the initial data built in, when slab `j`'s
@@ -184,7 +169,11 @@ impl Problem {
         if !slabs.built_in_handover {
             return self.solution(&thetas[k], points);
         }
-        self.slab_solution_of_sums(k, &self.plain_sums(&thetas[..=k]), points)
+        self.slab_solution_of_sums(
+            k,
+            &FrozenStage::one_network_sums(&self.mlp, &thetas[..=k]),
+            points,
+        )
     }
 
     /// [`Problem::slab_solution`] with the initial data built in, slab `j`'s network the

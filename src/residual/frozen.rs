@@ -37,6 +37,24 @@ pub struct FrozenStage {
     pub epsilon: f64,
 }
 
+impl FrozenStage {
+    /// Each parameter vector of `thetas` as a sum of one network, `mlp` with `ε = 1`: how
+    /// the slabs of a time march without correction stages enter its hand-over.
+    #[must_use]
+    pub fn one_network_sums(mlp: &Mlp, thetas: &[Vec<f64>]) -> Vec<Vec<FrozenStage>> {
+        thetas
+            .iter()
+            .map(|theta| {
+                vec![FrozenStage {
+                    mlp: mlp.clone(),
+                    theta: theta.clone(),
+                    epsilon: 1.0,
+                }]
+            })
+            .collect()
+    }
+}
+
 /// The frozen stages `Σ_{j<k} ε_j N_j` and the scale `ε_k` of the trainable network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FrozenStages {

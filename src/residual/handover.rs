@@ -54,17 +54,11 @@ impl HandoverBase {
     /// With fewer than `earlier.len() + 1` boundaries, or parameters of the wrong length.
     #[must_use]
     pub fn new(mlp: &Mlp, time_var: usize, boundaries: &[f64], earlier: &[Vec<f64>]) -> Self {
-        let sums: Vec<Vec<FrozenStage>> = earlier
-            .iter()
-            .map(|theta| {
-                vec![FrozenStage {
-                    mlp: mlp.clone(),
-                    theta: theta.clone(),
-                    epsilon: 1.0,
-                }]
-            })
-            .collect();
-        Self::of_sums(time_var, boundaries, &sums)
+        Self::of_sums(
+            time_var,
+            boundaries,
+            &FrozenStage::one_network_sums(mlp, earlier),
+        )
     }
 
     /// The base of slab `earlier.len()` when slab `j`'s network is the sum of the stages

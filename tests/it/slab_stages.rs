@@ -61,6 +61,16 @@ fn slabs_with_corrections_continue_exactly_beat_the_plain_march_and_validate() {
         assert!(c.epsilon > 0.0 && c.epsilon < 1.0, "ε = {}", c.epsilon);
         assert!(c.final_loss == s.final_loss && c.iterations == 40);
         assert_eq!(s.iterations, 80, "two stages of 40");
+        // The summary shows each stage's iterations, its scale and the sum's loss.
+        let stage_2 = format!(
+            "; stage 2 (ε = {:.2e}): 40 iterations, loss {:.2e}",
+            c.epsilon, s.final_loss
+        );
+        assert!(
+            text.contains("  stage 1: 40 iterations, loss ") && text.contains(&stage_2),
+            "slab {}: {stage_2} in {text}",
+            k + 1
+        );
     }
     assert!(
         ss.slabs[0].final_loss < 0.5 * ps.slabs[0].final_loss,
