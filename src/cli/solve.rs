@@ -190,11 +190,32 @@ fn check_options(args: &SolveArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Sizes rayon's global pool, on which the residual and gradient sweeps, the Jacobian and
+/// the dense kernels run, to `threads` (0: rayon's default, one per core). The global pool
+/// can be sized only before its first use, and reading a problem file already uses it
+/// (point sets and their stored parts are computed in parallel): `pinn solve --threads`
+/// sizes it before reading the problem file, `pinn study` as soon as it has read its plan.
+/// A call that can no longer apply its size says so.
+pub(super) fn size_global_pool(threads: usize) {
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    if built.is_err() && threads != 0 && rayon::current_num_threads() != threads {
+        eprintln!(
+            "warning: {threads} threads not applied: the thread pool already runs {}",
+            rayon::current_num_threads()
+        );
+    }
+}
+
 /// Runs `pinn solve`; returns the exit code.
 pub fn solve(args: &SolveArgs) -> i32 {
     if let Err(e) = check_options(args) {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
+    }
+    if let Some(t) = args.threads {
+        size_global_pool(t);
     }
     let opts = LoadOptions {
         solver: args.solver.clone(),
@@ -277,10 +298,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         None => None,
     };
     if args.threads.is_some() || (resumed.is_some() && config.threads != 0) {
-        // The Jacobian assembly runs on rayon's global pool.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(config.threads.max(1))
-            .build_global();
+        size_global_pool(config.threads);
     }
     if args.print_config {
         return super::presets::print_resolved(&args.file, &config);

@@ -51,6 +51,9 @@ pub fn study(args: &StudyArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let Some(t) = study.threads {
+        super::solve::size_global_pool(t);
+    }
     let n = study.runs.len();
     outln!(
         "study of {}: {n} run(s) into {}",
