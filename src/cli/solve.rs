@@ -192,8 +192,8 @@ fn check_options(args: &SolveArgs) -> Result<(), String> {
 
 /// Sizes rayon's global pool, on which the residual and gradient sweeps, the Jacobian and
 /// the dense kernels run, to `threads` (0: rayon's default, one per core). The global pool
-/// can be sized only before its first use, and reading a problem file already uses it
-/// (point sets and their stored parts are computed in parallel): `pinn solve --threads`
+/// can be sized only before its first use, and reading a problem file already creates it
+/// (the memory estimate asks it for its thread count): `pinn solve --threads`
 /// sizes it before reading the problem file, `pinn study` as soon as it has read its plan.
 /// A call that can no longer apply its size says so.
 pub(super) fn size_global_pool(threads: usize) {
