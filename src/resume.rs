@@ -274,6 +274,18 @@ fn check_state(s: &SolverState, r: &RunResult, problem: &Problem) -> Result<(), 
     Ok(())
 }
 
+/// The thread count the run stored in `path` was solved with (`threads` of its
+/// `/config/solver`, 0 meaning one per core); `None` when the file cannot be read or
+/// holds no solver configuration, which [`load`] then reports. `pinn solve --resume`
+/// needs it before the problem file is read: reading that file already starts rayon's
+/// global pool, which can be sized only before it starts.
+pub fn stored_threads(path: &Path) -> Option<usize> {
+    let r = read(path).ok()?;
+    toml::from_str::<SolverConfig>(&r.config_solver)
+        .ok()
+        .map(|c| c.threads)
+}
+
 /// The settings of the continued run: the stored ones, with this session's budget.
 /// `max_iters` is the number of further iterations (`None`: the stored run's own total,
 /// so that an interrupted run finishes what it was asked to do); `time_limit` limits

@@ -34,8 +34,8 @@ pub struct SolveArgs {
     /// Seed of the parameter initialisation (overrides `[model] seed`).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Threads for the Jacobian and the linear algebra (default: all cores; with --resume:
-    /// the run's).
+    /// Threads for the residual and gradient sweeps, the Jacobian and the linear algebra
+    /// (default: all cores; with --resume: the run's).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Start a new run from these parameters: a result file (`/model/params`) or a text
@@ -194,7 +194,8 @@ fn check_options(args: &SolveArgs) -> Result<(), String> {
 /// the dense kernels run, to `threads` (0: rayon's default, one per core). The global pool
 /// can be sized only before its first use, and reading a problem file already creates it
 /// (the memory estimate asks it for its thread count): `pinn solve --threads`
-/// sizes it before reading the problem file, `pinn study` as soon as it has read its plan.
+/// sizes it before reading the problem file (with --resume and no --threads: to the
+/// stored run's count), `pinn study` as soon as it has read its plan.
 /// A call that can no longer apply its size says so.
 pub(super) fn size_global_pool(threads: usize) {
     let built = rayon::ThreadPoolBuilder::new()
@@ -214,7 +215,12 @@ pub fn solve(args: &SolveArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
-    if let Some(t) = args.threads {
+    // A resumed run keeps its stored thread count unless --threads replaces it.
+    let threads = args.threads.or_else(|| {
+        let stored = crate::resume::stored_threads(args.resume.as_deref()?)?;
+        (stored != 0).then_some(stored)
+    });
+    if let Some(t) = threads {
         size_global_pool(t);
     }
     let opts = LoadOptions {

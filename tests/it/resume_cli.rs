@@ -552,3 +552,35 @@ fn validators_check_the_state_when_present() {
     assert!(py_text.contains("INCONSISTENT"), "{py_text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--threads` takes effect, and so does a resumed run's stored thread count: rayon's
+/// global pool must be sized before the problem file is read (reading it starts the
+/// pool), and a size that comes too late is reported as "threads not applied". Three
+/// threads, a count unlikely to be the machine's default, make a late sizing show.
+#[test]
+fn thread_counts_reach_the_pool_before_the_file_is_read() {
+    let dir = scratch!("pool");
+    let problem = write_problem(&dir, "poisson.toml", &poisson("[2, 12, 1]", 200, ""));
+    let (first, resumed) = (dir.join("first.h5"), dir.join("resumed.h5"));
+    let run = |args: &[&str], out: &Path| {
+        let o = pinn()
+            .args(["solve", "--no-plots", "--quiet", "--solver", "lm", "--out"])
+            .arg(out)
+            .arg(&problem)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{args:?}: {stderr}");
+        assert!(!stderr.contains("not applied"), "{args:?}: {stderr}");
+        read(out).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    };
+    let r = run(&["--threads", "3", "--max-iters", "3"], &first);
+    assert_eq!(r.provenance.expect("provenance").threads, 3);
+    // No --threads: the stored 3 again, applied before the file is read.
+    let resume = ["--resume", first.to_str().unwrap(), "--max-iters", "2"];
+    let r = run(&resume, &resumed);
+    assert_eq!(r.provenance.expect("provenance").threads, 3);
+    assert_eq!(r.metrics.iterations, 5);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
