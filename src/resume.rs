@@ -277,8 +277,8 @@ fn check_state(s: &SolverState, r: &RunResult, problem: &Problem) -> Result<(), 
 /// The thread count the run stored in `path` was solved with (`threads` of its
 /// `/config/solver`, 0 meaning one per core); `None` when the file cannot be read or
 /// holds no solver configuration, which [`load`] then reports. `pinn solve --resume`
-/// needs it before the problem file is read: reading that file already starts rayon's
-/// global pool, which can be sized only before it starts.
+/// needs it before the problem file is read, so that the memory estimate made while
+/// reading counts the threads the resumed run will have.
 pub fn stored_threads(path: &Path) -> Option<usize> {
     let r = read(path).ok()?;
     toml::from_str::<SolverConfig>(&r.config_solver)

@@ -44,25 +44,17 @@ pub fn prepare(
     Ok((c, config))
 }
 
-/// The `/provenance` record of this invocation. `threads` is the solver's setting
-/// (0: all of rayon's threads).
-pub fn provenance(
-    args: &SolveArgs,
-    seed: u64,
-    threads: usize,
-    continuation: Option<&Continuation>,
-) -> Provenance {
+/// The `/provenance` record of this invocation. Its thread count is the size of the
+/// pool the sweeps ran on, which the solver settings asked for unless it was already
+/// running (then `pinn solve` warned).
+pub fn provenance(args: &SolveArgs, seed: u64, continuation: Option<&Continuation>) -> Provenance {
     let now = std::time::SystemTime::now();
     let nanos = now
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let run_id = format!("{}-{}-{nanos:09}", iso8601_utc(now), std::process::id());
-    let threads = if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    };
+    let threads = rayon::current_num_threads();
     let absolute = |p: &Path| {
         std::path::absolute(p)
             .unwrap_or_else(|_| p.to_path_buf())

@@ -192,10 +192,11 @@ fn check_options(args: &SolveArgs) -> Result<(), String> {
 
 /// Sizes rayon's global pool, on which the residual and gradient sweeps, the Jacobian and
 /// the dense kernels run, to `threads` (0: rayon's default, one per core). The global pool
-/// can be sized only before its first use, and reading a problem file already creates it
-/// (the memory estimate asks it for its thread count): `pinn solve --threads`
-/// sizes it before reading the problem file (with --resume and no --threads: to the
-/// stored run's count), `pinn study` as soon as it has read its plan.
+/// can be sized only before its first use. Reading a problem file does not use it (the
+/// memory estimate takes the thread count from the solver settings, see
+/// [`crate::problem::memory::worker_threads`]), so `pinn solve` sizes it once the
+/// settings are final: the file's `[solver] threads`, replaced by `--threads` or by a
+/// resumed run's stored count. `pinn study` sizes it as soon as it has read its plan.
 /// A call that can no longer apply its size says so.
 pub(super) fn size_global_pool(threads: usize) {
     let built = rayon::ThreadPoolBuilder::new()
@@ -215,16 +216,15 @@ pub fn solve(args: &SolveArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
-    // A resumed run keeps its stored thread count unless --threads replaces it.
+    // A resumed run keeps its stored thread count unless --threads replaces it; either
+    // replaces the file's, so that the memory estimate counts the threads that will run.
     let threads = args.threads.or_else(|| {
         let stored = crate::resume::stored_threads(args.resume.as_deref()?)?;
         (stored != 0).then_some(stored)
     });
-    if let Some(t) = threads {
-        size_global_pool(t);
-    }
     let opts = LoadOptions {
         solver: args.solver.clone(),
+        threads,
         ..LoadOptions::default()
     };
     let problem = match load_problem_with(&args.file, &opts) {
@@ -303,9 +303,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         },
         None => None,
     };
-    if args.threads.is_some() || (resumed.is_some() && config.threads != 0) {
-        size_global_pool(config.threads);
-    }
+    size_global_pool(config.threads);
     if args.print_config {
         return super::presets::print_resolved(&args.file, &config);
     }
@@ -460,12 +458,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
                 ControlFlow::Continue(())
             }
         };
-    let from = Some(super::resume::provenance(
-        args,
-        seed,
-        config.threads,
-        resumed.as_ref(),
-    ));
+    let from = Some(super::resume::provenance(args, seed, resumed.as_ref()));
     let outcome = if n_slabs.is_some() {
         // A march records where it started from like a plain run; it keeps no solver
         // state, since a march is restarted rather than resumed.

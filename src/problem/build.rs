@@ -200,12 +200,15 @@ impl Builder<'_> {
 
     fn build(&self, spec: ProblemSpec) -> Result<Problem, InputError> {
         let name = problem_name(self.path, self.text, spec.name.as_ref(), self.opts.name)?;
-        let settings = solver_settings(
+        let mut settings = solver_settings(
             self.path,
             self.text,
             spec.solver.as_ref(),
             self.opts.solver.as_deref(),
         )?;
+        if let Some(t) = self.opts.threads {
+            settings.config.threads = t;
+        }
         let (domain, time) = self.domain(&spec)?;
         let outputs = self.outputs(&spec)?;
         let context = self.context(&spec, &domain, &outputs, time)?;

@@ -66,7 +66,7 @@ pub struct Sizes {
     pub params: u128,
     /// The widths of the network's layers, summed (the jets' width).
     pub widths: u128,
-    /// Worker threads.
+    /// Worker threads (see [`worker_threads`]).
     pub threads: u128,
     /// The embedded width `D` with an input embedding (whose jets are stored per
     /// training point), 0 without one.
@@ -74,6 +74,23 @@ pub struct Sizes {
     /// The copies of the network a point is evaluated on: `2^s` with `s` reflection
     /// symmetries, 1 without (0 counts as 1).
     pub network_copies: u128,
+}
+
+/// The worker threads a solve configured with `threads` runs: `threads` itself, or for
+/// 0 rayon's default, `RAYON_NUM_THREADS` when set to a positive number, else one per
+/// core. It asks the operating system, not rayon: asking rayon starts its global pool,
+/// which can be sized only before it starts, and the estimate is made while the problem
+/// file is read, before the solve sizes the pool from the file's settings.
+pub fn worker_threads(threads: usize) -> usize {
+    if threads != 0 {
+        return threads;
+    }
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
 }
 
 /// What the preset keeps besides points, jets and vectors.
@@ -445,6 +462,12 @@ pub fn param_count(widths: &[u128]) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_thread_count_is_kept_and_the_default_is_at_least_one() {
+        assert_eq!(worker_threads(3), 3);
+        assert!(worker_threads(0) >= 1);
+    }
 
     fn sizes(points: u128, params: u128) -> Sizes {
         Sizes {

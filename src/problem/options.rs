@@ -1,5 +1,6 @@
-//! How a problem is loaded: the command line's solver preset, the memory a solve may
-//! use, and whether the text is a problem file or problem text stored in a result file.
+//! How a problem is loaded: the command line's solver preset and thread count, the
+//! memory a solve may use, and whether the text is a problem file or problem text
+//! stored in a result file.
 
 use super::name::NameRule;
 
@@ -8,6 +9,10 @@ use super::name::NameRule;
 pub struct LoadOptions {
     /// A solver preset that replaces the file's (`pinn solve --solver`).
     pub solver: Option<String>,
+    /// A thread count that replaces the file's `[solver] threads` (`pinn solve
+    /// --threads`, or the stored count of a resumed run), so that the memory estimate
+    /// counts the threads the solve will run.
+    pub threads: Option<usize>,
     /// The memory, in bytes, a solve may need; `None`: the machine's total memory
     /// (where the system reports it).
     pub memory_limit: Option<u64>,
@@ -20,6 +25,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             solver: None,
+            threads: None,
             memory_limit: None,
             name: NameRule::MatchFile,
         }

@@ -93,6 +93,27 @@ fn the_memory_budget_refuses_before_sampling_and_names_the_preset() {
     assert!(err.message.contains("preset `lbfgs`"), "{err}");
 }
 
+/// The estimate counts the threads the solve will run, taken from the solver settings
+/// (here replaced as `--threads` does), not from rayon's pool: asking the pool would
+/// start it before the solve can size it. Each thread holds its own jets.
+#[test]
+fn the_memory_estimate_counts_the_threads_of_the_settings() {
+    use pinn::problem::{LoadOptions, load_problem_with};
+    let path = root().join("problems/poisson2d.toml");
+    let with = |threads| {
+        let opts = LoadOptions {
+            threads: Some(threads),
+            ..LoadOptions::default()
+        };
+        load_problem_with(&path, &opts).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (one, five) = (with(1), with(5));
+    assert_eq!((one.config.threads, five.config.threads), (1, 5));
+    assert_eq!((one.sizes().threads, five.sizes().threads), (1, 5));
+    let (e1, e5) = (one.memory_estimate("lm"), five.memory_estimate("lm"));
+    assert_eq!(e5.jets, 5 * e1.jets, "{e1:?} {e5:?}");
+}
+
 /// `[solver]` errors point at the key or the value at fault.
 #[test]
 fn solver_errors_point_at_the_key_or_the_value() {

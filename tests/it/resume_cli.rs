@@ -553,20 +553,21 @@ fn validators_check_the_state_when_present() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `--threads` takes effect, and so does a resumed run's stored thread count: rayon's
-/// global pool must be sized before the problem file is read (reading it starts the
-/// pool), and a size that comes too late is reported as "threads not applied". Three
+/// The thread count reaches rayon's global pool from each place it can be set: the
+/// problem file's `[solver] threads`, `--threads`, and a resumed run's stored count.
+/// The pool can be sized only before its first use, and a size that comes too late is
+/// reported as "threads not applied"; provenance records the pool's actual size. Three
 /// threads, a count unlikely to be the machine's default, make a late sizing show.
 #[test]
-fn thread_counts_reach_the_pool_before_the_file_is_read() {
+fn thread_counts_reach_the_pool_from_file_flag_and_resume() {
     let dir = scratch!("pool");
     let problem = write_problem(&dir, "poisson.toml", &poisson("[2, 12, 1]", 200, ""));
     let (first, resumed) = (dir.join("first.h5"), dir.join("resumed.h5"));
-    let run = |args: &[&str], out: &Path| {
+    let run_file = |file: &Path, args: &[&str], out: &Path| {
         let o = pinn()
             .args(["solve", "--no-plots", "--quiet", "--solver", "lm", "--out"])
             .arg(out)
-            .arg(&problem)
+            .arg(file)
             .args(args)
             .output()
             .unwrap();
@@ -575,12 +576,18 @@ fn thread_counts_reach_the_pool_before_the_file_is_read() {
         assert!(!stderr.contains("not applied"), "{args:?}: {stderr}");
         read(out).unwrap_or_else(|e| panic!("{args:?}: {e}"))
     };
+    let run = |args: &[&str], out: &Path| run_file(&problem, args, out);
     let r = run(&["--threads", "3", "--max-iters", "3"], &first);
     assert_eq!(r.provenance.expect("provenance").threads, 3);
-    // No --threads: the stored 3 again, applied before the file is read.
+    // No --threads: the stored 3 again.
     let resume = ["--resume", first.to_str().unwrap(), "--max-iters", "2"];
     let r = run(&resume, &resumed);
     assert_eq!(r.provenance.expect("provenance").threads, 3);
     assert_eq!(r.metrics.iterations, 5);
+    // The file's own setting, with no --threads.
+    let set = "[solver]\npreset = \"lm\"\nthreads = 3\n";
+    let in_file = write_problem(&dir, "in_file.toml", &poisson("[2, 12, 1]", 200, set));
+    let r = run_file(&in_file, &["--max-iters", "2"], &dir.join("in_file.h5"));
+    assert_eq!(r.provenance.expect("provenance").threads, 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -75,14 +75,26 @@ impl RunPlan {
     /// The problem does not build (cannot happen for a plan from [`plan`] unless the
     /// files it names changed meanwhile).
     pub fn problem(&self, study: &Study) -> Result<Problem, InputError> {
-        build(&study.problem_path, &self.text, Some(&self.solver))
+        build(
+            &study.problem_path,
+            &self.text,
+            Some(&self.solver),
+            study.threads,
+        )
     }
 }
 
-fn build(path: &Path, text: &str, solver: Option<&str>) -> Result<Problem, InputError> {
+/// The problem of one run: `text` with the run's `solver` and the study's `threads`.
+fn build(
+    path: &Path,
+    text: &str,
+    solver: Option<&str>,
+    threads: Option<usize>,
+) -> Result<Problem, InputError> {
     let spec = crate::problem::parse_spec(path, text)?;
     let opts = LoadOptions {
         solver: solver.map(str::to_string),
+        threads,
         ..LoadOptions::default()
     };
     build_problem_with(path, text, spec, &opts)
@@ -111,7 +123,12 @@ pub fn plan(spec_path: &Path) -> Result<Study, InputError> {
     let dir = spec_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let problem_path = dir.join(spec.problem.get_ref());
     let (problem_text, problem_spec) = crate::problem::load_spec(&problem_path)?;
-    let base = build(&problem_path, &problem_text, None)?;
+    let threads = match &spec.threads {
+        None => None,
+        Some(t) if *t.get_ref() >= 1 => Some(*t.get_ref() as usize),
+        Some(t) => return Err(err(t.span(), "`threads` must be at least 1".into())),
+    };
+    let base = build(&problem_path, &problem_text, None, threads)?;
     if base.time_slabs.is_some() {
         return Err(err(
             spec.problem.span(),
@@ -128,11 +145,6 @@ pub fn plan(spec_path: &Path) -> Result<Study, InputError> {
         ));
     }
     let (max_iters, time_limit) = budget(&spec, &err)?;
-    let threads = match &spec.threads {
-        None => None,
-        Some(t) if *t.get_ref() >= 1 => Some(*t.get_ref() as usize),
-        Some(t) => return Err(err(t.span(), "`threads` must be at least 1".into())),
-    };
     let empty = SweepSpec {
         widths: None,
         points: None,
@@ -181,12 +193,13 @@ pub fn plan(spec_path: &Path) -> Result<Study, InputError> {
                         .into_iter()
                         .find_map(Clone::clone)
                         .unwrap_or_else(|| spec.problem.span());
-                    let p = build(&problem_path, &text, solver.as_deref()).map_err(|e| {
-                        err(
-                            blame.clone(),
-                            format!("the problem with this setting does not build: {e}"),
-                        )
-                    })?;
+                    let p =
+                        build(&problem_path, &text, solver.as_deref(), threads).map_err(|e| {
+                            err(
+                                blame.clone(),
+                                format!("the problem with this setting does not build: {e}"),
+                            )
+                        })?;
                     let run = describe(&p, seed.unwrap_or(p.init_seed), text);
                     if let Some(twin) = runs.iter().find(|r| r.name == run.name) {
                         return Err(err(

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::{Builder, Problem};
 use crate::model::Mlp;
 use crate::problem::error::InputError;
-use crate::problem::memory::{Estimate, MachineMemory, Sizes, human_bytes};
+use crate::problem::memory::{Estimate, MachineMemory, Sizes, human_bytes, worker_threads};
 use crate::problem::spec::ProblemSpec;
 
 /// Evaluation points when the file gives none.
@@ -47,7 +47,7 @@ impl Builder<'_> {
             widths: mlp.layers().iter().map(|&w| w as u128).sum(),
             embedded,
             network_copies: 1 << mlp.embedding().reflections().len(),
-            threads: rayon::current_num_threads() as u128,
+            threads: worker_threads(config.threads) as u128,
             evaluation: DEFAULT_EVALUATION,
             ..Sizes::default()
         };
@@ -126,7 +126,8 @@ impl Builder<'_> {
 }
 
 impl Problem {
-    /// The sizes of this problem's solve (its actual points, rows and parameters).
+    /// The sizes of this problem's solve (its actual points, rows and parameters, and
+    /// the threads of its solver settings).
     pub fn sizes(&self) -> Sizes {
         let model_rows: u128 = self.blocks.iter().map(|b| b.n_rows() as u128).sum();
         let pool = self
@@ -150,7 +151,7 @@ impl Problem {
             pool,
             params: self.mlp.n_params() as u128,
             widths: widths.iter().map(|&w| w as u128).sum(),
-            threads: rayon::current_num_threads() as u128,
+            threads: worker_threads(self.config.threads) as u128,
             embedded,
             network_copies: 1 << self.mlp.embedding().reflections().len(),
         }
