@@ -280,8 +280,8 @@ fn check_state(s: &SolverState, r: &RunResult, problem: &Problem) -> Result<(), 
 /// needs it before the problem file is read, so that the memory estimate made while
 /// reading counts the threads the resumed run will have.
 pub fn stored_threads(path: &Path) -> Option<usize> {
-    let r = read(path).ok()?;
-    toml::from_str::<SolverConfig>(&r.config_solver)
+    let text = crate::output::read_stored_solver_config(path).ok()?;
+    toml::from_str::<SolverConfig>(&text)
         .ok()
         .map(|c| c.threads)
 }

@@ -532,6 +532,25 @@ pub fn read_stored_error(path: &Path) -> Result<Option<Mat<f64>>, OutputError> {
     })
 }
 
+/// The solver settings stored in the result at `path` (`/config/solver`, TOML), read
+/// without decoding the rest of the file: `pinn solve --resume` needs only its thread
+/// count before the problem file is read, and reads the whole result after.
+pub fn read_stored_solver_config(path: &Path) -> Result<String, OutputError> {
+    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        op: "read",
+        source,
+    })?;
+    guard_panics(path, || {
+        let rd = Reader {
+            path: path.to_path_buf(),
+        };
+        let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
+        let config = rd.group(&file, "config")?;
+        rd.scalar_string(&config, "/config", "solver")
+    })
+}
+
 fn vstr(s: &str) -> AttrValue {
     AttrValue::VarLenString(s.to_string())
 }

@@ -20,7 +20,8 @@ pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
 pub use hdf5::{
-    FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, read_stored_error, write_atomic,
+    FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, read_stored_error,
+    read_stored_solver_config, write_atomic,
 };
 pub use provenance::{Provenance, StateRecord};
 pub use result::{

@@ -232,6 +232,9 @@ fn round_trip_is_bitwise_with_exact_solution() {
     write_atomic(&p, &r).unwrap();
     let back = read(&p).unwrap();
     assert_bitwise_eq(&r, &back);
+    // The solver settings alone, as `--resume` reads them first.
+    let solver = pinn::output::read_stored_solver_config(&p).unwrap();
+    assert_eq!(solver, r.config_solver);
     // The stored metrics are those computed from the evaluation data.
     assert!(back.metrics.rel_l2.unwrap() > 1e-10 && back.metrics.rel_l2.unwrap() < 1e-8);
     fs::remove_dir_all(&d).unwrap();
