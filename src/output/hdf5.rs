@@ -56,12 +56,16 @@ pub fn write_atomic(path: &Path, r: &RunResult) -> Result<(), OutputError> {
 /// valid HDF5, [`OutputError::Schema`]/[`OutputError::History`] if it is not a valid
 /// pinn result of version [`FORMAT_VERSION`].
 pub fn read(path: &Path) -> Result<RunResult, OutputError> {
-    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
+    from_bytes(path, read_bytes(path)?)
+}
+
+/// The bytes of the file at `path`, or [`OutputError::Io`].
+pub(super) fn read_bytes(path: &Path) -> Result<Vec<u8>, OutputError> {
+    std::fs::read(path).map_err(|source| OutputError::Io {
         path: path.to_path_buf(),
         op: "read",
         source,
-    })?;
-    from_bytes(path, bytes)
+    })
 }
 
 /// Encodes `r` as the bytes of an HDF5 file. `path` is only used in error messages.
@@ -282,7 +286,7 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError>
 }
 
 /// Runs `f`, turning a panic into [`OutputError::Corrupt`] for `path`.
-fn guard_panics<T>(
+pub(super) fn guard_panics<T>(
     path: &Path,
     f: impl FnOnce() -> Result<T, OutputError>,
 ) -> Result<T, OutputError> {
@@ -506,51 +510,6 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
     })
 }
 
-/// The stored pointwise error `/evaluation/error` (`u − u_exact`, written beside the
-/// exact solution), or `None` when the file has none. [`read`] does not keep it, since it
-/// is derived data; `pinn validate` reads it to check that it was not edited.
-///
-/// # Errors
-/// As [`read`], for a file or dataset that cannot be read.
-pub fn read_stored_error(path: &Path) -> Result<Option<Mat<f64>>, OutputError> {
-    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
-        path: path.to_path_buf(),
-        op: "read",
-        source,
-    })?;
-    guard_panics(path, || {
-        let rd = Reader {
-            path: path.to_path_buf(),
-        };
-        let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
-        let eval = rd.group(&file, "evaluation")?;
-        let names = eval.datasets().map_err(|e| rd.h5("list /evaluation", e))?;
-        if !names.iter().any(|n| n == "error") {
-            return Ok(None);
-        }
-        rd.matrix(&eval, "/evaluation", "error").map(Some)
-    })
-}
-
-/// The solver settings stored in the result at `path` (`/config/solver`, TOML), read
-/// without decoding the rest of the file: `pinn solve --resume` needs only its thread
-/// count before the problem file is read, and reads the whole result after.
-pub fn read_stored_solver_config(path: &Path) -> Result<String, OutputError> {
-    let bytes = std::fs::read(path).map_err(|source| OutputError::Io {
-        path: path.to_path_buf(),
-        op: "read",
-        source,
-    })?;
-    guard_panics(path, || {
-        let rd = Reader {
-            path: path.to_path_buf(),
-        };
-        let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
-        let config = rd.group(&file, "config")?;
-        rd.scalar_string(&config, "/config", "solver")
-    })
-}
-
 fn vstr(s: &str) -> AttrValue {
     AttrValue::VarLenString(s.to_string())
 }
@@ -609,6 +568,13 @@ pub(super) struct Reader {
 }
 
 impl Reader {
+    /// The helpers for the file at `path` (named in their errors).
+    pub(super) fn new(path: &Path) -> Self {
+        Reader {
+            path: path.to_path_buf(),
+        }
+    }
+
     pub(super) fn h5(&self, op: &'static str, source: hdf5_pure::Error) -> OutputError {
         OutputError::Hdf5 {
             path: self.path.clone(),
@@ -878,7 +844,7 @@ impl Reader {
         })
     }
 
-    fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {
+    pub(super) fn matrix(&self, g: &Group, at: &str, name: &str) -> Result<Mat<f64>, OutputError> {
         let (shape, data) = self.f64_data(g, at, name)?;
         if shape.len() != 2 {
             return Err(self.schema(

@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod error;
 pub mod hdf5;
+pub mod part;
 pub mod provenance;
 pub mod result;
 pub mod slabs;
@@ -19,10 +20,8 @@ pub mod xdmf;
 pub use atomic::{check_writable, remove_stale_temps};
 pub use checkpoint::{CheckpointConfigError, Checkpointer};
 pub use error::OutputError;
-pub use hdf5::{
-    FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, read_stored_error,
-    read_stored_solver_config, write_atomic,
-};
+pub use hdf5::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION, read, write_atomic};
+pub use part::{read_stored_error, read_stored_solver_config};
 pub use provenance::{Provenance, StateRecord};
 pub use result::{
     EmbeddingRecord, Evaluation, FourierRecord, History, HistoryError, HistoryRow, Metrics,
