@@ -396,7 +396,9 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         path: &out,
         schedule,
     });
-    // Each stage of a multi-stage run has its own limits, and its clock starts at 0.
+    // Each stage of a multi-stage run has its own limits, and its clock starts at 0; all
+    // stages run on stage 1's threads (the pool is sized once).
+    let threads = config.threads;
     let stage_config = |_k: usize, c: &pinn_solvers::SolverConfig| {
         let mut c = c.clone();
         if let Some(n) = args.max_iters {
@@ -405,9 +407,7 @@ pub fn solve_problem(args: &SolveArgs, problem: &Problem) -> i32 {
         if let Some(t) = args.time_limit {
             c.termination.time_limit_seconds = Some(t);
         }
-        if let Some(t) = args.threads {
-            c.threads = t;
-        }
+        c.threads = threads;
         c
     };
     let stage_budgets: Vec<Budget> = (2..=n_stages)

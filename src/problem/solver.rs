@@ -54,7 +54,8 @@ pub fn solver_settings(
 
 /// Validates `[stages.solver]` of the `index`-th `[[stages]]` entry (0-based) exactly
 /// like `[solver]`, each error at its place; without a `preset` key the table overrides
-/// `default_preset` (the first stage's).
+/// `default_preset` (the first stage's). `threads` is refused: all stages run on the
+/// one thread pool, sized from `[solver]`.
 ///
 /// # Errors
 /// As [`solver_settings`].
@@ -65,6 +66,22 @@ pub fn stage_solver_settings(
     index: usize,
     default_preset: &str,
 ) -> Result<SolverSettings, InputError> {
+    if table.get_ref().contains_key("threads") {
+        // One thread pool runs every stage; it is sized once, from `[solver]`.
+        let at = SolverSpans::new(text, Some(index))
+            .key(&["threads"])
+            .unwrap_or_else(|| table.span());
+        return Err(InputError::at_span(
+            path,
+            text,
+            at,
+            format!(
+                "`threads` cannot be set in `[stages.solver]` of stage {}: every stage \
+                 runs on the same threads; set `threads` in `[solver]` or use --threads",
+                index + 2
+            ),
+        ));
+    }
     let fallback = (!table.get_ref().contains_key("preset")).then_some(default_preset);
     settings_at(path, text, Some(table), fallback, Some(index))
 }

@@ -289,7 +289,7 @@ fn bad_stages_are_refused_at_their_place() {
     let d = scratch!("bad");
     // (tail appended to the file, message, (line in the tail, column)).
     type Case<'a> = (&'a str, &'a str, Option<(usize, usize)>);
-    let cases: [Case<'_>; 4] = [
+    let cases: [Case<'_>; 5] = [
         (
             "[[stages]]\nactivation = \"relu\"\n",
             "unknown activation `relu`",
@@ -309,6 +309,11 @@ fn bad_stages_are_refused_at_their_place() {
             "[[stages]]\n[stages.solver]\npreset = \"lm\"\nmax_iters = -3\n",
             "`max_iters`",
             Some((4, 13)),
+        ),
+        (
+            "[[stages]]\n[stages.solver]\npreset = \"lm\"\nthreads = 1\n",
+            "`threads` cannot be set in `[stages.solver]` of stage 2",
+            Some((4, 1)),
         ),
     ];
     // `[[stages]]` with `[time_slabs]` trains corrections in every slab; what it refuses
