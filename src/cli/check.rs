@@ -24,6 +24,9 @@ pub fn check_report(p: &Problem) -> String {
         p.mlp.activation()
     ));
     s.push_str(&format!("solver    preset {}\n", p.preset));
+    for k in 2..=p.stage_count() {
+        s.push_str(&stage_line(p, k));
+    }
     if !p.transform.is_identity() {
         for (o, name) in p.context.outputs().iter().enumerate() {
             if let Some(src) = p.transform.source(o) {
@@ -201,6 +204,30 @@ pub fn check_report(p: &Problem) -> String {
         s.push('\n');
     }
     s
+}
+
+/// `stage k   [2, 20, 1] Sin, P = 81, preset lm, stage 1's points`: what correction
+/// stage `k ≥ 2` trains, and on which points.
+fn stage_line(p: &Problem, k: usize) -> String {
+    let st = p.stage_setup(k);
+    let mut layers = st.mlp.layers().to_vec();
+    layers[0] = st.mlp.n_inputs();
+    let points = match (st.collocation_seed, &p.time_slabs) {
+        (_, Some(_)) => "each slab's points".to_string(),
+        (Some(seed), None) => format!("its own points (collocation seed {seed})"),
+        (None, None) => "stage 1's points".to_string(),
+    };
+    let redraw = match st.resample_every {
+        None => String::new(),
+        Some(0) => ", kept fixed".to_string(),
+        Some(n) => format!(", re-drawn every {n} iterations"),
+    };
+    format!(
+        "stage {k:<3} {layers:?} {:?}, P = {}, preset {}, {points}{redraw}\n",
+        st.mlp.activation(),
+        st.mlp.n_params(),
+        st.preset
+    )
 }
 
 /// `pinn check FILE`.

@@ -86,6 +86,10 @@ pub struct StageSpec {
     /// the file's (default: the same points as stage 1).
     #[serde(default)]
     pub collocation_seed: Option<u64>,
+    /// Draw this stage's points again every `k` iterations instead of the file's
+    /// `[collocation] resample_every` (0: keep them fixed; default: the file's interval).
+    #[serde(default)]
+    pub resample_every: Option<Spanned<i64>>,
     /// `[stages.solver]`: the same keys as `[solver]` (without `preset`: the first
     /// stage's preset with these overrides).
     #[serde(default)]
@@ -364,7 +368,7 @@ pub struct FourierSpec {
 }
 
 /// `[collocation]`: settings shared by every block's points.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollocationSpec {
     /// Base seed of the blocks' samplers.

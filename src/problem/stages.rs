@@ -10,6 +10,7 @@
 //! activation = "sin"           # default: sin (the paper's choice for corrections)
 //! seed = 7                     # default: the [model] seed + stage number − 1
 //! collocation_seed = 3         # default: stage 1's points
+//! resample_every = 100         # default: the [collocation] interval; 0: fixed points
 //! [stages.solver]              # the keys of [solver]; default: stage 1's settings
 //! preset = "gn-probe"
 //! max_iters = 300
@@ -37,6 +38,9 @@ pub struct StageSetup {
     pub init_seed: u64,
     /// The `[collocation]` seed of its points (`None`: stage 1's points).
     pub collocation_seed: Option<u64>,
+    /// Its points' re-draw interval (`None`: the file's `[collocation] resample_every`;
+    /// `Some(0)`: fixed points).
+    pub resample_every: Option<usize>,
     /// Its solver preset.
     pub preset: String,
     /// Its validated solver settings.
@@ -80,6 +84,17 @@ impl Builder<'_> {
                 st.span(),
                 "`collocation_seed` is not used with `[time_slabs]`: a slab's correction \
                  stages train on the slab's own points; remove it",
+            ));
+        }
+        if let Some(k) = stages
+            .iter()
+            .find_map(|s| s.get_ref().resample_every.as_ref())
+        {
+            return Err(self.err(
+                k.span(),
+                "`resample_every` is not used in `[[stages]]` with `[time_slabs]`: a slab's \
+                 correction stages re-draw the slab's own points as `[collocation]` says; \
+                 remove it",
             ));
         }
         Ok(())
@@ -167,9 +182,44 @@ impl Builder<'_> {
             init: problem.init,
             init_seed: st.seed.unwrap_or(problem.init_seed + k as u64 + 1),
             collocation_seed: st.collocation_seed,
+            resample_every: self.stage_resample_every(k, st, problem)?,
             preset,
             config,
         })
+    }
+
+    /// A stage's `resample_every`: ≥ 0, and not 0 (fixed points) while a block re-draws
+    /// its points adaptively, which needs an interval.
+    fn stage_resample_every(
+        &self,
+        k: usize,
+        st: &StageSpec,
+        problem: &Problem,
+    ) -> Result<Option<usize>, InputError> {
+        let Some(every) = &st.resample_every else {
+            return Ok(None);
+        };
+        let n = *every.get_ref();
+        if n < 0 {
+            return Err(self.err(
+                every.span(),
+                format!("`resample_every` must be ≥ 0, found {n}"),
+            ));
+        }
+        if n == 0
+            && let Some(b) = problem.sampling.iter().position(|s| s.adaptive.is_some())
+        {
+            return Err(self.err(
+                every.span(),
+                format!(
+                    "`resample_every = 0` keeps stage {}'s points fixed, but block `{}` \
+                     draws its points adaptively (`adaptive`), every k ≥ 1 iterations",
+                    k + 2,
+                    problem.blocks[b].name()
+                ),
+            ));
+        }
+        Ok(Some(n as usize))
     }
 }
 
@@ -209,6 +259,7 @@ impl Problem {
                     init: self.init,
                     init_seed: seed,
                     collocation_seed: None,
+                    resample_every: None,
                     preset: self.preset.clone(),
                     config: self.config.clone(),
                 }
@@ -217,31 +268,33 @@ impl Problem {
     }
 
     /// The problem of stage `k ≥ 2`: the same file (the same blocks, exact solution and
-    /// evaluation points; new collocation points with the stage's `collocation_seed`),
-    /// the stage's network, initialisation and solver, and `frozen`, the stages before.
+    /// evaluation points; new collocation points with the stage's `collocation_seed`,
+    /// re-drawn at the stage's `resample_every`), the stage's network, initialisation
+    /// and solver, and `frozen`, the stages before.
     ///
     /// # Errors
-    /// The file no longer builds with the stage's collocation seed.
+    /// The file no longer builds with the stage's collocation settings.
     pub fn stage_problem(
         &self,
         setup: &StageSetup,
         frozen: FrozenStages,
     ) -> Result<Problem, InputError> {
-        let mut p = match setup.collocation_seed {
-            None => self.rebuilt(|_| {})?,
-            Some(seed) => self.rebuilt(|spec| match spec.collocation.as_mut() {
-                Some(c) => c.get_mut().seed = Some(seed),
-                None => {
-                    spec.collocation = Some(Spanned::new(
-                        0..0,
-                        CollocationSpec {
-                            seed: Some(seed),
-                            resample_every: None,
-                        },
-                    ));
-                }
-            })?,
-        };
+        let mut p = self.rebuilt(|spec| {
+            if setup.collocation_seed.is_none() && setup.resample_every.is_none() {
+                return;
+            }
+            let c = spec
+                .collocation
+                .get_or_insert_with(|| Spanned::new(0..0, CollocationSpec::default()))
+                .get_mut();
+            if let Some(seed) = setup.collocation_seed {
+                c.seed = Some(seed);
+            }
+            if let Some(every) = setup.resample_every {
+                let every = i64::try_from(every).expect("a checked interval fits in i64");
+                c.resample_every = Some(Spanned::new(0..0, every));
+            }
+        })?;
         p.name.clone_from(&self.name);
         p.set_stage(setup, frozen);
         Ok(p)

@@ -3,7 +3,7 @@
 //! `pinn validate` (the error after every stage recomputed from the stored networks) and
 //! by numpy; `--stages` on the command line; the combination with `[time_slabs]` refused.
 
-use crate::common::{pinn, python, root, scratch};
+use crate::common::{assert_refused_at, pinn, python, root, scratch};
 
 use std::path::Path;
 use std::process::Command;
@@ -289,7 +289,7 @@ fn bad_stages_are_refused_at_their_place() {
     let d = scratch!("bad");
     // (tail appended to the file, message, (line in the tail, column)).
     type Case<'a> = (&'a str, &'a str, Option<(usize, usize)>);
-    let cases: [Case<'_>; 5] = [
+    let cases: [Case<'_>; 6] = [
         (
             "[[stages]]\nactivation = \"relu\"\n",
             "unknown activation `relu`",
@@ -315,6 +315,11 @@ fn bad_stages_are_refused_at_their_place() {
             "`threads` cannot be set in `[stages.solver]` of stage 2",
             Some((4, 1)),
         ),
+        (
+            "[[stages]]\nresample_every = -2\n",
+            "`resample_every` must be ≥ 0, found -2",
+            Some((2, 18)),
+        ),
     ];
     // `[[stages]]` with `[time_slabs]` trains corrections in every slab; what it refuses
     // is checked in `slab_stages.rs`.
@@ -330,6 +335,112 @@ fn bad_stages_are_refused_at_their_place() {
             let want = format!("bad{k}.toml:{line}:{col}");
             assert!(out.contains(&want), "{tail}: want {want}: {out}");
         }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `STAGE` with `line` added to its `[[stages]]` table.
+fn stage_with(line: &str) -> String {
+    STAGE.replace(
+        "activation = \"sin\"\n",
+        &format!("activation = \"sin\"\n{line}\n"),
+    )
+}
+
+/// Stage 1 at its initial parameters, frozen under a correction of scale 1e-3.
+fn frozen_of(p: &pinn::problem::Problem) -> pinn::residual::FrozenStages {
+    pinn::residual::FrozenStages {
+        stages: vec![pinn::residual::FrozenStage {
+            mlp: p.mlp.clone(),
+            theta: p.initial_params(),
+            epsilon: 1.0,
+        }],
+        epsilon: 1e-3,
+    }
+}
+
+/// A stage's own `resample_every` reaches its problem (stage 1 keeps the file's
+/// interval), `pinn check` lists it, and 0 (fixed points) is refused where a block draws
+/// its points adaptively, at the stage's key.
+#[test]
+fn a_stage_redraws_its_points_at_its_own_interval() {
+    let d = scratch!("redraw");
+    let redrawn = POISSON
+        .replace("[collocation]\nseed = 1\n", "[collocation]\nseed = 1\nresample_every = 50\n")
+        .replace(
+            "points = { count = 900, sampler = \"uniform\" }",
+            "points = { count = 900, sampler = \"uniform\" }\nadaptive = { method = \"rad\", pool = 4000 }",
+        );
+    assert!(redrawn.contains("resample_every = 50") && redrawn.contains("adaptive"));
+    let text = format!("{redrawn}{}{STAGE}", stage_with("resample_every = 7"));
+    let path = d.join("staged.toml");
+    std::fs::write(&path, &text).unwrap();
+    let p = load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.resample_every, Some(50));
+    let (two, three) = (p.stage_setup(2), p.stage_setup(3));
+    assert_eq!((two.resample_every, three.resample_every), (Some(7), None));
+    let stage = p.stage_problem(&two, frozen_of(&p)).unwrap();
+    assert_eq!(stage.resample_every, Some(7));
+    assert!(stage.sampling[0].adaptive.is_some());
+    assert_eq!(stage.blocks[0].points(), p.blocks[0].points());
+    let stage = p.stage_problem(&three, frozen_of(&p)).unwrap();
+    assert_eq!(stage.resample_every, Some(50));
+    let (code, out) = pinn_on(&["check"], &path);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("stage 2   [2, 16, 1] Sin, P = 65, preset lm, stage 1's points, re-drawn every 7 iterations\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stage 3   [2, 16, 1] Sin, P = 65, preset lm, stage 1's points\n"),
+        "{out}"
+    );
+    let fixed = format!("{redrawn}{}", stage_with("resample_every = 0"));
+    assert_refused_at(
+        &d,
+        "fixed",
+        &fixed,
+        "`resample_every = 0` keeps stage 2's points fixed, but block `interior` draws its \
+         points adaptively",
+        "resample_every = 0",
+        18,
+    );
+    // Without adaptive blocks, 0 keeps a stage's points fixed.
+    let plain = POISSON.replace(
+        "[collocation]\nseed = 1\n",
+        "[collocation]\nseed = 1\nresample_every = 50\n",
+    );
+    let path = d.join("plain.toml");
+    std::fs::write(
+        &path,
+        format!("{plain}{}", stage_with("resample_every = 0")),
+    )
+    .unwrap();
+    let p = load_problem(&path).unwrap_or_else(|e| panic!("{e}"));
+    let stage = p.stage_problem(&p.stage_setup(2), frozen_of(&p)).unwrap();
+    assert_eq!((p.resample_every, stage.resample_every), (Some(50), None));
+    // Solved, stage 1 re-drawn and stage 2 on fixed points: `pinn validate` rebuilds
+    // stage 2's points from the stored text, finds them bit for bit as stored, and
+    // recomputes the final loss on them.
+    let out = d.join("plain.h5");
+    let (code, text) = pinn_on(
+        &[
+            "solve",
+            "--no-plots",
+            "--quiet",
+            "--max-iters",
+            "60",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &path,
+    );
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = pinn_on(&["validate"], &out);
+    assert_eq!(code, 0, "{text}");
+    for want in ["points of interior", "points of boundary", "final_loss"] {
+        let line = text.lines().find(|l| l.contains(want));
+        assert!(line.is_some_and(|l| l.ends_with("  ok")), "{want}: {text}");
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -351,17 +462,10 @@ fn the_documented_stages_example_and_the_shipped_files_are_valid_problems() {
     assert_eq!((s.preset.as_str(), s.init_seed), ("lm", 5));
     assert_eq!(s.config.termination.max_iterations, 300);
     assert_eq!(s.collocation_seed, Some(3));
+    assert_eq!(s.resample_every, Some(0));
     assert_eq!(format!("{:?}", s.mlp.activation()), "Sin");
     // Stage 2's problem draws its own points and sums the frozen stage 1.
-    let frozen = pinn::residual::FrozenStages {
-        stages: vec![pinn::residual::FrozenStage {
-            mlp: p.mlp.clone(),
-            theta: p.initial_params(),
-            epsilon: 1.0,
-        }],
-        epsilon: 1e-3,
-    };
-    let stage = p.stage_problem(&s, frozen).unwrap();
+    let stage = p.stage_problem(&s, frozen_of(&p)).unwrap();
     assert_ne!(stage.blocks[0].points(), p.blocks[0].points());
     assert_eq!(stage.evaluation, p.evaluation);
     let zero = vec![0.0; stage.mlp.n_params()];

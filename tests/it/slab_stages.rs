@@ -141,6 +141,17 @@ fn stages_in_slabs_that_cannot_work_are_refused_with_their_place_in_the_file() {
     );
     assert_refused_at(
         &d,
+        "redraw",
+        &staged.replace(
+            "activation = \"sin\"\n",
+            "activation = \"sin\"\nresample_every = 7\n",
+        ),
+        "`resample_every` is not used in `[[stages]]` with `[time_slabs]`",
+        "resample_every = 7",
+        18,
+    );
+    assert_refused_at(
+        &d,
         "shares",
         &staged.replace(
             "stage_shares = [2.0, 1.0]",
