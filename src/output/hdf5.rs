@@ -314,9 +314,7 @@ pub(crate) fn catch_parser_panic<T, E>(
 }
 
 fn decode(path: &Path, bytes: Vec<u8>) -> Result<RunResult, OutputError> {
-    let rd = Reader {
-        path: path.to_path_buf(),
-    };
+    let rd = Reader::new(path);
     let file = File::from_bytes(bytes).map_err(|e| rd.h5("parse file", e))?;
     let root = file.root();
     let attrs = root.attrs().map_err(|e| rd.h5("read root attributes", e))?;
