@@ -5,7 +5,9 @@
 //! multi-stage run one line per stage and the total come first, since the solver's own
 //! figures (iterations, loss, why it stopped) are those of the last stage.
 //! After a time-slab march the header names the slab count, and the iteration counts,
-//! wall time and starting loss are the whole march's (the per-slab lines come before).
+//! wall time and starting loss are the whole march's (the per-slab lines come before);
+//! with correction stages in every slab, the header names the stages per slab, and the
+//! method and size are marked as the last stage's.
 
 use std::fmt::Write as _;
 
@@ -70,6 +72,15 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
         .stages
         .as_ref()
         .map_or(&[][..], |r| r.stages.as_slice());
+    // Stages per slab of a march with correction stages in every slab: its solver
+    // figures are the whole march's, except the method and size, which are the last
+    // stage's of the last slab.
+    let slab_stages = outcome
+        .slabs
+        .iter()
+        .map(|k| k.stages.len())
+        .max()
+        .unwrap_or(0);
     if stages.len() > 1 {
         let _ = writeln!(
             t,
@@ -84,6 +95,14 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
             methods.join(" then "),
             duration(s.total_time)
         );
+    } else if slab_stages > 1 {
+        let _ = writeln!(
+            t,
+            "{problem}: {} time slabs of {slab_stages} stages each for {}",
+            outcome.slabs.len(),
+            duration(s.total_time)
+        );
+        let _ = writeln!(t, "  last stage: {}", methods.join(" then "));
     } else if outcome.slabs.len() > 1 {
         let _ = writeln!(
             t,
@@ -115,9 +134,10 @@ pub fn summary(outcome: &RunOutcome, stopped: Option<&Stopped>, problem: &str) -
         &mut t,
         "size",
         format!(
-            "{} parameters, {} residuals",
+            "{} parameters, {} residuals{}",
             count(s.n_params as u64),
-            count(s.n_residuals as u64)
+            count(s.n_residuals as u64),
+            if slab_stages > 1 { " (last stage)" } else { "" }
         ),
     );
     row(

@@ -72,6 +72,15 @@ fn slabs_with_corrections_continue_exactly_beat_the_plain_march_and_validate() {
             k + 1
         );
     }
+    // The header names the slabs and their stages; the method and size are the last
+    // stage's (the 2 → 12 → 1 correction: 49 parameters), and say so.
+    assert!(
+        text.contains("staged: 3 time slabs of 2 stages each for")
+            && text.contains("  last stage: ")
+            && text.contains("49 parameters, ")
+            && text.contains(" residuals (last stage)"),
+        "{text}"
+    );
     assert!(
         ss.slabs[0].final_loss < 0.5 * ps.slabs[0].final_loss,
         "the correction lowers slab 1's loss: {:e} vs {:e}",
